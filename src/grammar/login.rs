@@ -1,0 +1,28 @@
+//! `login` and `logout`.
+
+use clap::Args;
+
+use super::{ClusterIdArg, LoginRole};
+
+/// `login`
+#[derive(Debug, Args)]
+pub struct Login {
+    #[command(flatten)]
+    pub cluster: ClusterIdArg,
+    /// Username to access the Cluster
+    #[arg(long, value_name = "USERNAME")]
+    pub username: String,
+    /// Role the user has in the Cluster
+    #[arg(long, value_name = "ROLE")]
+    pub role: LoginRole,
+    /// Optional: Plaintext user's password. If you do not include this argument you will be prompted for it
+    #[arg(long, value_name = "PASSWORD")]
+    pub password: Option<String>,
+}
+
+/// `logout`
+#[derive(Debug, Args)]
+pub struct Logout {
+    #[command(flatten)]
+    pub cluster: ClusterIdArg,
+}

@@ -1,0 +1,118 @@
+//! The command grammar: clap derive types for the whole `cloudhsm-cli` command tree. Pure
+//! data: the same tree parses process arguments, shell lines, `help` and completion.
+//!
+//! Option names, value names and help texts follow the AWS CloudHSM User Guide.
+
+mod cluster;
+mod login;
+mod shared;
+mod user;
+
+use clap::{Parser, Subcommand};
+
+pub use cluster::{ClusterActivate, ClusterCommand, ClusterHsmInfo};
+pub use login::{Login, Logout};
+pub use shared::{ClusterIdArg, LoginRole, TargetRole, UserRole};
+pub use user::{UserChangePassword, UserCommand, UserCreate, UserDelete, UserList};
+
+/// The name the grammar is parsed under, in usage lines and errors.
+pub const BIN_NAME: &str = "cloudhsm-cli";
+
+/// `cloudhsm-cli`, and each line typed at the `aws-cloudhsm > ` prompt.
+#[derive(Debug, Parser)]
+#[command(
+    name = BIN_NAME,
+    version,
+    about = "CloudHSM CLI",
+    long_about = "CloudHSM CLI: manage users, keys and the cluster of an AWS CloudHSM cluster \
+                  (simulated locally by cloudhsm-sim)",
+    subcommand_required = true,
+    arg_required_else_help = true
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The top-level commands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Start an interactive session
+    Interactive(Interactive),
+    /// Cluster management
+    #[command(subcommand)]
+    Cluster(ClusterCommand),
+    /// Login to your cluster
+    Login(Login),
+    /// Logout of your cluster
+    Logout(Logout),
+    /// User management
+    #[command(subcommand)]
+    User(UserCommand),
+    /// Quit the interactive session
+    Quit,
+}
+
+/// `cloudhsm-cli interactive`.
+#[derive(Debug, clap::Args)]
+pub struct Interactive {
+    #[command(flatten)]
+    pub cluster: ClusterIdArg,
+}
+
+impl Cli {
+    /// Parses the words of a command (argv without the program name, or a shell line split
+    /// with shell quoting).
+    pub fn parse_words<I, S>(words: I) -> Result<Cli, clap::Error>
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<std::ffi::OsString> + Clone,
+    {
+        let argv = std::iter::once(std::ffi::OsString::from(BIN_NAME))
+            .chain(words.into_iter().map(Into::into));
+        Cli::try_parse_from(argv)
+    }
+
+    /// The clap command tree, for help, completion and generated docs.
+    pub fn command_tree() -> clap::Command {
+        <Cli as clap::CommandFactory>::command()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn grammar_is_consistent() {
+        Cli::command_tree().debug_assert();
+    }
+
+    #[test]
+    fn parses_user_create() {
+        let cli = Cli::parse_words([
+            "user",
+            "create",
+            "--username",
+            "alice",
+            "--role",
+            "crypto-user",
+            "--password",
+            "a b c d e",
+        ])
+        .unwrap();
+        match cli.command {
+            Command::User(UserCommand::Create(c)) => {
+                assert_eq!(c.username, "alice");
+                assert_eq!(c.role, UserRole::CryptoUser);
+                assert_eq!(c.password.as_deref(), Some("a b c d e"));
+            }
+            other => panic!("parsed as {other:?}"),
+        }
+    }
+
+    #[test]
+    fn rejects_unknown_role() {
+        assert!(Cli::parse_words(["login", "--username", "a", "--role", "co"]).is_err());
+    }
+}

@@ -1,0 +1,479 @@
+//! A simulated cluster: its HSMs, users and authentication, kept in the cluster's database.
+//!
+//! This layer answers "may this user touch this object now?" (lockout, who is logged in
+//! where, quotas, uniqueness). Whether a role may run a command at all is the session's
+//! permission table, never decided here.
+
+use crate::store::records::{self, HsmRecord, UserRecord};
+use crate::store::{Home, Store, Tx};
+
+use super::auth::{hash_password, verify_password, Kdf};
+use super::model::HsmType;
+use super::process::{is_alive, SessionId};
+use super::user::{
+    check_password, normalize_username, Role, ADMIN, APPLIANCE_USER, UNACTIVATED_ADMIN_PASSWORD,
+};
+use super::{Entropy, HsmError};
+
+/// More failed logins than this lock the account ("If you exceed five incorrect login
+/// attempts, your account is locked out").
+pub const MAX_FAILED_LOGINS: i64 = 5;
+
+/// Settings of a new cluster (`cloudhsm-sim init`, or the default cluster).
+#[derive(Debug, Clone)]
+pub struct ClusterConfig {
+    /// `None`: a random `cluster-xxxxxxxxxxx` id.
+    pub id: Option<String>,
+    pub hsms: usize,
+    pub hsm_type: HsmType,
+    pub fips: bool,
+    pub kdf: Kdf,
+    /// The password of `app_user`; without one the appliance user cannot log in.
+    pub appliance_password: Option<String>,
+}
+
+impl Default for ClusterConfig {
+    fn default() -> Self {
+        ClusterConfig {
+            id: None,
+            hsms: 2,
+            hsm_type: HsmType::Hsm2mMedium,
+            fips: false,
+            kdf: Kdf::Default,
+            appliance_password: None,
+        }
+    }
+}
+
+/// The fixed settings of an existing cluster.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    pub id: String,
+    pub hsm_type: HsmType,
+    pub fips: bool,
+    pub kdf: Kdf,
+}
+
+/// One HSM as `cluster hsm-info` and `cloudhsm-sim status` see it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HsmInfo {
+    pub id: String,
+    pub serial_number: String,
+    pub up: bool,
+}
+
+/// One user as `user list` sees it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UserInfo {
+    pub username: String,
+    pub role: Role,
+    pub locked: bool,
+}
+
+/// An open simulated cluster.
+#[derive(Debug)]
+pub struct Cluster {
+    settings: Settings,
+    store: Store,
+}
+
+/// Checks the form of a cluster id given by a user.
+pub fn check_cluster_id(id: &str) -> Result<(), HsmError> {
+    let body = id.strip_prefix("cluster-").unwrap_or_default();
+    let ok = !body.is_empty()
+        && id.len() <= 64
+        && body
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit());
+    if ok {
+        Ok(())
+    } else {
+        Err(HsmError::InvalidClusterId { id: id.to_string() })
+    }
+}
+
+/// Creates a new, never-activated cluster and returns its id.
+pub fn create(home: &Home, config: &ClusterConfig, entropy: &mut Entropy) -> Result<String, HsmError> {
+    let _lock = home.lock()?;
+    create_locked(home, config, entropy, None)
+}
+
+fn create_locked(
+    home: &Home,
+    config: &ClusterConfig,
+    entropy: &mut Entropy,
+    appliance_hash: Option<String>,
+) -> Result<String, HsmError> {
+    let id = match &config.id {
+        Some(id) => {
+            check_cluster_id(id)?;
+            id.clone()
+        }
+        None => format!("cluster-{}", entropy.id_chars(11)),
+    };
+    let path = home.cluster_path(&id);
+    if path.exists() {
+        return Err(HsmError::ClusterExists { id });
+    }
+    // Hash outside the database transaction: argon2 is the slow part.
+    let admin_hash = hash_password(UNACTIVATED_ADMIN_PASSWORD, config.kdf, entropy)?;
+    let appliance_hash = match (&config.appliance_password, appliance_hash) {
+        (Some(pw), _) => {
+            check_password(pw)?;
+            Some(hash_password(pw, config.kdf, entropy)?)
+        }
+        (None, kept) => kept,
+    };
+    let model = config.hsm_type.model();
+    let mut hsms = Vec::with_capacity(config.hsms);
+    for ordinal in 0..config.hsms {
+        hsms.push(HsmRecord {
+            id: format!("hsm-{}", entropy.id_chars(11)),
+            ordinal: ordinal as i64,
+            serial_number: format!(
+                "{}{:04}-ICM{:06}",
+                model.serial_prefix,
+                1900 + entropy.below(100),
+                entropy.below(1_000_000)
+            ),
+            state: "up".to_string(),
+        });
+    }
+    Store::create(&path, |tx| {
+        records::set_meta(tx, "cluster_id", &id)?;
+        records::set_meta(tx, "hsm_type", config.hsm_type.as_str())?;
+        records::set_meta(tx, "fips", if config.fips { "true" } else { "false" })?;
+        records::set_meta(tx, "kdf", config.kdf.as_str())?;
+        records::set_meta(tx, "activated", "false")?;
+        for hsm in &hsms {
+            records::insert_hsm(tx, hsm)?;
+        }
+        records::insert_user(tx, ADMIN, Role::UnactivatedAdmin.as_str(), Some(&admin_hash))?;
+        records::insert_user(
+            tx,
+            APPLIANCE_USER,
+            Role::ApplianceUser.as_str(),
+            appliance_hash.as_deref(),
+        )?;
+        Ok(())
+    })?;
+    Ok(id)
+}
+
+/// Picks the cluster a command runs against, as the real CLI's multi-cluster configuration
+/// does: the requested id, else the only cluster, else an error when there are several.
+/// An empty state directory gets a default cluster (created once, whatever the number of
+/// processes starting at the same time).
+pub fn resolve(home: &Home, requested: Option<&str>, entropy: &mut Entropy) -> Result<String, HsmError> {
+    if let Some(id) = requested {
+        check_cluster_id(id)?;
+        if home.cluster_path(id).exists() {
+            return Ok(id.to_string());
+        }
+        return Err(HsmError::ClusterNotFound { id: id.to_string() });
+    }
+    let pick = |ids: Vec<String>| -> Result<Option<String>, HsmError> {
+        match ids.len() {
+            0 => Ok(None),
+            1 => Ok(ids.into_iter().next()),
+            _ => Err(HsmError::MultipleClusters),
+        }
+    };
+    if let Some(id) = pick(home.cluster_ids()?)? {
+        return Ok(id);
+    }
+    let _lock = home.lock()?;
+    if let Some(id) = pick(home.cluster_ids()?)? {
+        return Ok(id);
+    }
+    create_locked(home, &ClusterConfig::default(), entropy, None)
+}
+
+/// Returns cluster `id` to its factory state: same id and settings, never activated, no
+/// users but `admin` and `app_user` (whose password is kept).
+pub fn reset(home: &Home, id: &str, entropy: &mut Entropy) -> Result<(), HsmError> {
+    let mut cluster = Cluster::open(home, id)?;
+    let settings = cluster.settings.clone();
+    let hsm_count = cluster.hsms()?.len();
+    let appliance_hash = cluster
+        .store
+        .read(|tx| records::user(tx, APPLIANCE_USER))?
+        .and_then(|u| u.password_hash);
+    drop(cluster);
+    let _lock = home.lock()?;
+    home.remove_cluster(id)?;
+    let config = ClusterConfig {
+        id: Some(settings.id),
+        hsms: hsm_count,
+        hsm_type: settings.hsm_type,
+        fips: settings.fips,
+        kdf: settings.kdf,
+        appliance_password: None,
+    };
+    create_locked(home, &config, entropy, appliance_hash)?;
+    Ok(())
+}
+
+/// Deletes cluster `id` and everything in it.
+pub fn remove(home: &Home, id: &str) -> Result<(), HsmError> {
+    Cluster::open(home, id)?;
+    let _lock = home.lock()?;
+    home.remove_cluster(id)?;
+    Ok(())
+}
+
+impl Cluster {
+    /// Opens an existing cluster.
+    pub fn open(home: &Home, id: &str) -> Result<Cluster, HsmError> {
+        check_cluster_id(id)?;
+        let path = home.cluster_path(id);
+        if !path.exists() {
+            return Err(HsmError::ClusterNotFound { id: id.to_string() });
+        }
+        let mut store = Store::open(&path)?;
+        let corrupt = |detail: &str| HsmError::Corrupt {
+            id: id.to_string(),
+            detail: detail.to_string(),
+        };
+        let (hsm_type, fips, kdf) = store.read(|tx| {
+            let get = |key: &str| -> Result<String, HsmError> {
+                records::meta(tx, key)?.ok_or_else(|| corrupt(&format!("missing setting {key}")))
+            };
+            Ok::<_, HsmError>((get("hsm_type")?, get("fips")?, get("kdf")?))
+        })?;
+        let settings = Settings {
+            id: id.to_string(),
+            hsm_type: HsmType::parse(&hsm_type).ok_or_else(|| corrupt("unknown hsm type"))?,
+            fips: fips == "true",
+            kdf: Kdf::parse(&kdf).ok_or_else(|| corrupt("unknown password-hash preset"))?,
+        };
+        Ok(Cluster { settings, store })
+    }
+
+    pub fn settings(&self) -> &Settings {
+        &self.settings
+    }
+
+    /// Whether `cluster activate` has run.
+    pub fn activated(&mut self) -> Result<bool, HsmError> {
+        Ok(self
+            .store
+            .read(|tx| records::meta(tx, "activated"))?
+            .as_deref()
+            == Some("true"))
+    }
+
+    /// The cluster's HSMs in order.
+    pub fn hsms(&mut self) -> Result<Vec<HsmInfo>, HsmError> {
+        let rows = self.store.read(|tx| records::hsms(tx))?;
+        Ok(rows
+            .into_iter()
+            .map(|h| HsmInfo {
+                up: h.state == "up",
+                id: h.id,
+                serial_number: h.serial_number,
+            })
+            .collect())
+    }
+
+    /// All users: `admin` first, then users in creation order, `app_user` last.
+    pub fn users(&mut self) -> Result<Vec<UserInfo>, HsmError> {
+        let rows = self.store.read(|tx| records::users(tx))?;
+        let mut users = rows
+            .into_iter()
+            .map(|u| user_info(&self.settings.id, u))
+            .collect::<Result<Vec<_>, _>>()?;
+        users.sort_by_key(|u| u.role == Role::ApplianceUser);
+        Ok(users)
+    }
+
+    /// `cluster activate`: sets the admin password; `admin` becomes an `admin`.
+    pub fn activate(&mut self, password: &str, entropy: &mut Entropy) -> Result<(), HsmError> {
+        if self.activated()? {
+            return Err(HsmError::AlreadyActivated);
+        }
+        check_password(password)?;
+        let hash = hash_password(password, self.settings.kdf, entropy)?;
+        self.store.write(|tx| {
+            if records::meta(tx, "activated")?.as_deref() == Some("true") {
+                return Err(HsmError::AlreadyActivated);
+            }
+            records::set_password(tx, ADMIN, &hash)?;
+            records::set_user_role(tx, ADMIN, Role::Admin.as_str())?;
+            records::set_meta(tx, "activated", "true")?;
+            tx.execute("DELETE FROM logins WHERE username = ?1", [ADMIN])
+                .map_err(crate::store::StoreError::from)?;
+            Ok(())
+        })
+    }
+
+    /// `login`: checks the password (outside the write lock), then records the outcome in
+    /// one transaction: a failure counts towards the lockout, a success resets the count and
+    /// records who is logged in.
+    pub fn login(
+        &mut self,
+        username: &str,
+        login_role: Role,
+        password: &str,
+        session: &SessionId,
+    ) -> Result<UserInfo, HsmError> {
+        let username = normalize_username(username).map_err(|_| HsmError::BadCredentials)?;
+        let Some(user) = self.store.read(|tx| records::user(tx, &username))? else {
+            return Err(HsmError::BadCredentials);
+        };
+        let matches =
+            |u: &UserRecord| u.password_hash.as_deref().is_some_and(|h| verify_password(password, h));
+        let mut verified = (user.password_hash.clone(), matches(&user));
+        let cluster_id = self.settings.id.clone();
+        let outcome = self.store.write(|tx| {
+            let Some(user) = records::user(tx, &username)? else {
+                return Ok(Err(HsmError::BadCredentials));
+            };
+            if user.locked {
+                return Ok(Err(HsmError::UserLocked { username }));
+            }
+            if verified.0 != user.password_hash {
+                // The password changed between the read and the write: check again.
+                verified = (user.password_hash.clone(), matches(&user));
+            }
+            let role = user_info(&cluster_id, user.clone())?.role;
+            if !verified.1 || !role.answers_to(login_role) {
+                let failed = user.failed_logins + 1;
+                records::set_login_failures(tx, &username, failed, failed > MAX_FAILED_LOGINS)?;
+                return Ok(Err(HsmError::BadCredentials));
+            }
+            records::set_login_failures(tx, &username, 0, false)?;
+            records::insert_login(tx, &session.record(&username))?;
+            Ok::<_, HsmError>(Ok(UserInfo {
+                username: username.clone(),
+                role,
+                locked: false,
+            }))
+        })?;
+        outcome
+    }
+
+    /// `logout`: forgets that `username` is logged in through `session`.
+    pub fn logout(&mut self, username: &str, session: &SessionId) -> Result<(), HsmError> {
+        self.store
+            .write(|tx| Ok::<_, HsmError>(records::delete_login(tx, &session.record(username))?))
+    }
+
+    /// `user create`.
+    pub fn create_user(
+        &mut self,
+        username: &str,
+        role: Role,
+        password: &str,
+        entropy: &mut Entropy,
+    ) -> Result<UserInfo, HsmError> {
+        let username = normalize_username(username)?;
+        if !matches!(role, Role::Admin | Role::CryptoUser) {
+            return Err(HsmError::ReservedRole {
+                role: role.as_str().to_string(),
+            });
+        }
+        check_password(password)?;
+        let hash = hash_password(password, self.settings.kdf, entropy)?;
+        let max = self.settings.hsm_type.max_users();
+        self.store.write(|tx| {
+            if records::user(tx, &username)?.is_some() {
+                return Err(HsmError::UserExists);
+            }
+            if usize::try_from(records::user_count(tx)?).unwrap_or(usize::MAX) >= max {
+                return Err(HsmError::UserQuota { max });
+            }
+            records::insert_user(tx, &username, role.as_str(), Some(&hash))?;
+            Ok(UserInfo {
+                username: username.clone(),
+                role,
+                locked: false,
+            })
+        })
+    }
+
+    /// `user delete`: the user must exist with that role and be logged in nowhere.
+    pub fn delete_user(&mut self, username: &str, role: Role) -> Result<UserInfo, HsmError> {
+        let username = normalize_username(username)?;
+        let cluster_id = self.settings.id.clone();
+        self.store.write(|tx| {
+            let user = existing_user(tx, &cluster_id, &username, role)?;
+            if logged_in_elsewhere(tx, &username, None)? {
+                return Err(HsmError::DeleteLoggedIn { username });
+            }
+            records::delete_user(tx, &username)?;
+            Ok(user)
+        })
+    }
+
+    /// `user change-password`: sets a new password, which also unlocks a locked user. Refused
+    /// while the user is logged in through any session other than `session`.
+    pub fn change_password(
+        &mut self,
+        username: &str,
+        role: Role,
+        password: &str,
+        session: &SessionId,
+        entropy: &mut Entropy,
+    ) -> Result<UserInfo, HsmError> {
+        let username = normalize_username(username)?;
+        check_password(password)?;
+        let hash = hash_password(password, self.settings.kdf, entropy)?;
+        let cluster_id = self.settings.id.clone();
+        self.store.write(|tx| {
+            let mut user = existing_user(tx, &cluster_id, &username, role)?;
+            if logged_in_elsewhere(tx, &username, Some(session))? {
+                return Err(HsmError::PasswordChangeLoggedIn { username });
+            }
+            records::set_password(tx, &username, &hash)?;
+            user.locked = false;
+            Ok(user)
+        })
+    }
+
+    /// The number of users.
+    pub fn user_count(&mut self) -> Result<usize, HsmError> {
+        let n = self.store.read(|tx| records::user_count(tx))?;
+        Ok(usize::try_from(n).unwrap_or_default())
+    }
+}
+
+fn user_info(cluster_id: &str, u: UserRecord) -> Result<UserInfo, HsmError> {
+    let role = Role::parse(&u.role).ok_or_else(|| HsmError::Corrupt {
+        id: cluster_id.to_string(),
+        detail: format!("user {} has unknown role {}", u.username, u.role),
+    })?;
+    Ok(UserInfo {
+        username: u.username,
+        role,
+        locked: u.locked,
+    })
+}
+
+fn existing_user(tx: &Tx<'_>, cluster_id: &str, username: &str, role: Role) -> Result<UserInfo, HsmError> {
+    let not_found = || HsmError::UserNotFound {
+        username: username.to_string(),
+        role: role.as_str().to_string(),
+    };
+    let user = records::user(tx, username)?.ok_or_else(not_found)?;
+    let info = user_info(cluster_id, user)?;
+    if info.role.answers_to(role) {
+        Ok(info)
+    } else {
+        Err(not_found())
+    }
+}
+
+/// Whether a live process other than `except` holds a login of `username`; records of
+/// processes that are gone are pruned on the way.
+fn logged_in_elsewhere(tx: &Tx<'_>, username: &str, except: Option<&SessionId>) -> Result<bool, HsmError> {
+    let mut found = false;
+    for login in records::logins(tx)? {
+        if !is_alive(&login) {
+            records::delete_login(tx, &login)?;
+        } else if login.username == username && !except.is_some_and(|s| s.owns(&login)) {
+            found = true;
+        }
+    }
+    Ok(found)
+}

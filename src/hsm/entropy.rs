@@ -1,0 +1,64 @@
+//! All randomness of the simulator: the OS generator, or a seeded one when
+//! `CLOUDHSM_SIM_SEED` is set so that runs can be repeated.
+
+use rand_chacha::ChaCha20Rng;
+use rand_core::{RngCore, SeedableRng};
+
+/// A source of random bytes.
+#[derive(Debug)]
+pub struct Entropy {
+    rng: ChaCha20Rng,
+}
+
+impl Entropy {
+    /// A generator seeded from `seed`, or from the operating system when `None`.
+    pub fn new(seed: Option<u64>) -> Entropy {
+        let rng = match seed {
+            Some(seed) => ChaCha20Rng::seed_from_u64(seed),
+            None => ChaCha20Rng::from_entropy(),
+        };
+        Entropy { rng }
+    }
+
+    /// Fills `buf` with random bytes.
+    pub fn fill(&mut self, buf: &mut [u8]) {
+        self.rng.fill_bytes(buf);
+    }
+
+    /// `n` random characters from `[a-z0-9]`, as in AWS cluster and HSM ids.
+    pub fn id_chars(&mut self, n: usize) -> String {
+        const ALPHABET: &[u8] = b"abcdefghijklmnopqrstuvwxyz0123456789";
+        (0..n)
+            .map(|_| {
+                // 252 = 7 * 36: reject the tail so every character is equally likely.
+                loop {
+                    let b = (self.rng.next_u32() & 0xff) as usize;
+                    if b < 252 {
+                        break char::from(ALPHABET[b % 36]);
+                    }
+                }
+            })
+            .collect()
+    }
+
+    /// A random number in `0..bound` (`bound` > 0).
+    pub fn below(&mut self, bound: u32) -> u32 {
+        self.rng.next_u32() % bound.max(1)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn seeded_is_repeatable() {
+        let a = Entropy::new(Some(7)).id_chars(11);
+        let b = Entropy::new(Some(7)).id_chars(11);
+        assert_eq!(a, b);
+        assert_ne!(a, Entropy::new(Some(8)).id_chars(11));
+        assert!(a
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit()));
+    }
+}

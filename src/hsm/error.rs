@@ -1,0 +1,52 @@
+//! Refusals and failures of the simulated cluster. Each `Display` text is what the user sees
+//! in the `data` field of the error envelope; where the AWS guide or real scripts document a
+//! text, it is reproduced verbatim (see docs/errors.md).
+
+use crate::store::StoreError;
+
+/// Why the simulated cluster refused or failed an operation.
+#[derive(Debug, thiserror::Error)]
+pub enum HsmError {
+    #[error("Incorrect credentials are passed for this operation: Incorrect authentication credentials.")]
+    BadCredentials,
+    #[error(
+        "User {username} is locked after too many failed login attempts. An admin must reset \
+         its password with user change-password to unlock it"
+    )]
+    UserLocked { username: String },
+    #[error("Cluster has already been activated")]
+    AlreadyActivated,
+    #[error("User already exists")]
+    UserExists,
+    #[error("User {username} with role {role} does not exist")]
+    UserNotFound { username: String, role: String },
+    #[error("Cannot delete user {username}: the user is currently logged in")]
+    DeleteLoggedIn { username: String },
+    #[error("Cannot change the password of user {username}: the user is currently logged in")]
+    PasswordChangeLoggedIn { username: String },
+    #[error(
+        "Invalid username: a username is 1 to 31 characters long and may contain only letters, \
+         digits and '_'"
+    )]
+    InvalidUsername,
+    #[error("Invalid password: a password is 8 to 32 characters long and must not contain ':'")]
+    InvalidPassword,
+    #[error("Cannot create a user with role {role}")]
+    ReservedRole { role: String },
+    #[error("Maximum number of users for this cluster reached ({max})")]
+    UserQuota { max: usize },
+    #[error("Invalid cluster id {id}: expected 'cluster-' followed by lowercase letters and digits")]
+    InvalidClusterId { id: String },
+    #[error("Cluster {id} does not exist in this state directory")]
+    ClusterNotFound { id: String },
+    #[error("Cluster {id} already exists in this state directory")]
+    ClusterExists { id: String },
+    #[error("multiple clusters provided in configuration file. Please specify `cluster-id`")]
+    MultipleClusters,
+    #[error("Cluster {id} is damaged: {detail}")]
+    Corrupt { id: String, detail: String },
+    #[error("Password hashing failed: {0}")]
+    Kdf(String),
+    #[error("{0}")]
+    Store(#[from] StoreError),
+}

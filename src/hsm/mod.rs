@@ -1,0 +1,22 @@
+//! The simulated cluster: HSMs, users, authentication and (later) keys, on durable state.
+//!
+//! Nothing here knows of clap, terminals or stdout; errors carry the texts users see.
+
+mod auth;
+mod cluster;
+mod entropy;
+mod error;
+mod model;
+mod process;
+mod user;
+
+pub use auth::Kdf;
+pub use cluster::{
+    check_cluster_id, create, remove, reset, resolve, Cluster, ClusterConfig, HsmInfo, Settings,
+    UserInfo, MAX_FAILED_LOGINS,
+};
+pub use entropy::Entropy;
+pub use error::HsmError;
+pub use model::{fips_state, HsmType, ModelInfo};
+pub use process::SessionId;
+pub use user::{Role, ADMIN, APPLIANCE_USER, UNACTIVATED_ADMIN_PASSWORD};

@@ -1,0 +1,9 @@
+//! cloudhsm-sim: a faithful local emulator of the AWS CloudHSM command line (`cloudhsm-cli`)
+//! over a simulated HSM cluster kept on the user's machine.
+//!
+//! Layers, with imports only downwards (see docs/architecture.md):
+//! `bin → shell / control → session → {grammar, output, hsm}`, `hsm → store`.
+
+pub mod grammar;
+pub mod hsm;
+pub mod store;
