@@ -6,4 +6,7 @@
 
 pub mod grammar;
 pub mod hsm;
+pub mod output;
+pub mod session;
+pub mod shell;
 pub mod store;

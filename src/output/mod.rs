@@ -1,0 +1,88 @@
+//! What users see on stdout: the JSON envelope `{"error_code": N, "data": ...}` of every
+//! response, pretty-printed with two-space indentation and keys in the documented order.
+//!
+//! Only this module writes responses, and always into a writer it is given.
+
+mod views;
+
+use std::io::{self, Write};
+
+use serde::Serialize;
+use serde_json::Value;
+
+pub use views::{HsmInfoView, HsmView, LoginView, UserView, UsersView};
+
+/// One response of the CLI.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Response {
+    pub error_code: i32,
+    pub data: Value,
+}
+
+impl Response {
+    /// A success whose `data` is `payload`.
+    pub fn ok(payload: impl Serialize) -> Response {
+        match serde_json::to_value(payload) {
+            Ok(data) => Response {
+                error_code: 0,
+                data,
+            },
+            Err(e) => Response::error(format!("Failed to encode the response: {e}")),
+        }
+    }
+
+    /// A success whose `data` is a message string.
+    pub fn message(text: &str) -> Response {
+        Response {
+            error_code: 0,
+            data: Value::String(text.to_string()),
+        }
+    }
+
+    /// A failure with the given error text.
+    pub fn error(text: impl Into<String>) -> Response {
+        Response {
+            error_code: 1,
+            data: Value::String(text.into()),
+        }
+    }
+
+    /// Whether this response reports success.
+    pub fn is_success(&self) -> bool {
+        self.error_code == 0
+    }
+
+    /// Writes the response as the real CLI prints it and flushes, so that a program driving
+    /// the shell over a pipe sees each response as soon as it is complete.
+    pub fn write_json(&self, out: &mut dyn Write) -> io::Result<()> {
+        serde_json::to_writer_pretty(&mut *out, self)?;
+        out.write_all(b"\n")?;
+        out.flush()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn envelope_layout() {
+        let mut out = Vec::new();
+        Response::ok(LoginView {
+            username: "alice".into(),
+            role: "crypto-user".into(),
+        })
+        .write_json(&mut out)
+        .unwrap();
+        assert_eq!(
+            String::from_utf8(out).unwrap(),
+            "{\n  \"error_code\": 0,\n  \"data\": {\n    \"username\": \"alice\",\n    \"role\": \"crypto-user\"\n  }\n}\n"
+        );
+        let mut out = Vec::new();
+        Response::error("nope").write_json(&mut out).unwrap();
+        assert_eq!(
+            String::from_utf8(out).unwrap(),
+            "{\n  \"error_code\": 1,\n  \"data\": \"nope\"\n}\n"
+        );
+    }
+}

@@ -1,0 +1,219 @@
+//! Thin command handlers: translate arguments, make one call into the simulated HSM, build
+//! the response. Roles are never checked here (the permission table did that already).
+
+use crate::grammar::{
+    ClusterCommand, Command, LoginRole, TargetRole, UserChangePassword, UserCommand, UserCreate,
+    UserDelete, UserRole,
+};
+use crate::hsm::{fips_state, Role};
+use crate::output::{HsmInfoView, HsmView, LoginView, Response, UserView, UsersView};
+
+use super::{Context, LoggedIn, Prompter, SessionError};
+
+type Result<T> = std::result::Result<T, SessionError>;
+
+/// The `--cluster-id` a command was given.
+pub(crate) fn cluster_arg(command: &Command) -> Option<&str> {
+    let arg = match command {
+        Command::Interactive(c) => &c.cluster,
+        Command::Cluster(ClusterCommand::Activate(c)) => &c.cluster,
+        Command::Cluster(ClusterCommand::HsmInfo(c)) => &c.cluster,
+        Command::Login(c) => &c.cluster,
+        Command::Logout(c) => &c.cluster,
+        Command::User(UserCommand::List(c)) => &c.cluster,
+        Command::User(UserCommand::Create(c)) => &c.cluster,
+        Command::User(UserCommand::Delete(c)) => &c.cluster,
+        Command::User(UserCommand::ChangePassword(c)) => &c.cluster,
+        Command::Quit => return None,
+    };
+    arg.cluster_id.as_deref()
+}
+
+/// The user a command acts on, where the permission class depends on it.
+pub(crate) fn target_user(command: &Command) -> Option<&str> {
+    match command {
+        Command::User(UserCommand::ChangePassword(c)) => Some(&c.username),
+        _ => None,
+    }
+}
+
+pub(crate) fn run(command: &Command, ctx: &mut Context<'_>, prompter: &mut dyn Prompter) -> Result<Response> {
+    match command {
+        Command::Cluster(ClusterCommand::Activate(c)) => activate(ctx, c.password.as_deref(), prompter),
+        Command::Cluster(ClusterCommand::HsmInfo(_)) => hsm_info(ctx),
+        Command::Login(c) => {
+            if let Some(login) = &ctx.login {
+                return Err(SessionError::AlreadyLoggedIn {
+                    username: login.username.clone(),
+                });
+            }
+            let password = password(c.password.as_deref(), prompter)?;
+            login(ctx, &c.username, c.role, &password)
+        }
+        Command::Logout(_) => logout(ctx),
+        Command::User(UserCommand::List(_)) => user_list(ctx),
+        Command::User(UserCommand::Create(c)) => user_create(ctx, c, prompter),
+        Command::User(UserCommand::Delete(c)) => user_delete(ctx, c),
+        Command::User(UserCommand::ChangePassword(c)) => user_change_password(ctx, c, prompter),
+        // Handled by the session before a cluster is opened.
+        Command::Quit | Command::Interactive(_) => Err(SessionError::NestedInteractive),
+    }
+}
+
+/// A password given as an option, or else prompted for once.
+fn password(given: Option<&str>, prompter: &mut dyn Prompter) -> Result<String> {
+    if let Some(p) = given {
+        return Ok(p.to_string());
+    }
+    prompter
+        .password("Enter password:")
+        .map_err(SessionError::Prompt)?
+        .ok_or(SessionError::NoPassword)
+}
+
+/// A new password given as an option, or else prompted for and confirmed.
+fn new_password(given: Option<&str>, prompter: &mut dyn Prompter) -> Result<String> {
+    if let Some(p) = given {
+        return Ok(p.to_string());
+    }
+    let first = password(None, prompter)?;
+    let second = prompter
+        .password("Confirm password:")
+        .map_err(SessionError::Prompt)?
+        .ok_or(SessionError::NoPassword)?;
+    if first == second {
+        Ok(first)
+    } else {
+        Err(SessionError::PasswordMismatch)
+    }
+}
+
+fn activate(ctx: &mut Context<'_>, given: Option<&str>, prompter: &mut dyn Prompter) -> Result<Response> {
+    if ctx.cluster.activated()? {
+        return Err(crate::hsm::HsmError::AlreadyActivated.into());
+    }
+    let pw = new_password(given, prompter)?;
+    ctx.cluster.activate(&pw, &mut ctx.session.entropy)?;
+    // The unactivated admin's login ends with activation: the docs log in again as admin.
+    let id = ctx.cluster.settings().id.clone();
+    ctx.session.logins.remove(&id);
+    Ok(Response::message("Cluster activation successful"))
+}
+
+fn hsm_info(ctx: &mut Context<'_>) -> Result<Response> {
+    let settings = ctx.cluster.settings().clone();
+    let model = settings.hsm_type.model();
+    let hsms = ctx
+        .cluster
+        .hsms()?
+        .into_iter()
+        .filter(|h| h.up)
+        .map(|h| HsmView {
+            vendor: model.vendor.into(),
+            model: model.model.into(),
+            serial_number: h.serial_number,
+            hardware_version_major: model.hardware_version_major.into(),
+            hardware_version_minor: model.hardware_version_minor.into(),
+            firmware_version_major: model.firmware_version_major.into(),
+            firmware_version_minor: model.firmware_version_minor.into(),
+            firmware_build_number: model.firmware_build_number.into(),
+            firmware_id: model.firmware_id.into(),
+            fips_state: fips_state(settings.fips).into(),
+        })
+        .collect();
+    Ok(Response::ok(HsmInfoView { hsms }))
+}
+
+pub(crate) fn login(ctx: &mut Context<'_>, username: &str, role: LoginRole, password: &str) -> Result<Response> {
+    let role = match role {
+        LoginRole::Admin => Role::Admin,
+        LoginRole::CryptoUser => Role::CryptoUser,
+        LoginRole::ApplianceUser => Role::ApplianceUser,
+    };
+    let user = ctx.cluster.login(username, role, password, &ctx.session.id)?;
+    let id = ctx.cluster.settings().id.clone();
+    ctx.session.logins.insert(
+        id,
+        LoggedIn {
+            username: user.username.clone(),
+            role: user.role,
+        },
+    );
+    Ok(Response::ok(LoginView {
+        username: user.username,
+        role: user.role.as_str().into(),
+    }))
+}
+
+fn logout(ctx: &mut Context<'_>) -> Result<Response> {
+    let login = ctx.login.take().ok_or(SessionError::NoLogin)?;
+    ctx.cluster.logout(&login.username, &ctx.session.id)?;
+    let id = ctx.cluster.settings().id.clone();
+    ctx.session.logins.remove(&id);
+    Ok(Response::message("Logout successful"))
+}
+
+fn user_list(ctx: &mut Context<'_>) -> Result<Response> {
+    let users = ctx
+        .cluster
+        .users()?
+        .into_iter()
+        .map(|u| UserView {
+            username: u.username,
+            role: u.role.as_str().into(),
+            locked: u.locked.to_string(),
+            mfa: Vec::new(),
+            quorum: Vec::new(),
+            cluster_coverage: "full".into(),
+        })
+        .collect();
+    Ok(Response::ok(UsersView { users }))
+}
+
+fn user_role(role: UserRole) -> Role {
+    match role {
+        UserRole::Admin => Role::Admin,
+        UserRole::CryptoUser => Role::CryptoUser,
+    }
+}
+
+fn done(username: String, role: Role) -> Response {
+    Response::ok(LoginView {
+        username,
+        role: role.as_str().into(),
+    })
+}
+
+fn user_create(ctx: &mut Context<'_>, c: &UserCreate, prompter: &mut dyn Prompter) -> Result<Response> {
+    let pw = new_password(c.password.as_deref(), prompter)?;
+    let user = ctx
+        .cluster
+        .create_user(&c.username, user_role(c.role), &pw, &mut ctx.session.entropy)?;
+    Ok(done(user.username, user.role))
+}
+
+fn user_delete(ctx: &mut Context<'_>, c: &UserDelete) -> Result<Response> {
+    let user = ctx.cluster.delete_user(&c.username, user_role(c.role))?;
+    Ok(done(user.username, user.role))
+}
+
+fn user_change_password(
+    ctx: &mut Context<'_>,
+    c: &UserChangePassword,
+    prompter: &mut dyn Prompter,
+) -> Result<Response> {
+    let role = match c.role {
+        TargetRole::Admin => Role::Admin,
+        TargetRole::CryptoUser => Role::CryptoUser,
+        TargetRole::ApplianceUser => Role::ApplianceUser,
+    };
+    let pw = new_password(c.password.as_deref(), prompter)?;
+    let user = ctx.cluster.change_password(
+        &c.username,
+        role,
+        &pw,
+        &ctx.session.id,
+        &mut ctx.session.entropy,
+    )?;
+    Ok(done(user.username, user.role))
+}

@@ -1,0 +1,221 @@
+//! The session state machine: per cluster, logged out or logged in as (user, role), over a
+//! cluster that is unactivated or active. Every command is checked against the permission
+//! table before its handler runs; handlers translate arguments, call the simulated HSM and
+//! build the response.
+
+mod command_id;
+mod error;
+mod handlers;
+pub mod permissions;
+
+use std::collections::BTreeMap;
+use std::io;
+use std::path::PathBuf;
+
+use crate::grammar::{Command, LoginRole};
+use crate::hsm::{self, Cluster, Entropy, Role, SessionId};
+use crate::output::Response;
+use crate::store::Home;
+
+pub use command_id::CommandId;
+pub use error::SessionError;
+pub use permissions::{CommandClass, OperationClass, Principal};
+
+/// Asks the person (or the script) at the other end for a password.
+pub trait Prompter {
+    /// Shows `prompt` (never on stdout) and reads one password; `None` at end of input.
+    fn password(&mut self, prompt: &str) -> io::Result<Option<String>>;
+}
+
+/// What the caller does after a command.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Outcome {
+    /// Print this response and carry on.
+    Respond(Response),
+    /// End the session (`quit`).
+    Quit,
+}
+
+/// A logged-in user of one cluster.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LoggedIn {
+    pub username: String,
+    pub role: Role,
+}
+
+/// One session: what the person at the prompt (or one single-command process) is logged in
+/// as on each cluster.
+#[derive(Debug)]
+pub struct Session {
+    home_path: Option<PathBuf>,
+    default_cluster: Option<String>,
+    logins: BTreeMap<String, LoggedIn>,
+    id: SessionId,
+    entropy: Entropy,
+}
+
+/// A command bound to its cluster, ready for a handler.
+pub(crate) struct Context<'a> {
+    pub cluster: Cluster,
+    pub login: Option<LoggedIn>,
+    pub session: &'a mut Session,
+}
+
+impl Session {
+    /// A logged-out session on the state directory `home_path` (`None` when no state
+    /// directory could be determined: every command then says so). `default_cluster` is the
+    /// `--cluster-id` given to `interactive`; `seed` is `CLOUDHSM_SIM_SEED`.
+    pub fn new(home_path: Option<PathBuf>, default_cluster: Option<String>, seed: Option<u64>) -> Session {
+        Session {
+            home_path,
+            default_cluster,
+            logins: BTreeMap::new(),
+            id: SessionId::new(),
+            entropy: Entropy::new(seed),
+        }
+    }
+
+    /// Whether `command` needs a logged-in user (single-command mode then logs in from
+    /// `CLOUDHSM_ROLE` / `CLOUDHSM_PIN` first).
+    pub fn requires_login(command: &Command) -> bool {
+        match permissions::class_of(CommandId::of(command)) {
+            CommandClass::Session => false,
+            CommandClass::Fixed(class) | CommandClass::ByTarget { other: class, .. } => {
+                !permissions::allows(class, Principal::Unauthenticated)
+            }
+        }
+    }
+
+    /// Runs one parsed command.
+    pub fn execute(&mut self, command: &Command, prompter: &mut dyn Prompter) -> Outcome {
+        match self.dispatch(command, prompter) {
+            Ok(outcome) => outcome,
+            Err(e) => Outcome::Respond(Response::error(e.to_string())),
+        }
+    }
+
+    /// Logs in from the single-command environment variables (`CLOUDHSM_ROLE`,
+    /// `CLOUDHSM_PIN=<username>:<password>`) on the cluster `command` targets.
+    pub fn login_from_env(
+        &mut self,
+        command: &Command,
+        role: Option<&str>,
+        pin: Option<&str>,
+    ) -> Result<(), Response> {
+        let id = CommandId::of(command);
+        let fail = |e: SessionError| Response::error(e.to_string());
+        let (Some(role), Some(pin)) = (role, pin) else {
+            return Err(fail(SessionError::MissingCredentials { command: id.name() }));
+        };
+        let (username, password) = pin.split_once(':').ok_or_else(|| fail(SessionError::MalformedPin))?;
+        let role = match role {
+            "admin" => LoginRole::Admin,
+            "crypto-user" => LoginRole::CryptoUser,
+            "appliance-user" => LoginRole::ApplianceUser,
+            _ => return Err(fail(SessionError::UnknownRole)),
+        };
+        let cluster_id = handlers::cluster_arg(command);
+        let mut ctx = self.context(cluster_id).map_err(fail)?;
+        handlers::login(&mut ctx, username, role, password).map(|_| ()).map_err(fail)
+    }
+
+    /// Logs out of every cluster (the end of a session or process).
+    pub fn close(&mut self) {
+        let logins = std::mem::take(&mut self.logins);
+        let Some(home) = self.home_path.clone().and_then(|p| Home::open(p).ok()) else {
+            return;
+        };
+        for (cluster_id, login) in logins {
+            if let Ok(mut cluster) = Cluster::open(&home, &cluster_id) {
+                // Best effort: a record left behind is pruned once this process is gone.
+                let _ = cluster.logout(&login.username, &self.id);
+            }
+        }
+    }
+
+    fn dispatch(&mut self, command: &Command, prompter: &mut dyn Prompter) -> Result<Outcome, SessionError> {
+        let id = CommandId::of(command);
+        match command {
+            Command::Quit => return Ok(Outcome::Quit),
+            Command::Interactive(_) => return Err(SessionError::NestedInteractive),
+            _ => {}
+        }
+        let mut ctx = self.context(handlers::cluster_arg(command))?;
+        authorize(id, command, &ctx)?;
+        handlers::run(command, &mut ctx, prompter).map(Outcome::Respond)
+    }
+
+    fn context(&mut self, requested: Option<&str>) -> Result<Context<'_>, SessionError> {
+        let home = self.home()?;
+        let requested = requested.or(self.default_cluster.as_deref()).map(str::to_string);
+        let cluster_id = hsm::resolve(&home, requested.as_deref(), &mut self.entropy)?;
+        let cluster = Cluster::open(&home, &cluster_id)?;
+        let login = self.logins.get(&cluster_id).cloned();
+        Ok(Context {
+            cluster,
+            login,
+            session: self,
+        })
+    }
+
+    fn home(&self) -> Result<Home, SessionError> {
+        let path = self.home_path.clone().ok_or_else(|| {
+            SessionError::Hsm(hsm::HsmError::Store(crate::store::StoreError::Directory {
+                path: PathBuf::from("$CLOUDHSM_SIM_HOME"),
+                source: io::Error::new(
+                    io::ErrorKind::NotFound,
+                    "no state directory: set CLOUDHSM_SIM_HOME (or HOME)",
+                ),
+            }))
+        })?;
+        Ok(Home::open(path).map_err(hsm::HsmError::from)?)
+    }
+}
+
+impl Drop for Session {
+    fn drop(&mut self) {
+        self.close();
+    }
+}
+
+/// The principal the permission table sees for a login.
+pub fn principal(login: Option<&LoggedIn>) -> Principal {
+    match login.map(|l| l.role) {
+        None => Principal::Unauthenticated,
+        Some(Role::UnactivatedAdmin) => Principal::UnactivatedAdmin,
+        Some(Role::Admin) => Principal::Admin,
+        Some(Role::CryptoUser) => Principal::CryptoUser,
+        Some(Role::ApplianceUser) => Principal::ApplianceUser,
+    }
+}
+
+/// The permission check, before any handler runs.
+fn authorize(id: CommandId, command: &Command, ctx: &Context<'_>) -> Result<(), SessionError> {
+    let class = match permissions::class_of(id) {
+        CommandClass::Session => return Ok(()),
+        CommandClass::Fixed(class) => class,
+        CommandClass::ByTarget { own, other } => {
+            let own_target = match (handlers::target_user(command), &ctx.login) {
+                (Some(target), Some(login)) => target.eq_ignore_ascii_case(&login.username),
+                _ => false,
+            };
+            if own_target {
+                own
+            } else {
+                other
+            }
+        }
+    };
+    let who = principal(ctx.login.as_ref());
+    if permissions::allows(class, who) {
+        return Ok(());
+    }
+    match &ctx.login {
+        None => Err(SessionError::NotLoggedIn { command: id.name() }),
+        Some(login) => Err(SessionError::PermissionDenied {
+            username: login.username.clone(),
+            role: login.role.as_str(),
+            command: id.name(),
+        }),
+    }
+}

@@ -1,0 +1,269 @@
+//! THE permission table: which kind of user may run which class of operation, from AWS's
+//! "HSM user permissions table for CloudHSM CLI", and which class each command belongs to.
+//!
+//! The dispatcher consults it before any handler runs; `docs/permissions.md` is generated
+//! from it (and a test fails when the two drift apart). Object-level rules (ownership,
+//! lockout, quorum) are the simulated HSM's, not this table's.
+
+use super::CommandId;
+
+/// Who is asking: the kinds of principal the table distinguishes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Principal {
+    Unauthenticated,
+    UnactivatedAdmin,
+    Admin,
+    CryptoUser,
+    ApplianceUser,
+}
+
+impl Principal {
+    pub const ALL: &'static [Principal] = &[
+        Principal::Admin,
+        Principal::CryptoUser,
+        Principal::ApplianceUser,
+        Principal::Unauthenticated,
+        Principal::UnactivatedAdmin,
+    ];
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Principal::Unauthenticated => "unauthenticated",
+            Principal::UnactivatedAdmin => "unactivated admin",
+            Principal::Admin => "admin",
+            Principal::CryptoUser => "crypto user",
+            Principal::ApplianceUser => "appliance user",
+        }
+    }
+}
+
+/// A cell of the table.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Access {
+    Yes,
+    No,
+    /// "Not applicable" in AWS's table (an unauthenticated session has no own password).
+    NotApplicable,
+}
+
+/// A row of the table: an operation class.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum OperationClass {
+    BasicClusterInfo,
+    ActivateCluster,
+    ChangeOwnPassword,
+    ChangeAnyPassword,
+    AddRemoveUsers,
+    SyncStatus,
+    MaskedObjects,
+    KeyManagement,
+    EncryptDecrypt,
+    SignVerify,
+    DigestHmac,
+}
+
+/// One row: the class, its wording, and the cell of each principal.
+#[derive(Debug, Clone, Copy)]
+pub struct ClassRule {
+    pub class: OperationClass,
+    pub title: &'static str,
+    pub admin: Access,
+    pub crypto_user: Access,
+    pub appliance_user: Access,
+    pub unauthenticated: Access,
+    pub unactivated_admin: Access,
+}
+
+use Access::{No, NotApplicable as NA, Yes};
+
+/// The table. The first ten rows are AWS's, cell for cell; `ActivateCluster` is the
+/// unactivated admin's one power ("may only log in, activate the cluster and read basic
+/// info"). An admin exists only once the cluster is active, so an admin who runs
+/// `cluster activate` is told `Cluster has already been activated`, as scripts expect.
+pub const TABLE: &[ClassRule] = &[
+    ClassRule { class: OperationClass::BasicClusterInfo, title: "Get basic cluster info", admin: Yes, crypto_user: Yes, appliance_user: Yes, unauthenticated: Yes, unactivated_admin: Yes },
+    ClassRule { class: OperationClass::ChangeOwnPassword, title: "Change own password", admin: Yes, crypto_user: Yes, appliance_user: Yes, unauthenticated: NA, unactivated_admin: No },
+    ClassRule { class: OperationClass::ChangeAnyPassword, title: "Change any user's password", admin: Yes, crypto_user: No, appliance_user: No, unauthenticated: No, unactivated_admin: No },
+    ClassRule { class: OperationClass::AddRemoveUsers, title: "Add, remove users", admin: Yes, crypto_user: No, appliance_user: No, unauthenticated: No, unactivated_admin: No },
+    ClassRule { class: OperationClass::SyncStatus, title: "Get sync status", admin: Yes, crypto_user: Yes, appliance_user: Yes, unauthenticated: No, unactivated_admin: No },
+    ClassRule { class: OperationClass::MaskedObjects, title: "Extract, insert masked objects", admin: Yes, crypto_user: Yes, appliance_user: Yes, unauthenticated: No, unactivated_admin: No },
+    ClassRule { class: OperationClass::KeyManagement, title: "Key management functions", admin: No, crypto_user: Yes, appliance_user: No, unauthenticated: No, unactivated_admin: No },
+    ClassRule { class: OperationClass::EncryptDecrypt, title: "Encrypt, decrypt", admin: No, crypto_user: Yes, appliance_user: No, unauthenticated: No, unactivated_admin: No },
+    ClassRule { class: OperationClass::SignVerify, title: "Sign, verify", admin: No, crypto_user: Yes, appliance_user: No, unauthenticated: No, unactivated_admin: No },
+    ClassRule { class: OperationClass::DigestHmac, title: "Generate digests and HMACs", admin: No, crypto_user: Yes, appliance_user: No, unauthenticated: No, unactivated_admin: No },
+    ClassRule { class: OperationClass::ActivateCluster, title: "Activate the cluster", admin: Yes, crypto_user: No, appliance_user: No, unauthenticated: Yes, unactivated_admin: Yes },
+];
+
+/// How a command maps to the table.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CommandClass {
+    /// Session management (login, logout, quit): governed by the session state machine.
+    Session,
+    /// Always this class.
+    Fixed(OperationClass),
+    /// `own` when the command targets the logged-in user, else `other`.
+    ByTarget {
+        own: OperationClass,
+        other: OperationClass,
+    },
+}
+
+/// Every command and its class, in grammar order.
+pub const COMMANDS: &[(CommandId, CommandClass)] = &[
+    (CommandId::Interactive, CommandClass::Session),
+    (CommandId::Quit, CommandClass::Session),
+    (CommandId::Login, CommandClass::Session),
+    (CommandId::Logout, CommandClass::Session),
+    (CommandId::ClusterActivate, CommandClass::Fixed(OperationClass::ActivateCluster)),
+    (CommandId::ClusterHsmInfo, CommandClass::Fixed(OperationClass::BasicClusterInfo)),
+    (CommandId::UserList, CommandClass::Fixed(OperationClass::BasicClusterInfo)),
+    (CommandId::UserCreate, CommandClass::Fixed(OperationClass::AddRemoveUsers)),
+    (CommandId::UserDelete, CommandClass::Fixed(OperationClass::AddRemoveUsers)),
+    (
+        CommandId::UserChangePassword,
+        CommandClass::ByTarget {
+            own: OperationClass::ChangeOwnPassword,
+            other: OperationClass::ChangeAnyPassword,
+        },
+    ),
+];
+
+/// The class of `command`.
+pub fn class_of(command: CommandId) -> CommandClass {
+    COMMANDS
+        .iter()
+        .find(|(id, _)| *id == command)
+        .map(|(_, class)| *class)
+        .unwrap_or(CommandClass::Session)
+}
+
+/// The cell for `principal` in the row of `class`.
+pub fn access(class: OperationClass, principal: Principal) -> Access {
+    let Some(rule) = TABLE.iter().find(|r| r.class == class) else {
+        return Access::No;
+    };
+    match principal {
+        Principal::Admin => rule.admin,
+        Principal::CryptoUser => rule.crypto_user,
+        Principal::ApplianceUser => rule.appliance_user,
+        Principal::Unauthenticated => rule.unauthenticated,
+        Principal::UnactivatedAdmin => rule.unactivated_admin,
+    }
+}
+
+/// Whether `principal` may run an operation of `class`.
+pub fn allows(class: OperationClass, principal: Principal) -> bool {
+    access(class, principal) == Access::Yes
+}
+
+fn cell(a: Access) -> &'static str {
+    match a {
+        Access::Yes => "yes",
+        Access::No => "no",
+        Access::NotApplicable => "not applicable",
+    }
+}
+
+/// `docs/permissions.md`, generated from the table.
+pub fn render_markdown() -> String {
+    let mut md = String::from(
+        "# Permissions\n\n\
+         <!-- Generated from src/session/permissions.rs by `cargo run --bin cloudhsm-sim -- permissions`. \
+         Do not edit: a test fails when this file and the table drift apart. -->\n\n\
+         Who may run what, before any command runs. The first ten rows are AWS's \
+         \"HSM user permissions table for CloudHSM CLI\"; the unactivated admin may only log in, \
+         activate the cluster and read basic info. Object-level rules (key ownership, lockout, \
+         quorum) are checked afterwards by the simulated HSM.\n\n\
+         ## Operation classes\n\n\
+         | operation class | admin | crypto user | appliance user | unauthenticated | unactivated admin |\n\
+         | --- | --- | --- | --- | --- | --- |\n",
+    );
+    for r in TABLE {
+        md.push_str(&format!(
+            "| {} | {} | {} | {} | {} | {} |\n",
+            r.title,
+            cell(r.admin),
+            cell(r.crypto_user),
+            cell(r.appliance_user),
+            cell(r.unauthenticated),
+            cell(r.unactivated_admin)
+        ));
+    }
+    md.push_str("\n## Commands\n\n| command | operation class |\n| --- | --- |\n");
+    let title = |c: OperationClass| TABLE.iter().find(|r| r.class == c).map_or("?", |r| r.title);
+    for (id, class) in COMMANDS {
+        let text = match class {
+            CommandClass::Session => "session management (anyone; see docs/scripting.md)".to_string(),
+            CommandClass::Fixed(c) => title(*c).to_string(),
+            CommandClass::ByTarget { own, other } => {
+                format!("{} (own user) / {} (another user)", title(*own), title(*other))
+            }
+        };
+        md.push_str(&format!("| `{}` | {} |\n", id.name(), text));
+    }
+    md
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_command_has_exactly_one_row_in_grammar_order() {
+        let ids: Vec<CommandId> = COMMANDS.iter().map(|(id, _)| *id).collect();
+        assert_eq!(ids, CommandId::ALL);
+    }
+
+    #[test]
+    fn every_class_has_exactly_one_row() {
+        let mut classes: Vec<_> = TABLE.iter().map(|r| r.class).collect();
+        let n = classes.len();
+        classes.sort();
+        classes.dedup();
+        assert_eq!(classes.len(), n);
+    }
+
+    /// The AWS table, restated independently: a typo in TABLE fails here.
+    #[test]
+    fn matches_the_aws_table() {
+        use OperationClass::*;
+        use Principal::*;
+        let expect = [
+            (BasicClusterInfo, [true, true, true, true, true]),
+            (ChangeOwnPassword, [true, true, true, false, false]),
+            (ChangeAnyPassword, [true, false, false, false, false]),
+            (AddRemoveUsers, [true, false, false, false, false]),
+            (SyncStatus, [true, true, true, false, false]),
+            (MaskedObjects, [true, true, true, false, false]),
+            (KeyManagement, [false, true, false, false, false]),
+            (EncryptDecrypt, [false, true, false, false, false]),
+            (SignVerify, [false, true, false, false, false]),
+            (DigestHmac, [false, true, false, false, false]),
+            (ActivateCluster, [true, false, false, true, true]),
+        ];
+        for (class, cells) in expect {
+            for (p, want) in [Admin, CryptoUser, ApplianceUser, Unauthenticated, UnactivatedAdmin]
+                .into_iter()
+                .zip(cells)
+            {
+                assert_eq!(allows(class, p), want, "{class:?} for {p:?}");
+            }
+        }
+        assert_eq!(access(ChangeOwnPassword, Unauthenticated), Access::NotApplicable);
+    }
+
+    #[test]
+    fn docs_permissions_md_is_generated_from_the_table() {
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/docs/permissions.md");
+        let on_disk = std::fs::read_to_string(path).unwrap_or_default();
+        if std::env::var_os("SNAPSHOTS").is_some_and(|v| v == "overwrite") {
+            std::fs::write(path, render_markdown()).unwrap();
+            return;
+        }
+        assert_eq!(
+            on_disk,
+            render_markdown(),
+            "docs/permissions.md drifted from the table: run `cargo run --bin cloudhsm-sim -- permissions > docs/permissions.md`"
+        );
+    }
+}

@@ -1,0 +1,170 @@
+//! The front end of `cloudhsm-cli`: the three ways in (terminal REPL, piped input,
+//! single-command mode), password prompts, history and completion.
+//!
+//! Exit status (docs/scripting.md): single-command mode exits 0 when `error_code` is 0, 1
+//! when it is 1, and 2 on a usage error. Interactive and piped sessions carry on after a
+//! failure and exit 0 at `quit` or end of input, unless `CLOUDHSM_SIM_STRICT=1`, which stops
+//! at the first failure with that failure's status.
+
+mod env;
+mod repl;
+mod secret;
+mod terminal;
+
+use std::ffi::OsString;
+use std::io::{self, BufRead, Write};
+
+use crate::grammar::{Cli, Command};
+use crate::session::Session;
+
+pub use env::Env;
+pub use repl::{Failure, Shell, Step};
+pub use secret::{read_line, LinePrompter, NoInput, TerminalPrompter};
+pub use terminal::{holds_secret, PROMPT};
+
+/// The process's standard streams, injectable for tests.
+pub struct Stdio<'a> {
+    pub input: &'a mut dyn BufRead,
+    /// Whether stdin is a terminal (passwords are then read without echo).
+    pub input_is_terminal: bool,
+    /// Whether stdin and stdout are both terminals (the REPL then uses the line editor).
+    pub interactive_terminal: bool,
+    pub out: &'a mut dyn Write,
+    pub err: &'a mut dyn Write,
+}
+
+/// Runs `cloudhsm-cli` with `args` (without the program name) and returns the exit status.
+pub fn run(args: Vec<OsString>, env: &Env, io: Stdio<'_>) -> i32 {
+    let seed = match env.seed() {
+        Ok(seed) => seed,
+        Err(text) => {
+            let _ = writeln!(io.err, "error: {text}");
+            return 2;
+        }
+    };
+    let cli = match Cli::parse_words(args) {
+        Ok(cli) => cli,
+        Err(e) => {
+            let session = Session::new(env.home.clone(), None, seed);
+            let mut shell = Shell::new(session, io.out, io.err);
+            return match shell.usage(&e) {
+                Ok(Step::Done { failed: Some(f) }) => f.exit_code(),
+                _ => 0,
+            };
+        }
+    };
+    match cli.command {
+        Command::Interactive(args) => {
+            let session = Session::new(env.home.clone(), args.cluster.cluster_id, seed);
+            interactive(session, env, io)
+        }
+        command => single(command, Session::new(env.home.clone(), None, seed), env, io),
+    }
+}
+
+/// Single-command mode: log in from the environment if the command needs it, run it once.
+fn single(command: Command, mut session: Session, env: &Env, io: Stdio<'_>) -> i32 {
+    if Session::requires_login(&command) {
+        if let Err(response) = session.login_from_env(&command, env.role.as_deref(), env.pin.as_deref()) {
+            let _ = response.write_json(io.out);
+            return Failure::Command.exit_code();
+        }
+    }
+    let mut tty = TerminalPrompter;
+    let mut line_prompter;
+    let prompter: &mut dyn crate::session::Prompter = if io.input_is_terminal {
+        &mut tty
+    } else {
+        line_prompter = LinePrompter::new(io.input);
+        &mut line_prompter
+    };
+    let outcome = session.execute(&command, prompter);
+    session.close();
+    match outcome {
+        crate::session::Outcome::Quit => 0,
+        crate::session::Outcome::Respond(response) => {
+            let mut shell = Shell::new(session, io.out, io.err);
+            match shell.respond(&response) {
+                Ok(Step::Done { failed: Some(f) }) => f.exit_code(),
+                _ => 0,
+            }
+        }
+    }
+}
+
+/// `cloudhsm-cli interactive`: the line editor on a terminal, plain lines otherwise.
+fn interactive(session: Session, env: &Env, io: Stdio<'_>) -> i32 {
+    if io.interactive_terminal {
+        let history = env
+            .home
+            .clone()
+            .and_then(|p| crate::store::Home::open(p).ok())
+            .map(|h| h.history_path());
+        if let Ok(terminal) = terminal::Terminal::new(history) {
+            return terminal_loop(session, terminal, env.strict, io.out, io.err);
+        }
+    }
+    piped_loop(session, env.strict, io.input, io.out, io.err)
+}
+
+fn finish(mut shell: Shell<'_>, status: i32) -> i32 {
+    shell.session.close();
+    status
+}
+
+fn terminal_loop(
+    session: Session,
+    mut terminal: terminal::Terminal,
+    strict: bool,
+    out: &mut dyn Write,
+    err: &mut dyn Write,
+) -> i32 {
+    let mut shell = Shell::new(session, out, err);
+    loop {
+        let line = match terminal.read() {
+            terminal::Input::Line(line) => line,
+            terminal::Input::Interrupted => continue,
+            terminal::Input::Eof => return finish(shell, 0),
+        };
+        match shell.run_line(&line, &mut TerminalPrompter) {
+            Ok(Step::Quit) => return finish(shell, 0),
+            Ok(Step::Done { failed: Some(f) }) if strict => return finish(shell, f.exit_code()),
+            Ok(Step::Done { .. }) => {}
+            Err(_) => return finish(shell, 0),
+        }
+    }
+}
+
+/// Piped input: each line is a command; a password that `--password` does not give is the
+/// next line. No prompt is echoed; every response is flushed as soon as it is printed.
+pub fn piped_loop(
+    session: Session,
+    strict: bool,
+    input: &mut dyn BufRead,
+    out: &mut dyn Write,
+    err: &mut dyn Write,
+) -> i32 {
+    let mut shell = Shell::new(session, out, err);
+    loop {
+        let line = match read_line(input) {
+            Ok(Some(line)) => line,
+            Ok(None) => return finish(shell, 0),
+            Err(e) if e.kind() == io::ErrorKind::InvalidData => {
+                let _ = shell.diagnostic("error: input line is not valid UTF-8; it was skipped");
+                if strict {
+                    return finish(shell, Failure::Usage.exit_code());
+                }
+                continue;
+            }
+            Err(_) => return finish(shell, 0),
+        };
+        let step = shell.run_line(&line, &mut LinePrompter::new(input));
+        match step {
+            Ok(Step::Quit) => return finish(shell, 0),
+            Ok(Step::Done { failed: Some(f) }) if strict => return finish(shell, f.exit_code()),
+            Ok(Step::Done { .. }) => {}
+            // stdout closed (a reader went away): stop quietly, as ripgrep does.
+            Err(_) => return finish(shell, 0),
+        }
+    }
+}

@@ -1,0 +1,64 @@
+//! Password prompts: without echo on a terminal, or the next input line when piped. Prompts
+//! never go to stdout, which carries only JSON.
+
+use std::io::{self, BufRead};
+
+use crate::session::Prompter;
+
+/// Prompts on the controlling terminal and reads without echo.
+#[derive(Debug, Default)]
+pub struct TerminalPrompter;
+
+impl Prompter for TerminalPrompter {
+    fn password(&mut self, prompt: &str) -> io::Result<Option<String>> {
+        match rpassword::prompt_password(prompt) {
+            Ok(p) => Ok(Some(p)),
+            Err(e) if e.kind() == io::ErrorKind::UnexpectedEof => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+}
+
+/// Reads the password from the next line of piped input, as the real CLI does in scripts.
+pub struct LinePrompter<'a> {
+    input: &'a mut dyn BufRead,
+}
+
+impl<'a> LinePrompter<'a> {
+    pub fn new(input: &'a mut dyn BufRead) -> Self {
+        LinePrompter { input }
+    }
+}
+
+impl Prompter for LinePrompter<'_> {
+    fn password(&mut self, _prompt: &str) -> io::Result<Option<String>> {
+        read_line(self.input)
+    }
+}
+
+/// One line without its line ending; `None` at end of input.
+pub fn read_line(input: &mut dyn BufRead) -> io::Result<Option<String>> {
+    let mut buf = Vec::new();
+    if input.read_until(b'\n', &mut buf)? == 0 {
+        return Ok(None);
+    }
+    if buf.last() == Some(&b'\n') {
+        buf.pop();
+        if buf.last() == Some(&b'\r') {
+            buf.pop();
+        }
+    }
+    String::from_utf8(buf)
+        .map(Some)
+        .map_err(|_| io::Error::new(io::ErrorKind::InvalidData, "input line is not valid UTF-8"))
+}
+
+/// A prompter with nothing to answer: every prompt meets the end of input.
+#[derive(Debug, Default)]
+pub struct NoInput;
+
+impl Prompter for NoInput {
+    fn password(&mut self, _prompt: &str) -> io::Result<Option<String>> {
+        Ok(None)
+    }
+}
