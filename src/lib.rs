@@ -4,6 +4,7 @@
 //! Layers, with imports only downwards (see docs/architecture.md):
 //! `bin → shell / control → session → {grammar, output, hsm}`, `hsm → store`.
 
+pub mod control;
 pub mod grammar;
 pub mod hsm;
 pub mod output;

@@ -93,7 +93,11 @@ pub fn check_cluster_id(id: &str) -> Result<(), HsmError> {
 }
 
 /// Creates a new, never-activated cluster and returns its id.
-pub fn create(home: &Home, config: &ClusterConfig, entropy: &mut Entropy) -> Result<String, HsmError> {
+pub fn create(
+    home: &Home,
+    config: &ClusterConfig,
+    entropy: &mut Entropy,
+) -> Result<String, HsmError> {
     let _lock = home.lock()?;
     create_locked(home, config, entropy, None)
 }
@@ -148,7 +152,12 @@ fn create_locked(
         for hsm in &hsms {
             records::insert_hsm(tx, hsm)?;
         }
-        records::insert_user(tx, ADMIN, Role::UnactivatedAdmin.as_str(), Some(&admin_hash))?;
+        records::insert_user(
+            tx,
+            ADMIN,
+            Role::UnactivatedAdmin.as_str(),
+            Some(&admin_hash),
+        )?;
         records::insert_user(
             tx,
             APPLIANCE_USER,
@@ -164,7 +173,11 @@ fn create_locked(
 /// does: the requested id, else the only cluster, else an error when there are several.
 /// An empty state directory gets a default cluster (created once, whatever the number of
 /// processes starting at the same time).
-pub fn resolve(home: &Home, requested: Option<&str>, entropy: &mut Entropy) -> Result<String, HsmError> {
+pub fn resolve(
+    home: &Home,
+    requested: Option<&str>,
+    entropy: &mut Entropy,
+) -> Result<String, HsmError> {
     if let Some(id) = requested {
         check_cluster_id(id)?;
         if home.cluster_path(id).exists() {
@@ -321,8 +334,11 @@ impl Cluster {
         let Some(user) = self.store.read(|tx| records::user(tx, &username))? else {
             return Err(HsmError::BadCredentials);
         };
-        let matches =
-            |u: &UserRecord| u.password_hash.as_deref().is_some_and(|h| verify_password(password, h));
+        let matches = |u: &UserRecord| {
+            u.password_hash
+                .as_deref()
+                .is_some_and(|h| verify_password(password, h))
+        };
         let mut verified = (user.password_hash.clone(), matches(&user));
         let cluster_id = self.settings.id.clone();
         let outcome = self.store.write(|tx| {
@@ -450,7 +466,12 @@ fn user_info(cluster_id: &str, u: UserRecord) -> Result<UserInfo, HsmError> {
     })
 }
 
-fn existing_user(tx: &Tx<'_>, cluster_id: &str, username: &str, role: Role) -> Result<UserInfo, HsmError> {
+fn existing_user(
+    tx: &Tx<'_>,
+    cluster_id: &str,
+    username: &str,
+    role: Role,
+) -> Result<UserInfo, HsmError> {
     let not_found = || HsmError::UserNotFound {
         username: username.to_string(),
         role: role.as_str().to_string(),
@@ -466,7 +487,11 @@ fn existing_user(tx: &Tx<'_>, cluster_id: &str, username: &str, role: Role) -> R
 
 /// Whether a live process other than `except` holds a login of `username`; records of
 /// processes that are gone are pruned on the way.
-fn logged_in_elsewhere(tx: &Tx<'_>, username: &str, except: Option<&SessionId>) -> Result<bool, HsmError> {
+fn logged_in_elsewhere(
+    tx: &Tx<'_>,
+    username: &str,
+    except: Option<&SessionId>,
+) -> Result<bool, HsmError> {
     let mut found = false;
     for login in records::logins(tx)? {
         if !is_alive(&login) {

@@ -35,7 +35,9 @@ pub enum HsmError {
     ReservedRole { role: String },
     #[error("Maximum number of users for this cluster reached ({max})")]
     UserQuota { max: usize },
-    #[error("Invalid cluster id {id}: expected 'cluster-' followed by lowercase letters and digits")]
+    #[error(
+        "Invalid cluster id {id}: expected 'cluster-' followed by lowercase letters and digits"
+    )]
     InvalidClusterId { id: String },
     #[error("Cluster {id} does not exist in this state directory")]
     ClusterNotFound { id: String },

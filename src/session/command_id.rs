@@ -87,7 +87,10 @@ mod tests {
         }
         let mut paths = Vec::new();
         leaves(&Cli::command_tree(), "", &mut paths);
-        let mut names: Vec<String> = CommandId::ALL.iter().map(|c| c.name().to_string()).collect();
+        let mut names: Vec<String> = CommandId::ALL
+            .iter()
+            .map(|c| c.name().to_string())
+            .collect();
         paths.sort();
         names.sort();
         assert_eq!(paths, names);

@@ -37,9 +37,15 @@ pub(crate) fn target_user(command: &Command) -> Option<&str> {
     }
 }
 
-pub(crate) fn run(command: &Command, ctx: &mut Context<'_>, prompter: &mut dyn Prompter) -> Result<Response> {
+pub(crate) fn run(
+    command: &Command,
+    ctx: &mut Context<'_>,
+    prompter: &mut dyn Prompter,
+) -> Result<Response> {
     match command {
-        Command::Cluster(ClusterCommand::Activate(c)) => activate(ctx, c.password.as_deref(), prompter),
+        Command::Cluster(ClusterCommand::Activate(c)) => {
+            activate(ctx, c.password.as_deref(), prompter)
+        }
         Command::Cluster(ClusterCommand::HsmInfo(_)) => hsm_info(ctx),
         Command::Login(c) => {
             if let Some(login) = &ctx.login {
@@ -88,7 +94,11 @@ fn new_password(given: Option<&str>, prompter: &mut dyn Prompter) -> Result<Stri
     }
 }
 
-fn activate(ctx: &mut Context<'_>, given: Option<&str>, prompter: &mut dyn Prompter) -> Result<Response> {
+fn activate(
+    ctx: &mut Context<'_>,
+    given: Option<&str>,
+    prompter: &mut dyn Prompter,
+) -> Result<Response> {
     if ctx.cluster.activated()? {
         return Err(crate::hsm::HsmError::AlreadyActivated.into());
     }
@@ -124,13 +134,20 @@ fn hsm_info(ctx: &mut Context<'_>) -> Result<Response> {
     Ok(Response::ok(HsmInfoView { hsms }))
 }
 
-pub(crate) fn login(ctx: &mut Context<'_>, username: &str, role: LoginRole, password: &str) -> Result<Response> {
+pub(crate) fn login(
+    ctx: &mut Context<'_>,
+    username: &str,
+    role: LoginRole,
+    password: &str,
+) -> Result<Response> {
     let role = match role {
         LoginRole::Admin => Role::Admin,
         LoginRole::CryptoUser => Role::CryptoUser,
         LoginRole::ApplianceUser => Role::ApplianceUser,
     };
-    let user = ctx.cluster.login(username, role, password, &ctx.session.id)?;
+    let user = ctx
+        .cluster
+        .login(username, role, password, &ctx.session.id)?;
     let id = ctx.cluster.settings().id.clone();
     ctx.session.logins.insert(
         id,
@@ -184,11 +201,18 @@ fn done(username: String, role: Role) -> Response {
     })
 }
 
-fn user_create(ctx: &mut Context<'_>, c: &UserCreate, prompter: &mut dyn Prompter) -> Result<Response> {
+fn user_create(
+    ctx: &mut Context<'_>,
+    c: &UserCreate,
+    prompter: &mut dyn Prompter,
+) -> Result<Response> {
     let pw = new_password(c.password.as_deref(), prompter)?;
-    let user = ctx
-        .cluster
-        .create_user(&c.username, user_role(c.role), &pw, &mut ctx.session.entropy)?;
+    let user = ctx.cluster.create_user(
+        &c.username,
+        user_role(c.role),
+        &pw,
+        &mut ctx.session.entropy,
+    )?;
     Ok(done(user.username, user.role))
 }
 

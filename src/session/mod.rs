@@ -65,7 +65,11 @@ impl Session {
     /// A logged-out session on the state directory `home_path` (`None` when no state
     /// directory could be determined: every command then says so). `default_cluster` is the
     /// `--cluster-id` given to `interactive`; `seed` is `CLOUDHSM_SIM_SEED`.
-    pub fn new(home_path: Option<PathBuf>, default_cluster: Option<String>, seed: Option<u64>) -> Session {
+    pub fn new(
+        home_path: Option<PathBuf>,
+        default_cluster: Option<String>,
+        seed: Option<u64>,
+    ) -> Session {
         Session {
             home_path,
             default_cluster,
@@ -105,9 +109,13 @@ impl Session {
         let id = CommandId::of(command);
         let fail = |e: SessionError| Response::error(e.to_string());
         let (Some(role), Some(pin)) = (role, pin) else {
-            return Err(fail(SessionError::MissingCredentials { command: id.name() }));
+            return Err(fail(SessionError::MissingCredentials {
+                command: id.name(),
+            }));
         };
-        let (username, password) = pin.split_once(':').ok_or_else(|| fail(SessionError::MalformedPin))?;
+        let (username, password) = pin
+            .split_once(':')
+            .ok_or_else(|| fail(SessionError::MalformedPin))?;
         let role = match role {
             "admin" => LoginRole::Admin,
             "crypto-user" => LoginRole::CryptoUser,
@@ -116,7 +124,9 @@ impl Session {
         };
         let cluster_id = handlers::cluster_arg(command);
         let mut ctx = self.context(cluster_id).map_err(fail)?;
-        handlers::login(&mut ctx, username, role, password).map(|_| ()).map_err(fail)
+        handlers::login(&mut ctx, username, role, password)
+            .map(|_| ())
+            .map_err(fail)
     }
 
     /// Logs out of every cluster (the end of a session or process).
@@ -133,7 +143,11 @@ impl Session {
         }
     }
 
-    fn dispatch(&mut self, command: &Command, prompter: &mut dyn Prompter) -> Result<Outcome, SessionError> {
+    fn dispatch(
+        &mut self,
+        command: &Command,
+        prompter: &mut dyn Prompter,
+    ) -> Result<Outcome, SessionError> {
         let id = CommandId::of(command);
         match command {
             Command::Quit => return Ok(Outcome::Quit),
@@ -147,7 +161,9 @@ impl Session {
 
     fn context(&mut self, requested: Option<&str>) -> Result<Context<'_>, SessionError> {
         let home = self.home()?;
-        let requested = requested.or(self.default_cluster.as_deref()).map(str::to_string);
+        let requested = requested
+            .or(self.default_cluster.as_deref())
+            .map(str::to_string);
         let cluster_id = hsm::resolve(&home, requested.as_deref(), &mut self.entropy)?;
         let cluster = Cluster::open(&home, &cluster_id)?;
         let login = self.logins.get(&cluster_id).cloned();

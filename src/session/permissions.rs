@@ -81,17 +81,105 @@ use Access::{No, NotApplicable as NA, Yes};
 /// info"). An admin exists only once the cluster is active, so an admin who runs
 /// `cluster activate` is told `Cluster has already been activated`, as scripts expect.
 pub const TABLE: &[ClassRule] = &[
-    ClassRule { class: OperationClass::BasicClusterInfo, title: "Get basic cluster info", admin: Yes, crypto_user: Yes, appliance_user: Yes, unauthenticated: Yes, unactivated_admin: Yes },
-    ClassRule { class: OperationClass::ChangeOwnPassword, title: "Change own password", admin: Yes, crypto_user: Yes, appliance_user: Yes, unauthenticated: NA, unactivated_admin: No },
-    ClassRule { class: OperationClass::ChangeAnyPassword, title: "Change any user's password", admin: Yes, crypto_user: No, appliance_user: No, unauthenticated: No, unactivated_admin: No },
-    ClassRule { class: OperationClass::AddRemoveUsers, title: "Add, remove users", admin: Yes, crypto_user: No, appliance_user: No, unauthenticated: No, unactivated_admin: No },
-    ClassRule { class: OperationClass::SyncStatus, title: "Get sync status", admin: Yes, crypto_user: Yes, appliance_user: Yes, unauthenticated: No, unactivated_admin: No },
-    ClassRule { class: OperationClass::MaskedObjects, title: "Extract, insert masked objects", admin: Yes, crypto_user: Yes, appliance_user: Yes, unauthenticated: No, unactivated_admin: No },
-    ClassRule { class: OperationClass::KeyManagement, title: "Key management functions", admin: No, crypto_user: Yes, appliance_user: No, unauthenticated: No, unactivated_admin: No },
-    ClassRule { class: OperationClass::EncryptDecrypt, title: "Encrypt, decrypt", admin: No, crypto_user: Yes, appliance_user: No, unauthenticated: No, unactivated_admin: No },
-    ClassRule { class: OperationClass::SignVerify, title: "Sign, verify", admin: No, crypto_user: Yes, appliance_user: No, unauthenticated: No, unactivated_admin: No },
-    ClassRule { class: OperationClass::DigestHmac, title: "Generate digests and HMACs", admin: No, crypto_user: Yes, appliance_user: No, unauthenticated: No, unactivated_admin: No },
-    ClassRule { class: OperationClass::ActivateCluster, title: "Activate the cluster", admin: Yes, crypto_user: No, appliance_user: No, unauthenticated: Yes, unactivated_admin: Yes },
+    ClassRule {
+        class: OperationClass::BasicClusterInfo,
+        title: "Get basic cluster info",
+        admin: Yes,
+        crypto_user: Yes,
+        appliance_user: Yes,
+        unauthenticated: Yes,
+        unactivated_admin: Yes,
+    },
+    ClassRule {
+        class: OperationClass::ChangeOwnPassword,
+        title: "Change own password",
+        admin: Yes,
+        crypto_user: Yes,
+        appliance_user: Yes,
+        unauthenticated: NA,
+        unactivated_admin: No,
+    },
+    ClassRule {
+        class: OperationClass::ChangeAnyPassword,
+        title: "Change any user's password",
+        admin: Yes,
+        crypto_user: No,
+        appliance_user: No,
+        unauthenticated: No,
+        unactivated_admin: No,
+    },
+    ClassRule {
+        class: OperationClass::AddRemoveUsers,
+        title: "Add, remove users",
+        admin: Yes,
+        crypto_user: No,
+        appliance_user: No,
+        unauthenticated: No,
+        unactivated_admin: No,
+    },
+    ClassRule {
+        class: OperationClass::SyncStatus,
+        title: "Get sync status",
+        admin: Yes,
+        crypto_user: Yes,
+        appliance_user: Yes,
+        unauthenticated: No,
+        unactivated_admin: No,
+    },
+    ClassRule {
+        class: OperationClass::MaskedObjects,
+        title: "Extract, insert masked objects",
+        admin: Yes,
+        crypto_user: Yes,
+        appliance_user: Yes,
+        unauthenticated: No,
+        unactivated_admin: No,
+    },
+    ClassRule {
+        class: OperationClass::KeyManagement,
+        title: "Key management functions",
+        admin: No,
+        crypto_user: Yes,
+        appliance_user: No,
+        unauthenticated: No,
+        unactivated_admin: No,
+    },
+    ClassRule {
+        class: OperationClass::EncryptDecrypt,
+        title: "Encrypt, decrypt",
+        admin: No,
+        crypto_user: Yes,
+        appliance_user: No,
+        unauthenticated: No,
+        unactivated_admin: No,
+    },
+    ClassRule {
+        class: OperationClass::SignVerify,
+        title: "Sign, verify",
+        admin: No,
+        crypto_user: Yes,
+        appliance_user: No,
+        unauthenticated: No,
+        unactivated_admin: No,
+    },
+    ClassRule {
+        class: OperationClass::DigestHmac,
+        title: "Generate digests and HMACs",
+        admin: No,
+        crypto_user: Yes,
+        appliance_user: No,
+        unauthenticated: No,
+        unactivated_admin: No,
+    },
+    ClassRule {
+        class: OperationClass::ActivateCluster,
+        title: "Activate the cluster",
+        admin: Yes,
+        crypto_user: No,
+        appliance_user: No,
+        unauthenticated: Yes,
+        unactivated_admin: Yes,
+    },
 ];
 
 /// How a command maps to the table.
@@ -114,11 +202,26 @@ pub const COMMANDS: &[(CommandId, CommandClass)] = &[
     (CommandId::Quit, CommandClass::Session),
     (CommandId::Login, CommandClass::Session),
     (CommandId::Logout, CommandClass::Session),
-    (CommandId::ClusterActivate, CommandClass::Fixed(OperationClass::ActivateCluster)),
-    (CommandId::ClusterHsmInfo, CommandClass::Fixed(OperationClass::BasicClusterInfo)),
-    (CommandId::UserList, CommandClass::Fixed(OperationClass::BasicClusterInfo)),
-    (CommandId::UserCreate, CommandClass::Fixed(OperationClass::AddRemoveUsers)),
-    (CommandId::UserDelete, CommandClass::Fixed(OperationClass::AddRemoveUsers)),
+    (
+        CommandId::ClusterActivate,
+        CommandClass::Fixed(OperationClass::ActivateCluster),
+    ),
+    (
+        CommandId::ClusterHsmInfo,
+        CommandClass::Fixed(OperationClass::BasicClusterInfo),
+    ),
+    (
+        CommandId::UserList,
+        CommandClass::Fixed(OperationClass::BasicClusterInfo),
+    ),
+    (
+        CommandId::UserCreate,
+        CommandClass::Fixed(OperationClass::AddRemoveUsers),
+    ),
+    (
+        CommandId::UserDelete,
+        CommandClass::Fixed(OperationClass::AddRemoveUsers),
+    ),
     (
         CommandId::UserChangePassword,
         CommandClass::ByTarget {
@@ -193,10 +296,16 @@ pub fn render_markdown() -> String {
     let title = |c: OperationClass| TABLE.iter().find(|r| r.class == c).map_or("?", |r| r.title);
     for (id, class) in COMMANDS {
         let text = match class {
-            CommandClass::Session => "session management (anyone; see docs/scripting.md)".to_string(),
+            CommandClass::Session => {
+                "session management (anyone; see docs/scripting.md)".to_string()
+            }
             CommandClass::Fixed(c) => title(*c).to_string(),
             CommandClass::ByTarget { own, other } => {
-                format!("{} (own user) / {} (another user)", title(*own), title(*other))
+                format!(
+                    "{} (own user) / {} (another user)",
+                    title(*own),
+                    title(*other)
+                )
             }
         };
         md.push_str(&format!("| `{}` | {} |\n", id.name(), text));
@@ -242,14 +351,23 @@ mod tests {
             (ActivateCluster, [true, false, false, true, true]),
         ];
         for (class, cells) in expect {
-            for (p, want) in [Admin, CryptoUser, ApplianceUser, Unauthenticated, UnactivatedAdmin]
-                .into_iter()
-                .zip(cells)
+            for (p, want) in [
+                Admin,
+                CryptoUser,
+                ApplianceUser,
+                Unauthenticated,
+                UnactivatedAdmin,
+            ]
+            .into_iter()
+            .zip(cells)
             {
                 assert_eq!(allows(class, p), want, "{class:?} for {p:?}");
             }
         }
-        assert_eq!(access(ChangeOwnPassword, Unauthenticated), Access::NotApplicable);
+        assert_eq!(
+            access(ChangeOwnPassword, Unauthenticated),
+            Access::NotApplicable
+        );
     }
 
     #[test]

@@ -40,10 +40,9 @@ impl Env {
     pub fn seed(&self) -> Result<Option<u64>, String> {
         match &self.seed {
             None => Ok(None),
-            Some(s) => s
-                .parse()
-                .map(Some)
-                .map_err(|_| format!("CLOUDHSM_SIM_SEED must be an unsigned 64-bit integer, not {s:?}")),
+            Some(s) => s.parse().map(Some).map_err(|_| {
+                format!("CLOUDHSM_SIM_SEED must be an unsigned 64-bit integer, not {s:?}")
+            }),
         }
     }
 }

@@ -65,7 +65,9 @@ pub fn run(args: Vec<OsString>, env: &Env, io: Stdio<'_>) -> i32 {
 /// Single-command mode: log in from the environment if the command needs it, run it once.
 fn single(command: Command, mut session: Session, env: &Env, io: Stdio<'_>) -> i32 {
     if Session::requires_login(&command) {
-        if let Err(response) = session.login_from_env(&command, env.role.as_deref(), env.pin.as_deref()) {
+        if let Err(response) =
+            session.login_from_env(&command, env.role.as_deref(), env.pin.as_deref())
+        {
             let _ = response.write_json(io.out);
             return Failure::Command.exit_code();
         }

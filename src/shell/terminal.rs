@@ -88,7 +88,12 @@ struct GrammarHelper {
 impl Completer for GrammarHelper {
     type Candidate = Pair;
 
-    fn complete(&self, line: &str, pos: usize, _ctx: &Context<'_>) -> rustyline::Result<(usize, Vec<Pair>)> {
+    fn complete(
+        &self,
+        line: &str,
+        pos: usize,
+        _ctx: &Context<'_>,
+    ) -> rustyline::Result<(usize, Vec<Pair>)> {
         let head = line.get(..pos).unwrap_or(line);
         let start = head.rfind(' ').map_or(0, |i| i + 1);
         let partial = &head[start..];
@@ -127,7 +132,11 @@ impl Hinter for GrammarHelper {
 }
 
 impl Highlighter for GrammarHelper {
-    fn highlight_prompt<'b, 's: 'b, 'p: 'b>(&'s self, prompt: &'p str, _default: bool) -> Cow<'b, str> {
+    fn highlight_prompt<'b, 's: 'b, 'p: 'b>(
+        &'s self,
+        prompt: &'p str,
+        _default: bool,
+    ) -> Cow<'b, str> {
         Cow::Borrowed(prompt)
     }
 }

@@ -220,7 +220,10 @@ mod tests {
         let path = dir.path().join("c.db");
         let garbage = b"this is not a database, it is a grocery list\n".repeat(200);
         fs::write(&path, &garbage).unwrap();
-        assert!(matches!(Store::open(&path), Err(StoreError::NotOurs { .. })));
+        assert!(matches!(
+            Store::open(&path),
+            Err(StoreError::NotOurs { .. })
+        ));
         assert_eq!(fs::read(&path).unwrap(), garbage);
     }
 
@@ -251,7 +254,10 @@ mod tests {
                 .unwrap();
         }
         let before = fs::read(&path).unwrap();
-        assert!(matches!(Store::open(&path), Err(StoreError::NotOurs { .. })));
+        assert!(matches!(
+            Store::open(&path),
+            Err(StoreError::NotOurs { .. })
+        ));
         assert_eq!(fs::read(&path).unwrap(), before);
     }
 

@@ -1,0 +1,261 @@
+//! `cloudhsm-sim`: create, inspect and reset simulated clusters in a state directory.
+//!
+//! Output is JSON on stdout (no envelope: these are not real CLI commands); errors are one
+//! line on stderr and exit status 1; usage errors exit 2.
+
+use std::io::Write;
+use std::path::PathBuf;
+
+use clap::{Parser, Subcommand, ValueEnum};
+use serde::Serialize;
+
+use crate::hsm::{self, Cluster, ClusterConfig, Entropy, HsmError, HsmType, Kdf};
+use crate::store::Home;
+
+/// Control the simulated CloudHSM clusters that `cloudhsm-cli` talks to.
+#[derive(Debug, Parser)]
+#[command(
+    name = "cloudhsm-sim",
+    version,
+    subcommand_required = true,
+    arg_required_else_help = true
+)]
+pub struct SimCli {
+    #[command(subcommand)]
+    pub command: SimCommand,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum SimCommand {
+    /// Create a new, never-activated cluster
+    Init(Init),
+    /// Show every cluster: settings, HSMs and their states, user counts
+    Status,
+    /// List the ids of the clusters in the state directory
+    List,
+    /// Return a cluster to its factory state (never activated, no users but admin and app_user)
+    Reset(Target),
+    /// Print docs/permissions.md, generated from the permission table
+    Permissions,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct Init {
+    /// The cluster id (cluster- followed by lowercase letters and digits); random if absent
+    #[arg(long = "cluster-id", value_name = "CLUSTER_ID")]
+    pub cluster_id: Option<String>,
+    /// The number of HSMs
+    #[arg(long, default_value_t = 2, value_parser = clap::value_parser!(u8).range(1..=28))]
+    pub hsms: u8,
+    /// The HSM type
+    #[arg(long = "hsm-type", value_enum, default_value = "hsm2m.medium")]
+    pub hsm_type: HsmTypeArg,
+    /// Create the cluster in FIPS mode
+    #[arg(long)]
+    pub fips: bool,
+    /// The password-hash cost: default (argon2id 19 MiB, t=2) or fast (for CI)
+    #[arg(long, value_enum, default_value = "default")]
+    pub kdf: KdfArg,
+    /// The password of the appliance user app_user (without one it cannot log in)
+    #[arg(long = "appliance-password", value_name = "PASSWORD")]
+    pub appliance_password: Option<String>,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct Target {
+    /// The cluster; may be left out when the state directory holds one cluster
+    #[arg(long = "cluster-id", value_name = "CLUSTER_ID")]
+    pub cluster_id: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum HsmTypeArg {
+    #[value(name = "hsm1.medium")]
+    Hsm1Medium,
+    #[value(name = "hsm2m.medium")]
+    Hsm2mMedium,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum KdfArg {
+    Default,
+    Fast,
+}
+
+#[derive(Debug, Serialize)]
+struct HsmStatus {
+    id: String,
+    #[serde(rename = "serial-number")]
+    serial_number: String,
+    state: &'static str,
+}
+
+#[derive(Debug, Serialize)]
+struct ClusterStatus {
+    #[serde(rename = "cluster-id")]
+    cluster_id: String,
+    #[serde(rename = "hsm-type")]
+    hsm_type: &'static str,
+    fips: bool,
+    kdf: &'static str,
+    state: &'static str,
+    hsms: Vec<HsmStatus>,
+    users: usize,
+}
+
+#[derive(Debug, Serialize)]
+struct Status {
+    #[serde(rename = "state-directory")]
+    state_directory: PathBuf,
+    clusters: Vec<ClusterStatus>,
+}
+
+/// The control commands' error: a refusal of the simulator, or no state directory.
+#[derive(Debug, thiserror::Error)]
+pub enum ControlError {
+    #[error("no state directory: set CLOUDHSM_SIM_HOME (or HOME)")]
+    NoHome,
+    #[error("{0}")]
+    Hsm(#[from] HsmError),
+    #[error("{0}")]
+    Output(#[from] std::io::Error),
+}
+
+/// Runs `cloudhsm-sim` with `args` (without the program name); returns the exit status.
+pub fn run(
+    args: Vec<std::ffi::OsString>,
+    home: Option<PathBuf>,
+    seed: Option<u64>,
+    out: &mut dyn Write,
+    err: &mut dyn Write,
+) -> i32 {
+    let argv = std::iter::once(std::ffi::OsString::from("cloudhsm-sim")).chain(args);
+    let cli = match SimCli::try_parse_from(argv) {
+        Ok(cli) => cli,
+        Err(e) => {
+            let text = e.render().to_string();
+            return if e.use_stderr() {
+                let _ = write!(err, "{text}");
+                2
+            } else {
+                let _ = write!(out, "{text}");
+                0
+            };
+        }
+    };
+    let mut entropy = Entropy::new(seed);
+    match execute(cli.command, home, &mut entropy, out) {
+        Ok(()) => 0,
+        Err(e) => {
+            let _ = writeln!(err, "error: {e}");
+            1
+        }
+    }
+}
+
+fn execute(
+    command: SimCommand,
+    home: Option<PathBuf>,
+    entropy: &mut Entropy,
+    out: &mut dyn Write,
+) -> Result<(), ControlError> {
+    if let SimCommand::Permissions = command {
+        write!(out, "{}", crate::session::permissions::render_markdown())?;
+        return Ok(());
+    }
+    let home = Home::open(home.ok_or(ControlError::NoHome)?).map_err(HsmError::from)?;
+    match command {
+        SimCommand::Init(init) => {
+            let config = ClusterConfig {
+                id: init.cluster_id,
+                hsms: usize::from(init.hsms),
+                hsm_type: match init.hsm_type {
+                    HsmTypeArg::Hsm1Medium => HsmType::Hsm1Medium,
+                    HsmTypeArg::Hsm2mMedium => HsmType::Hsm2mMedium,
+                },
+                fips: init.fips,
+                kdf: match init.kdf {
+                    KdfArg::Default => Kdf::Default,
+                    KdfArg::Fast => Kdf::Fast,
+                },
+                appliance_password: init.appliance_password,
+            };
+            let id = hsm::create(&home, &config, entropy)?;
+            print_json(out, &cluster_status(&home, &id)?)
+        }
+        SimCommand::Status => {
+            let clusters = home
+                .cluster_ids()
+                .map_err(HsmError::from)?
+                .iter()
+                .map(|id| cluster_status(&home, id))
+                .collect::<Result<Vec<_>, _>>()?;
+            print_json(
+                out,
+                &Status {
+                    state_directory: home.root().to_path_buf(),
+                    clusters,
+                },
+            )
+        }
+        SimCommand::List => {
+            let ids = home.cluster_ids().map_err(HsmError::from)?;
+            print_json(out, &serde_json::json!({ "clusters": ids }))
+        }
+        SimCommand::Reset(target) => {
+            let id = only_cluster(&home, target.cluster_id)?;
+            hsm::reset(&home, &id, entropy)?;
+            print_json(out, &cluster_status(&home, &id)?)
+        }
+        SimCommand::Permissions => Ok(()),
+    }
+}
+
+/// The cluster a control command means: the one named, or the only one.
+fn only_cluster(home: &Home, requested: Option<String>) -> Result<String, ControlError> {
+    if let Some(id) = requested {
+        return Ok(id);
+    }
+    let ids = home.cluster_ids().map_err(HsmError::from)?;
+    match ids.as_slice() {
+        [id] => Ok(id.clone()),
+        [] => Err(HsmError::ClusterNotFound {
+            id: "(none)".into(),
+        }
+        .into()),
+        _ => Err(HsmError::MultipleClusters.into()),
+    }
+}
+
+fn cluster_status(home: &Home, id: &str) -> Result<ClusterStatus, ControlError> {
+    let mut cluster = Cluster::open(home, id)?;
+    let settings = cluster.settings().clone();
+    Ok(ClusterStatus {
+        cluster_id: settings.id,
+        hsm_type: settings.hsm_type.as_str(),
+        fips: settings.fips,
+        kdf: settings.kdf.as_str(),
+        state: if cluster.activated()? {
+            "active"
+        } else {
+            "unactivated"
+        },
+        hsms: cluster
+            .hsms()?
+            .into_iter()
+            .map(|h| HsmStatus {
+                id: h.id,
+                serial_number: h.serial_number,
+                state: if h.up { "up" } else { "down" },
+            })
+            .collect(),
+        users: cluster.user_count()?,
+    })
+}
+
+fn print_json(out: &mut dyn Write, value: &impl Serialize) -> Result<(), ControlError> {
+    serde_json::to_writer_pretty(&mut *out, value).map_err(std::io::Error::from)?;
+    writeln!(out)?;
+    out.flush()?;
+    Ok(())
+}
