@@ -47,6 +47,24 @@ impl Entropy {
     }
 }
 
+impl RngCore for Entropy {
+    fn next_u32(&mut self) -> u32 {
+        self.rng.next_u32()
+    }
+    fn next_u64(&mut self) -> u64 {
+        self.rng.next_u64()
+    }
+    fn fill_bytes(&mut self, dest: &mut [u8]) {
+        self.rng.fill_bytes(dest)
+    }
+    fn try_fill_bytes(&mut self, dest: &mut [u8]) -> Result<(), rand_core::Error> {
+        self.rng.try_fill_bytes(dest)
+    }
+}
+
+/// ChaCha20 is a cryptographically secure generator, seeded or not.
+impl rand_core::CryptoRng for Entropy {}
+
 #[cfg(test)]
 mod tests {
     use super::*;
