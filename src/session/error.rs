@@ -35,3 +35,213 @@ pub enum SessionError {
     #[error("{0}")]
     Hsm(#[from] HsmError),
 }
+
+/// Every error the session and the simulated HSM can report, with placeholder values in
+/// braces, for `docs/errors.md`. The exhaustive matches below stop the build when a variant
+/// is added without a sample here.
+pub fn catalogue() -> Vec<(&'static str, String)> {
+    use std::path::PathBuf;
+
+    use crate::store::StoreError;
+    let s = |v: &str| v.to_string();
+    let hsm = vec![
+        HsmError::BadCredentials,
+        HsmError::UserLocked {
+            username: s("{username}"),
+        },
+        HsmError::AlreadyActivated,
+        HsmError::UserExists,
+        HsmError::UserNotFound {
+            username: s("{username}"),
+            role: s("{role}"),
+        },
+        HsmError::DeleteLoggedIn {
+            username: s("{username}"),
+        },
+        HsmError::PasswordChangeLoggedIn {
+            username: s("{username}"),
+        },
+        HsmError::InvalidUsername,
+        HsmError::InvalidPassword,
+        HsmError::ReservedRole { role: s("{role}") },
+        HsmError::UserQuota { max: 1024 },
+        HsmError::InvalidClusterId {
+            id: s("{cluster-id}"),
+        },
+        HsmError::ClusterNotFound {
+            id: s("{cluster-id}"),
+        },
+        HsmError::ClusterExists {
+            id: s("{cluster-id}"),
+        },
+        HsmError::MultipleClusters,
+        HsmError::Corrupt {
+            id: s("{cluster-id}"),
+            detail: s("{detail}"),
+        },
+        HsmError::Kdf(s("{detail}")),
+        HsmError::Store(StoreError::NotOurs {
+            path: PathBuf::from("{path}"),
+        }),
+    ];
+    let session = vec![
+        SessionError::NotLoggedIn {
+            command: "{command}",
+        },
+        SessionError::NoLogin,
+        SessionError::AlreadyLoggedIn {
+            username: s("{username}"),
+        },
+        SessionError::PermissionDenied {
+            username: s("{username}"),
+            role: "{role}",
+            command: "{command}",
+        },
+        SessionError::NestedInteractive,
+        SessionError::PasswordMismatch,
+        SessionError::NoPassword,
+        SessionError::Prompt(std::io::Error::other("{detail}")),
+        SessionError::MissingCredentials {
+            command: "{command}",
+        },
+        SessionError::MalformedPin,
+        SessionError::UnknownRole,
+    ];
+    let store = vec![
+        StoreError::Directory {
+            path: PathBuf::from("{path}"),
+            source: std::io::Error::other("{detail}"),
+        },
+        StoreError::Symlink {
+            path: PathBuf::from("{path}"),
+        },
+        StoreError::NotOurs {
+            path: PathBuf::from("{path}"),
+        },
+        StoreError::FutureSchema {
+            path: PathBuf::from("{path}"),
+            found: 2,
+            supported: 1,
+        },
+        StoreError::Damaged {
+            path: PathBuf::from("{path}"),
+            detail: s("{detail}"),
+        },
+    ];
+    let mut out = Vec::new();
+    for e in &hsm {
+        out.push((hsm_name(e), e.to_string()));
+    }
+    for e in &session {
+        out.push((session_name(e), e.to_string()));
+    }
+    for e in &store {
+        out.push((store_name(e), e.to_string()));
+    }
+    out
+}
+
+fn hsm_name(e: &HsmError) -> &'static str {
+    match e {
+        HsmError::BadCredentials => "BadCredentials",
+        HsmError::UserLocked { .. } => "UserLocked",
+        HsmError::AlreadyActivated => "AlreadyActivated",
+        HsmError::UserExists => "UserExists",
+        HsmError::UserNotFound { .. } => "UserNotFound",
+        HsmError::DeleteLoggedIn { .. } => "DeleteLoggedIn",
+        HsmError::PasswordChangeLoggedIn { .. } => "PasswordChangeLoggedIn",
+        HsmError::InvalidUsername => "InvalidUsername",
+        HsmError::InvalidPassword => "InvalidPassword",
+        HsmError::ReservedRole { .. } => "ReservedRole",
+        HsmError::UserQuota { .. } => "UserQuota",
+        HsmError::InvalidClusterId { .. } => "InvalidClusterId",
+        HsmError::ClusterNotFound { .. } => "ClusterNotFound",
+        HsmError::ClusterExists { .. } => "ClusterExists",
+        HsmError::MultipleClusters => "MultipleClusters",
+        HsmError::Corrupt { .. } => "Corrupt",
+        HsmError::Kdf(_) => "Kdf",
+        HsmError::Store(_) => "Store (any state error below)",
+    }
+}
+
+fn session_name(e: &SessionError) -> &'static str {
+    match e {
+        SessionError::NotLoggedIn { .. } => "NotLoggedIn",
+        SessionError::NoLogin => "NoLogin",
+        SessionError::AlreadyLoggedIn { .. } => "AlreadyLoggedIn",
+        SessionError::PermissionDenied { .. } => "PermissionDenied",
+        SessionError::NestedInteractive => "NestedInteractive",
+        SessionError::PasswordMismatch => "PasswordMismatch",
+        SessionError::NoPassword => "NoPassword",
+        SessionError::Prompt(_) => "Prompt",
+        SessionError::MissingCredentials { .. } => "MissingCredentials",
+        SessionError::MalformedPin => "MalformedPin",
+        SessionError::UnknownRole => "UnknownRole",
+        SessionError::Hsm(_) => "Hsm",
+    }
+}
+
+fn store_name(e: &crate::store::StoreError) -> &'static str {
+    use crate::store::StoreError;
+    match e {
+        StoreError::Directory { .. } => "StoreDirectory",
+        StoreError::Symlink { .. } => "StoreSymlink",
+        StoreError::NotOurs { .. } => "StoreNotOurs",
+        StoreError::FutureSchema { .. } => "StoreFutureSchema",
+        StoreError::Damaged { .. } => "StoreDamaged",
+        StoreError::Sqlite(_) => "StoreSqlite",
+        StoreError::Io(_) => "StoreIo",
+    }
+}
+
+/// `docs/errors.md`, generated from [`catalogue`].
+pub fn render_errors_markdown() -> String {
+    let mut md = String::from(
+        "# Errors\n\n\
+         <!-- Generated from src/session/error.rs (`SNAPSHOTS=overwrite cargo test --lib errors_md`). \
+         Do not edit: a test fails when this file and the code drift apart. -->\n\n\
+         Every refusal of a command is one JSON envelope on stdout, `{\"error_code\": 1, \"data\": \"<text>\"}`, \
+         and in single-command mode exit status 1. Usage errors (unknown command, option or value) \
+         are clap's plain-text message on stderr and exit status 2 instead.\n\n\
+         Texts marked *documented* are verbatim from the AWS guide or from scripts written against \
+         the real CLI; the others are the emulator's choice where the guide is silent \
+         (see fidelity.md). Values in braces vary.\n\n\
+         | error | `data` text | source |\n| --- | --- | --- |\n",
+    );
+    for (name, text) in catalogue() {
+        let source = match name {
+            "AlreadyActivated" | "UserExists" | "MultipleClusters" => "documented",
+            "BadCredentials" => "SDK 5 client library",
+            _ => "emulator",
+        };
+        md.push_str(&format!(
+            "| {name} | {} | {source} |\n",
+            text.replace('|', "\\|")
+        ));
+    }
+    md.push_str(
+        "\n`BadCredentials` is the text the SDK 5 client library gives for wrong credentials; the \
+         CLI's own text is not documented. `UserExists` is matched by scripts as a substring, \
+         `AlreadyActivated` exactly.\n",
+    );
+    md
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn errors_md_is_generated_from_the_code() {
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/docs/errors.md");
+        if std::env::var_os("SNAPSHOTS").is_some_and(|v| v == "overwrite") {
+            std::fs::write(path, render_errors_markdown()).unwrap();
+        }
+        let on_disk = std::fs::read_to_string(path).unwrap_or_default();
+        assert_eq!(
+            on_disk,
+            render_errors_markdown(),
+            "docs/errors.md drifted: regenerate it"
+        );
+    }
+}
