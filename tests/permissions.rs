@@ -44,9 +44,18 @@ fn principal_session(principal: Principal, home: &Path) -> (Session, &'static st
     let mut setup = session(home);
     if principal != Principal::UnactivatedAdmin {
         ok(&mut setup, &format!("cluster activate --password {PW}"));
-        ok(&mut setup, &format!("login --username admin --role admin --password {PW}"));
-        ok(&mut setup, &format!("user create --username cu --role crypto-user --password {PW}"));
-        ok(&mut setup, &format!("user create --username victim --role crypto-user --password {PW}"));
+        ok(
+            &mut setup,
+            &format!("login --username admin --role admin --password {PW}"),
+        );
+        ok(
+            &mut setup,
+            &format!("user create --username cu --role crypto-user --password {PW}"),
+        );
+        ok(
+            &mut setup,
+            &format!("user create --username victim --role crypto-user --password {PW}"),
+        );
         ok(&mut setup, "logout");
     }
     drop(setup);
@@ -54,19 +63,31 @@ fn principal_session(principal: Principal, home: &Path) -> (Session, &'static st
     let (name, role) = match principal {
         Principal::Unauthenticated => return (s, "nobody", "crypto-user"),
         Principal::UnactivatedAdmin => {
-            ok(&mut s, "login --username admin --role admin --password password");
+            ok(
+                &mut s,
+                "login --username admin --role admin --password password",
+            );
             ("admin", "admin")
         }
         Principal::Admin => {
-            ok(&mut s, &format!("login --username admin --role admin --password {PW}"));
+            ok(
+                &mut s,
+                &format!("login --username admin --role admin --password {PW}"),
+            );
             ("admin", "admin")
         }
         Principal::CryptoUser => {
-            ok(&mut s, &format!("login --username cu --role crypto-user --password {PW}"));
+            ok(
+                &mut s,
+                &format!("login --username cu --role crypto-user --password {PW}"),
+            );
             ("cu", "crypto-user")
         }
         Principal::ApplianceUser => {
-            ok(&mut s, "login --username app_user --role appliance-user --password appliance-pw");
+            ok(
+                &mut s,
+                "login --username app_user --role appliance-user --password appliance-pw",
+            );
             ("app_user", "appliance-user")
         }
     };
@@ -75,7 +96,8 @@ fn principal_session(principal: Principal, home: &Path) -> (Session, &'static st
 
 fn is_table_denial(r: &Response) -> bool {
     let text = r.data.as_str().unwrap_or_default();
-    r.error_code == 1 && (text.contains("is not permitted to run") || text.starts_with("You must be logged in"))
+    r.error_code == 1
+        && (text.contains("is not permitted to run") || text.starts_with("You must be logged in"))
 }
 
 #[test]
@@ -111,9 +133,17 @@ fn every_class_under_every_principal() {
             let r = run(&mut s, &line);
             let allowed = allows(class, principal);
             if allowed {
-                assert!(!is_table_denial(&r), "{principal:?} should be allowed `{line}` ({class:?}) but got {}", r.data);
+                assert!(
+                    !is_table_denial(&r),
+                    "{principal:?} should be allowed `{line}` ({class:?}) but got {}",
+                    r.data
+                );
             } else {
-                assert!(is_table_denial(&r), "{principal:?} should be denied `{line}` ({class:?}) but got {}", r.data);
+                assert!(
+                    is_table_denial(&r),
+                    "{principal:?} should be denied `{line}` ({class:?}) but got {}",
+                    r.data
+                );
             }
             checked += 1;
         }
@@ -126,10 +156,16 @@ fn allowed_commands_really_work() {
     // Spot checks that "allowed" means the command succeeded, not merely "not denied".
     let dir = tempfile::tempdir().unwrap();
     let (mut s, _, _) = principal_session(Principal::ApplianceUser, dir.path());
-    ok(&mut s, "user change-password --username app_user --role appliance-user --password appliance-pw2");
+    ok(
+        &mut s,
+        "user change-password --username app_user --role appliance-user --password appliance-pw2",
+    );
     let dir = tempfile::tempdir().unwrap();
     let (mut s, _, _) = principal_session(Principal::CryptoUser, dir.path());
-    ok(&mut s, "user change-password --username cu --role crypto-user --password cu-new-pw");
+    ok(
+        &mut s,
+        "user change-password --username cu --role crypto-user --password cu-new-pw",
+    );
     let dir = tempfile::tempdir().unwrap();
     let (mut s, _, _) = principal_session(Principal::Unauthenticated, dir.path());
     let r = run(&mut s, "cluster activate --password again-pw1");
