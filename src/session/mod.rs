@@ -18,7 +18,7 @@ use crate::output::Response;
 use crate::store::Home;
 
 pub use command_id::CommandId;
-pub use error::SessionError;
+pub use error::{catalogue as error_catalogue, render_errors_markdown, SessionError};
 pub use permissions::{CommandClass, OperationClass, Principal};
 
 /// Asks the person (or the script) at the other end for a password.

@@ -44,6 +44,28 @@ CREATE TABLE logins (
     username   TEXT NOT NULL,
     PRIMARY KEY (pid, started, username)
 );
+CREATE TABLE keys (
+    reference     INTEGER PRIMARY KEY,
+    owner         TEXT NOT NULL,
+    key_type      TEXT NOT NULL,
+    class         TEXT NOT NULL,
+    label         TEXT NOT NULL,
+    settable      TEXT NOT NULL,
+    derived       TEXT NOT NULL,
+    manage_quorum INTEGER NOT NULL DEFAULT 0,
+    use_quorum    INTEGER NOT NULL DEFAULT 0,
+    material      BLOB NOT NULL
+);
+CREATE INDEX keys_owner ON keys (owner);
+CREATE INDEX keys_label ON keys (label);
+CREATE INDEX keys_class ON keys (class);
+CREATE TABLE key_shares (
+    reference INTEGER NOT NULL REFERENCES keys (reference) ON DELETE CASCADE,
+    username  TEXT NOT NULL,
+    seq       INTEGER NOT NULL,
+    PRIMARY KEY (reference, username)
+);
+CREATE INDEX key_shares_user ON key_shares (username);
 ";
 
 /// An open cluster database.

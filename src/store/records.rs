@@ -178,3 +178,161 @@ pub fn delete_login(tx: &Tx<'_>, login: &LoginRecord) -> Result<()> {
     )?;
     Ok(())
 }
+
+/// One key row: indexed columns, JSON of its settable and derived attributes, and the
+/// encoded key material.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KeyRecord {
+    pub reference: i64,
+    pub owner: String,
+    pub key_type: String,
+    pub class: String,
+    pub label: String,
+    pub settable: String,
+    pub derived: String,
+    pub manage_quorum: i64,
+    pub use_quorum: i64,
+}
+
+const KEY_COLUMNS: &str =
+    "reference, owner, key_type, class, label, settable, derived, manage_quorum, use_quorum";
+
+fn key_row(r: &Row<'_>) -> rusqlite::Result<KeyRecord> {
+    Ok(KeyRecord {
+        reference: r.get(0)?,
+        owner: r.get(1)?,
+        key_type: r.get(2)?,
+        class: r.get(3)?,
+        label: r.get(4)?,
+        settable: r.get(5)?,
+        derived: r.get(6)?,
+        manage_quorum: r.get(7)?,
+        use_quorum: r.get(8)?,
+    })
+}
+
+/// Takes `count` fresh key references from the cluster's counter.
+pub fn allocate_references(tx: &Tx<'_>, count: i64) -> Result<i64> {
+    const FIRST: i64 = 0x30;
+    let next = meta(tx, "next_key_reference")?
+        .and_then(|v| v.parse::<i64>().ok())
+        .unwrap_or(FIRST);
+    set_meta(tx, "next_key_reference", &(next + count).to_string())?;
+    Ok(next)
+}
+
+pub fn insert_key(tx: &Tx<'_>, key: &KeyRecord, material: &[u8]) -> Result<()> {
+    tx.execute(
+        &format!("INSERT INTO keys ({KEY_COLUMNS}, material) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)"),
+        params![
+            key.reference,
+            key.owner,
+            key.key_type,
+            key.class,
+            key.label,
+            key.settable,
+            key.derived,
+            key.manage_quorum,
+            key.use_quorum,
+            material
+        ],
+    )?;
+    Ok(())
+}
+
+/// Keys visible to `username` (owned, shared with it, or public), optionally narrowed to one
+/// label or one reference, in reference order. `None` means every key (an admin's view).
+pub fn visible_keys(
+    tx: &Tx<'_>,
+    username: Option<&str>,
+    label: Option<&str>,
+    reference: Option<i64>,
+) -> Result<Vec<KeyRecord>> {
+    let mut sql = format!("SELECT {KEY_COLUMNS} FROM keys WHERE 1=1");
+    let mut args: Vec<rusqlite::types::Value> = Vec::new();
+    if let Some(user) = username {
+        sql.push_str(
+            " AND (owner = ?1 OR class = 'public-key' \
+             OR reference IN (SELECT reference FROM key_shares WHERE username = ?1))",
+        );
+        args.push(user.to_string().into());
+    }
+    if let Some(label) = label {
+        args.push(label.to_string().into());
+        sql.push_str(&format!(" AND label = ?{}", args.len()));
+    }
+    if let Some(reference) = reference {
+        args.push(reference.into());
+        sql.push_str(&format!(" AND reference = ?{}", args.len()));
+    }
+    sql.push_str(" ORDER BY reference");
+    let mut stmt = tx.prepare_cached(&sql)?;
+    let rows = stmt.query_map(rusqlite::params_from_iter(args), key_row)?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
+/// The users a key is shared with, in the order it was shared.
+pub fn key_shares(tx: &Tx<'_>, reference: i64) -> Result<Vec<String>> {
+    let mut stmt =
+        tx.prepare_cached("SELECT username FROM key_shares WHERE reference = ?1 ORDER BY seq")?;
+    let rows = stmt.query_map([reference], |r| r.get(0))?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
+pub fn add_key_share(tx: &Tx<'_>, reference: i64, username: &str) -> Result<()> {
+    tx.execute(
+        "INSERT INTO key_shares (reference, username, seq)
+         VALUES (?1, ?2, (SELECT coalesce(max(seq), 0) + 1 FROM key_shares WHERE reference = ?1))",
+        params![reference, username],
+    )?;
+    Ok(())
+}
+
+pub fn remove_key_share(tx: &Tx<'_>, reference: i64, username: &str) -> Result<()> {
+    tx.execute(
+        "DELETE FROM key_shares WHERE reference = ?1 AND username = ?2",
+        params![reference, username],
+    )?;
+    Ok(())
+}
+
+/// Forgets every share with `username` (when the user is deleted).
+pub fn remove_shares_of(tx: &Tx<'_>, username: &str) -> Result<()> {
+    tx.execute("DELETE FROM key_shares WHERE username = ?1", [username])?;
+    Ok(())
+}
+
+pub fn update_key_settable(tx: &Tx<'_>, reference: i64, label: &str, settable: &str) -> Result<()> {
+    tx.execute(
+        "UPDATE keys SET label = ?2, settable = ?3 WHERE reference = ?1",
+        params![reference, label, settable],
+    )?;
+    Ok(())
+}
+
+pub fn delete_key(tx: &Tx<'_>, reference: i64) -> Result<()> {
+    tx.execute("DELETE FROM keys WHERE reference = ?1", [reference])?;
+    Ok(())
+}
+
+pub fn key_material(tx: &Tx<'_>, reference: i64) -> Result<Option<Vec<u8>>> {
+    Ok(tx
+        .query_row("SELECT material FROM keys WHERE reference = ?1", [reference], |r| r.get(0))
+        .optional()?)
+}
+
+/// Number of keys, and of those the asymmetric ones.
+pub fn key_counts(tx: &Tx<'_>) -> Result<(i64, i64)> {
+    Ok(tx.query_row(
+        "SELECT count(*), coalesce(sum(key_type IN ('rsa', 'ec', 'ml-dsa')), 0) FROM keys",
+        [],
+        |r| Ok((r.get(0)?, r.get(1)?)),
+    )?)
+}
+
+pub fn owns_keys(tx: &Tx<'_>, username: &str) -> Result<bool> {
+    Ok(tx
+        .query_row("SELECT 1 FROM keys WHERE owner = ?1 LIMIT 1", [username], |_| Ok(()))
+        .optional()?
+        .is_some())
+}

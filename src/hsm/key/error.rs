@@ -1,0 +1,73 @@
+//! Refusals of key operations. Texts documented by AWS or seen from the real CLI are verbatim
+//! (see docs/errors.md); the rest are the emulator's.
+
+/// Why a key operation was refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum KeyError {
+    #[error("Key selection criteria matched {count} keys. Refine selection criteria to select a single key.")]
+    SelectionCount { count: usize },
+    #[error("Invalid filter {term}: use key-reference=0x... or attr.KEY_ATTRIBUTE_NAME=KEY_ATTRIBUTE_VALUE")]
+    MalformedFilter { term: String },
+    #[error("Invalid key reference {value}: use a hexadecimal (0x...) or decimal key reference")]
+    InvalidReference { value: String },
+    #[error("Unknown key attribute {name}")]
+    UnknownAttribute { name: String },
+    #[error("Invalid attribute {item}: use KEY_ATTRIBUTE_NAME=KEY_ATTRIBUTE_VALUE")]
+    MalformedAttribute { item: String },
+    #[error("Invalid value {value} for attribute {name}")]
+    InvalidAttributeValue { name: String, value: String },
+    #[error("Attribute {name} cannot be set by the user for this operation")]
+    ReadOnlyAttribute { name: String },
+    #[error("Attribute {name} cannot be set to the value {value} by the user for this operation")]
+    OneWayAttribute { name: String, value: String },
+    #[error("Token key attribute cannot be supplied via optional attributes")]
+    TokenInAttributes,
+    #[error("Attribute {name} cannot be set to true for a {key_type} {class}")]
+    AttributeDoesNotFit {
+        name: String,
+        key_type: &'static str,
+        class: &'static str,
+    },
+    #[error("Attribute {name} cannot be set {why}")]
+    AttributeUnsupported { name: String, why: &'static str },
+    #[error("Invalid label: a label is at most {max} characters long")]
+    LabelTooLong { max: usize },
+    #[error("The key is not modifiable")]
+    NotModifiable,
+    #[error("Only the owner of a key can perform this operation")]
+    NotOwner,
+    #[error("Keys can only be shared with crypto users")]
+    ShareWithNonCryptoUser,
+    #[error("User {username} with role crypto-user does not exist")]
+    ShareTargetMissing { username: String },
+    #[error("A key cannot be shared with its owner")]
+    ShareWithOwner,
+    #[error("The key is already shared with {username}")]
+    AlreadyShared { username: String },
+    #[error("The key is not shared with {username}")]
+    NotShared { username: String },
+    #[error("The manage key and use key quorum values must be set to a value greater than 1")]
+    QuorumValuesBelowTwo,
+    #[error("Invalid quorum value provided.")]
+    InvalidQuorumValue,
+    #[error("Maximum number of keys for this cluster reached ({max})")]
+    KeyQuota { max: usize },
+    #[error("Maximum number of asymmetric keys for this cluster reached ({max})")]
+    AsymmetricKeyQuota { max: usize },
+    #[error("Invalid starting token {token}: use the next_token of a previous key list")]
+    InvalidStartingToken { token: String },
+    #[error("{what} is only supported on hsm2m.medium clusters in non-FIPS mode")]
+    NeedsHsm2mNonFips { what: &'static str },
+    #[error("The pem encoding supports public keys only; use reference-pem for a private key")]
+    PemNeedsPublicKey,
+    #[error("The reference-pem encoding supports private keys only; use pem for a public key")]
+    ReferencePemNeedsPrivateKey,
+    #[error("The PEM file holds {found}, not {expected}")]
+    ImportTypeMismatch { found: &'static str, expected: &'static str },
+    #[error("Unable to read {path}: {reason}")]
+    ReadFile { path: String, reason: String },
+    #[error("Unable to write {path}: {reason}")]
+    WriteFile { path: String, reason: String },
+    #[error("{0}")]
+    Crypto(String),
+}

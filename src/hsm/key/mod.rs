@@ -1,0 +1,160 @@
+//! Keys of the simulated cluster: types and classes, attributes, filters, and the key
+//! objects the CLI prints. The operations on keys are in `crate::hsm::keys`.
+
+pub mod attributes;
+mod error;
+pub mod filter;
+
+use serde::{Deserialize, Serialize};
+
+pub use attributes::{Flag, Flags, Settable};
+pub use error::KeyError;
+pub use filter::Term;
+
+/// The `key-type` attribute.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum KeyType {
+    Aes,
+    GenericSecret,
+    Rsa,
+    Ec,
+    MlDsa,
+}
+
+impl KeyType {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            KeyType::Aes => "aes",
+            KeyType::GenericSecret => "generic-secret",
+            KeyType::Rsa => "rsa",
+            KeyType::Ec => "ec",
+            KeyType::MlDsa => "ml-dsa",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<KeyType> {
+        [KeyType::Aes, KeyType::GenericSecret, KeyType::Rsa, KeyType::Ec, KeyType::MlDsa]
+            .into_iter()
+            .find(|t| t.as_str() == s)
+    }
+
+    /// Whether keys of this type come in public/private pairs (and count towards the
+    /// asymmetric-key quota).
+    pub fn is_asymmetric(self) -> bool {
+        matches!(self, KeyType::Rsa | KeyType::Ec | KeyType::MlDsa)
+    }
+}
+
+/// The `class` attribute.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum KeyClass {
+    SecretKey,
+    PublicKey,
+    PrivateKey,
+}
+
+impl KeyClass {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            KeyClass::SecretKey => "secret-key",
+            KeyClass::PublicKey => "public-key",
+            KeyClass::PrivateKey => "private-key",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<KeyClass> {
+        [KeyClass::SecretKey, KeyClass::PublicKey, KeyClass::PrivateKey]
+            .into_iter()
+            .find(|c| c.as_str() == s)
+    }
+}
+
+/// Attributes computed from the key material once, when the key is made.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Derived {
+    /// `None` where the HSM computes no check value (generic secrets).
+    pub check_value: Option<Vec<u8>>,
+    pub key_length_bytes: u64,
+    pub typed: Typed,
+}
+
+/// The type-specific attributes printed after `key-length-bytes`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Typed {
+    None,
+    Rsa {
+        public_exponent: Vec<u8>,
+        modulus: Vec<u8>,
+        modulus_size_bits: u64,
+    },
+    Ec {
+        ec_point: Vec<u8>,
+        curve: String,
+    },
+    MlDsa {
+        algorithm: String,
+    },
+}
+
+/// Key quorum values (0 = quorum off).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct QuorumValues {
+    pub manage: u8,
+    pub usage: u8,
+}
+
+/// A key as the HSM holds it (without its material).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Key {
+    pub reference: u64,
+    pub key_type: KeyType,
+    pub class: KeyClass,
+    pub owner: String,
+    /// Crypto users the key is shared with, in the order it was shared.
+    pub shared: Vec<String>,
+    pub attrs: Settable,
+    pub derived: Derived,
+    pub quorum: QuorumValues,
+}
+
+impl Key {
+    /// `0x` + 16 lowercase hex digits.
+    pub fn reference_string(&self) -> String {
+        format_reference(self.reference)
+    }
+
+    /// The printed value of attribute `name`, for filters; `None` if the key has no such
+    /// attribute. Values compare as the CLI prints them.
+    pub fn attribute(&self, name: &str) -> Option<String> {
+        use attributes::hex;
+        if let Some(flag) = Flag::parse(name) {
+            return Some(flag.get(&self.attrs.flags).to_string());
+        }
+        let typed = &self.derived.typed;
+        Some(match (name, typed) {
+            ("key-type", _) => self.key_type.as_str().to_string(),
+            ("label", _) => self.attrs.label.clone(),
+            ("id", _) => hex(&self.attrs.id),
+            ("check-value", _) => hex(self.derived.check_value.as_deref()?),
+            ("class", _) => self.class.as_str().to_string(),
+            ("key-length-bytes", _) => self.derived.key_length_bytes.to_string(),
+            ("public-exponent", Typed::Rsa { public_exponent, .. }) => hex(public_exponent),
+            ("modulus", Typed::Rsa { modulus, .. }) => hex(modulus),
+            ("modulus-size-bits", Typed::Rsa { modulus_size_bits, .. }) => modulus_size_bits.to_string(),
+            ("ec-point", Typed::Ec { ec_point, .. }) => hex(ec_point),
+            ("curve", Typed::Ec { curve, .. }) => curve.clone(),
+            ("mldsa-algorithm", Typed::MlDsa { algorithm }) => algorithm.clone(),
+            _ => return None,
+        })
+    }
+}
+
+/// Formats a key reference as the CLI prints it.
+pub fn format_reference(reference: u64) -> String {
+    format!("0x{reference:016x}")
+}
+
+/// Every attribute name the CLI knows (for filters).
+pub fn is_attribute_name(name: &str) -> bool {
+    Flag::parse(name).is_some() || matches!(name, "label" | "id") || attributes::is_read_only_name(name)
+}
