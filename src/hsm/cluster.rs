@@ -73,8 +73,8 @@ pub struct UserInfo {
 /// An open simulated cluster.
 #[derive(Debug)]
 pub struct Cluster {
-    settings: Settings,
-    store: Store,
+    pub(super) settings: Settings,
+    pub(super) store: Store,
 }
 
 /// Checks the form of a cluster id given by a user.
@@ -417,6 +417,10 @@ impl Cluster {
             if logged_in_elsewhere(tx, &username, None)? {
                 return Err(HsmError::DeleteLoggedIn { username });
             }
+            if records::owns_keys(tx, &username)? {
+                return Err(HsmError::OwnsKeys { username });
+            }
+            records::remove_shares_of(tx, &username)?;
             records::delete_user(tx, &username)?;
             Ok(user)
         })

@@ -49,6 +49,10 @@ pub enum HsmError {
     Corrupt { id: String, detail: String },
     #[error("Password hashing failed: {0}")]
     Kdf(String),
+    #[error("Cannot delete user {username}: the user owns keys")]
+    OwnsKeys { username: String },
+    #[error("{0}")]
+    Key(#[from] crate::hsm::key::KeyError),
     #[error("{0}")]
     Store(#[from] StoreError),
 }

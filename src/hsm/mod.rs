@@ -6,6 +6,8 @@ mod auth;
 mod cluster;
 mod entropy;
 mod error;
+pub mod key;
+mod keys;
 mod model;
 mod process;
 mod user;
@@ -17,6 +19,7 @@ pub use cluster::{
 };
 pub use entropy::Entropy;
 pub use error::HsmError;
+pub use keys::{check_quorum, Actor, NewKey, SessionKeys, StoredKey};
 pub use model::{fips_state, HsmType, ModelInfo};
 pub use process::SessionId;
 pub use user::{Role, ADMIN, APPLIANCE_USER, UNACTIVATED_ADMIN_PASSWORD};

@@ -80,6 +80,7 @@ pub fn catalogue() -> Vec<(&'static str, String)> {
             detail: s("{detail}"),
         },
         HsmError::Kdf(s("{detail}")),
+        HsmError::OwnsKeys { username: s("{username}") },
         HsmError::Store(StoreError::NotOurs {
             path: PathBuf::from("{path}"),
         }),
@@ -160,6 +161,8 @@ fn hsm_name(e: &HsmError) -> &'static str {
         HsmError::MultipleClusters => "MultipleClusters",
         HsmError::Corrupt { .. } => "Corrupt",
         HsmError::Kdf(_) => "Kdf",
+        HsmError::OwnsKeys { .. } => "OwnsKeys",
+        HsmError::Key(_) => "Key (any key error below)",
         HsmError::Store(_) => "Store (any state error below)",
     }
 }

@@ -1,0 +1,409 @@
+//! Key operations of a cluster: store new keys, list and select with filters, delete,
+//! share, unshare, set attributes. Ownership is checked here ("may this user touch this
+//! key?"); whether a role may run a key command at all is the session's permission table.
+//!
+//! Token keys live in the cluster database; session keys (`--session`) live only in the
+//! `SessionKeys` of the process that made them.
+
+use crate::store::records::{self, KeyRecord};
+use crate::store::{StoreError, Tx};
+
+use super::key::attributes::{self, Setting};
+use super::key::{filter, Derived, Flag, Key, KeyClass, KeyError, KeyType, QuorumValues, Settable, Term};
+use super::model::HsmType;
+use super::user::Role;
+use super::{Cluster, HsmError};
+
+/// Who is acting on keys.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Actor {
+    pub username: String,
+    pub role: Role,
+}
+
+/// A key and its encoded material.
+#[derive(Debug, Clone)]
+pub struct StoredKey {
+    pub key: Key,
+    pub material: Vec<u8>,
+}
+
+/// The session keys of one login on one cluster.
+#[derive(Debug, Default)]
+pub struct SessionKeys {
+    keys: Vec<StoredKey>,
+}
+
+impl SessionKeys {
+    pub fn len(&self) -> usize {
+        self.keys.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.keys.is_empty()
+    }
+}
+
+/// A key about to be stored.
+#[derive(Debug, Clone)]
+pub struct NewKey {
+    pub key_type: KeyType,
+    pub class: KeyClass,
+    pub attrs: Settable,
+    pub derived: Derived,
+    pub quorum: QuorumValues,
+    /// Crypto users to share with at creation.
+    pub share_with: Vec<String>,
+    pub material: Vec<u8>,
+}
+
+/// Checks `--manage-key-quorum-value` / `--use-key-quorum-value` against the number of users
+/// associated with the key (owner and sharees).
+pub fn check_quorum(manage: Option<u64>, usage: Option<u64>, associated: usize) -> Result<QuorumValues, KeyError> {
+    match (manage, usage) {
+        (None, None) => Ok(QuorumValues::default()),
+        (Some(m), Some(u)) if m >= 2 && u >= 2 => {
+            if m > 8 || u > 8 || m as usize > associated || u as usize > associated {
+                Err(KeyError::InvalidQuorumValue)
+            } else {
+                Ok(QuorumValues {
+                    manage: m as u8,
+                    usage: u as u8,
+                })
+            }
+        }
+        _ => Err(KeyError::QuorumValuesBelowTwo),
+    }
+}
+
+/// Keys per cluster and asymmetric keys per cluster (AWS CloudHSM quotas).
+fn key_quotas(hsm_type: HsmType) -> (usize, usize) {
+    match hsm_type {
+        HsmType::Hsm2mMedium => (16_666, 3_333),
+        HsmType::Hsm1Medium => (3_300, 3_300),
+    }
+}
+
+fn corrupt(detail: String) -> HsmError {
+    HsmError::Store(StoreError::Damaged {
+        path: "cluster database".into(),
+        detail,
+    })
+}
+
+fn to_record(key: &Key) -> Result<KeyRecord, HsmError> {
+    let json = |v: &dyn erased::Json| v.json().map_err(|e| corrupt(e.to_string()));
+    Ok(KeyRecord {
+        reference: key.reference as i64,
+        owner: key.owner.clone(),
+        key_type: key.key_type.as_str().to_string(),
+        class: key.class.as_str().to_string(),
+        label: key.attrs.label.clone(),
+        settable: json(&key.attrs)?,
+        derived: json(&key.derived)?,
+        manage_quorum: i64::from(key.quorum.manage),
+        use_quorum: i64::from(key.quorum.usage),
+    })
+}
+
+/// Serialising attributes to the JSON columns.
+mod erased {
+    pub trait Json {
+        fn json(&self) -> serde_json::Result<String>;
+    }
+    impl<T: serde::Serialize> Json for T {
+        fn json(&self) -> serde_json::Result<String> {
+            serde_json::to_string(self)
+        }
+    }
+}
+
+fn from_record(tx: &Tx<'_>, r: KeyRecord) -> Result<Key, HsmError> {
+    let bad = |what: &str| corrupt(format!("key {:#x} has an unreadable {what}", r.reference));
+    Ok(Key {
+        reference: r.reference as u64,
+        key_type: KeyType::parse(&r.key_type).ok_or_else(|| bad("key type"))?,
+        class: KeyClass::parse(&r.class).ok_or_else(|| bad("class"))?,
+        shared: records::key_shares(tx, r.reference)?,
+        attrs: serde_json::from_str(&r.settable).map_err(|_| bad("attribute set"))?,
+        derived: serde_json::from_str(&r.derived).map_err(|_| bad("derived attribute set"))?,
+        quorum: QuorumValues {
+            manage: u8::try_from(r.manage_quorum).unwrap_or(0),
+            usage: u8::try_from(r.use_quorum).unwrap_or(0),
+        },
+        owner: r.owner,
+    })
+}
+
+/// The keys `actor` can see that match `terms`, token and session keys together, in
+/// reference order.
+fn visible(tx: &Tx<'_>, actor: &Actor, terms: &[Term], session: &SessionKeys) -> Result<Vec<Key>, HsmError> {
+    let username = (actor.role != Role::Admin).then_some(actor.username.as_str());
+    let rows = records::visible_keys(
+        tx,
+        username,
+        filter::label(terms),
+        filter::reference(terms).map(|r| r as i64),
+    )?;
+    let mut keys = Vec::new();
+    for row in rows {
+        let key = from_record(tx, row)?;
+        if filter::matches(terms, &key) {
+            keys.push(key);
+        }
+    }
+    keys.extend(
+        session
+            .keys
+            .iter()
+            .map(|s| &s.key)
+            .filter(|k| filter::matches(terms, k))
+            .cloned(),
+    );
+    keys.sort_by_key(|k| k.reference);
+    Ok(keys)
+}
+
+fn exactly_one(mut keys: Vec<Key>) -> Result<Key, HsmError> {
+    if keys.len() == 1 {
+        if let Some(key) = keys.pop() {
+            return Ok(key);
+        }
+    }
+    Err(KeyError::SelectionCount { count: keys.len() }.into())
+}
+
+fn require_owner(actor: &Actor, key: &Key) -> Result<(), HsmError> {
+    if key.owner == actor.username {
+        Ok(())
+    } else {
+        Err(KeyError::NotOwner.into())
+    }
+}
+
+impl Cluster {
+    /// The keys `actor` can see that match the filter, in reference order.
+    pub fn list_keys(&mut self, actor: &Actor, terms: &[Term], session: &SessionKeys) -> Result<Vec<Key>, HsmError> {
+        self.store.read(|tx| visible(tx, actor, terms, session))
+    }
+
+    /// The one key the filter selects (the documented error for any other number).
+    pub fn select_key(&mut self, actor: &Actor, terms: &[Term], session: &SessionKeys) -> Result<Key, HsmError> {
+        let keys = self.list_keys(actor, terms, session)?;
+        exactly_one(keys)
+    }
+
+    /// The encoded material of a key `actor` can see.
+    pub fn key_material(&mut self, key: &Key, session: &SessionKeys) -> Result<Vec<u8>, HsmError> {
+        if let Some(s) = session.keys.iter().find(|s| s.key.reference == key.reference) {
+            return Ok(s.material.clone());
+        }
+        self.store
+            .read(|tx| records::key_material(tx, key.reference as i64))?
+            .ok_or_else(|| KeyError::SelectionCount { count: 0 }.into())
+    }
+
+    /// Stores new keys owned by `actor` (a pair, or one key) in one transaction, after the
+    /// quotas and the users to share with are checked. Session keys go to `session`.
+    pub fn store_keys(
+        &mut self,
+        actor: &Actor,
+        new: Vec<NewKey>,
+        token: bool,
+        session: &mut SessionKeys,
+    ) -> Result<Vec<Key>, HsmError> {
+        let (max_keys, max_asym) = key_quotas(self.settings.hsm_type);
+        let in_session = session.keys.len();
+        let in_session_asym = session.keys.iter().filter(|s| s.key.key_type.is_asymmetric()).count();
+        let (keys, stored) = self.store.write(|tx| {
+            let (total, asym) = records::key_counts(tx)?;
+            let adding = new.len();
+            let adding_asym = new.iter().filter(|k| k.key_type.is_asymmetric()).count();
+            if total as usize + in_session + adding > max_keys {
+                return Err(KeyError::KeyQuota { max: max_keys }.into());
+            }
+            if adding_asym > 0 && asym as usize + in_session_asym + adding_asym > max_asym {
+                return Err(KeyError::AsymmetricKeyQuota { max: max_asym }.into());
+            }
+            for new_key in &new {
+                for user in &new_key.share_with {
+                    check_share_target(tx, actor, user)?;
+                }
+            }
+            let first = records::allocate_references(tx, adding as i64)?;
+            let mut keys = Vec::with_capacity(adding);
+            let mut stored = Vec::new();
+            for (i, n) in new.into_iter().enumerate() {
+                let key = Key {
+                    reference: (first + i as i64) as u64,
+                    key_type: n.key_type,
+                    class: n.class,
+                    owner: actor.username.clone(),
+                    shared: n.share_with.clone(),
+                    attrs: n.attrs,
+                    derived: n.derived,
+                    quorum: n.quorum,
+                };
+                if token {
+                    records::insert_key(tx, &to_record(&key)?, &n.material)?;
+                    for user in &n.share_with {
+                        records::add_key_share(tx, key.reference as i64, user)?;
+                    }
+                } else {
+                    stored.push(StoredKey {
+                        key: key.clone(),
+                        material: n.material,
+                    });
+                }
+                keys.push(key);
+            }
+            Ok::<_, HsmError>((keys, stored))
+        })?;
+        session.keys.extend(stored);
+        Ok(keys)
+    }
+
+    /// `key delete`: only the owner deletes, and only the selected key.
+    pub fn delete_key(&mut self, actor: &Actor, terms: &[Term], session: &mut SessionKeys) -> Result<(), HsmError> {
+        let done = self.store.write(|tx| {
+            let key = exactly_one(visible(tx, actor, terms, session)?)?;
+            require_owner(actor, &key)?;
+            if session.keys.iter().any(|s| s.key.reference == key.reference) {
+                return Ok(Some(key.reference));
+            }
+            records::delete_key(tx, key.reference as i64)?;
+            Ok::<_, HsmError>(None)
+        })?;
+        if let Some(reference) = done {
+            session.keys.retain(|s| s.key.reference != reference);
+        }
+        Ok(())
+    }
+
+    /// `key share` (`share` true) or `key unshare`.
+    pub fn share_key(
+        &mut self,
+        actor: &Actor,
+        terms: &[Term],
+        username: &str,
+        role: Role,
+        share: bool,
+        session: &mut SessionKeys,
+    ) -> Result<(), HsmError> {
+        let username = super::user::normalize_username(username)?;
+        if role != Role::CryptoUser {
+            return Err(KeyError::ShareWithNonCryptoUser.into());
+        }
+        let session_ref = self.store.write(|tx| {
+            let key = exactly_one(visible(tx, actor, terms, session)?)?;
+            require_owner(actor, &key)?;
+            if share {
+                check_share_target(tx, actor, &username)?;
+                if key.shared.contains(&username) {
+                    return Err(KeyError::AlreadyShared { username: username.clone() }.into());
+                }
+            } else if !key.shared.contains(&username) {
+                return Err(KeyError::NotShared { username: username.clone() }.into());
+            }
+            if session.keys.iter().any(|s| s.key.reference == key.reference) {
+                return Ok(Some(key.reference));
+            }
+            if share {
+                records::add_key_share(tx, key.reference as i64, &username)?;
+            } else {
+                records::remove_key_share(tx, key.reference as i64, &username)?;
+            }
+            Ok::<_, HsmError>(None)
+        })?;
+        if let Some(reference) = session_ref {
+            if let Some(s) = session.keys.iter_mut().find(|s| s.key.reference == reference) {
+                if share {
+                    s.key.shared.push(username);
+                } else {
+                    s.key.shared.retain(|u| *u != username);
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// `key set-attribute`: the owner changes what the attribute rules allow; an admin sets
+    /// only `trusted` (the permission table already refused anything else).
+    pub fn set_key_attribute(
+        &mut self,
+        actor: &Actor,
+        terms: &[Term],
+        name: &str,
+        value: &str,
+        session: &mut SessionKeys,
+    ) -> Result<(), HsmError> {
+        let id_settable = self.settings.hsm_type == HsmType::Hsm2mMedium;
+        let promoted = self.store.write(|tx| {
+            let mut key = exactly_one(visible(tx, actor, terms, session)?)?;
+            if actor.role != Role::Admin {
+                require_owner(actor, &key)?;
+            }
+            if !key.attrs.flags.modifiable {
+                return Err(KeyError::NotModifiable.into());
+            }
+            attributes::apply(&mut key.attrs, key.key_type, key.class, name, value, Setting::Modification, id_settable)?;
+            let in_session = session.keys.iter().position(|s| s.key.reference == key.reference);
+            match in_session {
+                Some(i) if Flag::Token.get(&key.attrs.flags) => {
+                    // A session key made a token key moves into the cluster.
+                    let material = session.keys.get(i).map(|s| s.material.clone()).unwrap_or_default();
+                    records::insert_key(tx, &to_record(&key)?, &material)?;
+                    for user in &key.shared {
+                        records::add_key_share(tx, key.reference as i64, user)?;
+                    }
+                    Ok(Some((i, None)))
+                }
+                Some(i) => Ok(Some((i, Some(key)))),
+                None => {
+                    let record = to_record(&key)?;
+                    records::update_key_settable(tx, record.reference, &record.label, &record.settable)?;
+                    Ok::<_, HsmError>(None)
+                }
+            }
+        })?;
+        match promoted {
+            Some((i, None)) => {
+                session.keys.remove(i);
+            }
+            Some((i, Some(key))) => {
+                if let Some(s) = session.keys.get_mut(i) {
+                    s.key = key;
+                }
+            }
+            None => {}
+        }
+        Ok(())
+    }
+}
+
+fn check_share_target(tx: &Tx<'_>, actor: &Actor, username: &str) -> Result<(), HsmError> {
+    let username = super::user::normalize_username(username)?;
+    if username == actor.username {
+        return Err(KeyError::ShareWithOwner.into());
+    }
+    match records::user(tx, &username)? {
+        Some(u) if u.role == Role::CryptoUser.as_str() => Ok(()),
+        Some(_) => Err(KeyError::ShareWithNonCryptoUser.into()),
+        None => Err(KeyError::ShareTargetMissing { username }.into()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn quorum_rules() {
+        assert_eq!(check_quorum(None, None, 1).unwrap(), QuorumValues::default());
+        assert_eq!(check_quorum(Some(2), Some(2), 2).unwrap(), QuorumValues { manage: 2, usage: 2 });
+        assert_eq!(check_quorum(Some(2), None, 5), Err(KeyError::QuorumValuesBelowTwo));
+        assert_eq!(check_quorum(Some(1), Some(2), 5), Err(KeyError::QuorumValuesBelowTwo));
+        assert_eq!(check_quorum(Some(3), Some(2), 2), Err(KeyError::InvalidQuorumValue));
+        assert_eq!(check_quorum(Some(9), Some(9), 10), Err(KeyError::InvalidQuorumValue));
+    }
+}
