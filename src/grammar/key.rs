@@ -17,17 +17,6 @@ pub enum KeyCommand {
     Unshare(KeyShare),
     /// Set an attribute for a key in the HSM cluster
     SetAttribute(KeySetAttribute),
-    /// Generate a key file from a key in the HSM cluster. This command does not export any private key data from the HSM
-    GenerateFile(KeyGenerateFile),
-    /// Import a key
-    #[command(subcommand)]
-    Import(KeyImport),
-    /// Generate a symmetric key
-    #[command(subcommand)]
-    GenerateSymmetric(GenerateSymmetric),
-    /// Generate an asymmetric key pair
-    #[command(subcommand)]
-    GenerateAsymmetricPair(GenerateAsymmetricPair),
 }
 
 const FILTER_HELP_LIST: &str = "Key reference (e.g. key-reference=0xabc) or space separated list of key attributes in the form of attr.KEY_ATTRIBUTE_NAME=KEY_ATTRIBUTE_VALUE to select matching key(s) to list";

@@ -4,6 +4,7 @@
 //! Option names, value names and help texts follow the AWS CloudHSM User Guide.
 
 mod cluster;
+mod key;
 mod login;
 mod shared;
 mod user;
@@ -11,6 +12,11 @@ mod user;
 use clap::{Parser, Subcommand};
 
 pub use cluster::{ClusterActivate, ClusterCommand, ClusterHsmInfo};
+pub use key::{
+    CurveArg, GenerateAsymmetricPair, GenerateEc, GenerateMlDsa, GenerateRsa, GenerateSymmetric,
+    GenerateSymmetricArgs, ImportKeyTypeClass, KeyCommand, KeyDelete, KeyFileEncoding, KeyGenerateFile,
+    KeyImport, KeyImportPem, KeyList, KeySetAttribute, KeyShare, MlDsaArg, PairArgs,
+};
 pub use login::{Login, Logout};
 pub use shared::{ClusterIdArg, LoginRole, TargetRole, UserRole};
 pub use user::{UserChangePassword, UserCommand, UserCreate, UserDelete, UserList};
@@ -42,6 +48,9 @@ pub enum Command {
     /// Cluster management
     #[command(subcommand)]
     Cluster(ClusterCommand),
+    /// Key management
+    #[command(subcommand)]
+    Key(KeyCommand),
     /// Login to your cluster
     Login(Login),
     /// Logout of your cluster

@@ -10,7 +10,10 @@ use std::io::{self, Write};
 use serde::Serialize;
 use serde_json::Value;
 
-pub use views::{HsmInfoView, HsmView, LoginView, UserView, UsersView};
+pub use views::{
+    HsmInfoView, HsmView, KeyBriefView, KeyInfoView, KeyListView, KeyPairView, KeyQuorumView,
+    KeyUserView, KeyView, LabelView, LoginView, MessageView, OneKeyView, UserView, UsersView,
+};
 
 /// One response of the CLI.
 #[derive(Debug, Clone, PartialEq, Serialize)]

@@ -56,3 +56,89 @@ pub struct HsmView {
 pub struct HsmInfoView {
     pub hsms: Vec<HsmView>,
 }
+
+/// `{"username", "key-coverage"}` in `key-owners` and `shared-users`.
+#[derive(Debug, Clone, Serialize)]
+pub struct KeyUserView {
+    pub username: String,
+    #[serde(rename = "key-coverage")]
+    pub key_coverage: String,
+}
+
+/// `key-quorum-values`.
+#[derive(Debug, Clone, Serialize)]
+pub struct KeyQuorumView {
+    #[serde(rename = "manage-key-quorum-value")]
+    pub manage: u8,
+    #[serde(rename = "use-key-quorum-value")]
+    pub usage: u8,
+}
+
+/// `key-info`.
+#[derive(Debug, Clone, Serialize)]
+pub struct KeyInfoView {
+    #[serde(rename = "key-owners")]
+    pub key_owners: Vec<KeyUserView>,
+    #[serde(rename = "shared-users")]
+    pub shared_users: Vec<KeyUserView>,
+    #[serde(rename = "key-quorum-values")]
+    pub key_quorum_values: KeyQuorumView,
+    #[serde(rename = "cluster-coverage")]
+    pub cluster_coverage: String,
+}
+
+/// A full key object (generate, import, `key list --verbose`).
+#[derive(Debug, Clone, Serialize)]
+pub struct KeyView {
+    #[serde(rename = "key-reference")]
+    pub key_reference: String,
+    #[serde(rename = "key-info")]
+    pub key_info: KeyInfoView,
+    /// In the documented attribute order.
+    pub attributes: serde_json::Map<String, serde_json::Value>,
+}
+
+/// A key of a non-verbose `key list`: reference and label only.
+#[derive(Debug, Clone, Serialize)]
+pub struct KeyBriefView {
+    #[serde(rename = "key-reference")]
+    pub key_reference: String,
+    pub attributes: LabelView,
+}
+
+/// `{"label": ...}`.
+#[derive(Debug, Clone, Serialize)]
+pub struct LabelView {
+    pub label: String,
+}
+
+/// `key list`.
+#[derive(Debug, Clone, Serialize)]
+pub struct KeyListView {
+    pub matched_keys: Vec<serde_json::Value>,
+    pub total_key_count: usize,
+    pub returned_key_count: usize,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub next_token: Option<String>,
+}
+
+/// `{"key": {...}}` of symmetric generation, and `{"key", "message"}` of import.
+#[derive(Debug, Clone, Serialize)]
+pub struct OneKeyView {
+    pub key: KeyView,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub message: Option<String>,
+}
+
+/// `{"public_key", "private_key"}` of key-pair generation.
+#[derive(Debug, Clone, Serialize)]
+pub struct KeyPairView {
+    pub public_key: KeyView,
+    pub private_key: KeyView,
+}
+
+/// `{"message": ...}` of simple key actions.
+#[derive(Debug, Clone, Serialize)]
+pub struct MessageView {
+    pub message: String,
+}

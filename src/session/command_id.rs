@@ -1,6 +1,6 @@
 //! One identifier per leaf command of the grammar, spelled as the CLI spells it.
 
-use crate::grammar::{ClusterCommand, Command, UserCommand};
+use crate::grammar::{ClusterCommand, Command, KeyCommand, UserCommand};
 
 /// A leaf command.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -11,6 +11,11 @@ pub enum CommandId {
     Logout,
     ClusterActivate,
     ClusterHsmInfo,
+    KeyList,
+    KeyDelete,
+    KeyShare,
+    KeyUnshare,
+    KeySetAttribute,
     UserList,
     UserCreate,
     UserDelete,
@@ -26,6 +31,11 @@ impl CommandId {
         CommandId::Logout,
         CommandId::ClusterActivate,
         CommandId::ClusterHsmInfo,
+        CommandId::KeyList,
+        CommandId::KeyDelete,
+        CommandId::KeyShare,
+        CommandId::KeyUnshare,
+        CommandId::KeySetAttribute,
         CommandId::UserList,
         CommandId::UserCreate,
         CommandId::UserDelete,
@@ -41,6 +51,11 @@ impl CommandId {
             CommandId::Logout => "logout",
             CommandId::ClusterActivate => "cluster activate",
             CommandId::ClusterHsmInfo => "cluster hsm-info",
+            CommandId::KeyList => "key list",
+            CommandId::KeyDelete => "key delete",
+            CommandId::KeyShare => "key share",
+            CommandId::KeyUnshare => "key unshare",
+            CommandId::KeySetAttribute => "key set-attribute",
             CommandId::UserList => "user list",
             CommandId::UserCreate => "user create",
             CommandId::UserDelete => "user delete",
@@ -57,6 +72,11 @@ impl CommandId {
             Command::Logout(_) => CommandId::Logout,
             Command::Cluster(ClusterCommand::Activate(_)) => CommandId::ClusterActivate,
             Command::Cluster(ClusterCommand::HsmInfo(_)) => CommandId::ClusterHsmInfo,
+            Command::Key(KeyCommand::List(_)) => CommandId::KeyList,
+            Command::Key(KeyCommand::Delete(_)) => CommandId::KeyDelete,
+            Command::Key(KeyCommand::Share(_)) => CommandId::KeyShare,
+            Command::Key(KeyCommand::Unshare(_)) => CommandId::KeyUnshare,
+            Command::Key(KeyCommand::SetAttribute(_)) => CommandId::KeySetAttribute,
             Command::User(UserCommand::List(_)) => CommandId::UserList,
             Command::User(UserCommand::Create(_)) => CommandId::UserCreate,
             Command::User(UserCommand::Delete(_)) => CommandId::UserDelete,

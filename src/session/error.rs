@@ -80,7 +80,9 @@ pub fn catalogue() -> Vec<(&'static str, String)> {
             detail: s("{detail}"),
         },
         HsmError::Kdf(s("{detail}")),
-        HsmError::OwnsKeys { username: s("{username}") },
+        HsmError::OwnsKeys {
+            username: s("{username}"),
+        },
         HsmError::Store(StoreError::NotOurs {
             path: PathBuf::from("{path}"),
         }),
@@ -129,7 +131,76 @@ pub fn catalogue() -> Vec<(&'static str, String)> {
             detail: s("{detail}"),
         },
     ];
+    use crate::hsm::key::KeyError as K;
+    let key = vec![
+        K::SelectionCount { count: 2 },
+        K::MalformedFilter { term: s("{term}") },
+        K::InvalidReference {
+            value: s("{value}"),
+        },
+        K::UnknownAttribute { name: s("{name}") },
+        K::MalformedAttribute { item: s("{item}") },
+        K::InvalidAttributeValue {
+            name: s("{name}"),
+            value: s("{value}"),
+        },
+        K::ReadOnlyAttribute { name: s("{name}") },
+        K::OneWayAttribute {
+            name: s("{name}"),
+            value: s("{value}"),
+        },
+        K::TokenInAttributes,
+        K::AttributeDoesNotFit {
+            name: s("{name}"),
+            key_type: "{key-type}",
+            class: "{class}",
+        },
+        K::AttributeUnsupported {
+            name: s("{name}"),
+            why: "{why}",
+        },
+        K::LabelTooLong { max: 127 },
+        K::NotModifiable,
+        K::NotOwner,
+        K::ShareWithNonCryptoUser,
+        K::ShareTargetMissing {
+            username: s("{username}"),
+        },
+        K::ShareWithOwner,
+        K::AlreadyShared {
+            username: s("{username}"),
+        },
+        K::NotShared {
+            username: s("{username}"),
+        },
+        K::QuorumValuesBelowTwo,
+        K::InvalidQuorumValue,
+        K::KeyQuota { max: 16666 },
+        K::AsymmetricKeyQuota { max: 3333 },
+        K::InvalidStartingToken {
+            token: s("{token}"),
+        },
+        K::NeedsHsm2mNonFips { what: "{what}" },
+        K::PemNeedsPublicKey,
+        K::ReferencePemNeedsPrivateKey,
+        K::ImportTypeMismatch {
+            found: "{found}",
+            expected: "{expected}",
+        },
+        K::ReadFile {
+            path: s("{path}"),
+            reason: s("{reason}"),
+        },
+        K::WriteFile {
+            path: s("{path}"),
+            reason: s("{reason}"),
+        },
+        K::Crypto(s("{detail}")),
+    ];
     let mut out = Vec::new();
+    for e in &key {
+        out.push((key_name(e), e.to_string()));
+    }
     for e in &hsm {
         out.push((hsm_name(e), e.to_string()));
     }
@@ -164,6 +235,43 @@ fn hsm_name(e: &HsmError) -> &'static str {
         HsmError::OwnsKeys { .. } => "OwnsKeys",
         HsmError::Key(_) => "Key (any key error below)",
         HsmError::Store(_) => "Store (any state error below)",
+    }
+}
+
+fn key_name(e: &crate::hsm::key::KeyError) -> &'static str {
+    use crate::hsm::key::KeyError as K;
+    match e {
+        K::SelectionCount { .. } => "SelectionCount",
+        K::MalformedFilter { .. } => "MalformedFilter",
+        K::InvalidReference { .. } => "InvalidReference",
+        K::UnknownAttribute { .. } => "UnknownAttribute",
+        K::MalformedAttribute { .. } => "MalformedAttribute",
+        K::InvalidAttributeValue { .. } => "InvalidAttributeValue",
+        K::ReadOnlyAttribute { .. } => "ReadOnlyAttribute",
+        K::OneWayAttribute { .. } => "OneWayAttribute",
+        K::TokenInAttributes => "TokenInAttributes",
+        K::AttributeDoesNotFit { .. } => "AttributeDoesNotFit",
+        K::AttributeUnsupported { .. } => "AttributeUnsupported",
+        K::LabelTooLong { .. } => "LabelTooLong",
+        K::NotModifiable => "NotModifiable",
+        K::NotOwner => "NotOwner",
+        K::ShareWithNonCryptoUser => "ShareWithNonCryptoUser",
+        K::ShareTargetMissing { .. } => "ShareTargetMissing",
+        K::ShareWithOwner => "ShareWithOwner",
+        K::AlreadyShared { .. } => "AlreadyShared",
+        K::NotShared { .. } => "NotShared",
+        K::QuorumValuesBelowTwo => "QuorumValuesBelowTwo",
+        K::InvalidQuorumValue => "InvalidQuorumValue",
+        K::KeyQuota { .. } => "KeyQuota",
+        K::AsymmetricKeyQuota { .. } => "AsymmetricKeyQuota",
+        K::InvalidStartingToken { .. } => "InvalidStartingToken",
+        K::NeedsHsm2mNonFips { .. } => "NeedsHsm2mNonFips",
+        K::PemNeedsPublicKey => "PemNeedsPublicKey",
+        K::ReferencePemNeedsPrivateKey => "ReferencePemNeedsPrivateKey",
+        K::ImportTypeMismatch { .. } => "ImportTypeMismatch",
+        K::ReadFile { .. } => "ReadFile",
+        K::WriteFile { .. } => "WriteFile",
+        K::Crypto(_) => "Crypto",
     }
 }
 
@@ -213,7 +321,14 @@ pub fn render_errors_markdown() -> String {
     );
     for (name, text) in catalogue() {
         let source = match name {
-            "AlreadyActivated" | "UserExists" | "MultipleClusters" => "documented",
+            "AlreadyActivated"
+            | "UserExists"
+            | "MultipleClusters"
+            | "SelectionCount"
+            | "OneWayAttribute"
+            | "TokenInAttributes"
+            | "QuorumValuesBelowTwo"
+            | "InvalidQuorumValue" => "documented",
             "BadCredentials" => "SDK 5 client library",
             _ => "emulator",
         };

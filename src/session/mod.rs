@@ -13,7 +13,7 @@ use std::io;
 use std::path::PathBuf;
 
 use crate::grammar::{Command, LoginRole};
-use crate::hsm::{self, Cluster, Entropy, Role, SessionId};
+use crate::hsm::{self, Cluster, Entropy, Role, SessionId, SessionKeys};
 use crate::output::Response;
 use crate::store::Home;
 
@@ -50,12 +50,15 @@ pub struct Session {
     home_path: Option<PathBuf>,
     default_cluster: Option<String>,
     logins: BTreeMap<String, LoggedIn>,
+    /// Session keys (`--session`) of the login on each cluster; gone at logout.
+    session_keys: BTreeMap<String, SessionKeys>,
     id: SessionId,
     entropy: Entropy,
 }
 
 /// A command bound to its cluster, ready for a handler.
 pub(crate) struct Context<'a> {
+    pub cluster_id: String,
     pub cluster: Cluster,
     pub login: Option<LoggedIn>,
     pub session: &'a mut Session,
@@ -74,6 +77,7 @@ impl Session {
             home_path,
             default_cluster,
             logins: BTreeMap::new(),
+            session_keys: BTreeMap::new(),
             id: SessionId::new(),
             entropy: Entropy::new(seed),
         }
@@ -84,7 +88,9 @@ impl Session {
     pub fn requires_login(command: &Command) -> bool {
         match permissions::class_of(CommandId::of(command)) {
             CommandClass::Session => false,
-            CommandClass::Fixed(class) | CommandClass::ByTarget { other: class, .. } => {
+            CommandClass::Fixed(class)
+            | CommandClass::ByTarget { other: class, .. }
+            | CommandClass::ByAttribute { other: class, .. } => {
                 !permissions::allows(class, Principal::Unauthenticated)
             }
         }
@@ -168,10 +174,22 @@ impl Session {
         let cluster = Cluster::open(&home, &cluster_id)?;
         let login = self.logins.get(&cluster_id).cloned();
         Ok(Context {
+            cluster_id,
             cluster,
             login,
             session: self,
         })
+    }
+
+    /// The session keys of this session's login on `cluster_id`.
+    pub(crate) fn session_keys(&mut self, cluster_id: &str) -> &mut SessionKeys {
+        self.session_keys.entry(cluster_id.to_string()).or_default()
+    }
+
+    /// Ends the login on `cluster_id` in this process (its session keys go with it).
+    pub(crate) fn forget_login(&mut self, cluster_id: &str) {
+        self.logins.remove(cluster_id);
+        self.session_keys.remove(cluster_id);
     }
 
     fn home(&self) -> Result<Home, SessionError> {
@@ -217,6 +235,13 @@ fn authorize(id: CommandId, command: &Command, ctx: &Context<'_>) -> Result<(), 
             };
             if own_target {
                 own
+            } else {
+                other
+            }
+        }
+        CommandClass::ByAttribute { trusted, other } => {
+            if handlers::attribute_name(command) == Some("trusted") {
+                trusted
             } else {
                 other
             }

@@ -60,6 +60,8 @@ pub enum OperationClass {
     EncryptDecrypt,
     SignVerify,
     DigestHmac,
+    ListKeys,
+    SetTrustedAttribute,
 }
 
 /// One row: the class, its wording, and the cell of each principal.
@@ -80,6 +82,8 @@ use Access::{No, NotApplicable as NA, Yes};
 /// unactivated admin's one power ("may only log in, activate the cluster and read basic
 /// info"). An admin exists only once the cluster is active, so an admin who runs
 /// `cluster activate` is told `Cluster has already been activated`, as scripts expect.
+/// `ListKeys` and `SetTrustedAttribute` are the guide's documented exceptions for admins
+/// ("key list" is for admins and crypto users; "admins can set the trusted attribute").
 pub const TABLE: &[ClassRule] = &[
     ClassRule {
         class: OperationClass::BasicClusterInfo,
@@ -180,6 +184,24 @@ pub const TABLE: &[ClassRule] = &[
         unauthenticated: Yes,
         unactivated_admin: Yes,
     },
+    ClassRule {
+        class: OperationClass::ListKeys,
+        title: "List keys (admins see references and labels)",
+        admin: Yes,
+        crypto_user: Yes,
+        appliance_user: No,
+        unauthenticated: No,
+        unactivated_admin: No,
+    },
+    ClassRule {
+        class: OperationClass::SetTrustedAttribute,
+        title: "Set the trusted key attribute",
+        admin: Yes,
+        crypto_user: No,
+        appliance_user: No,
+        unauthenticated: No,
+        unactivated_admin: No,
+    },
 ];
 
 /// How a command maps to the table.
@@ -192,6 +214,11 @@ pub enum CommandClass {
     /// `own` when the command targets the logged-in user, else `other`.
     ByTarget {
         own: OperationClass,
+        other: OperationClass,
+    },
+    /// `trusted` when the command sets the `trusted` attribute, else `other`.
+    ByAttribute {
+        trusted: OperationClass,
         other: OperationClass,
     },
 }
@@ -209,6 +236,29 @@ pub const COMMANDS: &[(CommandId, CommandClass)] = &[
     (
         CommandId::ClusterHsmInfo,
         CommandClass::Fixed(OperationClass::BasicClusterInfo),
+    ),
+    (
+        CommandId::KeyList,
+        CommandClass::Fixed(OperationClass::ListKeys),
+    ),
+    (
+        CommandId::KeyDelete,
+        CommandClass::Fixed(OperationClass::KeyManagement),
+    ),
+    (
+        CommandId::KeyShare,
+        CommandClass::Fixed(OperationClass::KeyManagement),
+    ),
+    (
+        CommandId::KeyUnshare,
+        CommandClass::Fixed(OperationClass::KeyManagement),
+    ),
+    (
+        CommandId::KeySetAttribute,
+        CommandClass::ByAttribute {
+            trusted: OperationClass::SetTrustedAttribute,
+            other: OperationClass::KeyManagement,
+        },
     ),
     (
         CommandId::UserList,
@@ -274,8 +324,9 @@ pub fn render_markdown() -> String {
          <!-- Generated from src/session/permissions.rs by `cargo run --bin cloudhsm-sim -- permissions`. \
          Do not edit: a test fails when this file and the table drift apart. -->\n\n\
          Who may run what, before any command runs. The first ten rows are AWS's \
-         \"HSM user permissions table for CloudHSM CLI\"; the unactivated admin may only log in, \
-         activate the cluster and read basic info. Object-level rules (key ownership, lockout, \
+         \"HSM user permissions table for CloudHSM CLI\"; the last three are what the guide adds: \
+         the unactivated admin may only log in, activate the cluster and read basic info; admins \
+         may list keys (references and labels) and set the `trusted` key attribute. Object-level rules (key ownership, lockout, \
          quorum) are checked afterwards by the simulated HSM.\n\n\
          ## Operation classes\n\n\
          | operation class | admin | crypto user | appliance user | unauthenticated | unactivated admin |\n\
@@ -307,6 +358,11 @@ pub fn render_markdown() -> String {
                     title(*other)
                 )
             }
+            CommandClass::ByAttribute { trusted, other } => format!(
+                "{} (`--name trusted`) / {} (any other attribute)",
+                title(*trusted),
+                title(*other)
+            ),
         };
         md.push_str(&format!("| `{}` | {} |\n", id.name(), text));
     }
@@ -349,6 +405,8 @@ mod tests {
             (SignVerify, [false, true, false, false, false]),
             (DigestHmac, [false, true, false, false, false]),
             (ActivateCluster, [true, false, false, true, true]),
+            (ListKeys, [true, true, false, false, false]),
+            (SetTrustedAttribute, [true, false, false, false, false]),
         ];
         for (class, cells) in expect {
             for (p, want) in [

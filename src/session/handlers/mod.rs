@@ -1,9 +1,11 @@
 //! Thin command handlers: translate arguments, make one call into the simulated HSM, build
 //! the response. Roles are never checked here (the permission table did that already).
 
+mod key;
+
 use crate::grammar::{
-    ClusterCommand, Command, LoginRole, TargetRole, UserChangePassword, UserCommand, UserCreate,
-    UserDelete, UserRole,
+    ClusterCommand, Command, KeyCommand, LoginRole, TargetRole, UserChangePassword, UserCommand,
+    UserCreate, UserDelete, UserRole,
 };
 use crate::hsm::{fips_state, Role};
 use crate::output::{HsmInfoView, HsmView, LoginView, Response, UserView, UsersView};
@@ -18,6 +20,12 @@ pub(crate) fn cluster_arg(command: &Command) -> Option<&str> {
         Command::Interactive(c) => &c.cluster,
         Command::Cluster(ClusterCommand::Activate(c)) => &c.cluster,
         Command::Cluster(ClusterCommand::HsmInfo(c)) => &c.cluster,
+        Command::Key(k) => match k {
+            KeyCommand::List(c) => &c.cluster,
+            KeyCommand::Delete(c) => &c.cluster,
+            KeyCommand::Share(c) | KeyCommand::Unshare(c) => &c.cluster,
+            KeyCommand::SetAttribute(c) => &c.cluster,
+        },
         Command::Login(c) => &c.cluster,
         Command::Logout(c) => &c.cluster,
         Command::User(UserCommand::List(c)) => &c.cluster,
@@ -27,6 +35,14 @@ pub(crate) fn cluster_arg(command: &Command) -> Option<&str> {
         Command::Quit => return None,
     };
     arg.cluster_id.as_deref()
+}
+
+/// The attribute `key set-attribute` sets (the permission class depends on it).
+pub(crate) fn attribute_name(command: &Command) -> Option<&str> {
+    match command {
+        Command::Key(KeyCommand::SetAttribute(c)) => Some(&c.name),
+        _ => None,
+    }
 }
 
 /// The user a command acts on, where the permission class depends on it.
@@ -57,6 +73,11 @@ pub(crate) fn run(
             login(ctx, &c.username, c.role, &password)
         }
         Command::Logout(_) => logout(ctx),
+        Command::Key(KeyCommand::List(c)) => key::list(ctx, c),
+        Command::Key(KeyCommand::Delete(c)) => key::delete(ctx, c),
+        Command::Key(KeyCommand::Share(c)) => key::share(ctx, c, true),
+        Command::Key(KeyCommand::Unshare(c)) => key::share(ctx, c, false),
+        Command::Key(KeyCommand::SetAttribute(c)) => key::set_attribute(ctx, c),
         Command::User(UserCommand::List(_)) => user_list(ctx),
         Command::User(UserCommand::Create(c)) => user_create(ctx, c, prompter),
         Command::User(UserCommand::Delete(c)) => user_delete(ctx, c),
@@ -105,8 +126,8 @@ fn activate(
     let pw = new_password(given, prompter)?;
     ctx.cluster.activate(&pw, &mut ctx.session.entropy)?;
     // The unactivated admin's login ends with activation: the docs log in again as admin.
-    let id = ctx.cluster.settings().id.clone();
-    ctx.session.logins.remove(&id);
+    let id = ctx.cluster_id.clone();
+    ctx.session.forget_login(&id);
     Ok(Response::message("Cluster activation successful"))
 }
 
@@ -165,8 +186,8 @@ pub(crate) fn login(
 fn logout(ctx: &mut Context<'_>) -> Result<Response> {
     let login = ctx.login.take().ok_or(SessionError::NoLogin)?;
     ctx.cluster.logout(&login.username, &ctx.session.id)?;
-    let id = ctx.cluster.settings().id.clone();
-    ctx.session.logins.remove(&id);
+    let id = ctx.cluster_id.clone();
+    ctx.session.forget_login(&id);
     Ok(Response::message("Logout successful"))
 }
 

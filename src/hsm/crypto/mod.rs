@@ -1,0 +1,65 @@
+//! The pure cryptography of the simulated HSM: key material and its storage encoding, key
+//! generation from [`Entropy`], the attribute values the CLI prints, PEM/PKCS#8 encodings, and
+//! the sign/verify mechanisms of `crypto sign` / `crypto verify`.
+//!
+//! Nothing here knows of clap, terminals, sessions or the database. All randomness comes from
+//! [`Entropy`], so a seeded run (`CLOUDHSM_SIM_SEED`) yields the same keys and signatures.
+//! AWS-LC (`aws-lc-rs`) does the hot RSA-PKCS signing, Ed25519, hashing and AES; RustCrypto
+//! crates do what AWS-LC cannot do deterministically or at all (seeded RSA generation, PSS with
+//! any salt length, secp224r1, RFC 6979 ECDSA with any hash, Ed25519ph, ML-DSA external mu).
+
+mod der;
+mod ec;
+mod error;
+mod material;
+mod mldsa;
+mod pem;
+mod rsa;
+mod sign;
+mod symmetric;
+
+pub use ec::{generate_ec, Curve, EcPrivateKey, EcPublicKey, CURVES};
+pub use error::CryptoError;
+pub use material::{
+    EcAttributes, KeyAttributes, KeyMaterial, PrivateKey, PublicKey, RsaAttributes, BLOB_VERSION,
+};
+pub use mldsa::{
+    generate_ml_dsa, MlDsaAlgorithm, MlDsaPrivateKey, MlDsaPublicKey, ML_DSA_ALGORITHMS,
+};
+pub use rsa::{
+    generate_rsa, RsaPrivateKey, RsaPublicKey, MAX_MODULUS_BITS, MAX_PUBLIC_EXPONENT,
+    MIN_MODULUS_BITS, MIN_PUBLIC_EXPONENT, MODULUS_STEP_BITS,
+};
+pub use sign::{sign, verify, DataType, HashFunction, Mechanism, ED25519_MAX_DATA, HASH_FUNCTIONS};
+pub use symmetric::{
+    generate_aes, generate_generic_secret, generic_secret_check_value, SecretKey, SecretKind,
+    AES_KEY_LENGTHS, GENERIC_SECRET_LENGTHS,
+};
+
+use crate::hsm::Entropy;
+use rand_chacha_010::rand_core::SeedableRng;
+
+/// The generator handed to RustCrypto crates (which use `rand_core` 0.10).
+type ChildRng = rand_chacha_010::ChaCha20Rng;
+
+/// A ChaCha20 generator seeded with 32 bytes drawn from `entropy`: a fixed draw, so the
+/// crate's own consumption never shifts the rest of the seeded stream.
+fn child_rng(entropy: &mut Entropy) -> ChildRng {
+    let mut seed = [0u8; 32];
+    entropy.fill(&mut seed);
+    ChildRng::from_seed(seed)
+}
+
+/// Lowercase hex of `bytes`.
+fn hex(bytes: &[u8]) -> String {
+    use std::fmt::Write;
+    bytes.iter().fold(String::with_capacity(bytes.len() * 2), |mut s, b| {
+        let _ = write!(s, "{b:02x}");
+        s
+    })
+}
+
+/// A binary attribute as the CLI prints it: `0x` and lowercase hex (`0x010001`).
+pub fn hex_attribute(bytes: &[u8]) -> String {
+    format!("0x{}", hex(bytes))
+}
