@@ -124,6 +124,31 @@ fn every_class_under_every_principal() {
                     "user create --username newbie --role crypto-user --password newbie-pw".into(),
                 ),
                 (OperationClass::AddRemoveUsers, "user delete --username victim --role crypto-user".into()),
+                (OperationClass::ListKeys, "key list".into()),
+                (
+                    OperationClass::KeyManagement,
+                    "key generate-symmetric aes --label k --key-length-bytes 16".into(),
+                ),
+                (
+                    OperationClass::KeyManagement,
+                    "key delete --filter key-reference=0x30".into(),
+                ),
+                (
+                    OperationClass::SetTrustedAttribute,
+                    "key set-attribute --filter key-reference=0x30 --name trusted --value true".into(),
+                ),
+                (
+                    OperationClass::KeyManagement,
+                    "key set-attribute --filter key-reference=0x30 --name encrypt --value true".into(),
+                ),
+                (
+                    OperationClass::SignVerify,
+                    "crypto sign ecdsa --key-filter key-reference=0x30 --hash-function sha256 --data YWJj".into(),
+                ),
+                (
+                    OperationClass::SignVerify,
+                    "crypto verify ed25519 --key-filter key-reference=0x30 --data YWJj --signature YWJj".into(),
+                ),
             ]
         };
         for (class, line) in cases {
@@ -148,7 +173,7 @@ fn every_class_under_every_principal() {
             checked += 1;
         }
     }
-    assert_eq!(checked, 7 * Principal::ALL.len());
+    assert_eq!(checked, 14 * Principal::ALL.len());
 }
 
 #[test]

@@ -13,6 +13,8 @@
 //!   password is `appliance-pw`.
 //! - In expected output, `[..]` matches any text within a line and a line `...` matches any
 //!   number of lines.
+//! - `$TMP` in a command stands for a private temporary directory (for key files); it is
+//!   printed back as `$TMP` in the output.
 //!
 //! `SNAPSHOTS=overwrite cargo test --test transcripts` rewrites the files from actual output.
 
@@ -183,10 +185,11 @@ fn run_transcript(path: &Path) -> (String, bool) {
                     answers: &mut answers,
                     screen: screen.clone(),
                 };
+                let tmp = dir.path().to_string_lossy().to_string();
                 shell
-                    .run_line(&line, &mut prompter)
+                    .run_line(&line.replace("$TMP", &tmp), &mut prompter)
                     .expect("write to capture");
-                let output = String::from_utf8_lossy(&screen.0.borrow()).to_string();
+                let output = String::from_utf8_lossy(&screen.0.borrow()).replace(&tmp, "$TMP");
                 let actual: Vec<String> = output.lines().map(str::to_string).collect();
                 let matched = lines_match(&expected, &actual);
                 ok &= matched;

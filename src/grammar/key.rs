@@ -17,6 +17,17 @@ pub enum KeyCommand {
     Unshare(KeyShare),
     /// Set an attribute for a key in the HSM cluster
     SetAttribute(KeySetAttribute),
+    /// Generate a key file from a key in the HSM cluster. This command does not export any private key data from the HSM
+    GenerateFile(KeyGenerateFile),
+    /// Import a key
+    #[command(subcommand)]
+    Import(KeyImport),
+    /// Generate a symmetric key
+    #[command(subcommand)]
+    GenerateSymmetric(GenerateSymmetric),
+    /// Generate an asymmetric key pair
+    #[command(subcommand)]
+    GenerateAsymmetricPair(GenerateAsymmetricPair),
 }
 
 const FILTER_HELP_LIST: &str = "Key reference (e.g. key-reference=0xabc) or space separated list of key attributes in the form of attr.KEY_ATTRIBUTE_NAME=KEY_ATTRIBUTE_VALUE to select matching key(s) to list";
@@ -175,7 +186,10 @@ pub struct GenerateSymmetricArgs {
     #[arg(long = "share-crypto-users", value_name = "SHARE_CRYPTO_USERS", num_args = 0..)]
     pub share_crypto_users: Vec<String>,
     /// The quorum value for key management operations
-    #[arg(long = "manage-key-quorum-value", value_name = "MANAGE_KEY_QUORUM_VALUE")]
+    #[arg(
+        long = "manage-key-quorum-value",
+        value_name = "MANAGE_KEY_QUORUM_VALUE"
+    )]
     pub manage_key_quorum_value: Option<u64>,
     /// The quorum value for key usage operations
     #[arg(long = "use-key-quorum-value", value_name = "USE_KEY_QUORUM_VALUE")]
@@ -217,10 +231,16 @@ pub struct PairArgs {
     #[arg(long = "share-crypto-users", value_name = "SHARE_CRYPTO_USERS", num_args = 0..)]
     pub share_crypto_users: Vec<String>,
     /// The quorum value for key management operations for the private key
-    #[arg(long = "manage-private-key-quorum-value", value_name = "MANAGE_PRIVATE_KEY_QUORUM_VALUE")]
+    #[arg(
+        long = "manage-private-key-quorum-value",
+        value_name = "MANAGE_PRIVATE_KEY_QUORUM_VALUE"
+    )]
     pub manage_private_key_quorum_value: Option<u64>,
     /// The quorum value for key usage operations for the private key
-    #[arg(long = "use-private-key-quorum-value", value_name = "USE_PRIVATE_KEY_QUORUM_VALUE")]
+    #[arg(
+        long = "use-private-key-quorum-value",
+        value_name = "USE_PRIVATE_KEY_QUORUM_VALUE"
+    )]
     pub use_private_key_quorum_value: Option<u64>,
 }
 

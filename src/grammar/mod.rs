@@ -4,6 +4,7 @@
 //! Option names, value names and help texts follow the AWS CloudHSM User Guide.
 
 mod cluster;
+mod crypto;
 mod key;
 mod login;
 mod shared;
@@ -12,10 +13,15 @@ mod user;
 use clap::{Parser, Subcommand};
 
 pub use cluster::{ClusterActivate, ClusterCommand, ClusterHsmInfo};
+pub use crypto::{
+    CryptoCommand, DataTypeArg, HashArg, MgfArg, MlDsaDataTypeArg, SignCommand, SignInput,
+    VerifyCommand, VerifyInput,
+};
 pub use key::{
     CurveArg, GenerateAsymmetricPair, GenerateEc, GenerateMlDsa, GenerateRsa, GenerateSymmetric,
-    GenerateSymmetricArgs, ImportKeyTypeClass, KeyCommand, KeyDelete, KeyFileEncoding, KeyGenerateFile,
-    KeyImport, KeyImportPem, KeyList, KeySetAttribute, KeyShare, MlDsaArg, PairArgs,
+    GenerateSymmetricArgs, ImportKeyTypeClass, KeyCommand, KeyDelete, KeyFileEncoding,
+    KeyGenerateFile, KeyImport, KeyImportPem, KeyList, KeySetAttribute, KeyShare, MlDsaArg,
+    PairArgs,
 };
 pub use login::{Login, Logout};
 pub use shared::{ClusterIdArg, LoginRole, TargetRole, UserRole};
@@ -48,6 +54,9 @@ pub enum Command {
     /// Cluster management
     #[command(subcommand)]
     Cluster(ClusterCommand),
+    /// Cryptographic operations: sign and verify
+    #[command(subcommand)]
+    Crypto(CryptoCommand),
     /// Key management
     #[command(subcommand)]
     Key(KeyCommand),

@@ -8,6 +8,7 @@ use rand_core::{RngCore, SeedableRng};
 #[derive(Debug)]
 pub struct Entropy {
     rng: ChaCha20Rng,
+    seed: Option<u64>,
 }
 
 impl Entropy {
@@ -17,7 +18,25 @@ impl Entropy {
             Some(seed) => ChaCha20Rng::seed_from_u64(seed),
             None => ChaCha20Rng::from_entropy(),
         };
-        Entropy { rng }
+        Entropy { rng, seed }
+    }
+
+    /// A generator for one object identified by `context` (a key reference). Seeded runs give
+    /// each object its own stream of the seed, so the same seed and reference always give the
+    /// same key material, however many processes share the cluster; unseeded runs draw from
+    /// the operating system.
+    pub fn derive(&self, context: u64) -> Entropy {
+        match self.seed {
+            Some(seed) => {
+                let mut rng = ChaCha20Rng::seed_from_u64(seed);
+                rng.set_stream(context);
+                Entropy {
+                    rng,
+                    seed: Some(seed),
+                }
+            }
+            None => Entropy::new(None),
+        }
     }
 
     /// Fills `buf` with random bytes.
@@ -75,6 +94,9 @@ mod tests {
         let b = Entropy::new(Some(7)).id_chars(11);
         assert_eq!(a, b);
         assert_ne!(a, Entropy::new(Some(8)).id_chars(11));
+        let base = Entropy::new(Some(7));
+        assert_eq!(base.derive(0x30).id_chars(8), base.derive(0x30).id_chars(8));
+        assert_ne!(base.derive(0x30).id_chars(8), base.derive(0x31).id_chars(8));
         assert!(a
             .chars()
             .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit()));

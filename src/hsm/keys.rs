@@ -9,7 +9,9 @@ use crate::store::records::{self, KeyRecord};
 use crate::store::{StoreError, Tx};
 
 use super::key::attributes::{self, Setting};
-use super::key::{filter, Derived, Flag, Key, KeyClass, KeyError, KeyType, QuorumValues, Settable, Term};
+use super::key::{
+    filter, Derived, Flag, Key, KeyClass, KeyError, KeyType, QuorumValues, Settable, Term,
+};
 use super::model::HsmType;
 use super::user::Role;
 use super::{Cluster, HsmError};
@@ -44,9 +46,10 @@ impl SessionKeys {
     }
 }
 
-/// A key about to be stored.
+/// A key about to be stored, under a reference taken with `records::allocate_references`.
 #[derive(Debug, Clone)]
 pub struct NewKey {
+    pub reference: u64,
     pub key_type: KeyType,
     pub class: KeyClass,
     pub attrs: Settable,
@@ -59,7 +62,11 @@ pub struct NewKey {
 
 /// Checks `--manage-key-quorum-value` / `--use-key-quorum-value` against the number of users
 /// associated with the key (owner and sharees).
-pub fn check_quorum(manage: Option<u64>, usage: Option<u64>, associated: usize) -> Result<QuorumValues, KeyError> {
+pub fn check_quorum(
+    manage: Option<u64>,
+    usage: Option<u64>,
+    associated: usize,
+) -> Result<QuorumValues, KeyError> {
     match (manage, usage) {
         (None, None) => Ok(QuorumValues::default()),
         (Some(m), Some(u)) if m >= 2 && u >= 2 => {
@@ -137,7 +144,12 @@ fn from_record(tx: &Tx<'_>, r: KeyRecord) -> Result<Key, HsmError> {
 
 /// The keys `actor` can see that match `terms`, token and session keys together, in
 /// reference order.
-fn visible(tx: &Tx<'_>, actor: &Actor, terms: &[Term], session: &SessionKeys) -> Result<Vec<Key>, HsmError> {
+fn visible(
+    tx: &Tx<'_>,
+    actor: &Actor,
+    terms: &[Term],
+    session: &SessionKeys,
+) -> Result<Vec<Key>, HsmError> {
     let username = (actor.role != Role::Admin).then_some(actor.username.as_str());
     let rows = records::visible_keys(
         tx,
@@ -173,7 +185,18 @@ fn exactly_one(mut keys: Vec<Key>) -> Result<Key, HsmError> {
     Err(KeyError::SelectionCount { count: keys.len() }.into())
 }
 
-fn require_owner(actor: &Actor, key: &Key) -> Result<(), HsmError> {
+/// Key-management operations on a key whose manage-key quorum value is above 1 need approvals,
+/// which need the quorum commands this build does not have: they fail as the real CLI does
+/// without `--approval`.
+fn require_no_manage_quorum(key: &Key) -> Result<(), HsmError> {
+    if key.quorum.manage > 1 {
+        Err(KeyError::QuorumFailed.into())
+    } else {
+        Ok(())
+    }
+}
+
+pub(super) fn require_owner(actor: &Actor, key: &Key) -> Result<(), HsmError> {
     if key.owner == actor.username {
         Ok(())
     } else {
@@ -183,19 +206,33 @@ fn require_owner(actor: &Actor, key: &Key) -> Result<(), HsmError> {
 
 impl Cluster {
     /// The keys `actor` can see that match the filter, in reference order.
-    pub fn list_keys(&mut self, actor: &Actor, terms: &[Term], session: &SessionKeys) -> Result<Vec<Key>, HsmError> {
+    pub fn list_keys(
+        &mut self,
+        actor: &Actor,
+        terms: &[Term],
+        session: &SessionKeys,
+    ) -> Result<Vec<Key>, HsmError> {
         self.store.read(|tx| visible(tx, actor, terms, session))
     }
 
     /// The one key the filter selects (the documented error for any other number).
-    pub fn select_key(&mut self, actor: &Actor, terms: &[Term], session: &SessionKeys) -> Result<Key, HsmError> {
+    pub fn select_key(
+        &mut self,
+        actor: &Actor,
+        terms: &[Term],
+        session: &SessionKeys,
+    ) -> Result<Key, HsmError> {
         let keys = self.list_keys(actor, terms, session)?;
         exactly_one(keys)
     }
 
     /// The encoded material of a key `actor` can see.
     pub fn key_material(&mut self, key: &Key, session: &SessionKeys) -> Result<Vec<u8>, HsmError> {
-        if let Some(s) = session.keys.iter().find(|s| s.key.reference == key.reference) {
+        if let Some(s) = session
+            .keys
+            .iter()
+            .find(|s| s.key.reference == key.reference)
+        {
             return Ok(s.material.clone());
         }
         self.store
@@ -214,7 +251,11 @@ impl Cluster {
     ) -> Result<Vec<Key>, HsmError> {
         let (max_keys, max_asym) = key_quotas(self.settings.hsm_type);
         let in_session = session.keys.len();
-        let in_session_asym = session.keys.iter().filter(|s| s.key.key_type.is_asymmetric()).count();
+        let in_session_asym = session
+            .keys
+            .iter()
+            .filter(|s| s.key.key_type.is_asymmetric())
+            .count();
         let (keys, stored) = self.store.write(|tx| {
             let (total, asym) = records::key_counts(tx)?;
             let adding = new.len();
@@ -230,12 +271,11 @@ impl Cluster {
                     check_share_target(tx, actor, user)?;
                 }
             }
-            let first = records::allocate_references(tx, adding as i64)?;
             let mut keys = Vec::with_capacity(adding);
             let mut stored = Vec::new();
-            for (i, n) in new.into_iter().enumerate() {
+            for n in new {
                 let key = Key {
-                    reference: (first + i as i64) as u64,
+                    reference: n.reference,
                     key_type: n.key_type,
                     class: n.class,
                     owner: actor.username.clone(),
@@ -264,11 +304,20 @@ impl Cluster {
     }
 
     /// `key delete`: only the owner deletes, and only the selected key.
-    pub fn delete_key(&mut self, actor: &Actor, terms: &[Term], session: &mut SessionKeys) -> Result<(), HsmError> {
+    pub fn delete_key(
+        &mut self,
+        actor: &Actor,
+        terms: &[Term],
+        session: &mut SessionKeys,
+    ) -> Result<(), HsmError> {
         let done = self.store.write(|tx| {
             let key = exactly_one(visible(tx, actor, terms, session)?)?;
             require_owner(actor, &key)?;
-            if session.keys.iter().any(|s| s.key.reference == key.reference) {
+            if session
+                .keys
+                .iter()
+                .any(|s| s.key.reference == key.reference)
+            {
                 return Ok(Some(key.reference));
             }
             records::delete_key(tx, key.reference as i64)?;
@@ -297,15 +346,26 @@ impl Cluster {
         let session_ref = self.store.write(|tx| {
             let key = exactly_one(visible(tx, actor, terms, session)?)?;
             require_owner(actor, &key)?;
+            require_no_manage_quorum(&key)?;
             if share {
                 check_share_target(tx, actor, &username)?;
                 if key.shared.contains(&username) {
-                    return Err(KeyError::AlreadyShared { username: username.clone() }.into());
+                    return Err(KeyError::AlreadyShared {
+                        username: username.clone(),
+                    }
+                    .into());
                 }
             } else if !key.shared.contains(&username) {
-                return Err(KeyError::NotShared { username: username.clone() }.into());
+                return Err(KeyError::NotShared {
+                    username: username.clone(),
+                }
+                .into());
             }
-            if session.keys.iter().any(|s| s.key.reference == key.reference) {
+            if session
+                .keys
+                .iter()
+                .any(|s| s.key.reference == key.reference)
+            {
                 return Ok(Some(key.reference));
             }
             if share {
@@ -316,7 +376,11 @@ impl Cluster {
             Ok::<_, HsmError>(None)
         })?;
         if let Some(reference) = session_ref {
-            if let Some(s) = session.keys.iter_mut().find(|s| s.key.reference == reference) {
+            if let Some(s) = session
+                .keys
+                .iter_mut()
+                .find(|s| s.key.reference == reference)
+            {
                 if share {
                     s.key.shared.push(username);
                 } else {
@@ -343,15 +407,31 @@ impl Cluster {
             if actor.role != Role::Admin {
                 require_owner(actor, &key)?;
             }
+            require_no_manage_quorum(&key)?;
             if !key.attrs.flags.modifiable {
                 return Err(KeyError::NotModifiable.into());
             }
-            attributes::apply(&mut key.attrs, key.key_type, key.class, name, value, Setting::Modification, id_settable)?;
-            let in_session = session.keys.iter().position(|s| s.key.reference == key.reference);
+            attributes::apply(
+                &mut key.attrs,
+                key.key_type,
+                key.class,
+                name,
+                value,
+                Setting::Modification,
+                id_settable,
+            )?;
+            let in_session = session
+                .keys
+                .iter()
+                .position(|s| s.key.reference == key.reference);
             match in_session {
                 Some(i) if Flag::Token.get(&key.attrs.flags) => {
                     // A session key made a token key moves into the cluster.
-                    let material = session.keys.get(i).map(|s| s.material.clone()).unwrap_or_default();
+                    let material = session
+                        .keys
+                        .get(i)
+                        .map(|s| s.material.clone())
+                        .unwrap_or_default();
                     records::insert_key(tx, &to_record(&key)?, &material)?;
                     for user in &key.shared {
                         records::add_key_share(tx, key.reference as i64, user)?;
@@ -361,7 +441,12 @@ impl Cluster {
                 Some(i) => Ok(Some((i, Some(key)))),
                 None => {
                     let record = to_record(&key)?;
-                    records::update_key_settable(tx, record.reference, &record.label, &record.settable)?;
+                    records::update_key_settable(
+                        tx,
+                        record.reference,
+                        &record.label,
+                        &record.settable,
+                    )?;
                     Ok::<_, HsmError>(None)
                 }
             }
@@ -381,7 +466,11 @@ impl Cluster {
     }
 }
 
-fn check_share_target(tx: &Tx<'_>, actor: &Actor, username: &str) -> Result<(), HsmError> {
+pub(super) fn check_share_target(
+    tx: &Tx<'_>,
+    actor: &Actor,
+    username: &str,
+) -> Result<(), HsmError> {
     let username = super::user::normalize_username(username)?;
     if username == actor.username {
         return Err(KeyError::ShareWithOwner.into());
@@ -399,11 +488,32 @@ mod tests {
 
     #[test]
     fn quorum_rules() {
-        assert_eq!(check_quorum(None, None, 1).unwrap(), QuorumValues::default());
-        assert_eq!(check_quorum(Some(2), Some(2), 2).unwrap(), QuorumValues { manage: 2, usage: 2 });
-        assert_eq!(check_quorum(Some(2), None, 5), Err(KeyError::QuorumValuesBelowTwo));
-        assert_eq!(check_quorum(Some(1), Some(2), 5), Err(KeyError::QuorumValuesBelowTwo));
-        assert_eq!(check_quorum(Some(3), Some(2), 2), Err(KeyError::InvalidQuorumValue));
-        assert_eq!(check_quorum(Some(9), Some(9), 10), Err(KeyError::InvalidQuorumValue));
+        assert_eq!(
+            check_quorum(None, None, 1).unwrap(),
+            QuorumValues::default()
+        );
+        assert_eq!(
+            check_quorum(Some(2), Some(2), 2).unwrap(),
+            QuorumValues {
+                manage: 2,
+                usage: 2
+            }
+        );
+        assert_eq!(
+            check_quorum(Some(2), None, 5),
+            Err(KeyError::QuorumValuesBelowTwo)
+        );
+        assert_eq!(
+            check_quorum(Some(1), Some(2), 5),
+            Err(KeyError::QuorumValuesBelowTwo)
+        );
+        assert_eq!(
+            check_quorum(Some(3), Some(2), 2),
+            Err(KeyError::InvalidQuorumValue)
+        );
+        assert_eq!(
+            check_quorum(Some(9), Some(9), 10),
+            Err(KeyError::InvalidQuorumValue)
+        );
     }
 }

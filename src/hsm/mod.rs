@@ -4,12 +4,15 @@
 
 mod auth;
 mod cluster;
+pub mod crypto;
 mod entropy;
 mod error;
 pub mod key;
+mod keygen;
 mod keys;
 mod model;
 mod process;
+mod signing;
 mod user;
 
 pub use auth::Kdf;
@@ -19,6 +22,7 @@ pub use cluster::{
 };
 pub use entropy::Entropy;
 pub use error::HsmError;
+pub use keygen::{GenerateRequest, KeyKind};
 pub use keys::{check_quorum, Actor, NewKey, SessionKeys, StoredKey};
 pub use model::{fips_state, HsmType, ModelInfo};
 pub use process::SessionId;

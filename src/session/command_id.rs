@@ -1,6 +1,9 @@
 //! One identifier per leaf command of the grammar, spelled as the CLI spells it.
 
-use crate::grammar::{ClusterCommand, Command, KeyCommand, UserCommand};
+use crate::grammar::{
+    ClusterCommand, Command, CryptoCommand, GenerateAsymmetricPair, GenerateSymmetric, KeyCommand,
+    KeyImport, SignCommand, UserCommand, VerifyCommand,
+};
 
 /// A leaf command.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -11,11 +14,30 @@ pub enum CommandId {
     Logout,
     ClusterActivate,
     ClusterHsmInfo,
+    CryptoSignEcdsa,
+    CryptoSignEd25519,
+    CryptoSignEd25519ph,
+    CryptoSignMlDsa,
+    CryptoSignRsaPkcs,
+    CryptoSignRsaPkcsPss,
+    CryptoVerifyEcdsa,
+    CryptoVerifyEd25519,
+    CryptoVerifyEd25519ph,
+    CryptoVerifyMlDsa,
+    CryptoVerifyRsaPkcs,
+    CryptoVerifyRsaPkcsPss,
     KeyList,
     KeyDelete,
     KeyShare,
     KeyUnshare,
     KeySetAttribute,
+    KeyGenerateFile,
+    KeyImportPem,
+    KeyGenerateSymmetricAes,
+    KeyGenerateSymmetricGenericSecret,
+    KeyGenerateAsymmetricPairRsa,
+    KeyGenerateAsymmetricPairEc,
+    KeyGenerateAsymmetricPairMlDsa,
     UserList,
     UserCreate,
     UserDelete,
@@ -31,11 +53,30 @@ impl CommandId {
         CommandId::Logout,
         CommandId::ClusterActivate,
         CommandId::ClusterHsmInfo,
+        CommandId::CryptoSignEcdsa,
+        CommandId::CryptoSignEd25519,
+        CommandId::CryptoSignEd25519ph,
+        CommandId::CryptoSignMlDsa,
+        CommandId::CryptoSignRsaPkcs,
+        CommandId::CryptoSignRsaPkcsPss,
+        CommandId::CryptoVerifyEcdsa,
+        CommandId::CryptoVerifyEd25519,
+        CommandId::CryptoVerifyEd25519ph,
+        CommandId::CryptoVerifyMlDsa,
+        CommandId::CryptoVerifyRsaPkcs,
+        CommandId::CryptoVerifyRsaPkcsPss,
         CommandId::KeyList,
         CommandId::KeyDelete,
         CommandId::KeyShare,
         CommandId::KeyUnshare,
         CommandId::KeySetAttribute,
+        CommandId::KeyGenerateFile,
+        CommandId::KeyImportPem,
+        CommandId::KeyGenerateSymmetricAes,
+        CommandId::KeyGenerateSymmetricGenericSecret,
+        CommandId::KeyGenerateAsymmetricPairRsa,
+        CommandId::KeyGenerateAsymmetricPairEc,
+        CommandId::KeyGenerateAsymmetricPairMlDsa,
         CommandId::UserList,
         CommandId::UserCreate,
         CommandId::UserDelete,
@@ -51,11 +92,30 @@ impl CommandId {
             CommandId::Logout => "logout",
             CommandId::ClusterActivate => "cluster activate",
             CommandId::ClusterHsmInfo => "cluster hsm-info",
+            CommandId::CryptoSignEcdsa => "crypto sign ecdsa",
+            CommandId::CryptoSignEd25519 => "crypto sign ed25519",
+            CommandId::CryptoSignEd25519ph => "crypto sign ed25519ph",
+            CommandId::CryptoSignMlDsa => "crypto sign ml-dsa",
+            CommandId::CryptoSignRsaPkcs => "crypto sign rsa-pkcs",
+            CommandId::CryptoSignRsaPkcsPss => "crypto sign rsa-pkcs-pss",
+            CommandId::CryptoVerifyEcdsa => "crypto verify ecdsa",
+            CommandId::CryptoVerifyEd25519 => "crypto verify ed25519",
+            CommandId::CryptoVerifyEd25519ph => "crypto verify ed25519ph",
+            CommandId::CryptoVerifyMlDsa => "crypto verify ml-dsa",
+            CommandId::CryptoVerifyRsaPkcs => "crypto verify rsa-pkcs",
+            CommandId::CryptoVerifyRsaPkcsPss => "crypto verify rsa-pkcs-pss",
             CommandId::KeyList => "key list",
             CommandId::KeyDelete => "key delete",
             CommandId::KeyShare => "key share",
             CommandId::KeyUnshare => "key unshare",
             CommandId::KeySetAttribute => "key set-attribute",
+            CommandId::KeyGenerateFile => "key generate-file",
+            CommandId::KeyImportPem => "key import pem",
+            CommandId::KeyGenerateSymmetricAes => "key generate-symmetric aes",
+            CommandId::KeyGenerateSymmetricGenericSecret => "key generate-symmetric generic-secret",
+            CommandId::KeyGenerateAsymmetricPairRsa => "key generate-asymmetric-pair rsa",
+            CommandId::KeyGenerateAsymmetricPairEc => "key generate-asymmetric-pair ec",
+            CommandId::KeyGenerateAsymmetricPairMlDsa => "key generate-asymmetric-pair ml-dsa",
             CommandId::UserList => "user list",
             CommandId::UserCreate => "user create",
             CommandId::UserDelete => "user delete",
@@ -72,11 +132,64 @@ impl CommandId {
             Command::Logout(_) => CommandId::Logout,
             Command::Cluster(ClusterCommand::Activate(_)) => CommandId::ClusterActivate,
             Command::Cluster(ClusterCommand::HsmInfo(_)) => CommandId::ClusterHsmInfo,
+            Command::Crypto(CryptoCommand::Sign(SignCommand::Ecdsa(_))) => {
+                CommandId::CryptoSignEcdsa
+            }
+            Command::Crypto(CryptoCommand::Sign(SignCommand::Ed25519(_))) => {
+                CommandId::CryptoSignEd25519
+            }
+            Command::Crypto(CryptoCommand::Sign(SignCommand::Ed25519ph(_))) => {
+                CommandId::CryptoSignEd25519ph
+            }
+            Command::Crypto(CryptoCommand::Sign(SignCommand::MlDsa(_))) => {
+                CommandId::CryptoSignMlDsa
+            }
+            Command::Crypto(CryptoCommand::Sign(SignCommand::RsaPkcs(_))) => {
+                CommandId::CryptoSignRsaPkcs
+            }
+            Command::Crypto(CryptoCommand::Sign(SignCommand::RsaPkcsPss(_))) => {
+                CommandId::CryptoSignRsaPkcsPss
+            }
+            Command::Crypto(CryptoCommand::Verify(VerifyCommand::Ecdsa(_))) => {
+                CommandId::CryptoVerifyEcdsa
+            }
+            Command::Crypto(CryptoCommand::Verify(VerifyCommand::Ed25519(_))) => {
+                CommandId::CryptoVerifyEd25519
+            }
+            Command::Crypto(CryptoCommand::Verify(VerifyCommand::Ed25519ph(_))) => {
+                CommandId::CryptoVerifyEd25519ph
+            }
+            Command::Crypto(CryptoCommand::Verify(VerifyCommand::MlDsa(_))) => {
+                CommandId::CryptoVerifyMlDsa
+            }
+            Command::Crypto(CryptoCommand::Verify(VerifyCommand::RsaPkcs(_))) => {
+                CommandId::CryptoVerifyRsaPkcs
+            }
+            Command::Crypto(CryptoCommand::Verify(VerifyCommand::RsaPkcsPss(_))) => {
+                CommandId::CryptoVerifyRsaPkcsPss
+            }
             Command::Key(KeyCommand::List(_)) => CommandId::KeyList,
             Command::Key(KeyCommand::Delete(_)) => CommandId::KeyDelete,
             Command::Key(KeyCommand::Share(_)) => CommandId::KeyShare,
             Command::Key(KeyCommand::Unshare(_)) => CommandId::KeyUnshare,
             Command::Key(KeyCommand::SetAttribute(_)) => CommandId::KeySetAttribute,
+            Command::Key(KeyCommand::GenerateFile(_)) => CommandId::KeyGenerateFile,
+            Command::Key(KeyCommand::Import(KeyImport::Pem(_))) => CommandId::KeyImportPem,
+            Command::Key(KeyCommand::GenerateSymmetric(GenerateSymmetric::Aes(_))) => {
+                CommandId::KeyGenerateSymmetricAes
+            }
+            Command::Key(KeyCommand::GenerateSymmetric(GenerateSymmetric::GenericSecret(_))) => {
+                CommandId::KeyGenerateSymmetricGenericSecret
+            }
+            Command::Key(KeyCommand::GenerateAsymmetricPair(GenerateAsymmetricPair::Rsa(_))) => {
+                CommandId::KeyGenerateAsymmetricPairRsa
+            }
+            Command::Key(KeyCommand::GenerateAsymmetricPair(GenerateAsymmetricPair::Ec(_))) => {
+                CommandId::KeyGenerateAsymmetricPairEc
+            }
+            Command::Key(KeyCommand::GenerateAsymmetricPair(GenerateAsymmetricPair::MlDsa(_))) => {
+                CommandId::KeyGenerateAsymmetricPairMlDsa
+            }
             Command::User(UserCommand::List(_)) => CommandId::UserList,
             Command::User(UserCommand::Create(_)) => CommandId::UserCreate,
             Command::User(UserCommand::Delete(_)) => CommandId::UserDelete,

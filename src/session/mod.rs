@@ -87,12 +87,13 @@ impl Session {
     /// `CLOUDHSM_ROLE` / `CLOUDHSM_PIN` first).
     pub fn requires_login(command: &Command) -> bool {
         match permissions::class_of(CommandId::of(command)) {
-            CommandClass::Session => false,
-            CommandClass::Fixed(class)
-            | CommandClass::ByTarget { other: class, .. }
-            | CommandClass::ByAttribute { other: class, .. } => {
-                !permissions::allows(class, Principal::Unauthenticated)
-            }
+            Some(CommandClass::Session) => false,
+            None => true,
+            Some(
+                CommandClass::Fixed(class)
+                | CommandClass::ByTarget { other: class, .. }
+                | CommandClass::ByAttribute { other: class, .. },
+            ) => !permissions::allows(class, Principal::Unauthenticated),
         }
     }
 
@@ -181,6 +182,11 @@ impl Session {
         })
     }
 
+    /// A copy of the session's randomness (same seed, if any), for per-key generators.
+    pub(crate) fn entropy_snapshot(&self) -> Entropy {
+        self.entropy.derive(0)
+    }
+
     /// The session keys of this session's login on `cluster_id`.
     pub(crate) fn session_keys(&mut self, cluster_id: &str) -> &mut SessionKeys {
         self.session_keys.entry(cluster_id.to_string()).or_default()
@@ -225,10 +231,19 @@ pub fn principal(login: Option<&LoggedIn>) -> Principal {
 
 /// The permission check, before any handler runs.
 fn authorize(id: CommandId, command: &Command, ctx: &Context<'_>) -> Result<(), SessionError> {
+    let denied = || match &ctx.login {
+        None => SessionError::NotLoggedIn { command: id.name() },
+        Some(login) => SessionError::PermissionDenied {
+            username: login.username.clone(),
+            role: login.role.as_str(),
+            command: id.name(),
+        },
+    };
     let class = match permissions::class_of(id) {
-        CommandClass::Session => return Ok(()),
-        CommandClass::Fixed(class) => class,
-        CommandClass::ByTarget { own, other } => {
+        None => return Err(denied()),
+        Some(CommandClass::Session) => return Ok(()),
+        Some(CommandClass::Fixed(class)) => class,
+        Some(CommandClass::ByTarget { own, other }) => {
             let own_target = match (handlers::target_user(command), &ctx.login) {
                 (Some(target), Some(login)) => target.eq_ignore_ascii_case(&login.username),
                 _ => false,
@@ -239,7 +254,7 @@ fn authorize(id: CommandId, command: &Command, ctx: &Context<'_>) -> Result<(), 
                 other
             }
         }
-        CommandClass::ByAttribute { trusted, other } => {
+        Some(CommandClass::ByAttribute { trusted, other }) => {
             if handlers::attribute_name(command) == Some("trusted") {
                 trusted
             } else {
@@ -249,14 +264,8 @@ fn authorize(id: CommandId, command: &Command, ctx: &Context<'_>) -> Result<(), 
     };
     let who = principal(ctx.login.as_ref());
     if permissions::allows(class, who) {
-        return Ok(());
-    }
-    match &ctx.login {
-        None => Err(SessionError::NotLoggedIn { command: id.name() }),
-        Some(login) => Err(SessionError::PermissionDenied {
-            username: login.username.clone(),
-            role: login.role.as_str(),
-            command: id.name(),
-        }),
+        Ok(())
+    } else {
+        Err(denied())
     }
 }

@@ -106,7 +106,14 @@ fn interactive(session: Session, env: &Env, io: Stdio<'_>) -> i32 {
             return terminal_loop(session, terminal, env.strict, io.out, io.err);
         }
     }
-    piped_loop(session, env.strict, io.input, io.out, io.err)
+    piped_loop(
+        session,
+        env.strict,
+        io.input_is_terminal,
+        io.input,
+        io.out,
+        io.err,
+    )
 }
 
 fn finish(mut shell: Shell<'_>, status: i32) -> i32 {
@@ -137,11 +144,14 @@ fn terminal_loop(
     }
 }
 
-/// Piped input: each line is a command; a password that `--password` does not give is the
-/// next line. No prompt is echoed; every response is flushed as soon as it is printed.
+/// Plain line input: each line is a command. When stdin is a pipe, a password that
+/// `--password` does not give is the next line; when stdin is a terminal (and only stdout is
+/// redirected) it is prompted for without echo. No command prompt is printed; every response
+/// is flushed as soon as it is printed.
 pub fn piped_loop(
     session: Session,
     strict: bool,
+    input_is_terminal: bool,
     input: &mut dyn BufRead,
     out: &mut dyn Write,
     err: &mut dyn Write,
@@ -160,7 +170,11 @@ pub fn piped_loop(
             }
             Err(_) => return finish(shell, 0),
         };
-        let step = shell.run_line(&line, &mut LinePrompter::new(input));
+        let step = if input_is_terminal {
+            shell.run_line(&line, &mut TerminalPrompter)
+        } else {
+            shell.run_line(&line, &mut LinePrompter::new(input))
+        };
         match step {
             Ok(Step::Quit) => return finish(shell, 0),
             Ok(Step::Done { failed: Some(f) }) if strict => return finish(shell, f.exit_code()),

@@ -84,15 +84,14 @@ impl<'w> Shell<'w> {
         use clap::error::ErrorKind;
         let text = e.render().to_string();
         match e.kind() {
-            ErrorKind::DisplayHelp
-            | ErrorKind::DisplayVersion
-            | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand => {
+            // Asked for: help and version go to stdout and count as success.
+            ErrorKind::DisplayHelp | ErrorKind::DisplayVersion => {
                 write!(self.out, "{text}")?;
                 self.out.flush()?;
-                let failed = (e.kind() == ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand)
-                    .then_some(Failure::Usage);
-                Ok(Step::Done { failed })
+                Ok(Step::Done { failed: None })
             }
+            // Everything else, a bare group (`user`) included, is a usage error: stderr, so
+            // it never lands in the JSON stream a script reads from stdout.
             _ => {
                 write!(self.err, "{text}")?;
                 self.err.flush()?;

@@ -317,7 +317,11 @@ pub fn delete_key(tx: &Tx<'_>, reference: i64) -> Result<()> {
 
 pub fn key_material(tx: &Tx<'_>, reference: i64) -> Result<Option<Vec<u8>>> {
     Ok(tx
-        .query_row("SELECT material FROM keys WHERE reference = ?1", [reference], |r| r.get(0))
+        .query_row(
+            "SELECT material FROM keys WHERE reference = ?1",
+            [reference],
+            |r| r.get(0),
+        )
         .optional()?)
 }
 
@@ -332,7 +336,11 @@ pub fn key_counts(tx: &Tx<'_>) -> Result<(i64, i64)> {
 
 pub fn owns_keys(tx: &Tx<'_>, username: &str) -> Result<bool> {
     Ok(tx
-        .query_row("SELECT 1 FROM keys WHERE owner = ?1 LIMIT 1", [username], |_| Ok(()))
+        .query_row(
+            "SELECT 1 FROM keys WHERE owner = ?1 LIMIT 1",
+            [username],
+            |_| Ok(()),
+        )
         .optional()?
         .is_some())
 }

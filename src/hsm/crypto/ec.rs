@@ -137,20 +137,23 @@ impl Curve {
     }
 }
 
-/// The operations one RustCrypto curve crate provides; errors are detail texts.
+/// A fallible operation of a curve crate; the error is a detail text.
+type Op<T> = Result<T, String>;
+
+/// The operations one RustCrypto curve crate provides.
 struct EcdsaOps {
     /// Uncompressed public point of a private scalar.
-    public_point: fn(&[u8]) -> Result<Vec<u8>, String>,
+    public_point: fn(&[u8]) -> Op<Vec<u8>>,
     /// A validated public point (compressed or not), returned uncompressed.
-    normalize_point: fn(&[u8]) -> Result<Vec<u8>, String>,
+    normalize_point: fn(&[u8]) -> Op<Vec<u8>>,
     /// Deterministic (RFC 6979) signature over a hash value, as r || s.
-    sign: fn(&[u8], &[u8]) -> Result<Vec<u8>, String>,
+    sign: fn(&[u8], &[u8]) -> Op<Vec<u8>>,
     /// Whether r || s is a valid signature of the hash value under the point.
     verify: fn(&[u8], &[u8], &[u8]) -> bool,
     /// PKCS#8 DER of a private scalar.
-    to_pkcs8: fn(&[u8]) -> Result<Vec<u8>, String>,
+    to_pkcs8: fn(&[u8]) -> Op<Vec<u8>>,
     /// Private scalar from PKCS#8 DER.
-    from_pkcs8: fn(&[u8]) -> Result<Vec<u8>, String>,
+    from_pkcs8: fn(&[u8]) -> Op<Vec<u8>>,
 }
 
 macro_rules! ecdsa_ops {
@@ -188,9 +191,10 @@ macro_rules! ecdsa_ops {
             }
 
             fn verify(point: &[u8], hash_value: &[u8], sig: &[u8]) -> bool {
-                let (Ok(key), Ok(sig)) =
-                    (VerifyingKey::from_sec1_bytes(point), Signature::from_slice(sig))
-                else {
+                let (Ok(key), Ok(sig)) = (
+                    VerifyingKey::from_sec1_bytes(point),
+                    Signature::from_slice(sig),
+                ) else {
                     return false;
                 };
                 // Accept both s and n - s: OpenSSL does not normalise s, secp256k1 here does.
@@ -246,7 +250,11 @@ impl std::fmt::Debug for EcPrivateKey {
 pub fn generate_ec(entropy: &mut Entropy, curve: Curve) -> Result<PrivateKey, CryptoError> {
     let mut secret = vec![0u8; curve.secret_len()];
     // P-521 scalars are 521 bits wide: clear the 7 unused top bits so most draws are in range.
-    let top_mask = if curve == Curve::Secp521r1 { 0x01 } else { 0xff };
+    let top_mask = if curve == Curve::Secp521r1 {
+        0x01
+    } else {
+        0xff
+    };
     for _ in 0..1000 {
         entropy.fill(&mut secret);
         if let Some(top) = secret.first_mut() {
@@ -264,8 +272,9 @@ impl EcPublicKey {
     /// may be compressed; they are kept uncompressed.
     pub(crate) fn from_point(curve: Curve, point: &[u8]) -> Result<Self, CryptoError> {
         let point = match curve.ecdsa() {
-            Some(ops) => (ops.normalize_point)(point)
-                .map_err(|e| CryptoError::invalid("EC public", format!("{} ({e})", curve.name())))?,
+            Some(ops) => (ops.normalize_point)(point).map_err(|e| {
+                CryptoError::invalid("EC public", format!("{} ({e})", curve.name()))
+            })?,
             None => {
                 let bytes: [u8; 32] = point.try_into().map_err(|_| {
                     CryptoError::invalid("Ed25519 public", "the key must be 32 bytes long")

@@ -217,9 +217,10 @@ impl KeyMaterial {
             KeyMaterial::Public(PublicKey::Ec(k)) => {
                 (TAG_EC_PUBLIC, [&[k.curve().id()], k.point()].concat())
             }
-            KeyMaterial::Public(PublicKey::MlDsa(k)) => {
-                (TAG_ML_DSA_PUBLIC, [&[k.algorithm().id()], k.bytes()].concat())
-            }
+            KeyMaterial::Public(PublicKey::MlDsa(k)) => (
+                TAG_ML_DSA_PUBLIC,
+                [&[k.algorithm().id()], k.bytes()].concat(),
+            ),
             KeyMaterial::Private(PrivateKey::Rsa(k)) => (TAG_RSA_PRIVATE, k.pkcs8_der().to_vec()),
             KeyMaterial::Private(PrivateKey::Ec(k)) => {
                 (TAG_EC_PRIVATE, [&[k.curve().id()], k.secret()].concat())
@@ -251,11 +252,12 @@ impl KeyMaterial {
         }
         let damaged = |e: CryptoError| CryptoError::corrupt(e.to_string());
         let material = match tag {
-            TAG_AES => KeyMaterial::Secret(SecretKey::new(SecretKind::Aes, payload.to_vec())?),
-            TAG_GENERIC_SECRET => KeyMaterial::Secret(SecretKey::new(
-                SecretKind::GenericSecret,
-                payload.to_vec(),
-            )?),
+            TAG_AES => KeyMaterial::Secret(
+                SecretKey::new(SecretKind::Aes, payload.to_vec()).map_err(damaged)?,
+            ),
+            TAG_GENERIC_SECRET => KeyMaterial::Secret(
+                SecretKey::new(SecretKind::GenericSecret, payload.to_vec()).map_err(damaged)?,
+            ),
             TAG_RSA_PUBLIC => KeyMaterial::Public(PublicKey::Rsa(
                 super::pem::rsa_public_from_pkcs1(payload).map_err(damaged)?,
             )),

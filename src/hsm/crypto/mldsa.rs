@@ -139,7 +139,9 @@ pub fn generate_ml_dsa(
 ) -> Result<PrivateKey, CryptoError> {
     let mut seed = [0u8; SEED_LEN];
     entropy.fill(&mut seed);
-    Ok(PrivateKey::MlDsa(MlDsaPrivateKey::from_seed(algorithm, seed)))
+    Ok(PrivateKey::MlDsa(MlDsaPrivateKey::from_seed(
+        algorithm, seed,
+    )))
 }
 
 fn public_from_seed<P: MlDsaParams>(seed: [u8; SEED_LEN]) -> Vec<u8> {

@@ -53,13 +53,18 @@ fn child_rng(entropy: &mut Entropy) -> ChildRng {
 /// Lowercase hex of `bytes`.
 fn hex(bytes: &[u8]) -> String {
     use std::fmt::Write;
-    bytes.iter().fold(String::with_capacity(bytes.len() * 2), |mut s, b| {
-        let _ = write!(s, "{b:02x}");
-        s
-    })
+    bytes
+        .iter()
+        .fold(String::with_capacity(bytes.len() * 2), |mut s, b| {
+            let _ = write!(s, "{b:02x}");
+            s
+        })
 }
 
 /// A binary attribute as the CLI prints it: `0x` and lowercase hex (`0x010001`).
 pub fn hex_attribute(bytes: &[u8]) -> String {
     format!("0x{}", hex(bytes))
 }
+
+#[cfg(test)]
+mod tests;

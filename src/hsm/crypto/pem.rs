@@ -56,8 +56,8 @@ fn named_curve(parameters: Option<pkcs8::der::AnyRef<'_>>) -> Result<Curve, Cryp
 impl PublicKey {
     /// A public key from its SubjectPublicKeyInfo DER encoding (RSA, EC, Ed25519, ML-DSA).
     pub fn from_spki_der(spki_der: &[u8]) -> Result<PublicKey, CryptoError> {
-        let spki = SubjectPublicKeyInfoRef::from_der(spki_der).map_err(|e| CryptoError::NotPem {
-            detail: format!("the public key is not a valid SubjectPublicKeyInfo ({e})"),
+        let spki = SubjectPublicKeyInfoRef::from_der(spki_der).map_err(|e| {
+            CryptoError::invalid("public", format!("not a SubjectPublicKeyInfo ({e})"))
         })?;
         let bits = spki
             .subject_public_key
@@ -70,7 +70,10 @@ impl PublicKey {
             let curve = named_curve(spki.algorithm.parameters)?;
             Ok(PublicKey::Ec(EcPublicKey::from_point(curve, bits)?))
         } else if algorithm == der::OID_ED25519 {
-            Ok(PublicKey::Ec(EcPublicKey::from_point(Curve::Ed25519, bits)?))
+            Ok(PublicKey::Ec(EcPublicKey::from_point(
+                Curve::Ed25519,
+                bits,
+            )?))
         } else if let Some(ml) = MlDsaAlgorithm::from_oid(algorithm) {
             Ok(PublicKey::MlDsa(MlDsaPublicKey::from_bytes(ml, bits)?))
         } else {
@@ -120,11 +123,10 @@ impl PublicKey {
             .ok_or_else(|| CryptoError::NotPem {
                 detail: format!("the {end} line is missing"),
             })?;
-        let (_, der) = pkcs8::der::pem::decode_vec(block.as_bytes()).map_err(|e| {
-            CryptoError::NotPem {
+        let (_, der) =
+            pkcs8::der::pem::decode_vec(block.as_bytes()).map_err(|e| CryptoError::NotPem {
                 detail: format!("the PEM block is malformed ({e})"),
-            }
-        })?;
+            })?;
         if *label == "RSA PUBLIC KEY" {
             Ok(PublicKey::Rsa(rsa_public_from_pkcs1(&der)?))
         } else {
@@ -163,7 +165,7 @@ impl PrivateKey {
                 curve, pkcs8_der,
             )?))
         } else if algorithm == der::OID_ED25519 {
-            let seed = OctetStringRef::from_der(info.private_key.as_bytes()).map_err(|_| {
+            let seed = <&OctetStringRef>::from_der(info.private_key.as_bytes()).map_err(|_| {
                 CryptoError::invalid("Ed25519 private", "the seed is not an OCTET STRING")
             })?;
             let key = EcPrivateKey::from_secret(Curve::Ed25519, seed.as_bytes())?;

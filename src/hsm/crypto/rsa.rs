@@ -32,7 +32,7 @@ pub const MAX_PUBLIC_EXPONENT: u64 = (1 << 33) - 1;
 pub struct RsaPublicKey {
     modulus: Vec<u8>,
     exponent: Vec<u8>,
-    key: ::rsa::RsaPublicKey,
+    key: Box<::rsa::PublicKey>,
 }
 
 impl PartialEq for RsaPublicKey {
@@ -46,7 +46,7 @@ impl Eq for RsaPublicKey {}
 /// The private half of an RSA key pair (it also carries the public half).
 #[derive(Clone)]
 pub struct RsaPrivateKey {
-    key: ::rsa::RsaPrivateKey,
+    key: Box<::rsa::PrivateKey>,
     pkcs8: Vec<u8>,
     public: RsaPublicKey,
 }
@@ -88,18 +88,15 @@ pub fn generate_rsa(
     public_exponent: u64,
 ) -> Result<PrivateKey, CryptoError> {
     if !(MIN_MODULUS_BITS..=MAX_MODULUS_BITS).contains(&modulus_bits)
-        || modulus_bits % MODULUS_STEP_BITS != 0
+        || !modulus_bits.is_multiple_of(MODULUS_STEP_BITS)
     {
         return Err(CryptoError::ModulusSize { bits: modulus_bits });
     }
     check_exponent(public_exponent)?;
     let mut rng: ChildRng = child_rng(entropy);
-    let key = ::rsa::RsaPrivateKey::new_with_exp(
-        &mut rng,
-        modulus_bits,
-        BoxedUint::from(public_exponent),
-    )
-    .map_err(|e| CryptoError::failed(format!("RSA key generation failed ({e})")))?;
+    let key =
+        ::rsa::PrivateKey::new_with_exp(&mut rng, modulus_bits, BoxedUint::from(public_exponent))
+            .map_err(|e| CryptoError::failed(format!("RSA key generation failed ({e})")))?;
     RsaPrivateKey::from_rsa(key).map(PrivateKey::Rsa)
 }
 
@@ -108,24 +105,20 @@ impl RsaPublicKey {
     pub(crate) fn from_components(modulus: &[u8], exponent: &[u8]) -> Result<Self, CryptoError> {
         let n = BoxedUint::from_be_slice_vartime(modulus);
         let e = BoxedUint::from_be_slice_vartime(exponent);
-        let key = ::rsa::RsaPublicKey::new_with_size_limits(
-            n,
-            e,
-            MIN_MODULUS_BITS..=MAX_MODULUS_BITS,
-        )
-        .map_err(|err| {
-            CryptoError::invalid(
-                "RSA",
-                format!(
+        let key = ::rsa::PublicKey::new_with_size_limits(n, e, MIN_MODULUS_BITS..=MAX_MODULUS_BITS)
+            .map_err(|err| {
+                CryptoError::invalid(
+                    "RSA",
+                    format!(
                     "{err}; the modulus must be {MIN_MODULUS_BITS} to {MAX_MODULUS_BITS} bits long"
                 ),
-            )
-        })?;
+                )
+            })?;
         Self::from_rsa(key)
     }
 
     /// Wraps a key of the `rsa` crate after checking the simulator's size and exponent rules.
-    fn from_rsa(key: ::rsa::RsaPublicKey) -> Result<Self, CryptoError> {
+    fn from_rsa(key: ::rsa::PublicKey) -> Result<Self, CryptoError> {
         let modulus = key.n_bytes().into_vec();
         let exponent = key.e_bytes().into_vec();
         let bits = bit_length(&modulus);
@@ -138,9 +131,9 @@ impl RsaPublicKey {
                 ),
             ));
         }
-        let e = exponent
-            .iter()
-            .try_fold(0u64, |acc, b| acc.checked_mul(256).map(|v| v | u64::from(*b)));
+        let e = exponent.iter().try_fold(0u64, |acc, b| {
+            acc.checked_mul(256).map(|v| v | u64::from(*b))
+        });
         match e {
             Some(e) => check_exponent(e)?,
             None => {
@@ -152,7 +145,7 @@ impl RsaPublicKey {
         Ok(RsaPublicKey {
             modulus,
             exponent,
-            key,
+            key: Box::new(key),
         })
     }
 
@@ -201,7 +194,7 @@ impl RsaPublicKey {
         sig: &[u8],
     ) -> bool {
         fn verify<D: Digest + FixedOutputReset>(
-            key: &::rsa::RsaPublicKey,
+            key: &::rsa::PublicKey,
             salt: usize,
             hashed: &[u8],
             sig: &[u8],
@@ -228,19 +221,23 @@ impl RsaPublicKey {
 
 impl RsaPrivateKey {
     /// Wraps a key of the `rsa` crate after checking the simulator's rules.
-    fn from_rsa(key: ::rsa::RsaPrivateKey) -> Result<Self, CryptoError> {
+    fn from_rsa(key: ::rsa::PrivateKey) -> Result<Self, CryptoError> {
         let public = RsaPublicKey::from_rsa(key.to_public_key())?;
         let pkcs8 = key
             .to_pkcs8_der()
             .map_err(|e| CryptoError::failed(format!("PKCS#8 encoding failed ({e})")))?
             .as_bytes()
             .to_vec();
-        Ok(RsaPrivateKey { key, pkcs8, public })
+        Ok(RsaPrivateKey {
+            key: Box::new(key),
+            pkcs8,
+            public,
+        })
     }
 
     /// A private key from its PKCS#8 PrivateKeyInfo DER encoding.
     pub(crate) fn from_pkcs8_der(der: &[u8]) -> Result<Self, CryptoError> {
-        let key = ::rsa::RsaPrivateKey::from_pkcs8_der(der)
+        let key = ::rsa::PrivateKey::from_pkcs8_der(der)
             .map_err(|e| CryptoError::invalid("RSA private", e.to_string()))?;
         key.validate()
             .map_err(|e| CryptoError::invalid("RSA private", e.to_string()))?;
@@ -277,8 +274,9 @@ impl RsaPrivateKey {
             Some(encoding) => {
                 let pair = RsaKeyPair::from_pkcs8(&self.pkcs8)
                     .map_err(|e| CryptoError::failed(format!("RSA key load failed ({e})")))?;
-                let digest = aws_lc_rs::digest::Digest::import_less_safe(hash_value, hash.algorithm())
-                    .map_err(failed)?;
+                let digest =
+                    aws_lc_rs::digest::Digest::import_less_safe(hash_value, hash.algorithm())
+                        .map_err(failed)?;
                 let mut sig = vec![0u8; pair.public_modulus_len()];
                 pair.sign_digest(encoding, &digest, &mut sig)
                     .map_err(failed)?;
@@ -306,7 +304,7 @@ impl RsaPrivateKey {
             return Err(CryptoError::SaltLength { salt_length, max });
         }
         fn sign<D: Digest + FixedOutputReset>(
-            key: &::rsa::RsaPrivateKey,
+            key: &::rsa::PrivateKey,
             rng: &mut ChildRng,
             salt: usize,
             hashed: &[u8],

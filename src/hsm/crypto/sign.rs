@@ -150,7 +150,10 @@ impl DataType {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Mechanism {
     /// `rsa-pkcs`: PKCS#1 v1.5. With `Digest` data, the data is a DER DigestInfo of `hash`.
-    RsaPkcs { hash: HashFunction, data_type: DataType },
+    RsaPkcs {
+        hash: HashFunction,
+        data_type: DataType,
+    },
     /// `rsa-pkcs-pss`: PSS with MGF1(`mgf`), which must equal `hash`; salt in bytes.
     RsaPkcsPss {
         hash: HashFunction,
@@ -159,7 +162,10 @@ pub enum Mechanism {
         data_type: DataType,
     },
     /// `ecdsa`: the signature is raw r || s, each as wide as the curve order.
-    Ecdsa { hash: HashFunction, data_type: DataType },
+    Ecdsa {
+        hash: HashFunction,
+        data_type: DataType,
+    },
     /// `ed25519`: PureEdDSA over at most 16,000 bytes.
     Ed25519,
     /// `ed25519ph`: HashEdDSA with SHA-512 and an empty context.

@@ -83,7 +83,10 @@ pub fn generate_aes(entropy: &mut Entropy, len: usize) -> Result<SecretKey, Cryp
 }
 
 /// A new generic secret key of `len` bytes (1 to 800) drawn from `entropy`.
-pub fn generate_generic_secret(entropy: &mut Entropy, len: usize) -> Result<SecretKey, CryptoError> {
+pub fn generate_generic_secret(
+    entropy: &mut Entropy,
+    len: usize,
+) -> Result<SecretKey, CryptoError> {
     if !GENERIC_SECRET_LENGTHS.contains(&len) {
         return Err(CryptoError::GenericSecretLength { len });
     }

@@ -170,10 +170,15 @@ impl Flag {
         use KeyType::*;
         match self {
             Flag::Encrypt | Flag::Wrap => matches!((key_type, class), (Aes, _) | (Rsa, PublicKey)),
-            Flag::Decrypt | Flag::Unwrap => matches!((key_type, class), (Aes, _) | (Rsa, PrivateKey)),
+            Flag::Decrypt | Flag::Unwrap => {
+                matches!((key_type, class), (Aes, _) | (Rsa, PrivateKey))
+            }
             Flag::Sign => matches!(class, SecretKey | PrivateKey),
             Flag::Verify => matches!(class, SecretKey | PublicKey),
-            Flag::Derive => matches!((key_type, class), (Aes | GenericSecret, _) | (Ec, PrivateKey)),
+            Flag::Derive => matches!(
+                (key_type, class),
+                (Aes | GenericSecret, _) | (Ec, PrivateKey)
+            ),
             Flag::Sensitive => class != PublicKey,
             _ => true,
         }
@@ -257,7 +262,9 @@ pub fn hex(bytes: &[u8]) -> String {
 /// Checks a label.
 pub fn check_label(label: &str) -> Result<(), KeyError> {
     if label.chars().count() > MAX_LABEL_CHARS {
-        Err(KeyError::LabelTooLong { max: MAX_LABEL_CHARS })
+        Err(KeyError::LabelTooLong {
+            max: MAX_LABEL_CHARS,
+        })
     } else {
         Ok(())
     }
@@ -301,9 +308,13 @@ pub fn apply(
     }
     let Some(flag) = Flag::parse(name) else {
         return Err(if is_read_only_name(name) {
-            KeyError::ReadOnlyAttribute { name: name.to_string() }
+            KeyError::ReadOnlyAttribute {
+                name: name.to_string(),
+            }
         } else {
-            KeyError::UnknownAttribute { name: name.to_string() }
+            KeyError::UnknownAttribute {
+                name: name.to_string(),
+            }
         });
     };
     let v = parse_bool(name, value)?;
@@ -314,10 +325,20 @@ pub fn apply(
     match (flag, setting) {
         (Flag::Token, Setting::Creation) => return Err(KeyError::TokenInAttributes),
         (Flag::AlwaysSensitive | Flag::Local | Flag::NeverExtractable, _) => {
-            return Err(KeyError::ReadOnlyAttribute { name: name.to_string() })
+            return Err(KeyError::ReadOnlyAttribute {
+                name: name.to_string(),
+            })
         }
-        (Flag::Trusted, Setting::Creation) => return Err(KeyError::ReadOnlyAttribute { name: name.to_string() }),
-        (Flag::Private, Setting::Modification) => return Err(KeyError::ReadOnlyAttribute { name: name.to_string() }),
+        (Flag::Trusted, Setting::Creation) => {
+            return Err(KeyError::ReadOnlyAttribute {
+                name: name.to_string(),
+            })
+        }
+        (Flag::Private, Setting::Modification) => {
+            return Err(KeyError::ReadOnlyAttribute {
+                name: name.to_string(),
+            })
+        }
         _ => {}
     }
     if !flag.fits(key_type, class) && v {
@@ -418,16 +439,49 @@ mod tests {
         assert!(a.flags.encrypt);
         set(&mut a, "extractable", "false", Setting::Creation).unwrap();
         assert!(a.flags.never_extractable);
-        assert!(matches!(set(&mut a, "token", "true", Setting::Creation), Err(KeyError::TokenInAttributes)));
-        assert!(matches!(set(&mut a, "trusted", "true", Setting::Creation), Err(KeyError::ReadOnlyAttribute { .. })));
-        assert!(matches!(set(&mut a, "colour", "red", Setting::Creation), Err(KeyError::UnknownAttribute { .. })));
-        assert!(matches!(set(&mut a, "sign", "yes", Setting::Creation), Err(KeyError::InvalidAttributeValue { .. })));
-        let mut pubk = Settable { label: String::new(), id: vec![], flags: defaults(KeyType::Rsa, KeyClass::PublicKey, true) };
         assert!(matches!(
-            apply(&mut pubk, KeyType::Rsa, KeyClass::PublicKey, "sign", "true", Setting::Creation, true),
+            set(&mut a, "token", "true", Setting::Creation),
+            Err(KeyError::TokenInAttributes)
+        ));
+        assert!(matches!(
+            set(&mut a, "trusted", "true", Setting::Creation),
+            Err(KeyError::ReadOnlyAttribute { .. })
+        ));
+        assert!(matches!(
+            set(&mut a, "colour", "red", Setting::Creation),
+            Err(KeyError::UnknownAttribute { .. })
+        ));
+        assert!(matches!(
+            set(&mut a, "sign", "yes", Setting::Creation),
+            Err(KeyError::InvalidAttributeValue { .. })
+        ));
+        let mut pubk = Settable {
+            label: String::new(),
+            id: vec![],
+            flags: defaults(KeyType::Rsa, KeyClass::PublicKey, true),
+        };
+        assert!(matches!(
+            apply(
+                &mut pubk,
+                KeyType::Rsa,
+                KeyClass::PublicKey,
+                "sign",
+                "true",
+                Setting::Creation,
+                true
+            ),
             Err(KeyError::AttributeDoesNotFit { .. })
         ));
-        apply(&mut pubk, KeyType::Rsa, KeyClass::PublicKey, "wrap", "true", Setting::Creation, true).unwrap();
+        apply(
+            &mut pubk,
+            KeyType::Rsa,
+            KeyClass::PublicKey,
+            "wrap",
+            "true",
+            Setting::Creation,
+            true,
+        )
+        .unwrap();
     }
 
     #[test]

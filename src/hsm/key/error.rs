@@ -22,7 +22,9 @@ pub enum KeyError {
     OneWayAttribute { name: String, value: String },
     #[error("Token key attribute cannot be supplied via optional attributes")]
     TokenInAttributes,
-    #[error("Attribute {name} cannot be set to true for a {key_type} {class}")]
+    #[error(
+        "Attribute {name} cannot be set to true on a key of type {key_type} and class {class}"
+    )]
     AttributeDoesNotFit {
         name: String,
         key_type: &'static str,
@@ -63,11 +65,22 @@ pub enum KeyError {
     #[error("The reference-pem encoding supports private keys only; use pem for a public key")]
     ReferencePemNeedsPrivateKey,
     #[error("The PEM file holds {found}, not {expected}")]
-    ImportTypeMismatch { found: &'static str, expected: &'static str },
+    ImportTypeMismatch {
+        found: &'static str,
+        expected: &'static str,
+    },
     #[error("Unable to read {path}: {reason}")]
     ReadFile { path: String, reason: String },
     #[error("Unable to write {path}: {reason}")]
     WriteFile { path: String, reason: String },
+    #[error("Quorum Failed")]
+    QuorumFailed,
+    #[error("This operation needs {needed}")]
+    WrongClass { needed: &'static str },
+    #[error("The key's {name} attribute must be true for this operation")]
+    AttributeRequired { name: &'static str },
+    #[error("Invalid base64 in {what}")]
+    InvalidBase64 { what: &'static str },
     #[error("{0}")]
     Crypto(String),
 }

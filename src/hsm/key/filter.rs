@@ -15,7 +15,10 @@ pub fn parse_reference(value: &str) -> Result<u64, KeyError> {
     let bad = || KeyError::InvalidReference {
         value: value.to_string(),
     };
-    let parsed = match value.strip_prefix("0x").or_else(|| value.strip_prefix("0X")) {
+    let parsed = match value
+        .strip_prefix("0x")
+        .or_else(|| value.strip_prefix("0X"))
+    {
         Some(hex) if !hex.is_empty() => u64::from_str_radix(hex, 16),
         Some(_) => return Err(bad()),
         None => value.parse::<u64>(),
@@ -89,7 +92,10 @@ fn same_value(name: &str, actual: &str, wanted: &str) -> bool {
 }
 
 fn normalize_hex(v: &str) -> String {
-    let digits = v.strip_prefix("0x").or_else(|| v.strip_prefix("0X")).unwrap_or(v);
+    let digits = v
+        .strip_prefix("0x")
+        .or_else(|| v.strip_prefix("0X"))
+        .unwrap_or(v);
     let trimmed = digits.trim_start_matches('0');
     trimmed.to_ascii_lowercase()
 }
@@ -114,7 +120,12 @@ mod tests {
 
     #[test]
     fn terms() {
-        let t = parse(&s(&["key-reference=0x10", "attr.label=a=b", "attr.sign=true"])).unwrap();
+        let t = parse(&s(&[
+            "key-reference=0x10",
+            "attr.label=a=b",
+            "attr.sign=true",
+        ]))
+        .unwrap();
         assert_eq!(t[0], Term::Reference(16));
         assert_eq!(
             t[1],
@@ -123,10 +134,22 @@ mod tests {
                 value: "a=b".into()
             }
         );
-        assert!(matches!(parse(&s(&["label=x"])), Err(KeyError::MalformedFilter { .. })));
-        assert!(matches!(parse(&s(&["attr.colour=red"])), Err(KeyError::UnknownAttribute { .. })));
-        assert!(matches!(parse(&s(&["attr.sign=maybe"])), Err(KeyError::InvalidAttributeValue { .. })));
-        assert!(matches!(parse(&s(&["nothing"])), Err(KeyError::MalformedFilter { .. })));
+        assert!(matches!(
+            parse(&s(&["label=x"])),
+            Err(KeyError::MalformedFilter { .. })
+        ));
+        assert!(matches!(
+            parse(&s(&["attr.colour=red"])),
+            Err(KeyError::UnknownAttribute { .. })
+        ));
+        assert!(matches!(
+            parse(&s(&["attr.sign=maybe"])),
+            Err(KeyError::InvalidAttributeValue { .. })
+        ));
+        assert!(matches!(
+            parse(&s(&["nothing"])),
+            Err(KeyError::MalformedFilter { .. })
+        ));
     }
 
     #[test]

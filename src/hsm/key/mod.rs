@@ -33,9 +33,15 @@ impl KeyType {
     }
 
     pub fn parse(s: &str) -> Option<KeyType> {
-        [KeyType::Aes, KeyType::GenericSecret, KeyType::Rsa, KeyType::Ec, KeyType::MlDsa]
-            .into_iter()
-            .find(|t| t.as_str() == s)
+        [
+            KeyType::Aes,
+            KeyType::GenericSecret,
+            KeyType::Rsa,
+            KeyType::Ec,
+            KeyType::MlDsa,
+        ]
+        .into_iter()
+        .find(|t| t.as_str() == s)
     }
 
     /// Whether keys of this type come in public/private pairs (and count towards the
@@ -63,17 +69,22 @@ impl KeyClass {
     }
 
     pub fn parse(s: &str) -> Option<KeyClass> {
-        [KeyClass::SecretKey, KeyClass::PublicKey, KeyClass::PrivateKey]
-            .into_iter()
-            .find(|c| c.as_str() == s)
+        [
+            KeyClass::SecretKey,
+            KeyClass::PublicKey,
+            KeyClass::PrivateKey,
+        ]
+        .into_iter()
+        .find(|c| c.as_str() == s)
     }
 }
 
-/// Attributes computed from the key material once, when the key is made.
+/// Attributes computed from the key material once, when the key is made, as the CLI prints
+/// them (binary values as `0x` + lowercase hex).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Derived {
-    /// `None` where the HSM computes no check value (generic secrets).
-    pub check_value: Option<Vec<u8>>,
+    /// `None` where the HSM computes no check value.
+    pub check_value: Option<String>,
     pub key_length_bytes: u64,
     pub typed: Typed,
 }
@@ -83,12 +94,12 @@ pub struct Derived {
 pub enum Typed {
     None,
     Rsa {
-        public_exponent: Vec<u8>,
-        modulus: Vec<u8>,
+        public_exponent: String,
+        modulus: String,
         modulus_size_bits: u64,
     },
     Ec {
-        ec_point: Vec<u8>,
+        ec_point: String,
         curve: String,
     },
     MlDsa {
@@ -135,13 +146,23 @@ impl Key {
             ("key-type", _) => self.key_type.as_str().to_string(),
             ("label", _) => self.attrs.label.clone(),
             ("id", _) => hex(&self.attrs.id),
-            ("check-value", _) => hex(self.derived.check_value.as_deref()?),
+            ("check-value", _) => self.derived.check_value.clone()?,
             ("class", _) => self.class.as_str().to_string(),
             ("key-length-bytes", _) => self.derived.key_length_bytes.to_string(),
-            ("public-exponent", Typed::Rsa { public_exponent, .. }) => hex(public_exponent),
-            ("modulus", Typed::Rsa { modulus, .. }) => hex(modulus),
-            ("modulus-size-bits", Typed::Rsa { modulus_size_bits, .. }) => modulus_size_bits.to_string(),
-            ("ec-point", Typed::Ec { ec_point, .. }) => hex(ec_point),
+            (
+                "public-exponent",
+                Typed::Rsa {
+                    public_exponent, ..
+                },
+            ) => public_exponent.clone(),
+            ("modulus", Typed::Rsa { modulus, .. }) => modulus.clone(),
+            (
+                "modulus-size-bits",
+                Typed::Rsa {
+                    modulus_size_bits, ..
+                },
+            ) => modulus_size_bits.to_string(),
+            ("ec-point", Typed::Ec { ec_point, .. }) => ec_point.clone(),
             ("curve", Typed::Ec { curve, .. }) => curve.clone(),
             ("mldsa-algorithm", Typed::MlDsa { algorithm }) => algorithm.clone(),
             _ => return None,
@@ -156,5 +177,7 @@ pub fn format_reference(reference: u64) -> String {
 
 /// Every attribute name the CLI knows (for filters).
 pub fn is_attribute_name(name: &str) -> bool {
-    Flag::parse(name).is_some() || matches!(name, "label" | "id") || attributes::is_read_only_name(name)
+    Flag::parse(name).is_some()
+        || matches!(name, "label" | "id")
+        || attributes::is_read_only_name(name)
 }

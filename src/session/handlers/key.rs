@@ -3,12 +3,17 @@
 
 use serde_json::{Map, Value};
 
-use crate::grammar::{KeyDelete, KeyList, KeySetAttribute, KeyShare, UserRole};
+use crate::grammar::{
+    CurveArg, GenerateAsymmetricPair, GenerateSymmetric, ImportKeyTypeClass, KeyDelete,
+    KeyFileEncoding, KeyGenerateFile, KeyImportPem, KeyList, KeySetAttribute, KeyShare, MlDsaArg,
+    UserRole,
+};
 use crate::hsm::key::attributes::hex;
-use crate::hsm::key::{filter, Flag, Key, KeyError, Typed};
-use crate::hsm::{Actor, Role};
+use crate::hsm::key::{filter, Flag, Key, KeyError, KeyType, Typed};
+use crate::hsm::{Actor, GenerateRequest, KeyKind, Role};
 use crate::output::{
-    KeyBriefView, KeyInfoView, KeyListView, KeyQuorumView, KeyUserView, KeyView, LabelView, MessageView, Response,
+    KeyBriefView, KeyInfoView, KeyListView, KeyPairView, KeyQuorumView, KeyUserView, KeyView,
+    LabelView, MessageView, OneKeyView, Response,
 };
 
 use super::super::{Context, SessionError};
@@ -44,10 +49,14 @@ pub(crate) fn key_view(key: &Key) -> KeyView {
     let flags = &key.attrs.flags;
     a.insert("key-type".into(), key.key_type.as_str().into());
     a.insert("label".into(), key.attrs.label.clone().into());
-    let id = if key.attrs.id.is_empty() { String::new() } else { hex(&key.attrs.id) };
+    let id = if key.attrs.id.is_empty() {
+        String::new()
+    } else {
+        hex(&key.attrs.id)
+    };
     a.insert("id".into(), id.into());
     if let Some(cv) = &key.derived.check_value {
-        a.insert("check-value".into(), hex(cv).into());
+        a.insert("check-value".into(), cv.clone().into());
     }
     a.insert("class".into(), key.class.as_str().into());
     for flag in Flag::ALL {
@@ -58,19 +67,22 @@ pub(crate) fn key_view(key: &Key) -> KeyView {
         }
         a.insert(flag.name().into(), Value::Bool(flag.get(flags)));
     }
-    a.insert("key-length-bytes".into(), key.derived.key_length_bytes.into());
+    a.insert(
+        "key-length-bytes".into(),
+        key.derived.key_length_bytes.into(),
+    );
     match &key.derived.typed {
         Typed::Rsa {
             public_exponent,
             modulus,
             modulus_size_bits,
         } => {
-            a.insert("public-exponent".into(), hex(public_exponent).into());
-            a.insert("modulus".into(), hex(modulus).into());
+            a.insert("public-exponent".into(), public_exponent.clone().into());
+            a.insert("modulus".into(), modulus.clone().into());
             a.insert("modulus-size-bits".into(), (*modulus_size_bits).into());
         }
         Typed::Ec { ec_point, curve } => {
-            a.insert("ec-point".into(), hex(ec_point).into());
+            a.insert("ec-point".into(), ec_point.clone().into());
             a.insert("curve".into(), curve.clone().into());
         }
         Typed::MlDsa { .. } | Typed::None => {}
@@ -95,11 +107,13 @@ pub(crate) fn list(ctx: &mut Context<'_>, c: &KeyList) -> Result<Response> {
     let terms = terms(&c.filter)?;
     let start = match &c.starting_token {
         None => 0,
-        Some(t) => t
-            .parse::<usize>()
-            .map_err(|_| SessionError::Hsm(KeyError::InvalidStartingToken { token: t.clone() }.into()))?,
+        Some(t) => t.parse::<usize>().map_err(|_| {
+            SessionError::Hsm(KeyError::InvalidStartingToken { token: t.clone() }.into())
+        })?,
     };
-    let keys = ctx.cluster.list_keys(&actor, &terms, ctx.session.session_keys(&ctx.cluster_id))?;
+    let keys = ctx
+        .cluster
+        .list_keys(&actor, &terms, ctx.session.session_keys(&ctx.cluster_id))?;
     let total = keys.len();
     let max = usize::try_from(c.max_items).unwrap_or(usize::MAX);
     let page: Vec<&Key> = keys.iter().skip(start).take(max).collect();
@@ -134,7 +148,8 @@ pub(crate) fn delete(ctx: &mut Context<'_>, c: &KeyDelete) -> Result<Response> {
     let actor = actor(ctx)?;
     let terms = terms(&c.filter)?;
     let id = ctx.cluster_id.clone();
-    ctx.cluster.delete_key(&actor, &terms, ctx.session.session_keys(&id))?;
+    ctx.cluster
+        .delete_key(&actor, &terms, ctx.session.session_keys(&id))?;
     Ok(message("Key deleted successfully"))
 }
 
@@ -146,8 +161,14 @@ pub(crate) fn share(ctx: &mut Context<'_>, c: &KeyShare, share: bool) -> Result<
         UserRole::Admin => Role::Admin,
     };
     let id = ctx.cluster_id.clone();
-    ctx.cluster
-        .share_key(&actor, &terms, &c.username, role, share, ctx.session.session_keys(&id))?;
+    ctx.cluster.share_key(
+        &actor,
+        &terms,
+        &c.username,
+        role,
+        share,
+        ctx.session.session_keys(&id),
+    )?;
     Ok(message(if share {
         "Key shared successfully"
     } else {
@@ -160,7 +181,173 @@ pub(crate) fn set_attribute(ctx: &mut Context<'_>, c: &KeySetAttribute) -> Resul
     let terms = terms(&c.filter)?;
     let value = c.value.join(" ");
     let id = ctx.cluster_id.clone();
-    ctx.cluster
-        .set_key_attribute(&actor, &terms, &c.name, &value, ctx.session.session_keys(&id))?;
+    ctx.cluster.set_key_attribute(
+        &actor,
+        &terms,
+        &c.name,
+        &value,
+        ctx.session.session_keys(&id),
+    )?;
     Ok(message("Attribute set successfully"))
+}
+
+fn generate(ctx: &mut Context<'_>, req: GenerateRequest) -> Result<Vec<Key>> {
+    let actor = actor(ctx)?;
+    let id = ctx.cluster_id.clone();
+    let entropy = ctx.session.entropy_snapshot();
+    Ok(ctx
+        .cluster
+        .generate_keys(&actor, &req, &entropy, ctx.session.session_keys(&id))?)
+}
+
+pub(crate) fn generate_symmetric(ctx: &mut Context<'_>, g: &GenerateSymmetric) -> Result<Response> {
+    let (c, kind) = match g {
+        GenerateSymmetric::Aes(c) => (
+            c,
+            KeyKind::Aes {
+                bytes: c.key_length_bytes,
+            },
+        ),
+        GenerateSymmetric::GenericSecret(c) => (
+            c,
+            KeyKind::GenericSecret {
+                bytes: c.key_length_bytes,
+            },
+        ),
+    };
+    let keys = generate(
+        ctx,
+        GenerateRequest {
+            kind,
+            label: c.label.clone(),
+            private_label: String::new(),
+            attributes: c.attributes.clone(),
+            private_attributes: Vec::new(),
+            share_with: c.share_crypto_users.clone(),
+            manage_quorum: c.manage_key_quorum_value,
+            use_quorum: c.use_key_quorum_value,
+            token: !c.session,
+        },
+    )?;
+    let key = keys.first().ok_or(SessionError::NoLogin)?;
+    Ok(Response::ok(OneKeyView {
+        key: key_view(key),
+        message: None,
+    }))
+}
+
+pub(crate) fn generate_pair(ctx: &mut Context<'_>, g: &GenerateAsymmetricPair) -> Result<Response> {
+    let (p, kind) = match g {
+        GenerateAsymmetricPair::Rsa(c) => (
+            &c.pair,
+            KeyKind::Rsa {
+                modulus_bits: c.modulus_size_bits,
+                public_exponent: c.public_exponent.clone(),
+            },
+        ),
+        GenerateAsymmetricPair::Ec(c) => (
+            &c.pair,
+            KeyKind::Ec {
+                curve: curve_name(c.curve).to_string(),
+            },
+        ),
+        GenerateAsymmetricPair::MlDsa(c) => (
+            &c.pair,
+            KeyKind::MlDsa {
+                algorithm: match c.mldsa_algorithm {
+                    MlDsaArg::MlDsa44 => "ML-DSA-44",
+                    MlDsaArg::MlDsa65 => "ML-DSA-65",
+                    MlDsaArg::MlDsa87 => "ML-DSA-87",
+                }
+                .to_string(),
+            },
+        ),
+    };
+    let keys = generate(
+        ctx,
+        GenerateRequest {
+            kind,
+            label: p.public_label.clone(),
+            private_label: p.private_label.clone(),
+            attributes: p.public_attributes.clone(),
+            private_attributes: p.private_attributes.clone(),
+            share_with: p.share_crypto_users.clone(),
+            manage_quorum: p.manage_private_key_quorum_value,
+            use_quorum: p.use_private_key_quorum_value,
+            token: !p.session,
+        },
+    )?;
+    match keys.as_slice() {
+        [public, private] => Ok(Response::ok(KeyPairView {
+            public_key: key_view(public),
+            private_key: key_view(private),
+        })),
+        _ => Err(SessionError::Hsm(
+            KeyError::Crypto("key pair generation returned no pair".into()).into(),
+        )),
+    }
+}
+
+fn curve_name(c: CurveArg) -> &'static str {
+    match c {
+        CurveArg::Prime256v1 => "prime256v1",
+        CurveArg::Secp256r1 => "secp256r1",
+        CurveArg::Secp224r1 => "secp224r1",
+        CurveArg::Secp384r1 => "secp384r1",
+        CurveArg::Secp256k1 => "secp256k1",
+        CurveArg::Secp521r1 => "secp521r1",
+        CurveArg::Ed25519 => "ed25519",
+    }
+}
+
+pub(crate) fn import_pem(ctx: &mut Context<'_>, c: &KeyImportPem) -> Result<Response> {
+    let actor = actor(ctx)?;
+    let pem = std::fs::read(&c.path).map_err(|e| {
+        SessionError::Hsm(
+            KeyError::ReadFile {
+                path: c.path.clone(),
+                reason: e.to_string(),
+            }
+            .into(),
+        )
+    })?;
+    let expected = match c.key_type_class {
+        ImportKeyTypeClass::RsaPublic => KeyType::Rsa,
+        ImportKeyTypeClass::EcPublic => KeyType::Ec,
+    };
+    let id = ctx.cluster_id.clone();
+    let key = ctx.cluster.import_public_pem(
+        &actor,
+        &pem,
+        expected,
+        &c.label,
+        &c.attributes,
+        ctx.session.session_keys(&id),
+    )?;
+    Ok(Response::ok(OneKeyView {
+        key: key_view(&key),
+        message: Some("Successfully imported key".into()),
+    }))
+}
+
+pub(crate) fn generate_file(ctx: &mut Context<'_>, c: &KeyGenerateFile) -> Result<Response> {
+    let actor = actor(ctx)?;
+    let terms = terms(&c.filter)?;
+    let id = ctx.cluster_id.clone();
+    let sk = ctx.session.session_keys(&id);
+    let key = ctx.cluster.select_key(&actor, &terms, sk)?;
+    let text = match c.encoding {
+        KeyFileEncoding::Pem => ctx.cluster.public_key_pem(&actor, &key, sk)?,
+        KeyFileEncoding::ReferencePem => ctx.cluster.reference_pem(&actor, &key, sk)?,
+    };
+    std::fs::write(&c.path, text).map_err(|e| {
+        SessionError::Hsm(
+            KeyError::WriteFile {
+                path: c.path.clone(),
+                reason: e.to_string(),
+            }
+            .into(),
+        )
+    })?;
+    Ok(message("Successfully generated key file"))
 }

@@ -1,11 +1,13 @@
 //! Thin command handlers: translate arguments, make one call into the simulated HSM, build
 //! the response. Roles are never checked here (the permission table did that already).
 
+mod crypto;
 mod key;
 
 use crate::grammar::{
-    ClusterCommand, Command, KeyCommand, LoginRole, TargetRole, UserChangePassword, UserCommand,
-    UserCreate, UserDelete, UserRole,
+    ClusterCommand, Command, CryptoCommand, GenerateAsymmetricPair, GenerateSymmetric, KeyCommand,
+    KeyImport, LoginRole, SignCommand, TargetRole, UserChangePassword, UserCommand, UserCreate,
+    UserDelete, UserRole, VerifyCommand,
 };
 use crate::hsm::{fips_state, Role};
 use crate::output::{HsmInfoView, HsmView, LoginView, Response, UserView, UsersView};
@@ -20,11 +22,35 @@ pub(crate) fn cluster_arg(command: &Command) -> Option<&str> {
         Command::Interactive(c) => &c.cluster,
         Command::Cluster(ClusterCommand::Activate(c)) => &c.cluster,
         Command::Cluster(ClusterCommand::HsmInfo(c)) => &c.cluster,
+        Command::Crypto(CryptoCommand::Sign(s)) => match s {
+            SignCommand::Ecdsa(c) | SignCommand::RsaPkcs(c) => &c.input.cluster,
+            SignCommand::Ed25519(c) => &c.input.cluster,
+            SignCommand::Ed25519ph(c) => &c.input.cluster,
+            SignCommand::MlDsa(c) => &c.input.cluster,
+            SignCommand::RsaPkcsPss(c) => &c.input.cluster,
+        },
+        Command::Crypto(CryptoCommand::Verify(v)) => match v {
+            VerifyCommand::Ecdsa(c) | VerifyCommand::RsaPkcs(c) => &c.input.cluster,
+            VerifyCommand::Ed25519(c) => &c.input.cluster,
+            VerifyCommand::Ed25519ph(c) => &c.input.cluster,
+            VerifyCommand::MlDsa(c) => &c.input.cluster,
+            VerifyCommand::RsaPkcsPss(c) => &c.input.cluster,
+        },
         Command::Key(k) => match k {
             KeyCommand::List(c) => &c.cluster,
             KeyCommand::Delete(c) => &c.cluster,
             KeyCommand::Share(c) | KeyCommand::Unshare(c) => &c.cluster,
             KeyCommand::SetAttribute(c) => &c.cluster,
+            KeyCommand::GenerateFile(c) => &c.cluster,
+            KeyCommand::Import(KeyImport::Pem(c)) => &c.cluster,
+            KeyCommand::GenerateSymmetric(
+                GenerateSymmetric::Aes(c) | GenerateSymmetric::GenericSecret(c),
+            ) => &c.cluster,
+            KeyCommand::GenerateAsymmetricPair(g) => match g {
+                GenerateAsymmetricPair::Rsa(c) => &c.pair.cluster,
+                GenerateAsymmetricPair::Ec(c) => &c.pair.cluster,
+                GenerateAsymmetricPair::MlDsa(c) => &c.pair.cluster,
+            },
         },
         Command::Login(c) => &c.cluster,
         Command::Logout(c) => &c.cluster,
@@ -73,11 +99,17 @@ pub(crate) fn run(
             login(ctx, &c.username, c.role, &password)
         }
         Command::Logout(_) => logout(ctx),
+        Command::Crypto(CryptoCommand::Sign(c)) => crypto::sign(ctx, c),
+        Command::Crypto(CryptoCommand::Verify(c)) => crypto::verify(ctx, c),
         Command::Key(KeyCommand::List(c)) => key::list(ctx, c),
         Command::Key(KeyCommand::Delete(c)) => key::delete(ctx, c),
         Command::Key(KeyCommand::Share(c)) => key::share(ctx, c, true),
         Command::Key(KeyCommand::Unshare(c)) => key::share(ctx, c, false),
         Command::Key(KeyCommand::SetAttribute(c)) => key::set_attribute(ctx, c),
+        Command::Key(KeyCommand::GenerateFile(c)) => key::generate_file(ctx, c),
+        Command::Key(KeyCommand::Import(KeyImport::Pem(c))) => key::import_pem(ctx, c),
+        Command::Key(KeyCommand::GenerateSymmetric(g)) => key::generate_symmetric(ctx, g),
+        Command::Key(KeyCommand::GenerateAsymmetricPair(g)) => key::generate_pair(ctx, g),
         Command::User(UserCommand::List(_)) => user_list(ctx),
         Command::User(UserCommand::Create(c)) => user_create(ctx, c, prompter),
         Command::User(UserCommand::Delete(c)) => user_delete(ctx, c),

@@ -1,0 +1,491 @@
+//! Making keys: generation of every documented type, `key import pem`, and the key files of
+//! `key generate-file`. The material comes from `crate::hsm::crypto`; this file applies the
+//! attribute rules, checks the cluster's type and mode, and stores the result.
+
+use super::crypto::{self, Curve, KeyMaterial, MlDsaAlgorithm, PublicKey};
+use super::key::attributes::{self, Setting};
+use super::key::{Derived, Key, KeyClass, KeyError, KeyType, QuorumValues, Settable, Typed};
+use super::keys::{check_quorum, Actor, NewKey, SessionKeys};
+use super::model::HsmType;
+use super::{Cluster, Entropy, HsmError};
+use crate::store::records;
+
+/// What to generate.
+#[derive(Debug, Clone)]
+pub enum KeyKind {
+    Aes {
+        bytes: u64,
+    },
+    GenericSecret {
+        bytes: u64,
+    },
+    Rsa {
+        modulus_bits: u64,
+        public_exponent: String,
+    },
+    Ec {
+        curve: String,
+    },
+    MlDsa {
+        algorithm: String,
+    },
+}
+
+/// A `key generate-*` request, options as given.
+#[derive(Debug, Clone)]
+pub struct GenerateRequest {
+    pub kind: KeyKind,
+    /// The label of a secret key, or of the public half of a pair.
+    pub label: String,
+    /// The label of the private half of a pair.
+    pub private_label: String,
+    /// `--attributes` of a secret key, or `--public-attributes`.
+    pub attributes: Vec<String>,
+    /// `--private-attributes`.
+    pub private_attributes: Vec<String>,
+    pub share_with: Vec<String>,
+    pub manage_quorum: Option<u64>,
+    pub use_quorum: Option<u64>,
+    /// False for `--session`.
+    pub token: bool,
+}
+
+fn crypto_err(e: crypto::CryptoError) -> HsmError {
+    KeyError::Crypto(e.to_string()).into()
+}
+
+/// The attributes the material determines.
+fn derived(material: &KeyMaterial) -> Derived {
+    let a = material.attributes();
+    let typed = if let Some(rsa) = a.rsa {
+        Typed::Rsa {
+            public_exponent: rsa.public_exponent,
+            modulus: rsa.modulus,
+            modulus_size_bits: rsa.modulus_size_bits as u64,
+        }
+    } else if let Some(ec) = a.ec {
+        Typed::Ec {
+            ec_point: ec.ec_point,
+            curve: ec.curve.to_string(),
+        }
+    } else if let Some(alg) = a.mldsa_algorithm {
+        Typed::MlDsa {
+            algorithm: alg.to_string(),
+        }
+    } else {
+        Typed::None
+    };
+    Derived {
+        check_value: Some(a.check_value),
+        key_length_bytes: a.key_length_bytes as u64,
+        typed,
+    }
+}
+
+/// A new key's attributes: the defaults, then each `NAME=VALUE` with the creation rules.
+fn settable(
+    key_type: KeyType,
+    class: KeyClass,
+    label: &str,
+    given: &[String],
+    token: bool,
+    local: bool,
+    id_settable: bool,
+) -> Result<Settable, HsmError> {
+    attributes::check_label(label)?;
+    let mut attrs = Settable {
+        label: label.to_string(),
+        id: Vec::new(),
+        flags: attributes::defaults(key_type, class, token),
+    };
+    attrs.flags.local = local;
+    for (name, value) in attributes::split_assignments(given)? {
+        attributes::apply(
+            &mut attrs,
+            key_type,
+            class,
+            &name,
+            &value,
+            Setting::Creation,
+            id_settable,
+        )?;
+    }
+    Ok(attrs)
+}
+
+fn parse_exponent(text: &str) -> Result<u64, HsmError> {
+    let parsed = match text.strip_prefix("0x").or_else(|| text.strip_prefix("0X")) {
+        Some(hex) => u64::from_str_radix(hex, 16),
+        None => text.parse::<u64>(),
+    };
+    parsed.map_err(|_| {
+        KeyError::InvalidAttributeValue {
+            name: "public-exponent".into(),
+            value: text.to_string(),
+        }
+        .into()
+    })
+}
+
+/// The size and exponent rules, checked before a key reference is taken.
+fn precheck(kind: &KeyKind) -> Result<(), HsmError> {
+    use crypto::CryptoError;
+    let fail = |e: CryptoError| Err(crypto_err(e));
+    match kind {
+        KeyKind::Aes { bytes } => {
+            if !crypto::AES_KEY_LENGTHS.iter().any(|l| *l as u64 == *bytes) {
+                return fail(CryptoError::AesKeyLength {
+                    len: *bytes as usize,
+                });
+            }
+        }
+        KeyKind::GenericSecret { bytes } => {
+            if !crypto::GENERIC_SECRET_LENGTHS.contains(&(*bytes as usize)) {
+                return fail(CryptoError::GenericSecretLength {
+                    len: *bytes as usize,
+                });
+            }
+        }
+        KeyKind::Rsa {
+            modulus_bits,
+            public_exponent,
+        } => {
+            let bits = *modulus_bits as usize;
+            if !(crypto::MIN_MODULUS_BITS..=crypto::MAX_MODULUS_BITS).contains(&bits)
+                || bits % crypto::MODULUS_STEP_BITS != 0
+            {
+                return fail(CryptoError::ModulusSize { bits });
+            }
+            let e = parse_exponent(public_exponent)?;
+            if e % 2 == 0
+                || !(crypto::MIN_PUBLIC_EXPONENT..=crypto::MAX_PUBLIC_EXPONENT).contains(&e)
+            {
+                return fail(CryptoError::PublicExponent {
+                    exponent: public_exponent.clone(),
+                });
+            }
+        }
+        KeyKind::Ec { .. } | KeyKind::MlDsa { .. } => {}
+    }
+    Ok(())
+}
+
+impl Cluster {
+    fn id_settable(&self) -> bool {
+        self.settings.hsm_type == HsmType::Hsm2mMedium
+    }
+
+    fn require_hsm2m_non_fips(&self, what: &'static str) -> Result<(), HsmError> {
+        if self.settings.hsm_type == HsmType::Hsm2mMedium && !self.settings.fips {
+            Ok(())
+        } else {
+            Err(KeyError::NeedsHsm2mNonFips { what }.into())
+        }
+    }
+
+    /// `key generate-symmetric *` and `key generate-asymmetric-pair *`: every option is
+    /// checked before any material is made; the material comes from a generator derived from
+    /// the new key's reference (repeatable under `CLOUDHSM_SIM_SEED`).
+    pub fn generate_keys(
+        &mut self,
+        actor: &Actor,
+        req: &GenerateRequest,
+        entropy: &Entropy,
+        session: &mut SessionKeys,
+    ) -> Result<Vec<Key>, HsmError> {
+        precheck(&req.kind)?;
+        let id_settable = self.id_settable();
+        let token = req.token;
+        let associated = 1 + req.share_with.len();
+        let quorum: QuorumValues = check_quorum(req.manage_quorum, req.use_quorum, associated)?;
+        let pair = |cluster: &Self, key_type: KeyType| -> Result<(Settable, Settable), HsmError> {
+            let _ = cluster;
+            Ok((
+                settable(
+                    key_type,
+                    KeyClass::PublicKey,
+                    &req.label,
+                    &req.attributes,
+                    token,
+                    true,
+                    id_settable,
+                )?,
+                settable(
+                    key_type,
+                    KeyClass::PrivateKey,
+                    &req.private_label,
+                    &req.private_attributes,
+                    token,
+                    true,
+                    id_settable,
+                )?,
+            ))
+        };
+        // Check everything the user gave before spending time on key generation.
+        enum Plan {
+            Secret(Settable),
+            Pair(Settable, Settable),
+        }
+        let plan = match &req.kind {
+            KeyKind::Aes { .. } => Plan::Secret(settable(
+                KeyType::Aes,
+                KeyClass::SecretKey,
+                &req.label,
+                &req.attributes,
+                token,
+                true,
+                id_settable,
+            )?),
+            KeyKind::GenericSecret { .. } => Plan::Secret(settable(
+                KeyType::GenericSecret,
+                KeyClass::SecretKey,
+                &req.label,
+                &req.attributes,
+                token,
+                true,
+                id_settable,
+            )?),
+            KeyKind::Rsa { .. } => {
+                let (p, s) = pair(self, KeyType::Rsa)?;
+                Plan::Pair(p, s)
+            }
+            KeyKind::Ec { curve } => {
+                if Curve::from_name(curve).map_err(crypto_err)? == Curve::Ed25519 {
+                    self.require_hsm2m_non_fips("Curve ed25519")?;
+                }
+                let (p, s) = pair(self, KeyType::Ec)?;
+                Plan::Pair(p, s)
+            }
+            KeyKind::MlDsa { algorithm } => {
+                MlDsaAlgorithm::from_name(algorithm).map_err(crypto_err)?;
+                if self.settings.hsm_type != HsmType::Hsm2mMedium {
+                    return Err(KeyError::NeedsHsm2mNonFips { what: "ML-DSA" }.into());
+                }
+                let (p, s) = pair(self, KeyType::MlDsa)?;
+                Plan::Pair(p, s)
+            }
+        };
+        self.store.read(|tx| {
+            for user in &req.share_with {
+                super::keys::check_share_target(tx, actor, user)?;
+            }
+            Ok::<_, HsmError>(())
+        })?;
+        let count = match plan {
+            Plan::Secret(_) => 1,
+            Plan::Pair(..) => 2,
+        };
+        let first = self
+            .store
+            .write(|tx| Ok::<_, HsmError>(records::allocate_references(tx, count)?))?
+            as u64;
+        let mut rng = entropy.derive(first);
+        let material = match &req.kind {
+            KeyKind::Aes { bytes } => KeyMaterial::Secret(
+                crypto::generate_aes(&mut rng, *bytes as usize).map_err(crypto_err)?,
+            ),
+            KeyKind::GenericSecret { bytes } => KeyMaterial::Secret(
+                crypto::generate_generic_secret(&mut rng, *bytes as usize).map_err(crypto_err)?,
+            ),
+            KeyKind::Rsa {
+                modulus_bits,
+                public_exponent,
+            } => KeyMaterial::Private(
+                crypto::generate_rsa(
+                    &mut rng,
+                    *modulus_bits as usize,
+                    parse_exponent(public_exponent)?,
+                )
+                .map_err(crypto_err)?,
+            ),
+            KeyKind::Ec { curve } => KeyMaterial::Private(
+                crypto::generate_ec(&mut rng, Curve::from_name(curve).map_err(crypto_err)?)
+                    .map_err(crypto_err)?,
+            ),
+            KeyKind::MlDsa { algorithm } => KeyMaterial::Private(
+                crypto::generate_ml_dsa(
+                    &mut rng,
+                    MlDsaAlgorithm::from_name(algorithm).map_err(crypto_err)?,
+                )
+                .map_err(crypto_err)?,
+            ),
+        };
+        let new = match (plan, material) {
+            (Plan::Secret(attrs), material) => {
+                let d = derived(&material);
+                let key_type = if matches!(req.kind, KeyKind::Aes { .. }) {
+                    KeyType::Aes
+                } else {
+                    KeyType::GenericSecret
+                };
+                vec![NewKey {
+                    reference: first,
+                    key_type,
+                    class: KeyClass::SecretKey,
+                    attrs,
+                    derived: d,
+                    quorum,
+                    share_with: req.share_with.clone(),
+                    material: material.to_blob(),
+                }]
+            }
+            (Plan::Pair(public_attrs, private_attrs), KeyMaterial::Private(private)) => {
+                let key_type = match req.kind {
+                    KeyKind::Rsa { .. } => KeyType::Rsa,
+                    KeyKind::MlDsa { .. } => KeyType::MlDsa,
+                    _ => KeyType::Ec,
+                };
+                let public = KeyMaterial::Public(private.public_key());
+                let private = KeyMaterial::Private(private);
+                // The guide's examples: the public key comes first, the private key next; only
+                // the private key is shared and carries the quorum values.
+                vec![
+                    NewKey {
+                        reference: first,
+                        key_type,
+                        class: KeyClass::PublicKey,
+                        attrs: public_attrs,
+                        derived: derived(&public),
+                        quorum: QuorumValues::default(),
+                        share_with: Vec::new(),
+                        material: public.to_blob(),
+                    },
+                    NewKey {
+                        reference: first + 1,
+                        key_type,
+                        class: KeyClass::PrivateKey,
+                        attrs: private_attrs,
+                        derived: derived(&private),
+                        quorum,
+                        share_with: req.share_with.clone(),
+                        material: private.to_blob(),
+                    },
+                ]
+            }
+            (Plan::Pair(..), _) => {
+                return Err(
+                    KeyError::Crypto("key generation returned no private key".into()).into(),
+                )
+            }
+        };
+        self.store_keys(actor, new, token, session)
+    }
+
+    /// `key import pem`: a public key (RSA, EC or Ed25519) from PEM text, owned by `actor`,
+    /// `local: false`.
+    pub fn import_public_pem(
+        &mut self,
+        actor: &Actor,
+        pem: &[u8],
+        expected: KeyType,
+        label: &str,
+        attributes: &[String],
+        session: &mut SessionKeys,
+    ) -> Result<Key, HsmError> {
+        let public = PublicKey::from_pem(pem).map_err(crypto_err)?;
+        let found = match &public {
+            PublicKey::Rsa(_) => KeyType::Rsa,
+            PublicKey::Ec(_) => KeyType::Ec,
+            PublicKey::MlDsa(_) => KeyType::MlDsa,
+        };
+        let describe = |t: KeyType| match t {
+            KeyType::Rsa => "an RSA public key (rsa-public)",
+            KeyType::Ec => "an EC public key (ec-public)",
+            _ => "an ML-DSA public key",
+        };
+        if found != expected {
+            return Err(KeyError::ImportTypeMismatch {
+                found: describe(found),
+                expected: describe(expected),
+            }
+            .into());
+        }
+        let attrs = settable(
+            found,
+            KeyClass::PublicKey,
+            label,
+            attributes,
+            true,
+            false,
+            self.id_settable(),
+        )?;
+        let material = KeyMaterial::Public(public);
+        let reference = self
+            .store
+            .write(|tx| Ok::<_, HsmError>(records::allocate_references(tx, 1)?))?
+            as u64;
+        let new = NewKey {
+            reference,
+            key_type: found,
+            class: KeyClass::PublicKey,
+            attrs,
+            derived: derived(&material),
+            quorum: QuorumValues::default(),
+            share_with: Vec::new(),
+            material: material.to_blob(),
+        };
+        let mut keys = self.store_keys(actor, vec![new], true, session)?;
+        keys.pop()
+            .ok_or_else(|| KeyError::Crypto("the imported key was not stored".into()).into())
+    }
+
+    /// `key generate-file --encoding pem`: the SubjectPublicKeyInfo PEM of a public key the
+    /// actor owns.
+    pub fn public_key_pem(
+        &mut self,
+        actor: &Actor,
+        key: &Key,
+        session: &SessionKeys,
+    ) -> Result<String, HsmError> {
+        if key.class != KeyClass::PublicKey {
+            return Err(KeyError::PemNeedsPublicKey.into());
+        }
+        super::keys::require_owner(actor, key)?;
+        let blob = self.key_material(key, session)?;
+        match KeyMaterial::from_blob(&blob).map_err(crypto_err)? {
+            KeyMaterial::Public(public) => public.to_pem().map_err(crypto_err),
+            _ => Err(KeyError::PemNeedsPublicKey.into()),
+        }
+    }
+}
+
+/// The PEM label of a key-reference file.
+pub const REFERENCE_PEM_LABEL: &str = "CLOUDHSM KEY REFERENCE";
+
+impl Cluster {
+    /// `key generate-file --encoding reference-pem`: a PEM file that names a private key the
+    /// actor owns without holding any of its private material: the 8-byte key reference
+    /// (big-endian) followed by the SubjectPublicKeyInfo DER of its public half.
+    pub fn reference_pem(
+        &mut self,
+        actor: &Actor,
+        key: &Key,
+        session: &SessionKeys,
+    ) -> Result<String, HsmError> {
+        if key.class != KeyClass::PrivateKey {
+            return Err(KeyError::ReferencePemNeedsPrivateKey.into());
+        }
+        super::keys::require_owner(actor, key)?;
+        let blob = self.key_material(key, session)?;
+        let KeyMaterial::Private(private) = KeyMaterial::from_blob(&blob).map_err(crypto_err)?
+        else {
+            return Err(KeyError::ReferencePemNeedsPrivateKey.into());
+        };
+        let mut payload = key.reference.to_be_bytes().to_vec();
+        payload.extend_from_slice(&private.public_key().to_spki_der());
+        Ok(pem_block(REFERENCE_PEM_LABEL, &payload))
+    }
+}
+
+/// A PEM block: base64 in lines of 64 characters between BEGIN and END lines.
+fn pem_block(label: &str, der: &[u8]) -> String {
+    use base64::Engine;
+    let body = base64::engine::general_purpose::STANDARD.encode(der);
+    let mut out = format!("-----BEGIN {label}-----\n");
+    for chunk in body.as_bytes().chunks(64) {
+        out.push_str(&String::from_utf8_lossy(chunk));
+        out.push('\n');
+    }
+    out.push_str(&format!("-----END {label}-----\n"));
+    out
+}

@@ -1,0 +1,207 @@
+//! Handlers of `crypto sign *` and `crypto verify *`.
+
+use base64::Engine;
+use serde::Serialize;
+
+use crate::grammar::{
+    DataTypeArg, HashArg, MgfArg, MlDsaDataTypeArg, SignCommand, SignInput, VerifyCommand,
+    VerifyInput,
+};
+use crate::hsm::crypto::{DataType, HashFunction, Mechanism};
+use crate::hsm::key::{filter, KeyError};
+use crate::output::{MessageView, Response};
+
+use super::super::{Context, SessionError};
+use super::key::actor;
+
+type Result<T> = std::result::Result<T, SessionError>;
+
+/// `{"key-reference", "signature"}` of `crypto sign`.
+#[derive(Debug, Serialize)]
+struct SignatureView {
+    #[serde(rename = "key-reference")]
+    key_reference: String,
+    signature: String,
+}
+
+fn key_error(e: KeyError) -> SessionError {
+    SessionError::Hsm(e.into())
+}
+
+fn hash(h: HashArg) -> HashFunction {
+    match h {
+        HashArg::Sha1 => HashFunction::Sha1,
+        HashArg::Sha224 => HashFunction::Sha224,
+        HashArg::Sha256 => HashFunction::Sha256,
+        HashArg::Sha384 => HashFunction::Sha384,
+        HashArg::Sha512 => HashFunction::Sha512,
+    }
+}
+
+fn mgf(m: MgfArg) -> HashFunction {
+    match m {
+        MgfArg::Mgf1Sha1 => HashFunction::Sha1,
+        MgfArg::Mgf1Sha224 => HashFunction::Sha224,
+        MgfArg::Mgf1Sha256 => HashFunction::Sha256,
+        MgfArg::Mgf1Sha384 => HashFunction::Sha384,
+        MgfArg::Mgf1Sha512 => HashFunction::Sha512,
+    }
+}
+
+fn data_type(d: DataTypeArg) -> DataType {
+    match d {
+        DataTypeArg::Raw => DataType::Raw,
+        DataTypeArg::Digest => DataType::Digest,
+    }
+}
+
+fn mldsa_data_type(d: MlDsaDataTypeArg) -> DataType {
+    match d {
+        MlDsaDataTypeArg::Raw => DataType::Raw,
+        MlDsaDataTypeArg::ExternalMu => DataType::ExternalMu,
+    }
+}
+
+/// Base64 text given as an option, or the raw bytes of a file.
+fn bytes(inline: Option<&str>, path: Option<&str>, what: &'static str) -> Result<Vec<u8>> {
+    match (inline, path) {
+        (Some(text), _) => base64::engine::general_purpose::STANDARD
+            .decode(text.trim())
+            .map_err(|_| key_error(KeyError::InvalidBase64 { what })),
+        (None, Some(path)) => std::fs::read(path).map_err(|e| {
+            key_error(KeyError::ReadFile {
+                path: path.to_string(),
+                reason: e.to_string(),
+            })
+        }),
+        // clap's argument groups make one of the two required.
+        (None, None) => Err(key_error(KeyError::InvalidBase64 { what })),
+    }
+}
+
+fn salt(len: u64) -> usize {
+    usize::try_from(len).unwrap_or(usize::MAX)
+}
+
+pub(crate) fn sign(ctx: &mut Context<'_>, c: &SignCommand) -> Result<Response> {
+    let (input, mechanism): (&SignInput, Mechanism) = match c {
+        SignCommand::Ecdsa(s) => (
+            &s.input,
+            Mechanism::Ecdsa {
+                hash: hash(s.hash_function),
+                data_type: data_type(s.data_type),
+            },
+        ),
+        SignCommand::RsaPkcs(s) => (
+            &s.input,
+            Mechanism::RsaPkcs {
+                hash: hash(s.hash_function),
+                data_type: data_type(s.data_type),
+            },
+        ),
+        SignCommand::RsaPkcsPss(s) => (
+            &s.input,
+            Mechanism::RsaPkcsPss {
+                hash: hash(s.hash_function),
+                mgf: mgf(s.mgf),
+                salt_length: salt(s.salt_length),
+                data_type: data_type(s.data_type),
+            },
+        ),
+        SignCommand::Ed25519(s) => (&s.input, Mechanism::Ed25519),
+        SignCommand::Ed25519ph(s) => (
+            &s.input,
+            Mechanism::Ed25519ph {
+                data_type: data_type(s.data_type),
+            },
+        ),
+        SignCommand::MlDsa(s) => (
+            &s.input,
+            Mechanism::MlDsa {
+                data_type: mldsa_data_type(s.data_type),
+            },
+        ),
+    };
+    let actor = actor(ctx)?;
+    let terms = filter::parse(&input.key_filter).map_err(key_error)?;
+    let data = bytes(input.data.as_deref(), input.data_path.as_deref(), "--data")?;
+    let id = ctx.cluster_id.clone();
+    let entropy = ctx.session.entropy_snapshot();
+    let (key, signature) = ctx.cluster.sign_data(
+        &actor,
+        &terms,
+        &mechanism,
+        &data,
+        &entropy,
+        ctx.session.session_keys.entry(id).or_default(),
+    )?;
+    Ok(Response::ok(SignatureView {
+        key_reference: key.reference_string(),
+        signature: base64::engine::general_purpose::STANDARD.encode(signature),
+    }))
+}
+
+pub(crate) fn verify(ctx: &mut Context<'_>, c: &VerifyCommand) -> Result<Response> {
+    let (input, mechanism): (&VerifyInput, Mechanism) = match c {
+        VerifyCommand::Ecdsa(v) => (
+            &v.input,
+            Mechanism::Ecdsa {
+                hash: hash(v.hash_function),
+                data_type: data_type(v.data_type),
+            },
+        ),
+        VerifyCommand::RsaPkcs(v) => (
+            &v.input,
+            Mechanism::RsaPkcs {
+                hash: hash(v.hash_function),
+                data_type: data_type(v.data_type),
+            },
+        ),
+        VerifyCommand::RsaPkcsPss(v) => (
+            &v.input,
+            Mechanism::RsaPkcsPss {
+                hash: hash(v.hash_function),
+                mgf: mgf(v.mgf),
+                salt_length: salt(v.salt_length),
+                data_type: data_type(v.data_type),
+            },
+        ),
+        VerifyCommand::Ed25519(v) => (&v.input, Mechanism::Ed25519),
+        VerifyCommand::Ed25519ph(v) => (
+            &v.input,
+            Mechanism::Ed25519ph {
+                data_type: data_type(v.data_type),
+            },
+        ),
+        VerifyCommand::MlDsa(v) => (
+            &v.input,
+            Mechanism::MlDsa {
+                data_type: mldsa_data_type(v.data_type),
+            },
+        ),
+    };
+    let actor = actor(ctx)?;
+    let terms = filter::parse(&input.key_filter).map_err(key_error)?;
+    let data = bytes(input.data.as_deref(), input.data_path.as_deref(), "--data")?;
+    let signature = bytes(
+        input.signature.as_deref(),
+        input.signature_path.as_deref(),
+        "--signature",
+    )?;
+    let id = ctx.cluster_id.clone();
+    let valid = ctx.cluster.verify_data(
+        &actor,
+        &terms,
+        &mechanism,
+        &data,
+        &signature,
+        ctx.session.session_keys.entry(id).or_default(),
+    )?;
+    if valid {
+        Ok(Response::ok(MessageView {
+            message: "Signature verified successfully".into(),
+        }))
+    } else {
+        Ok(Response::error("Signature verification failed"))
+    }
+}

@@ -1,0 +1,557 @@
+//! Keys and signatures made through `cloudhsm-cli` are the real thing: OpenSSL reads the
+//! exported public keys and verifies the signatures, and what OpenSSL makes the CLI accepts.
+
+mod common;
+
+use std::path::Path;
+use std::process::Command;
+
+use base64::Engine;
+use common::{ok_data, Sim};
+use serde_json::Value;
+
+const CU: &[(&str, &str)] = &[
+    ("CLOUDHSM_ROLE", "crypto-user"),
+    ("CLOUDHSM_PIN", "cu1:cu1-password"),
+];
+
+fn sim() -> Sim {
+    Sim::with_crypto_user("admin-pw-1", "cu1", "cu1-password")
+}
+
+fn cu(sim: &Sim, args: &[&str]) -> Value {
+    let run = sim.cli_env(args, CU);
+    let v = run.one();
+    assert_eq!(v["error_code"], 0, "{args:?} failed: {v}\n{}", run.stderr);
+    v
+}
+
+fn openssl(args: &[&str]) -> (bool, String) {
+    let out = Command::new("openssl")
+        .args(args)
+        .output()
+        .unwrap_or_else(|e| panic!("openssl is needed for these tests (CI installs it): {e}"));
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    (out.status.success(), text)
+}
+
+fn b64(bytes: &[u8]) -> String {
+    base64::engine::general_purpose::STANDARD.encode(bytes)
+}
+
+fn unb64(text: &str) -> Vec<u8> {
+    base64::engine::general_purpose::STANDARD
+        .decode(text)
+        .expect("base64 signature")
+}
+
+fn p(path: &Path) -> &str {
+    path.to_str().expect("utf-8 temp path")
+}
+
+fn pair(sim: &Sim, kind: &[&str], label: &str) {
+    let public = format!("{label}-pub");
+    let private = format!("{label}-priv");
+    let mut args = vec!["key", "generate-asymmetric-pair"];
+    args.extend_from_slice(kind);
+    args.extend_from_slice(&[
+        "--public-label",
+        &public,
+        "--private-label",
+        &private,
+        "--public-attributes",
+        "verify=true",
+        "--private-attributes",
+        "sign=true",
+    ]);
+    cu(sim, &args);
+}
+
+fn export(sim: &Sim, label: &str) -> std::path::PathBuf {
+    let path = sim.dir.path().join(format!("{label}.pem"));
+    let filter = format!("attr.label={label}");
+    cu(
+        sim,
+        &[
+            "key",
+            "generate-file",
+            "--encoding",
+            "pem",
+            "--path",
+            p(&path),
+            "--filter",
+            &filter,
+        ],
+    );
+    path
+}
+
+/// Raw r||s (as the CLI prints ECDSA signatures) to the DER that OpenSSL reads.
+fn ecdsa_der(raw: &[u8]) -> Vec<u8> {
+    fn int(bytes: &[u8]) -> Vec<u8> {
+        let mut v: Vec<u8> = bytes.iter().copied().skip_while(|b| *b == 0).collect();
+        if v.first().is_none_or(|b| b & 0x80 != 0) {
+            v.insert(0, 0);
+        }
+        let mut out = vec![0x02, v.len() as u8];
+        out.extend(v);
+        out
+    }
+    let (r, s) = raw.split_at(raw.len() / 2);
+    let body = [int(r), int(s)].concat();
+    let mut out = vec![0x30];
+    if body.len() >= 0x80 {
+        out.extend([0x81, body.len() as u8]);
+    } else {
+        out.push(body.len() as u8);
+    }
+    out.extend(body);
+    out
+}
+
+#[test]
+fn exported_rsa_key_is_what_the_attributes_say_and_signatures_verify_in_openssl() {
+    let sim = sim();
+    pair(
+        &sim,
+        &[
+            "rsa",
+            "--modulus-size-bits",
+            "2048",
+            "--public-exponent",
+            "65537",
+        ],
+        "rsa",
+    );
+    let pem = export(&sim, "rsa-pub");
+    let (ok, text) = openssl(&["rsa", "-pubin", "-in", p(&pem), "-noout", "-modulus"]);
+    assert!(ok, "{text}");
+    let listed = cu(
+        &sim,
+        &["key", "list", "--filter", "attr.label=rsa-pub", "--verbose"],
+    );
+    let modulus = listed["data"]["matched_keys"][0]["attributes"]["modulus"]
+        .as_str()
+        .expect("modulus")
+        .trim_start_matches("0x")
+        .to_ascii_uppercase();
+    assert_eq!(text.trim().trim_start_matches("Modulus="), modulus);
+
+    let data = sim.dir.path().join("data.bin");
+    std::fs::write(&data, b"the quick brown fox").expect("write data");
+    for hash in ["sha1", "sha224", "sha256", "sha384", "sha512"] {
+        let v = cu(
+            &sim,
+            &[
+                "crypto",
+                "sign",
+                "rsa-pkcs",
+                "--key-filter",
+                "attr.label=rsa-priv",
+                "--hash-function",
+                hash,
+                "--data-path",
+                p(&data),
+            ],
+        );
+        let sig = sim.dir.path().join(format!("rsa-{hash}.sig"));
+        std::fs::write(
+            &sig,
+            unb64(ok_data(&v)["signature"].as_str().expect("signature")),
+        )
+        .expect("write sig");
+        let (ok, text) = openssl(&[
+            "dgst",
+            &format!("-{hash}"),
+            "-verify",
+            p(&pem),
+            "-signature",
+            p(&sig),
+            p(&data),
+        ]);
+        assert!(ok, "rsa-pkcs {hash}: {text}");
+
+        let v = cu(
+            &sim,
+            &[
+                "crypto",
+                "sign",
+                "rsa-pkcs-pss",
+                "--key-filter",
+                "attr.label=rsa-priv",
+                "--hash-function",
+                hash,
+                "--mgf",
+                &format!("mgf1-{hash}"),
+                "--salt-length",
+                "20",
+                "--data-path",
+                p(&data),
+            ],
+        );
+        std::fs::write(
+            &sig,
+            unb64(ok_data(&v)["signature"].as_str().expect("signature")),
+        )
+        .expect("write sig");
+        let (ok, text) = openssl(&[
+            "dgst",
+            &format!("-{hash}"),
+            "-sigopt",
+            "rsa_padding_mode:pss",
+            "-sigopt",
+            "rsa_pss_saltlen:20",
+            "-verify",
+            p(&pem),
+            "-signature",
+            p(&sig),
+            p(&data),
+        ]);
+        assert!(ok, "rsa-pkcs-pss {hash}: {text}");
+    }
+}
+
+#[test]
+fn ecdsa_signatures_verify_in_openssl_on_every_curve() {
+    let sim = sim();
+    let data = sim.dir.path().join("data.bin");
+    std::fs::write(&data, b"message for ecdsa").expect("write data");
+    for curve in [
+        "prime256v1",
+        "secp224r1",
+        "secp256k1",
+        "secp384r1",
+        "secp521r1",
+    ] {
+        pair(&sim, &["ec", "--curve", curve], curve);
+        let pem = export(&sim, &format!("{curve}-pub"));
+        let filter = format!("attr.label={curve}-priv");
+        let v = cu(
+            &sim,
+            &[
+                "crypto",
+                "sign",
+                "ecdsa",
+                "--key-filter",
+                &filter,
+                "--hash-function",
+                "sha256",
+                "--data-path",
+                p(&data),
+            ],
+        );
+        let raw = unb64(ok_data(&v)["signature"].as_str().expect("signature"));
+        let sig = sim.dir.path().join(format!("{curve}.sig"));
+        std::fs::write(&sig, ecdsa_der(&raw)).expect("write sig");
+        let (ok, text) = openssl(&[
+            "dgst",
+            "-sha256",
+            "-verify",
+            p(&pem),
+            "-signature",
+            p(&sig),
+            p(&data),
+        ]);
+        assert!(ok, "ecdsa on {curve}: {text}");
+    }
+}
+
+#[test]
+fn ed25519_signatures_verify_in_openssl() {
+    let sim = sim();
+    pair(&sim, &["ec", "--curve", "ed25519"], "ed");
+    let pem = export(&sim, "ed-pub");
+    let data = sim.dir.path().join("data.bin");
+    std::fs::write(&data, b"abc").expect("write data");
+    let v = cu(
+        &sim,
+        &[
+            "crypto",
+            "sign",
+            "ed25519",
+            "--key-filter",
+            "attr.label=ed-priv",
+            "--data",
+            &b64(b"abc"),
+        ],
+    );
+    let sig = sim.dir.path().join("ed.sig");
+    std::fs::write(
+        &sig,
+        unb64(ok_data(&v)["signature"].as_str().expect("signature")),
+    )
+    .expect("write sig");
+    let (ok, text) = openssl(&[
+        "pkeyutl",
+        "-verify",
+        "-pubin",
+        "-inkey",
+        p(&pem),
+        "-rawin",
+        "-in",
+        p(&data),
+        "-sigfile",
+        p(&sig),
+    ]);
+    assert!(ok, "ed25519: {text}");
+}
+
+#[test]
+fn openssl_keys_import_and_openssl_signatures_verify_in_the_cli() {
+    let sim = sim();
+    let dir = sim.dir.path();
+    let data = dir.join("data.bin");
+    std::fs::write(&data, b"signed by openssl").expect("write data");
+    // RSA: same modulus after import; an OpenSSL PKCS#1 v1.5 signature verifies.
+    let key = dir.join("rsa.key");
+    let public = dir.join("rsa.pub.pem");
+    assert!(
+        openssl(&[
+            "genpkey",
+            "-algorithm",
+            "RSA",
+            "-pkeyopt",
+            "rsa_keygen_bits:2048",
+            "-out",
+            p(&key)
+        ])
+        .0
+    );
+    assert!(openssl(&["pkey", "-in", p(&key), "-pubout", "-out", p(&public)]).0);
+    let v = cu(
+        &sim,
+        &[
+            "key",
+            "import",
+            "pem",
+            "--path",
+            p(&public),
+            "--label",
+            "ossl-rsa",
+            "--key-type-class",
+            "rsa-public",
+            "--attributes",
+            "verify=true",
+        ],
+    );
+    let modulus = ok_data(&v)["key"]["attributes"]["modulus"]
+        .as_str()
+        .expect("modulus")
+        .trim_start_matches("0x")
+        .to_ascii_uppercase();
+    let (_, text) = openssl(&["rsa", "-pubin", "-in", p(&public), "-noout", "-modulus"]);
+    assert_eq!(text.trim().trim_start_matches("Modulus="), modulus);
+    assert_eq!(ok_data(&v)["key"]["attributes"]["local"], false);
+    let sig = dir.join("rsa.sig");
+    assert!(
+        openssl(&[
+            "dgst",
+            "-sha256",
+            "-sign",
+            p(&key),
+            "-out",
+            p(&sig),
+            p(&data)
+        ])
+        .0
+    );
+    cu(
+        &sim,
+        &[
+            "crypto",
+            "verify",
+            "rsa-pkcs",
+            "--key-filter",
+            "attr.label=ossl-rsa",
+            "--hash-function",
+            "sha256",
+            "--data-path",
+            p(&data),
+            "--signature-path",
+            p(&sig),
+        ],
+    );
+    // A tampered message fails with the documented text and exit status 1.
+    let other = dir.join("other.bin");
+    std::fs::write(&other, b"signed by someone else").expect("write data");
+    let run = sim.cli_env(
+        &[
+            "crypto",
+            "verify",
+            "rsa-pkcs",
+            "--key-filter",
+            "attr.label=ossl-rsa",
+            "--hash-function",
+            "sha256",
+            "--data-path",
+            p(&other),
+            "--signature-path",
+            p(&sig),
+        ],
+        CU,
+    );
+    assert_eq!(run.code, 1);
+    assert_eq!(run.one()["data"], "Signature verification failed");
+
+    // EC P-256: same point after import.
+    let key = dir.join("ec.key");
+    let public = dir.join("ec.pub.pem");
+    assert!(
+        openssl(&[
+            "genpkey",
+            "-algorithm",
+            "EC",
+            "-pkeyopt",
+            "ec_paramgen_curve:P-256",
+            "-out",
+            p(&key)
+        ])
+        .0
+    );
+    assert!(openssl(&["pkey", "-in", p(&key), "-pubout", "-out", p(&public)]).0);
+    let v = cu(
+        &sim,
+        &[
+            "key",
+            "import",
+            "pem",
+            "--path",
+            p(&public),
+            "--label",
+            "ossl-ec",
+            "--key-type-class",
+            "ec-public",
+            "--attributes",
+            "verify=true",
+        ],
+    );
+    let point = ok_data(&v)["key"]["attributes"]["ec-point"]
+        .as_str()
+        .expect("ec-point")
+        .to_string();
+    let (_, text) = openssl(&["pkey", "-pubin", "-in", p(&public), "-noout", "-text"]);
+    let openssl_hex: String = text
+        .lines()
+        .skip_while(|l| !l.starts_with("pub:"))
+        .skip(1)
+        .take_while(|l| l.starts_with(' '))
+        .flat_map(|l| l.trim().split(':'))
+        .filter(|s| !s.is_empty())
+        .collect();
+    assert_eq!(point, format!("0x{openssl_hex}"));
+}
+
+#[test]
+fn the_same_seed_makes_the_same_keys() {
+    let run = || {
+        let sim = Sim::with_crypto_user("admin-pw-1", "cu1", "cu1-password");
+        let env = [CU[0], CU[1], ("CLOUDHSM_SIM_SEED", "42")];
+        for args in [
+            vec![
+                "key",
+                "generate-symmetric",
+                "aes",
+                "--label",
+                "a",
+                "--key-length-bytes",
+                "32",
+            ],
+            vec![
+                "key",
+                "generate-asymmetric-pair",
+                "ec",
+                "--curve",
+                "secp384r1",
+                "--public-label",
+                "p",
+                "--private-label",
+                "q",
+            ],
+            vec![
+                "key",
+                "generate-asymmetric-pair",
+                "rsa",
+                "--modulus-size-bits",
+                "2048",
+                "--public-exponent",
+                "65537",
+                "--public-label",
+                "r",
+                "--private-label",
+                "s",
+            ],
+        ] {
+            assert_eq!(sim.cli_env(&args, &env).code, 0);
+        }
+        let v = sim.cli_env(&["key", "list", "--verbose"], &env).one();
+        let pem = export(&sim, "r");
+        (v, std::fs::read(pem).expect("pem"))
+    };
+    let (a, pem_a) = run();
+    let (b, pem_b) = run();
+    assert_eq!(a["data"]["total_key_count"], 5);
+    assert_eq!(a, b, "the same seed and commands gave different keys");
+    assert_eq!(pem_a, pem_b);
+    let refs: Vec<&str> = a["data"]["matched_keys"]
+        .as_array()
+        .expect("keys")
+        .iter()
+        .map(|k| k["key-reference"].as_str().expect("ref"))
+        .collect();
+    assert_eq!(
+        refs,
+        [
+            "0x0000000000000030",
+            "0x0000000000000031",
+            "0x0000000000000032",
+            "0x0000000000000033",
+            "0x0000000000000034"
+        ]
+    );
+}
+
+#[test]
+fn twenty_five_keys_page_by_ten_each_exactly_once() {
+    let sim = sim();
+    let mut script =
+        String::from("login --username cu1 --role crypto-user --password cu1-password\n");
+    for i in 0..25 {
+        script.push_str(&format!(
+            "key generate-symmetric aes --label k{i:02} --key-length-bytes 16\n"
+        ));
+    }
+    assert_eq!(sim.piped(&script).code, 0);
+    let mut seen = Vec::new();
+    let mut token: Option<String> = None;
+    let mut pages = 0;
+    loop {
+        let mut args = vec!["key", "list", "--max-items", "10"];
+        if let Some(t) = &token {
+            args.extend(["--starting-token", t.as_str()]);
+        }
+        let v = cu(&sim, &args);
+        let data = ok_data(&v);
+        assert_eq!(data["total_key_count"], 25);
+        for k in data["matched_keys"].as_array().expect("matched_keys") {
+            seen.push(
+                k["attributes"]["label"]
+                    .as_str()
+                    .expect("label")
+                    .to_string(),
+            );
+        }
+        pages += 1;
+        match data.get("next_token") {
+            Some(t) => token = Some(t.as_str().expect("next_token is a string").to_string()),
+            None => break,
+        }
+        assert!(pages < 5, "pagination does not end");
+    }
+    assert_eq!(pages, 3);
+    let want: Vec<String> = (0..25).map(|i| format!("k{i:02}")).collect();
+    assert_eq!(seen, want, "every key exactly once, in reference order");
+}
