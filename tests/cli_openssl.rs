@@ -1,6 +1,8 @@
 //! Keys and signatures made through `cloudhsm-cli` are the real thing: OpenSSL reads the
 //! exported public keys and verifies the signatures, and what OpenSSL makes the CLI accepts.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is a failure report
+
 mod common;
 
 use std::path::Path;

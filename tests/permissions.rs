@@ -1,6 +1,8 @@
 //! Every operation class that has a command, run as every kind of principal, against the
 //! permission table: an allowed command is never refused by the table, a denied one always is.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is a failure report
+
 use std::path::Path;
 
 use cloudhsm_sim::grammar::Cli;

@@ -18,6 +18,8 @@
 //!
 //! `SNAPSHOTS=overwrite cargo test --test transcripts` rewrites the files from actual output.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is a failure report
+
 use std::cell::RefCell;
 use std::collections::{BTreeMap, VecDeque};
 use std::io::{self, Write};

@@ -14,6 +14,17 @@ pub enum CryptoCommand {
     /// Verify a signature with a public key
     #[command(subcommand)]
     Verify(VerifyCommand),
+    /// [emulator extension] Encrypt data with a key
+    #[command(subcommand)]
+    Encrypt(EncryptCommand),
+    /// [emulator extension] Decrypt data with a key
+    #[command(subcommand)]
+    Decrypt(DecryptCommand),
+    /// [emulator extension] Compute a message authentication code
+    #[command(subcommand)]
+    Mac(MacCommand),
+    /// [emulator extension] Compute a digest of data
+    Digest(Digest),
 }
 
 /// `crypto sign …`
@@ -269,4 +280,122 @@ pub struct VerifyPss {
     /// The type of data passed in, either raw or digest
     #[arg(long = "data-type", value_name = "DATA_TYPE", default_value = "raw")]
     pub data_type: DataTypeArg,
+}
+
+/// `crypto encrypt …` \[emulator extension\]
+#[derive(Debug, Subcommand)]
+pub enum EncryptCommand {
+    /// [emulator extension] Encrypt with AES-GCM
+    AesGcm(EncryptAesGcm),
+    /// [emulator extension] Encrypt with RSA-OAEP
+    RsaOaep(CipherRsaOaep),
+}
+
+/// `crypto decrypt …` \[emulator extension\]
+#[derive(Debug, Subcommand)]
+pub enum DecryptCommand {
+    /// [emulator extension] Decrypt with AES-GCM
+    AesGcm(DecryptAesGcm),
+    /// [emulator extension] Decrypt with RSA-OAEP
+    RsaOaep(CipherRsaOaep),
+}
+
+/// `crypto mac …` \[emulator extension\]
+#[derive(Debug, Subcommand)]
+pub enum MacCommand {
+    /// [emulator extension] Compute an HMAC with a generic secret or AES key
+    Hmac(MacHmac),
+}
+
+/// The key and the data of an encryption, decryption or MAC.
+#[derive(Debug, Args)]
+#[command(group(ArgGroup::new("input").required(true).args(["data_path", "data"])))]
+pub struct KeyedInput {
+    #[command(flatten)]
+    pub cluster: ClusterIdArg,
+    #[arg(long = "key-filter", value_name = "KEY_FILTER", num_args = 1.., required = true, help = KEY_FILTER_HELP)]
+    pub key_filter: Vec<String>,
+    /// The path to the file containing the data
+    #[arg(long = "data-path", value_name = "DATA_PATH")]
+    pub data_path: Option<String>,
+    /// Base64 encoded data
+    #[arg(long, value_name = "DATA")]
+    pub data: Option<String>,
+}
+
+/// `crypto encrypt aes-gcm`.
+#[derive(Debug, Args)]
+pub struct EncryptAesGcm {
+    #[command(flatten)]
+    pub input: KeyedInput,
+    /// Additional authenticated data, in hex
+    #[arg(long, value_name = "AAD")]
+    pub aad: Option<String>,
+    /// Tag length in bits
+    #[arg(
+        long = "tag-length-bits",
+        value_name = "TAG_LENGTH_BITS",
+        default_value_t = 128
+    )]
+    pub tag_length_bits: u64,
+}
+
+/// `crypto decrypt aes-gcm`.
+#[derive(Debug, Args)]
+pub struct DecryptAesGcm {
+    #[command(flatten)]
+    pub input: KeyedInput,
+    /// The IV the data was encrypted with, in hex
+    #[arg(long, value_name = "IV")]
+    pub iv: String,
+    /// Additional authenticated data, in hex
+    #[arg(long, value_name = "AAD")]
+    pub aad: Option<String>,
+    /// Tag length in bits
+    #[arg(
+        long = "tag-length-bits",
+        value_name = "TAG_LENGTH_BITS",
+        default_value_t = 128
+    )]
+    pub tag_length_bits: u64,
+}
+
+/// `crypto encrypt rsa-oaep` and `crypto decrypt rsa-oaep`.
+#[derive(Debug, Args)]
+pub struct CipherRsaOaep {
+    #[command(flatten)]
+    pub input: KeyedInput,
+    /// Hash algorithm
+    #[arg(long = "hash-function", value_name = "HASH_FUNCTION")]
+    pub hash_function: HashArg,
+    /// Mask Generation Function algorithm
+    #[arg(long, value_name = "MGF")]
+    pub mgf: MgfArg,
+}
+
+/// `crypto mac hmac`.
+#[derive(Debug, Args)]
+pub struct MacHmac {
+    #[command(flatten)]
+    pub input: KeyedInput,
+    /// Hash function
+    #[arg(long = "hash-function", value_name = "HASH_FUNCTION")]
+    pub hash_function: HashArg,
+}
+
+/// `crypto digest`.
+#[derive(Debug, Args)]
+#[command(group(ArgGroup::new("input").required(true).args(["data_path", "data"])))]
+pub struct Digest {
+    #[command(flatten)]
+    pub cluster: ClusterIdArg,
+    /// Hash function
+    #[arg(long = "hash-function", value_name = "HASH_FUNCTION")]
+    pub hash_function: HashArg,
+    /// The path to the file containing the data
+    #[arg(long = "data-path", value_name = "DATA_PATH")]
+    pub data_path: Option<String>,
+    /// Base64 encoded data
+    #[arg(long, value_name = "DATA")]
+    pub data: Option<String>,
 }

@@ -28,6 +28,12 @@ pub enum KeyCommand {
     /// Generate an asymmetric key pair
     #[command(subcommand)]
     GenerateAsymmetricPair(GenerateAsymmetricPair),
+    /// Wrap a key
+    #[command(subcommand)]
+    Wrap(super::WrapCommand),
+    /// Unwrap a key
+    #[command(subcommand)]
+    Unwrap(super::UnwrapCommand),
 }
 
 const FILTER_HELP_LIST: &str = "Key reference (e.g. key-reference=0xabc) or space separated list of key attributes in the form of attr.KEY_ATTRIBUTE_NAME=KEY_ATTRIBUTE_VALUE to select matching key(s) to list";

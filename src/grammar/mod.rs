@@ -9,13 +9,15 @@ mod key;
 mod login;
 mod shared;
 mod user;
+mod wrap;
 
 use clap::{Parser, Subcommand};
 
 pub use cluster::{ClusterActivate, ClusterCommand, ClusterHsmInfo};
 pub use crypto::{
-    CryptoCommand, DataTypeArg, HashArg, MgfArg, MlDsaDataTypeArg, SignCommand, SignInput,
-    VerifyCommand, VerifyInput,
+    CipherRsaOaep, CryptoCommand, DataTypeArg, DecryptAesGcm, DecryptCommand, Digest,
+    EncryptAesGcm, EncryptCommand, HashArg, KeyedInput, MacCommand, MacHmac, MgfArg,
+    MlDsaDataTypeArg, SignCommand, SignInput, VerifyCommand, VerifyInput,
 };
 pub use key::{
     CurveArg, GenerateAsymmetricPair, GenerateEc, GenerateMlDsa, GenerateRsa, GenerateSymmetric,
@@ -26,6 +28,10 @@ pub use key::{
 pub use login::{Login, Logout};
 pub use shared::{ClusterIdArg, LoginRole, TargetRole, UserRole};
 pub use user::{UserChangePassword, UserCommand, UserCreate, UserDelete, UserList};
+pub use wrap::{
+    GcmArgs, OaepArgs, UnwrapAesGcm, UnwrapArgs, UnwrapCloudhsmAesGcm, UnwrapCommand,
+    UnwrapKeyTypeClass, UnwrapRsaOaep, WrapAesGcm, WrapArgs, WrapCommand, WrapRsaOaep,
+};
 
 /// The name the grammar is parsed under, in usage lines and errors.
 pub const BIN_NAME: &str = "cloudhsm-cli";

@@ -278,7 +278,7 @@ impl Cluster {
 
     /// The cluster's HSMs in order.
     pub fn hsms(&mut self) -> Result<Vec<HsmInfo>, HsmError> {
-        let rows = self.store.read(|tx| records::hsms(tx))?;
+        let rows = self.store.read(records::hsms)?;
         Ok(rows
             .into_iter()
             .map(|h| HsmInfo {
@@ -291,7 +291,7 @@ impl Cluster {
 
     /// All users: `admin` first, then users in creation order, `app_user` last.
     pub fn users(&mut self) -> Result<Vec<UserInfo>, HsmError> {
-        let rows = self.store.read(|tx| records::users(tx))?;
+        let rows = self.store.read(records::users)?;
         let mut users = rows
             .into_iter()
             .map(|u| user_info(&self.settings.id, u))
@@ -341,7 +341,7 @@ impl Cluster {
         };
         let mut verified = (user.password_hash.clone(), matches(&user));
         let cluster_id = self.settings.id.clone();
-        let outcome = self.store.write(|tx| {
+        self.store.write(|tx| {
             let Some(user) = records::user(tx, &username)? else {
                 return Ok(Err(HsmError::BadCredentials));
             };
@@ -365,8 +365,7 @@ impl Cluster {
                 role,
                 locked: false,
             }))
-        })?;
-        outcome
+        })?
     }
 
     /// `logout`: forgets that `username` is logged in through `session`.
@@ -453,7 +452,7 @@ impl Cluster {
 
     /// The number of users.
     pub fn user_count(&mut self) -> Result<usize, HsmError> {
-        let n = self.store.read(|tx| records::user_count(tx))?;
+        let n = self.store.read(records::user_count)?;
         Ok(usize::try_from(n).unwrap_or_default())
     }
 }

@@ -55,7 +55,7 @@ fn crypto_err(e: crypto::CryptoError) -> HsmError {
 }
 
 /// The attributes the material determines.
-fn derived(material: &KeyMaterial) -> Derived {
+pub(super) fn derived(material: &KeyMaterial) -> Derived {
     let a = material.attributes();
     let typed = if let Some(rsa) = a.rsa {
         Typed::Rsa {
@@ -152,7 +152,7 @@ fn precheck(kind: &KeyKind) -> Result<(), HsmError> {
         } => {
             let bits = *modulus_bits as usize;
             if !(crypto::MIN_MODULUS_BITS..=crypto::MAX_MODULUS_BITS).contains(&bits)
-                || bits % crypto::MODULUS_STEP_BITS != 0
+                || !bits.is_multiple_of(crypto::MODULUS_STEP_BITS)
             {
                 return fail(CryptoError::ModulusSize { bits });
             }

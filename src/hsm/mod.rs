@@ -14,6 +14,7 @@ mod model;
 mod process;
 mod signing;
 mod user;
+mod wrapping;
 
 pub use auth::Kdf;
 pub use cluster::{
@@ -27,3 +28,4 @@ pub use keys::{check_quorum, Actor, NewKey, SessionKeys, StoredKey};
 pub use model::{fips_state, HsmType, ModelInfo};
 pub use process::SessionId;
 pub use user::{Role, ADMIN, APPLIANCE_USER, UNACTIVATED_ADMIN_PASSWORD};
+pub use wrapping::{UnwrapRequest, UnwrapTarget};

@@ -1,8 +1,9 @@
 //! One identifier per leaf command of the grammar, spelled as the CLI spells it.
 
 use crate::grammar::{
-    ClusterCommand, Command, CryptoCommand, GenerateAsymmetricPair, GenerateSymmetric, KeyCommand,
-    KeyImport, SignCommand, UserCommand, VerifyCommand,
+    ClusterCommand, Command, CryptoCommand, DecryptCommand, EncryptCommand, GenerateAsymmetricPair,
+    GenerateSymmetric, KeyCommand, KeyImport, MacCommand, SignCommand, UnwrapCommand, UserCommand,
+    VerifyCommand, WrapCommand,
 };
 
 /// A leaf command.
@@ -26,6 +27,12 @@ pub enum CommandId {
     CryptoVerifyMlDsa,
     CryptoVerifyRsaPkcs,
     CryptoVerifyRsaPkcsPss,
+    CryptoEncryptAesGcm,
+    CryptoEncryptRsaOaep,
+    CryptoDecryptAesGcm,
+    CryptoDecryptRsaOaep,
+    CryptoMacHmac,
+    CryptoDigest,
     KeyList,
     KeyDelete,
     KeyShare,
@@ -38,6 +45,22 @@ pub enum CommandId {
     KeyGenerateAsymmetricPairRsa,
     KeyGenerateAsymmetricPairEc,
     KeyGenerateAsymmetricPairMlDsa,
+    KeyWrapAesGcm,
+    KeyWrapAesNoPad,
+    KeyWrapAesPkcs5Pad,
+    KeyWrapAesZeroPad,
+    KeyWrapCloudhsmAesGcm,
+    KeyWrapRsaAes,
+    KeyWrapRsaOaep,
+    KeyWrapRsaPkcs,
+    KeyUnwrapAesGcm,
+    KeyUnwrapAesNoPad,
+    KeyUnwrapAesPkcs5Pad,
+    KeyUnwrapAesZeroPad,
+    KeyUnwrapCloudhsmAesGcm,
+    KeyUnwrapRsaAes,
+    KeyUnwrapRsaOaep,
+    KeyUnwrapRsaPkcs,
     UserList,
     UserCreate,
     UserDelete,
@@ -65,6 +88,12 @@ impl CommandId {
         CommandId::CryptoVerifyMlDsa,
         CommandId::CryptoVerifyRsaPkcs,
         CommandId::CryptoVerifyRsaPkcsPss,
+        CommandId::CryptoEncryptAesGcm,
+        CommandId::CryptoEncryptRsaOaep,
+        CommandId::CryptoDecryptAesGcm,
+        CommandId::CryptoDecryptRsaOaep,
+        CommandId::CryptoMacHmac,
+        CommandId::CryptoDigest,
         CommandId::KeyList,
         CommandId::KeyDelete,
         CommandId::KeyShare,
@@ -77,6 +106,22 @@ impl CommandId {
         CommandId::KeyGenerateAsymmetricPairRsa,
         CommandId::KeyGenerateAsymmetricPairEc,
         CommandId::KeyGenerateAsymmetricPairMlDsa,
+        CommandId::KeyWrapAesGcm,
+        CommandId::KeyWrapAesNoPad,
+        CommandId::KeyWrapAesPkcs5Pad,
+        CommandId::KeyWrapAesZeroPad,
+        CommandId::KeyWrapCloudhsmAesGcm,
+        CommandId::KeyWrapRsaAes,
+        CommandId::KeyWrapRsaOaep,
+        CommandId::KeyWrapRsaPkcs,
+        CommandId::KeyUnwrapAesGcm,
+        CommandId::KeyUnwrapAesNoPad,
+        CommandId::KeyUnwrapAesPkcs5Pad,
+        CommandId::KeyUnwrapAesZeroPad,
+        CommandId::KeyUnwrapCloudhsmAesGcm,
+        CommandId::KeyUnwrapRsaAes,
+        CommandId::KeyUnwrapRsaOaep,
+        CommandId::KeyUnwrapRsaPkcs,
         CommandId::UserList,
         CommandId::UserCreate,
         CommandId::UserDelete,
@@ -104,6 +149,28 @@ impl CommandId {
             CommandId::CryptoVerifyMlDsa => "crypto verify ml-dsa",
             CommandId::CryptoVerifyRsaPkcs => "crypto verify rsa-pkcs",
             CommandId::CryptoVerifyRsaPkcsPss => "crypto verify rsa-pkcs-pss",
+            CommandId::CryptoEncryptAesGcm => "crypto encrypt aes-gcm",
+            CommandId::CryptoEncryptRsaOaep => "crypto encrypt rsa-oaep",
+            CommandId::CryptoDecryptAesGcm => "crypto decrypt aes-gcm",
+            CommandId::CryptoDecryptRsaOaep => "crypto decrypt rsa-oaep",
+            CommandId::CryptoMacHmac => "crypto mac hmac",
+            CommandId::CryptoDigest => "crypto digest",
+            CommandId::KeyWrapAesGcm => "key wrap aes-gcm",
+            CommandId::KeyWrapAesNoPad => "key wrap aes-no-pad",
+            CommandId::KeyWrapAesPkcs5Pad => "key wrap aes-pkcs5-pad",
+            CommandId::KeyWrapAesZeroPad => "key wrap aes-zero-pad",
+            CommandId::KeyWrapCloudhsmAesGcm => "key wrap cloudhsm-aes-gcm",
+            CommandId::KeyWrapRsaAes => "key wrap rsa-aes",
+            CommandId::KeyWrapRsaOaep => "key wrap rsa-oaep",
+            CommandId::KeyWrapRsaPkcs => "key wrap rsa-pkcs",
+            CommandId::KeyUnwrapAesGcm => "key unwrap aes-gcm",
+            CommandId::KeyUnwrapAesNoPad => "key unwrap aes-no-pad",
+            CommandId::KeyUnwrapAesPkcs5Pad => "key unwrap aes-pkcs5-pad",
+            CommandId::KeyUnwrapAesZeroPad => "key unwrap aes-zero-pad",
+            CommandId::KeyUnwrapCloudhsmAesGcm => "key unwrap cloudhsm-aes-gcm",
+            CommandId::KeyUnwrapRsaAes => "key unwrap rsa-aes",
+            CommandId::KeyUnwrapRsaOaep => "key unwrap rsa-oaep",
+            CommandId::KeyUnwrapRsaPkcs => "key unwrap rsa-pkcs",
             CommandId::KeyList => "key list",
             CommandId::KeyDelete => "key delete",
             CommandId::KeyShare => "key share",
@@ -167,6 +234,58 @@ impl CommandId {
             }
             Command::Crypto(CryptoCommand::Verify(VerifyCommand::RsaPkcsPss(_))) => {
                 CommandId::CryptoVerifyRsaPkcsPss
+            }
+            Command::Crypto(CryptoCommand::Encrypt(EncryptCommand::AesGcm(_))) => {
+                CommandId::CryptoEncryptAesGcm
+            }
+            Command::Crypto(CryptoCommand::Encrypt(EncryptCommand::RsaOaep(_))) => {
+                CommandId::CryptoEncryptRsaOaep
+            }
+            Command::Crypto(CryptoCommand::Decrypt(DecryptCommand::AesGcm(_))) => {
+                CommandId::CryptoDecryptAesGcm
+            }
+            Command::Crypto(CryptoCommand::Decrypt(DecryptCommand::RsaOaep(_))) => {
+                CommandId::CryptoDecryptRsaOaep
+            }
+            Command::Crypto(CryptoCommand::Mac(MacCommand::Hmac(_))) => CommandId::CryptoMacHmac,
+            Command::Crypto(CryptoCommand::Digest(_)) => CommandId::CryptoDigest,
+            Command::Key(KeyCommand::Wrap(WrapCommand::AesGcm(_))) => CommandId::KeyWrapAesGcm,
+            Command::Key(KeyCommand::Wrap(WrapCommand::AesNoPad(_))) => CommandId::KeyWrapAesNoPad,
+            Command::Key(KeyCommand::Wrap(WrapCommand::AesPkcs5Pad(_))) => {
+                CommandId::KeyWrapAesPkcs5Pad
+            }
+            Command::Key(KeyCommand::Wrap(WrapCommand::AesZeroPad(_))) => {
+                CommandId::KeyWrapAesZeroPad
+            }
+            Command::Key(KeyCommand::Wrap(WrapCommand::CloudhsmAesGcm(_))) => {
+                CommandId::KeyWrapCloudhsmAesGcm
+            }
+            Command::Key(KeyCommand::Wrap(WrapCommand::RsaAes(_))) => CommandId::KeyWrapRsaAes,
+            Command::Key(KeyCommand::Wrap(WrapCommand::RsaOaep(_))) => CommandId::KeyWrapRsaOaep,
+            Command::Key(KeyCommand::Wrap(WrapCommand::RsaPkcs(_))) => CommandId::KeyWrapRsaPkcs,
+            Command::Key(KeyCommand::Unwrap(UnwrapCommand::AesGcm(_))) => {
+                CommandId::KeyUnwrapAesGcm
+            }
+            Command::Key(KeyCommand::Unwrap(UnwrapCommand::AesNoPad(_))) => {
+                CommandId::KeyUnwrapAesNoPad
+            }
+            Command::Key(KeyCommand::Unwrap(UnwrapCommand::AesPkcs5Pad(_))) => {
+                CommandId::KeyUnwrapAesPkcs5Pad
+            }
+            Command::Key(KeyCommand::Unwrap(UnwrapCommand::AesZeroPad(_))) => {
+                CommandId::KeyUnwrapAesZeroPad
+            }
+            Command::Key(KeyCommand::Unwrap(UnwrapCommand::CloudhsmAesGcm(_))) => {
+                CommandId::KeyUnwrapCloudhsmAesGcm
+            }
+            Command::Key(KeyCommand::Unwrap(UnwrapCommand::RsaAes(_))) => {
+                CommandId::KeyUnwrapRsaAes
+            }
+            Command::Key(KeyCommand::Unwrap(UnwrapCommand::RsaOaep(_))) => {
+                CommandId::KeyUnwrapRsaOaep
+            }
+            Command::Key(KeyCommand::Unwrap(UnwrapCommand::RsaPkcs(_))) => {
+                CommandId::KeyUnwrapRsaPkcs
             }
             Command::Key(KeyCommand::List(_)) => CommandId::KeyList,
             Command::Key(KeyCommand::Delete(_)) => CommandId::KeyDelete,

@@ -199,6 +199,15 @@ pub fn catalogue() -> Vec<(&'static str, String)> {
         K::WrongClass { needed: "{needed}" },
         K::AttributeRequired { name: "{name}" },
         K::InvalidBase64 { what: "{what}" },
+        K::NotExtractable,
+        K::NeedsTrustedWrappingKey,
+        K::Des3Unsupported,
+        K::MlDsaUnwrap,
+        K::UnwrappedTypeMismatch {
+            found: "{found}",
+            expected: "{expected}",
+        },
+        K::InvalidHex { what: "{what}" },
         K::Crypto(s("{detail}")),
     ];
     let mut out = Vec::new();
@@ -279,6 +288,12 @@ fn key_name(e: &crate::hsm::key::KeyError) -> &'static str {
         K::WrongClass { .. } => "WrongClass",
         K::AttributeRequired { .. } => "AttributeRequired",
         K::InvalidBase64 { .. } => "InvalidBase64",
+        K::NotExtractable => "NotExtractable",
+        K::NeedsTrustedWrappingKey => "NeedsTrustedWrappingKey",
+        K::Des3Unsupported => "Des3Unsupported",
+        K::MlDsaUnwrap => "MlDsaUnwrap",
+        K::UnwrappedTypeMismatch { .. } => "UnwrappedTypeMismatch",
+        K::InvalidHex { .. } => "InvalidHex",
         K::Crypto(_) => "Crypto",
     }
 }

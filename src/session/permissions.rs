@@ -286,6 +286,30 @@ pub const COMMANDS: &[(CommandId, CommandClass)] = &[
         CommandClass::Fixed(OperationClass::SignVerify),
     ),
     (
+        CommandId::CryptoEncryptAesGcm,
+        CommandClass::Fixed(OperationClass::EncryptDecrypt),
+    ),
+    (
+        CommandId::CryptoEncryptRsaOaep,
+        CommandClass::Fixed(OperationClass::EncryptDecrypt),
+    ),
+    (
+        CommandId::CryptoDecryptAesGcm,
+        CommandClass::Fixed(OperationClass::EncryptDecrypt),
+    ),
+    (
+        CommandId::CryptoDecryptRsaOaep,
+        CommandClass::Fixed(OperationClass::EncryptDecrypt),
+    ),
+    (
+        CommandId::CryptoMacHmac,
+        CommandClass::Fixed(OperationClass::DigestHmac),
+    ),
+    (
+        CommandId::CryptoDigest,
+        CommandClass::Fixed(OperationClass::DigestHmac),
+    ),
+    (
         CommandId::KeyList,
         CommandClass::Fixed(OperationClass::ListKeys),
     ),
@@ -334,6 +358,70 @@ pub const COMMANDS: &[(CommandId, CommandClass)] = &[
     ),
     (
         CommandId::KeyGenerateAsymmetricPairMlDsa,
+        CommandClass::Fixed(OperationClass::KeyManagement),
+    ),
+    (
+        CommandId::KeyWrapAesGcm,
+        CommandClass::Fixed(OperationClass::KeyManagement),
+    ),
+    (
+        CommandId::KeyWrapAesNoPad,
+        CommandClass::Fixed(OperationClass::KeyManagement),
+    ),
+    (
+        CommandId::KeyWrapAesPkcs5Pad,
+        CommandClass::Fixed(OperationClass::KeyManagement),
+    ),
+    (
+        CommandId::KeyWrapAesZeroPad,
+        CommandClass::Fixed(OperationClass::KeyManagement),
+    ),
+    (
+        CommandId::KeyWrapCloudhsmAesGcm,
+        CommandClass::Fixed(OperationClass::KeyManagement),
+    ),
+    (
+        CommandId::KeyWrapRsaAes,
+        CommandClass::Fixed(OperationClass::KeyManagement),
+    ),
+    (
+        CommandId::KeyWrapRsaOaep,
+        CommandClass::Fixed(OperationClass::KeyManagement),
+    ),
+    (
+        CommandId::KeyWrapRsaPkcs,
+        CommandClass::Fixed(OperationClass::KeyManagement),
+    ),
+    (
+        CommandId::KeyUnwrapAesGcm,
+        CommandClass::Fixed(OperationClass::KeyManagement),
+    ),
+    (
+        CommandId::KeyUnwrapAesNoPad,
+        CommandClass::Fixed(OperationClass::KeyManagement),
+    ),
+    (
+        CommandId::KeyUnwrapAesPkcs5Pad,
+        CommandClass::Fixed(OperationClass::KeyManagement),
+    ),
+    (
+        CommandId::KeyUnwrapAesZeroPad,
+        CommandClass::Fixed(OperationClass::KeyManagement),
+    ),
+    (
+        CommandId::KeyUnwrapCloudhsmAesGcm,
+        CommandClass::Fixed(OperationClass::KeyManagement),
+    ),
+    (
+        CommandId::KeyUnwrapRsaAes,
+        CommandClass::Fixed(OperationClass::KeyManagement),
+    ),
+    (
+        CommandId::KeyUnwrapRsaOaep,
+        CommandClass::Fixed(OperationClass::KeyManagement),
+    ),
+    (
+        CommandId::KeyUnwrapRsaPkcs,
         CommandClass::Fixed(OperationClass::KeyManagement),
     ),
     (

@@ -4,71 +4,85 @@
 /// A refused or failed cryptographic operation.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum CryptoError {
+    /// An AES key length other than 16, 24 or 32 bytes.
     #[error("Invalid AES key length {len}: an AES key is 16, 24 or 32 bytes long.")]
     AesKeyLength { len: usize },
+    /// A generic secret length outside 1 to 800 bytes.
     #[error(
         "Invalid generic secret key length {len}: a generic secret key is 1 to 800 bytes long."
     )]
     GenericSecretLength { len: usize },
+    /// An RSA modulus size the HSM cannot generate.
     #[error(
         "Invalid RSA modulus size {bits}: the modulus size must be 2048 to 4096 bits, in steps \
          of 256 bits."
     )]
     ModulusSize { bits: usize },
+    /// An RSA public exponent that is even, too small or too large.
     #[error(
         "Invalid RSA public exponent {exponent}: the public exponent must be an odd number from \
          65537 to 8589934591."
     )]
     PublicExponent { exponent: String },
+    /// A curve name the CLI does not know.
     #[error(
         "Unsupported elliptic curve {name}: the supported curves are prime256v1, secp256r1, \
          secp224r1, secp384r1, secp256k1, secp521r1 and ed25519."
     )]
     UnsupportedCurve { name: String },
+    /// An ML-DSA parameter set name the CLI does not know.
     #[error(
         "Unsupported ML-DSA algorithm {name}: the supported algorithms are ML-DSA-44, ML-DSA-65 \
          and ML-DSA-87."
     )]
     UnsupportedMlDsa { name: String },
+    /// Key material that is malformed or outside the HSM's limits.
     #[error("Invalid {what} key: {detail}.")]
     InvalidKey { what: &'static str, detail: String },
+    /// A stored key blob that cannot be decoded.
     #[error("The stored key material is damaged: {detail}.")]
     CorruptBlob { detail: String },
+    /// A stored key blob of an unknown format version.
     #[error(
         "The stored key material has format version {version}, which this simulator does not know."
     )]
     BlobVersion { version: u8 },
+    /// A file that holds no usable PEM block.
     #[error("The file is not a PEM-encoded key: {detail}.")]
     NotPem { detail: String },
+    /// A PEM file holding a private key where a public key is expected.
     #[error("The PEM file holds a private key; only public keys can be imported from PEM.")]
     PrivateKeyPem,
+    /// A PEM block of another kind (certificate, parameters, ...).
     #[error("The PEM file holds a {label}, not a public key.")]
     UnexpectedPem { label: String },
+    /// A key algorithm other than RSA, EC, Ed25519 and ML-DSA.
     #[error(
         "The key uses the unsupported algorithm {oid}; supported are RSA, EC, Ed25519 and ML-DSA."
     )]
     UnsupportedAlgorithm { oid: String },
+    /// An EC key on a curve the HSM does not support.
     #[error("The EC key uses the unsupported curve {oid}.")]
     UnsupportedCurveOid { oid: String },
+    /// A key of the wrong type for the mechanism.
     #[error("The {mechanism} mechanism needs {needed}.")]
     WrongKeyType {
         mechanism: &'static str,
         needed: &'static str,
     },
+    /// A hash function name the CLI does not know.
     #[error("Unknown hash function {name}: use sha1, sha224, sha256, sha384 or sha512.")]
     UnknownHash { name: String },
+    /// A data type name the CLI does not know.
     #[error("Unknown data type {name}: use raw, digest or external-mu.")]
     UnknownDataType { name: String },
+    /// A data type the mechanism does not accept.
     #[error("The {mechanism} mechanism does not accept data type {data_type}.")]
     DataTypeNotSupported {
         mechanism: &'static str,
         data_type: &'static str,
     },
-    #[error("The {mechanism} mechanism supports only the {hash} hash function.")]
-    HashNotSupported {
-        mechanism: &'static str,
-        hash: &'static str,
-    },
+    /// Digest (or mu) data of the wrong length.
     #[error(
         "The data is not a {hash} digest: a {hash} digest is {expected} bytes long, but {actual} \
          bytes were given."
@@ -78,23 +92,55 @@ pub enum CryptoError {
         expected: usize,
         actual: usize,
     },
+    /// rsa-pkcs digest data that is not the DigestInfo of the chosen hash.
     #[error(
         "With data type digest, rsa-pkcs expects a DER-encoded DigestInfo (RFC 8017 section 9.2) \
          holding a {hash} digest."
     )]
     DigestInfo { hash: &'static str },
+    /// A PSS mask generation hash different from the signing hash.
     #[error("The mask generation function hash must match the signing hash function.")]
     MgfMismatch,
+    /// A PSS salt too long for the key.
     #[error("Salt length {salt_length} is too long for this key: it allows at most {max} bytes.")]
     SaltLength { salt_length: usize, max: usize },
+    /// Data longer than the mechanism accepts.
     #[error("The data is {actual} bytes long; {mechanism} accepts at most {max} bytes.")]
     DataTooLong {
         mechanism: &'static str,
         max: usize,
         actual: usize,
     },
+    /// A failure inside a crypto library.
     #[error("The cryptographic operation failed: {detail}.")]
     Failed { detail: String },
+    /// An AES-GCM tag length other than 64 to 128 bits in steps of 8.
+    #[error(
+        "Invalid AES-GCM tag length {bits}: the tag length must be 64 to 128 bits, in steps of 8 \
+         bits."
+    )]
+    TagLength { bits: usize },
+    /// A missing, unexpected or malformed IV.
+    #[error("Invalid IV: {detail}.")]
+    Iv { detail: String },
+    /// A key to wrap whose length the wrapping mechanism cannot take.
+    #[error("The {mechanism} mechanism cannot wrap this key: {detail}.")]
+    PayloadLength {
+        mechanism: &'static str,
+        detail: String,
+    },
+    /// Wrapped key data that fails to unwrap (wrong key, parameters or damaged data).
+    #[error("The data could not be unwrapped with {mechanism}: {detail}.")]
+    Unwrap {
+        mechanism: &'static str,
+        detail: String,
+    },
+    /// Ciphertext that fails to decrypt (wrong key, parameters or damaged data).
+    #[error("The data could not be decrypted with {mechanism}: {detail}.")]
+    Decrypt {
+        mechanism: &'static str,
+        detail: String,
+    },
 }
 
 impl CryptoError {

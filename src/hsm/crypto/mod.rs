@@ -8,8 +8,10 @@
 //! crates do what AWS-LC cannot do deterministically or at all (seeded RSA generation, PSS with
 //! any salt length, secp224r1, RFC 6979 ECDSA with any hash, Ed25519ph, ML-DSA external mu).
 
+mod cipher;
 mod der;
 mod ec;
+mod ecdsa;
 mod error;
 mod material;
 mod mldsa;
@@ -17,7 +19,12 @@ mod pem;
 mod rsa;
 mod sign;
 mod symmetric;
+mod wrap;
 
+pub use cipher::{
+    aes_gcm_decrypt, aes_gcm_encrypt, digest, hmac, rsa_oaep_decrypt, rsa_oaep_encrypt, GCM_IV_LEN,
+    GCM_MAX_TAG_BITS, GCM_MIN_TAG_BITS,
+};
 pub use ec::{generate_ec, Curve, EcPrivateKey, EcPublicKey, CURVES};
 pub use error::CryptoError;
 pub use material::{
@@ -35,6 +42,7 @@ pub use symmetric::{
     generate_aes, generate_generic_secret, generic_secret_check_value, SecretKey, SecretKind,
     AES_KEY_LENGTHS, GENERIC_SECRET_LENGTHS,
 };
+pub use wrap::{unwrap_key, wrap_key, WrapMechanism, WrapOutput, RSA_AES_KEY_LEN};
 
 use crate::hsm::Entropy;
 use rand_chacha_010::rand_core::SeedableRng;

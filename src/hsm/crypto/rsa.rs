@@ -8,6 +8,7 @@ use ::rsa::traits::PublicKeyParts;
 use ::rsa::BoxedUint;
 use aws_lc_rs::signature::{RsaEncoding, RsaKeyPair};
 use sha2::digest::{Digest, FixedOutputReset};
+use std::sync::OnceLock;
 
 use super::der;
 use super::error::CryptoError;
@@ -49,6 +50,8 @@ pub struct RsaPrivateKey {
     key: Box<::rsa::PrivateKey>,
     pkcs8: Vec<u8>,
     public: RsaPublicKey,
+    /// The AWS-LC form, loaded on first use (its first signature sets up CRT contexts).
+    signer: OnceLock<RsaKeyPair>,
 }
 
 impl std::fmt::Debug for RsaPrivateKey {
@@ -214,7 +217,7 @@ impl RsaPublicKey {
 
     /// The largest PSS salt this key allows with `hash` (RFC 8017 §9.1.1).
     pub(crate) fn max_pss_salt(&self, hash: HashFunction) -> usize {
-        let em_len = (self.modulus_bits() - 1).div_ceil(8);
+        let em_len = self.modulus_bits().saturating_sub(1).div_ceil(8);
         em_len.saturating_sub(hash.output_len() + 2)
     }
 }
@@ -232,6 +235,7 @@ impl RsaPrivateKey {
             key: Box::new(key),
             pkcs8,
             public,
+            signer: OnceLock::new(),
         })
     }
 
@@ -272,8 +276,15 @@ impl RsaPrivateKey {
         let failed = |_| CryptoError::failed("RSA signing failed");
         match encoding {
             Some(encoding) => {
-                let pair = RsaKeyPair::from_pkcs8(&self.pkcs8)
-                    .map_err(|e| CryptoError::failed(format!("RSA key load failed ({e})")))?;
+                let pair = match self.signer.get() {
+                    Some(pair) => pair,
+                    None => {
+                        let pair = RsaKeyPair::from_pkcs8(&self.pkcs8).map_err(|e| {
+                            CryptoError::failed(format!("RSA key load failed ({e})"))
+                        })?;
+                        self.signer.get_or_init(|| pair)
+                    }
+                };
                 let digest =
                     aws_lc_rs::digest::Digest::import_less_safe(hash_value, hash.algorithm())
                         .map_err(failed)?;

@@ -151,27 +151,41 @@ impl DataType {
 pub enum Mechanism {
     /// `rsa-pkcs`: PKCS#1 v1.5. With `Digest` data, the data is a DER DigestInfo of `hash`.
     RsaPkcs {
+        /// `--hash-function`.
         hash: HashFunction,
+        /// `--data-type` (`Raw` or `Digest`).
         data_type: DataType,
     },
     /// `rsa-pkcs-pss`: PSS with MGF1(`mgf`), which must equal `hash`; salt in bytes.
     RsaPkcsPss {
+        /// `--hash-function`.
         hash: HashFunction,
+        /// The hash of `--mgf mgf1-<hash>`.
         mgf: HashFunction,
+        /// `--salt-length`, in bytes.
         salt_length: usize,
+        /// `--data-type` (`Raw` or `Digest`).
         data_type: DataType,
     },
     /// `ecdsa`: the signature is raw r || s, each as wide as the curve order.
     Ecdsa {
+        /// `--hash-function`.
         hash: HashFunction,
+        /// `--data-type` (`Raw` or `Digest`).
         data_type: DataType,
     },
     /// `ed25519`: PureEdDSA over at most 16,000 bytes.
     Ed25519,
     /// `ed25519ph`: HashEdDSA with SHA-512 and an empty context.
-    Ed25519ph { data_type: DataType },
+    Ed25519ph {
+        /// `--data-type` (`Raw`, or `Digest` for a 64-byte SHA-512 value).
+        data_type: DataType,
+    },
     /// `ml-dsa`: ML-DSA with an empty context over the message (`Raw`) or mu (`ExternalMu`).
-    MlDsa { data_type: DataType },
+    MlDsa {
+        /// `--data-type` (`Raw` or `ExternalMu`).
+        data_type: DataType,
+    },
 }
 
 impl Mechanism {

@@ -235,7 +235,7 @@ pub fn parse_hex(name: &str, value: &str) -> Result<Vec<u8>, KeyError> {
         name: name.to_string(),
         value: value.to_string(),
     };
-    if digits.len() % 2 != 0 {
+    if !digits.len().is_multiple_of(2) {
         return Err(bad());
     }
     (0..digits.len())

@@ -81,6 +81,21 @@ pub enum KeyError {
     AttributeRequired { name: &'static str },
     #[error("Invalid base64 in {what}")]
     InvalidBase64 { what: &'static str },
+    #[error("The payload key must be extractable (extractable=true) to be wrapped")]
+    NotExtractable,
+    #[error("The payload key has wrap-with-trusted set: only a trusted wrapping key can wrap it")]
+    NeedsTrustedWrappingKey,
+    #[error("Invalid hex in {what}")]
+    InvalidHex { what: &'static str },
+    #[error("des3 keys are not supported by this emulator")]
+    Des3Unsupported,
+    #[error("ML-DSA keys cannot be unwrapped")]
+    MlDsaUnwrap,
+    #[error("The wrapped data holds {found} key material, not {expected}")]
+    UnwrappedTypeMismatch {
+        found: &'static str,
+        expected: &'static str,
+    },
     #[error("{0}")]
     Crypto(String),
 }

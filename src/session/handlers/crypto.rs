@@ -1,11 +1,12 @@
-//! Handlers of `crypto sign *` and `crypto verify *`.
+//! Handlers of `crypto sign *`, `crypto verify *` and the emulator extensions
+//! `crypto encrypt|decrypt|mac|digest`.
 
 use base64::Engine;
 use serde::Serialize;
 
 use crate::grammar::{
-    DataTypeArg, HashArg, MgfArg, MlDsaDataTypeArg, SignCommand, SignInput, VerifyCommand,
-    VerifyInput,
+    DataTypeArg, DecryptCommand, Digest, EncryptCommand, HashArg, MacCommand, MgfArg,
+    MlDsaDataTypeArg, SignCommand, SignInput, VerifyCommand, VerifyInput,
 };
 use crate::hsm::crypto::{DataType, HashFunction, Mechanism};
 use crate::hsm::key::{filter, KeyError};
@@ -24,11 +25,11 @@ struct SignatureView {
     signature: String,
 }
 
-fn key_error(e: KeyError) -> SessionError {
+pub(crate) fn key_error(e: KeyError) -> SessionError {
     SessionError::Hsm(e.into())
 }
 
-fn hash(h: HashArg) -> HashFunction {
+pub(crate) fn hash(h: HashArg) -> HashFunction {
     match h {
         HashArg::Sha1 => HashFunction::Sha1,
         HashArg::Sha224 => HashFunction::Sha224,
@@ -38,7 +39,7 @@ fn hash(h: HashArg) -> HashFunction {
     }
 }
 
-fn mgf(m: MgfArg) -> HashFunction {
+pub(crate) fn mgf(m: MgfArg) -> HashFunction {
     match m {
         MgfArg::Mgf1Sha1 => HashFunction::Sha1,
         MgfArg::Mgf1Sha224 => HashFunction::Sha224,
@@ -63,7 +64,11 @@ fn mldsa_data_type(d: MlDsaDataTypeArg) -> DataType {
 }
 
 /// Base64 text given as an option, or the raw bytes of a file.
-fn bytes(inline: Option<&str>, path: Option<&str>, what: &'static str) -> Result<Vec<u8>> {
+pub(crate) fn bytes(
+    inline: Option<&str>,
+    path: Option<&str>,
+    what: &'static str,
+) -> Result<Vec<u8>> {
     match (inline, path) {
         (Some(text), _) => base64::engine::general_purpose::STANDARD
             .decode(text.trim())
@@ -204,4 +209,173 @@ pub(crate) fn verify(ctx: &mut Context<'_>, c: &VerifyCommand) -> Result<Respons
     } else {
         Ok(Response::error("Signature verification failed"))
     }
+}
+
+fn b64(bytes: &[u8]) -> String {
+    base64::engine::general_purpose::STANDARD.encode(bytes)
+}
+
+fn tag_bits(bits: u64) -> usize {
+    usize::try_from(bits).unwrap_or(usize::MAX)
+}
+
+/// `crypto encrypt aes-gcm`.
+#[derive(Debug, Serialize)]
+struct EncryptedView {
+    #[serde(rename = "key-reference")]
+    key_reference: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    iv: Option<String>,
+    ciphertext: String,
+}
+
+/// `crypto decrypt *`.
+#[derive(Debug, Serialize)]
+struct DecryptedView {
+    #[serde(rename = "key-reference")]
+    key_reference: String,
+    plaintext: String,
+}
+
+/// `crypto mac hmac`.
+#[derive(Debug, Serialize)]
+struct MacView {
+    #[serde(rename = "key-reference")]
+    key_reference: String,
+    mac: String,
+}
+
+/// `crypto digest`.
+#[derive(Debug, Serialize)]
+struct DigestView {
+    digest: String,
+}
+
+pub(crate) fn encrypt(ctx: &mut Context<'_>, c: &EncryptCommand) -> Result<Response> {
+    let actor = actor(ctx)?;
+    let entropy = ctx.session.entropy_snapshot();
+    let id = ctx.cluster_id.clone();
+    match c {
+        EncryptCommand::AesGcm(e) => {
+            let terms = filter::parse(&e.input.key_filter).map_err(key_error)?;
+            let data = bytes(
+                e.input.data.as_deref(),
+                e.input.data_path.as_deref(),
+                "--data",
+            )?;
+            let aad = super::wrap::hex_option(e.aad.as_deref(), "--aad")?;
+            let (key, iv, ciphertext) = ctx.cluster.encrypt_aes_gcm(
+                &actor,
+                &terms,
+                &data,
+                &aad,
+                tag_bits(e.tag_length_bits),
+                &entropy,
+                ctx.session.session_keys(&id),
+            )?;
+            Ok(Response::ok(EncryptedView {
+                key_reference: key.reference_string(),
+                iv: Some(crate::hsm::key::attributes::hex(&iv)),
+                ciphertext: b64(&ciphertext),
+            }))
+        }
+        EncryptCommand::RsaOaep(e) => {
+            let terms = filter::parse(&e.input.key_filter).map_err(key_error)?;
+            let data = bytes(
+                e.input.data.as_deref(),
+                e.input.data_path.as_deref(),
+                "--data",
+            )?;
+            let (key, ciphertext) = ctx.cluster.encrypt_rsa_oaep(
+                &actor,
+                &terms,
+                hash(e.hash_function),
+                mgf(e.mgf),
+                &data,
+                &entropy,
+                ctx.session.session_keys(&id),
+            )?;
+            Ok(Response::ok(EncryptedView {
+                key_reference: key.reference_string(),
+                iv: None,
+                ciphertext: b64(&ciphertext),
+            }))
+        }
+    }
+}
+
+pub(crate) fn decrypt(ctx: &mut Context<'_>, c: &DecryptCommand) -> Result<Response> {
+    let actor = actor(ctx)?;
+    let id = ctx.cluster_id.clone();
+    let (key, plaintext) = match c {
+        DecryptCommand::AesGcm(d) => {
+            let terms = filter::parse(&d.input.key_filter).map_err(key_error)?;
+            let data = bytes(
+                d.input.data.as_deref(),
+                d.input.data_path.as_deref(),
+                "--data",
+            )?;
+            let aad = super::wrap::hex_option(d.aad.as_deref(), "--aad")?;
+            let iv = super::wrap::hex_option(Some(&d.iv), "--iv")?;
+            ctx.cluster.decrypt_aes_gcm(
+                &actor,
+                &terms,
+                &iv,
+                &data,
+                &aad,
+                tag_bits(d.tag_length_bits),
+                ctx.session.session_keys(&id),
+            )?
+        }
+        DecryptCommand::RsaOaep(d) => {
+            let terms = filter::parse(&d.input.key_filter).map_err(key_error)?;
+            let data = bytes(
+                d.input.data.as_deref(),
+                d.input.data_path.as_deref(),
+                "--data",
+            )?;
+            ctx.cluster.decrypt_rsa_oaep(
+                &actor,
+                &terms,
+                hash(d.hash_function),
+                mgf(d.mgf),
+                &data,
+                ctx.session.session_keys(&id),
+            )?
+        }
+    };
+    Ok(Response::ok(DecryptedView {
+        key_reference: key.reference_string(),
+        plaintext: b64(&plaintext),
+    }))
+}
+
+pub(crate) fn mac(ctx: &mut Context<'_>, c: &MacCommand) -> Result<Response> {
+    let MacCommand::Hmac(m) = c;
+    let actor = actor(ctx)?;
+    let terms = filter::parse(&m.input.key_filter).map_err(key_error)?;
+    let data = bytes(
+        m.input.data.as_deref(),
+        m.input.data_path.as_deref(),
+        "--data",
+    )?;
+    let id = ctx.cluster_id.clone();
+    let (key, mac) = ctx.cluster.hmac(
+        &actor,
+        &terms,
+        hash(m.hash_function),
+        &data,
+        ctx.session.session_keys(&id),
+    )?;
+    Ok(Response::ok(MacView {
+        key_reference: key.reference_string(),
+        mac: b64(&mac),
+    }))
+}
+
+pub(crate) fn digest(c: &Digest) -> Result<Response> {
+    let data = bytes(c.data.as_deref(), c.data_path.as_deref(), "--data")?;
+    Ok(Response::ok(DigestView {
+        digest: b64(&crate::hsm::crypto::digest(hash(c.hash_function), &data)),
+    }))
 }

@@ -3,11 +3,13 @@
 
 mod crypto;
 mod key;
+mod wrap;
 
 use crate::grammar::{
-    ClusterCommand, Command, CryptoCommand, GenerateAsymmetricPair, GenerateSymmetric, KeyCommand,
-    KeyImport, LoginRole, SignCommand, TargetRole, UserChangePassword, UserCommand, UserCreate,
-    UserDelete, UserRole, VerifyCommand,
+    ClusterCommand, Command, CryptoCommand, DecryptCommand, EncryptCommand, GenerateAsymmetricPair,
+    GenerateSymmetric, KeyCommand, KeyImport, LoginRole, MacCommand, SignCommand, TargetRole,
+    UnwrapCommand, UserChangePassword, UserCommand, UserCreate, UserDelete, UserRole,
+    VerifyCommand, WrapCommand,
 };
 use crate::hsm::{fips_state, Role};
 use crate::output::{HsmInfoView, HsmView, LoginView, Response, UserView, UsersView};
@@ -36,6 +38,16 @@ pub(crate) fn cluster_arg(command: &Command) -> Option<&str> {
             VerifyCommand::MlDsa(c) => &c.input.cluster,
             VerifyCommand::RsaPkcsPss(c) => &c.input.cluster,
         },
+        Command::Crypto(CryptoCommand::Encrypt(e)) => match e {
+            EncryptCommand::AesGcm(c) => &c.input.cluster,
+            EncryptCommand::RsaOaep(c) => &c.input.cluster,
+        },
+        Command::Crypto(CryptoCommand::Decrypt(d)) => match d {
+            DecryptCommand::AesGcm(c) => &c.input.cluster,
+            DecryptCommand::RsaOaep(c) => &c.input.cluster,
+        },
+        Command::Crypto(CryptoCommand::Mac(MacCommand::Hmac(c))) => &c.input.cluster,
+        Command::Crypto(CryptoCommand::Digest(c)) => &c.cluster,
         Command::Key(k) => match k {
             KeyCommand::List(c) => &c.cluster,
             KeyCommand::Delete(c) => &c.cluster,
@@ -46,6 +58,23 @@ pub(crate) fn cluster_arg(command: &Command) -> Option<&str> {
             KeyCommand::GenerateSymmetric(
                 GenerateSymmetric::Aes(c) | GenerateSymmetric::GenericSecret(c),
             ) => &c.cluster,
+            KeyCommand::Wrap(w) => match w {
+                WrapCommand::AesGcm(c) | WrapCommand::CloudhsmAesGcm(c) => &c.wrap.cluster,
+                WrapCommand::RsaAes(c) | WrapCommand::RsaOaep(c) => &c.wrap.cluster,
+                WrapCommand::AesNoPad(c)
+                | WrapCommand::AesPkcs5Pad(c)
+                | WrapCommand::AesZeroPad(c)
+                | WrapCommand::RsaPkcs(c) => &c.cluster,
+            },
+            KeyCommand::Unwrap(u) => match u {
+                UnwrapCommand::AesGcm(c) => &c.unwrap.cluster,
+                UnwrapCommand::CloudhsmAesGcm(c) => &c.unwrap.cluster,
+                UnwrapCommand::RsaAes(c) | UnwrapCommand::RsaOaep(c) => &c.unwrap.cluster,
+                UnwrapCommand::AesNoPad(c)
+                | UnwrapCommand::AesPkcs5Pad(c)
+                | UnwrapCommand::AesZeroPad(c)
+                | UnwrapCommand::RsaPkcs(c) => &c.cluster,
+            },
             KeyCommand::GenerateAsymmetricPair(g) => match g {
                 GenerateAsymmetricPair::Rsa(c) => &c.pair.cluster,
                 GenerateAsymmetricPair::Ec(c) => &c.pair.cluster,
@@ -101,6 +130,12 @@ pub(crate) fn run(
         Command::Logout(_) => logout(ctx),
         Command::Crypto(CryptoCommand::Sign(c)) => crypto::sign(ctx, c),
         Command::Crypto(CryptoCommand::Verify(c)) => crypto::verify(ctx, c),
+        Command::Crypto(CryptoCommand::Encrypt(c)) => crypto::encrypt(ctx, c),
+        Command::Crypto(CryptoCommand::Decrypt(c)) => crypto::decrypt(ctx, c),
+        Command::Crypto(CryptoCommand::Mac(c)) => crypto::mac(ctx, c),
+        Command::Crypto(CryptoCommand::Digest(c)) => crypto::digest(c),
+        Command::Key(KeyCommand::Wrap(c)) => wrap::wrap(ctx, c),
+        Command::Key(KeyCommand::Unwrap(c)) => wrap::unwrap(ctx, c),
         Command::Key(KeyCommand::List(c)) => key::list(ctx, c),
         Command::Key(KeyCommand::Delete(c)) => key::delete(ctx, c),
         Command::Key(KeyCommand::Share(c)) => key::share(ctx, c, true),

@@ -6,6 +6,7 @@ mod blobs;
 mod encodings;
 mod generation;
 mod signing;
+mod signing_ec;
 
 use crate::hsm::Entropy;
 

@@ -1,0 +1,323 @@
+//! `key wrap`, `key unwrap` and the cipher extensions (`crypto encrypt|decrypt|mac`): the key
+//! rules (ownership, `extractable`, `wrap`/`unwrap`/`encrypt`/`decrypt`/`sign`, trusted
+//! wrapping, key quorum) around the mechanisms of `crate::hsm::crypto`.
+
+use super::crypto::{
+    self, HashFunction, KeyMaterial, PrivateKey, SecretKey, SecretKind, WrapMechanism, WrapOutput,
+};
+use super::key::attributes::{self, Setting};
+use super::key::{Key, KeyClass, KeyError, KeyType, Settable, Term};
+use super::keygen::derived;
+use super::keys::{check_quorum, require_owner, Actor, NewKey, SessionKeys};
+use super::model::HsmType;
+use super::{Cluster, Entropy, HsmError};
+use crate::store::records;
+
+fn crypto_err(e: crypto::CryptoError) -> HsmError {
+    KeyError::Crypto(e.to_string()).into()
+}
+
+/// What `key unwrap` makes of the unwrapped bytes (`--key-type-class`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum UnwrapTarget {
+    Aes,
+    Des3,
+    GenericSecret,
+    EcPrivate,
+    RsaPrivate,
+}
+
+/// The options of a new unwrapped key.
+#[derive(Debug, Clone)]
+pub struct UnwrapRequest {
+    pub target: UnwrapTarget,
+    pub label: String,
+    pub attributes: Vec<String>,
+    pub share_with: Vec<String>,
+    pub manage_quorum: Option<u64>,
+    pub use_quorum: Option<u64>,
+    /// False for `--session`.
+    pub token: bool,
+}
+
+/// A key-management operation on a key whose manage-key quorum value asks for approvals.
+fn require_no_manage_quorum(key: &Key) -> Result<(), HsmError> {
+    if key.quorum.manage > 1 {
+        Err(KeyError::QuorumFailed.into())
+    } else {
+        Ok(())
+    }
+}
+
+impl Cluster {
+    fn material(&mut self, key: &Key, session: &SessionKeys) -> Result<KeyMaterial, HsmError> {
+        let blob = self.key_material(key, session)?;
+        KeyMaterial::from_blob(&blob).map_err(crypto_err)
+    }
+
+    /// `key wrap *`: the payload (a secret or private key the actor owns, `extractable`)
+    /// wrapped under a key with `wrap` set (`trusted` too if the payload asks for it).
+    pub fn wrap_key(
+        &mut self,
+        actor: &Actor,
+        payload: &[Term],
+        wrapping: &[Term],
+        mechanism: &WrapMechanism,
+        entropy: &Entropy,
+        session: &SessionKeys,
+    ) -> Result<(Key, Key, WrapOutput), HsmError> {
+        let payload_key = self.select_key(actor, payload, session)?;
+        let wrapping_key = self.select_key(actor, wrapping, session)?;
+        require_owner(actor, &payload_key)?;
+        if payload_key.class == KeyClass::PublicKey {
+            return Err(KeyError::WrongClass {
+                needed: "a secret or private payload key",
+            }
+            .into());
+        }
+        if !payload_key.attrs.flags.extractable {
+            return Err(KeyError::NotExtractable.into());
+        }
+        if !wrapping_key.attrs.flags.wrap {
+            return Err(KeyError::AttributeRequired { name: "wrap" }.into());
+        }
+        if payload_key.attrs.flags.wrap_with_trusted && !wrapping_key.attrs.flags.trusted {
+            return Err(KeyError::NeedsTrustedWrappingKey.into());
+        }
+        require_no_manage_quorum(&payload_key)?;
+        require_no_manage_quorum(&wrapping_key)?;
+        let bytes = match self.material(&payload_key, session)? {
+            KeyMaterial::Secret(k) => k.bytes().to_vec(),
+            KeyMaterial::Private(k) => k.to_pkcs8_der(),
+            KeyMaterial::Public(_) => {
+                return Err(KeyError::WrongClass {
+                    needed: "a secret or private payload key",
+                }
+                .into())
+            }
+        };
+        let wrapping_material = self.material(&wrapping_key, session)?;
+        let mut rng =
+            entropy.derive(payload_key.reference ^ wrapping_key.reference.rotate_left(32));
+        let out = crypto::wrap_key(mechanism, &wrapping_material, &bytes, &mut rng)
+            .map_err(crypto_err)?;
+        Ok((payload_key, wrapping_key, out))
+    }
+
+    /// `key unwrap *`: a new key owned by the actor, `local: false`, from data wrapped under a
+    /// key with `unwrap` set.
+    pub fn unwrap_key(
+        &mut self,
+        actor: &Actor,
+        unwrapping: &[Term],
+        mechanism: &WrapMechanism,
+        data: &[u8],
+        iv: Option<&[u8]>,
+        req: &UnwrapRequest,
+        session: &mut SessionKeys,
+    ) -> Result<Key, HsmError> {
+        let (key_type, class) = match req.target {
+            UnwrapTarget::Aes => (KeyType::Aes, KeyClass::SecretKey),
+            UnwrapTarget::GenericSecret => (KeyType::GenericSecret, KeyClass::SecretKey),
+            UnwrapTarget::EcPrivate => (KeyType::Ec, KeyClass::PrivateKey),
+            UnwrapTarget::RsaPrivate => (KeyType::Rsa, KeyClass::PrivateKey),
+            UnwrapTarget::Des3 => return Err(KeyError::Des3Unsupported.into()),
+        };
+        // Everything the user gave is checked before the unwrap.
+        let quorum = check_quorum(req.manage_quorum, req.use_quorum, 1 + req.share_with.len())?;
+        let mut attrs = Settable {
+            label: req.label.clone(),
+            id: Vec::new(),
+            flags: attributes::defaults(key_type, class, req.token),
+        };
+        attributes::check_label(&req.label)?;
+        attrs.flags.local = false;
+        let id_settable = self.settings.hsm_type == HsmType::Hsm2mMedium;
+        for (name, value) in attributes::split_assignments(&req.attributes)? {
+            attributes::apply(
+                &mut attrs,
+                key_type,
+                class,
+                &name,
+                &value,
+                Setting::Creation,
+                id_settable,
+            )?;
+        }
+        // An unwrapped key has been outside the HSM: never "always sensitive".
+        attrs.flags.always_sensitive = false;
+        attrs.flags.never_extractable = false;
+
+        let unwrapping_key = self.select_key(actor, unwrapping, session)?;
+        if !unwrapping_key.attrs.flags.unwrap {
+            return Err(KeyError::AttributeRequired { name: "unwrap" }.into());
+        }
+        require_no_manage_quorum(&unwrapping_key)?;
+        let unwrapping_material = self.material(&unwrapping_key, session)?;
+        let bytes =
+            crypto::unwrap_key(mechanism, &unwrapping_material, data, iv).map_err(crypto_err)?;
+        let material = match req.target {
+            UnwrapTarget::Aes => {
+                KeyMaterial::Secret(SecretKey::new(SecretKind::Aes, bytes).map_err(crypto_err)?)
+            }
+            UnwrapTarget::GenericSecret => KeyMaterial::Secret(
+                SecretKey::new(SecretKind::GenericSecret, bytes).map_err(crypto_err)?,
+            ),
+            UnwrapTarget::EcPrivate | UnwrapTarget::RsaPrivate => {
+                let private = PrivateKey::from_pkcs8_der(&bytes).map_err(crypto_err)?;
+                let found = match &private {
+                    PrivateKey::Rsa(_) => KeyType::Rsa,
+                    PrivateKey::Ec(_) => KeyType::Ec,
+                    PrivateKey::MlDsa(_) => return Err(KeyError::MlDsaUnwrap.into()),
+                };
+                if found != key_type {
+                    return Err(KeyError::UnwrappedTypeMismatch {
+                        found: found.as_str(),
+                        expected: key_type.as_str(),
+                    }
+                    .into());
+                }
+                KeyMaterial::Private(private)
+            }
+            UnwrapTarget::Des3 => return Err(KeyError::Des3Unsupported.into()),
+        };
+        self.store.read(|tx| {
+            for user in &req.share_with {
+                super::keys::check_share_target(tx, actor, user)?;
+            }
+            Ok::<_, HsmError>(())
+        })?;
+        let reference = self
+            .store
+            .write(|tx| Ok::<_, HsmError>(records::allocate_references(tx, 1)?))?
+            as u64;
+        let new = NewKey {
+            reference,
+            key_type,
+            class,
+            attrs,
+            derived: derived(&material),
+            quorum,
+            share_with: req.share_with.clone(),
+            material: material.to_blob(),
+        };
+        let mut keys = self.store_keys(actor, vec![new], req.token, session)?;
+        keys.pop()
+            .ok_or_else(|| KeyError::Crypto("the unwrapped key was not stored".into()).into())
+    }
+
+    /// The key and material of a cipher extension, with the attribute the operation needs.
+    fn cipher_key(
+        &mut self,
+        actor: &Actor,
+        terms: &[Term],
+        needs: &'static str,
+        session: &SessionKeys,
+    ) -> Result<(Key, KeyMaterial), HsmError> {
+        let key = self.select_key(actor, terms, session)?;
+        let flags = &key.attrs.flags;
+        let set = match needs {
+            "encrypt" => flags.encrypt,
+            "decrypt" => flags.decrypt,
+            _ => flags.sign,
+        };
+        if !set {
+            return Err(KeyError::AttributeRequired { name: needs }.into());
+        }
+        if key.quorum.usage > 1 {
+            return Err(KeyError::QuorumFailed.into());
+        }
+        let material = self.material(&key, session)?;
+        Ok((key, material))
+    }
+
+    /// `crypto encrypt aes-gcm` \[emulator extension\]: returns the key, the IV and
+    /// ciphertext || tag.
+    pub fn encrypt_aes_gcm(
+        &mut self,
+        actor: &Actor,
+        terms: &[Term],
+        plaintext: &[u8],
+        aad: &[u8],
+        tag_length_bits: usize,
+        entropy: &Entropy,
+        session: &SessionKeys,
+    ) -> Result<(Key, Vec<u8>, Vec<u8>), HsmError> {
+        let (key, material) = self.cipher_key(actor, terms, "encrypt", session)?;
+        let mut rng = entropy.derive(key.reference);
+        let (iv, ciphertext) =
+            crypto::aes_gcm_encrypt(&material, plaintext, aad, tag_length_bits, &mut rng)
+                .map_err(crypto_err)?;
+        Ok((key, iv, ciphertext))
+    }
+
+    /// `crypto decrypt aes-gcm` \[emulator extension\].
+    pub fn decrypt_aes_gcm(
+        &mut self,
+        actor: &Actor,
+        terms: &[Term],
+        iv: &[u8],
+        ciphertext: &[u8],
+        aad: &[u8],
+        tag_length_bits: usize,
+        session: &SessionKeys,
+    ) -> Result<(Key, Vec<u8>), HsmError> {
+        let (key, material) = self.cipher_key(actor, terms, "decrypt", session)?;
+        let plaintext = crypto::aes_gcm_decrypt(&material, iv, ciphertext, aad, tag_length_bits)
+            .map_err(crypto_err)?;
+        Ok((key, plaintext))
+    }
+
+    /// `crypto encrypt rsa-oaep` \[emulator extension\].
+    pub fn encrypt_rsa_oaep(
+        &mut self,
+        actor: &Actor,
+        terms: &[Term],
+        hash: HashFunction,
+        mgf: HashFunction,
+        plaintext: &[u8],
+        entropy: &Entropy,
+        session: &SessionKeys,
+    ) -> Result<(Key, Vec<u8>), HsmError> {
+        let (key, material) = self.cipher_key(actor, terms, "encrypt", session)?;
+        let mut rng = entropy.derive(key.reference);
+        let ciphertext = crypto::rsa_oaep_encrypt(&material, hash, mgf, plaintext, &mut rng)
+            .map_err(crypto_err)?;
+        Ok((key, ciphertext))
+    }
+
+    /// `crypto decrypt rsa-oaep` \[emulator extension\].
+    pub fn decrypt_rsa_oaep(
+        &mut self,
+        actor: &Actor,
+        terms: &[Term],
+        hash: HashFunction,
+        mgf: HashFunction,
+        ciphertext: &[u8],
+        session: &SessionKeys,
+    ) -> Result<(Key, Vec<u8>), HsmError> {
+        let (key, material) = self.cipher_key(actor, terms, "decrypt", session)?;
+        let plaintext =
+            crypto::rsa_oaep_decrypt(&material, hash, mgf, ciphertext).map_err(crypto_err)?;
+        Ok((key, plaintext))
+    }
+
+    /// `crypto mac hmac` \[emulator extension\]: a generic secret or AES key with `sign` set.
+    pub fn hmac(
+        &mut self,
+        actor: &Actor,
+        terms: &[Term],
+        hash: HashFunction,
+        data: &[u8],
+        session: &SessionKeys,
+    ) -> Result<(Key, Vec<u8>), HsmError> {
+        let (key, material) = self.cipher_key(actor, terms, "sign", session)?;
+        match material {
+            KeyMaterial::Secret(secret) => Ok((key, crypto::hmac(hash, secret.bytes(), data))),
+            _ => Err(KeyError::WrongClass {
+                needed: "a generic secret or AES key",
+            }
+            .into()),
+        }
+    }
+}
