@@ -557,3 +557,362 @@ fn twenty_five_keys_page_by_ten_each_exactly_once() {
     let want: Vec<String> = (0..25).map(|i| format!("k{i:02}")).collect();
     assert_eq!(seen, want, "every key exactly once, in reference order");
 }
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// The check value OpenSSL computes for an AES key: AES-ECB of a zero block, first 3 bytes.
+fn openssl_aes_check_value(dir: &Path, key: &[u8]) -> String {
+    let zero = dir.join("zero.bin");
+    let out = dir.join("ecb.bin");
+    std::fs::write(&zero, [0u8; 16]).expect("write zero block");
+    let cipher = format!("-aes-{}-ecb", key.len() * 8);
+    let (ok, text) = openssl(&[
+        "enc",
+        &cipher,
+        "-nopad",
+        "-K",
+        &hex(key),
+        "-in",
+        p(&zero),
+        "-out",
+        p(&out),
+    ]);
+    assert!(ok, "{text}");
+    let block = std::fs::read(out).expect("read ecb output");
+    format!("0x{}", hex(&block[..3]))
+}
+
+#[test]
+fn wrapped_keys_cross_the_border_with_openssl_in_both_directions() {
+    let sim = sim();
+    let dir = sim.dir.path();
+    // An RSA wrapping key made by OpenSSL, imported as AWS KMS scripts do.
+    let kms_key = dir.join("kms.key");
+    let kms_pub = dir.join("kms.pub.pem");
+    assert!(
+        openssl(&[
+            "genpkey",
+            "-algorithm",
+            "RSA",
+            "-pkeyopt",
+            "rsa_keygen_bits:2048",
+            "-out",
+            p(&kms_key)
+        ])
+        .0
+    );
+    assert!(openssl(&["pkey", "-in", p(&kms_key), "-pubout", "-out", p(&kms_pub)]).0);
+    cu(
+        &sim,
+        &[
+            "key",
+            "import",
+            "pem",
+            "--path",
+            p(&kms_pub),
+            "--label",
+            "kms-wrapping-key",
+            "--key-type-class",
+            "rsa-public",
+            "--attributes",
+            "wrap=true",
+        ],
+    );
+    let v = cu(
+        &sim,
+        &[
+            "key",
+            "generate-symmetric",
+            "aes",
+            "--label",
+            "data-key",
+            "--key-length-bytes",
+            "32",
+        ],
+    );
+    let check_value = ok_data(&v)["key"]["attributes"]["check-value"]
+        .as_str()
+        .expect("check value")
+        .to_string();
+
+    // rsa-oaep: OpenSSL decrypts the wrapped key; its check value is the key's.
+    let blob = dir.join("oaep.bin");
+    cu(
+        &sim,
+        &[
+            "key",
+            "wrap",
+            "rsa-oaep",
+            "--payload-filter",
+            "attr.label=data-key",
+            "--wrapping-filter",
+            "attr.label=kms-wrapping-key",
+            "--hash-function",
+            "sha256",
+            "--mgf",
+            "mgf1-sha256",
+            "--path",
+            p(&blob),
+        ],
+    );
+    let plain = dir.join("oaep.key");
+    let (ok, text) = openssl(&[
+        "pkeyutl",
+        "-decrypt",
+        "-inkey",
+        p(&kms_key),
+        "-pkeyopt",
+        "rsa_padding_mode:oaep",
+        "-pkeyopt",
+        "rsa_oaep_md:sha256",
+        "-pkeyopt",
+        "rsa_mgf1_md:sha256",
+        "-in",
+        p(&blob),
+        "-out",
+        p(&plain),
+    ]);
+    assert!(ok, "{text}");
+    let key_bytes = std::fs::read(&plain).expect("unwrapped key");
+    assert_eq!(key_bytes.len(), 32);
+    assert_eq!(openssl_aes_check_value(dir, &key_bytes), check_value);
+
+    // rsa-aes (the layout AWS KMS imports): OAEP-wrapped AES-256 key, then RFC 5649 key wrap.
+    let blob = dir.join("rsa-aes.bin");
+    cu(
+        &sim,
+        &[
+            "key",
+            "wrap",
+            "rsa-aes",
+            "--payload-filter",
+            "attr.label=data-key",
+            "--wrapping-filter",
+            "attr.label=kms-wrapping-key",
+            "--hash-function",
+            "sha256",
+            "--mgf",
+            "mgf1-sha256",
+            "--path",
+            p(&blob),
+        ],
+    );
+    let data = std::fs::read(&blob).expect("rsa-aes blob");
+    let (rsa_part, kwp_part) = data.split_at(256);
+    let rsa_file = dir.join("rsa-part.bin");
+    let kwp_file = dir.join("kwp-part.bin");
+    let ephemeral = dir.join("ephemeral.key");
+    std::fs::write(&rsa_file, rsa_part).expect("write");
+    std::fs::write(&kwp_file, kwp_part).expect("write");
+    let (ok, text) = openssl(&[
+        "pkeyutl",
+        "-decrypt",
+        "-inkey",
+        p(&kms_key),
+        "-pkeyopt",
+        "rsa_padding_mode:oaep",
+        "-pkeyopt",
+        "rsa_oaep_md:sha256",
+        "-pkeyopt",
+        "rsa_mgf1_md:sha256",
+        "-in",
+        p(&rsa_file),
+        "-out",
+        p(&ephemeral),
+    ]);
+    assert!(ok, "{text}");
+    let ephemeral_key = std::fs::read(&ephemeral).expect("ephemeral key");
+    let unwrapped = dir.join("kwp.key");
+    let (ok, text) = openssl(&[
+        "enc",
+        "-d",
+        "-id-aes256-wrap-pad",
+        "-K",
+        &hex(&ephemeral_key),
+        "-iv",
+        "A65959A6",
+        "-in",
+        p(&kwp_file),
+        "-out",
+        p(&unwrapped),
+    ]);
+    assert!(ok, "{text}");
+    assert_eq!(std::fs::read(&unwrapped).expect("payload"), key_bytes);
+
+    // The other way: OpenSSL wraps a key for the HSM's RSA key, the CLI unwraps it.
+    pair(
+        &sim,
+        &[
+            "rsa",
+            "--modulus-size-bits",
+            "2048",
+            "--public-exponent",
+            "65537",
+        ],
+        "hsm-rsa",
+    );
+    cu(
+        &sim,
+        &[
+            "key",
+            "set-attribute",
+            "--filter",
+            "attr.label=hsm-rsa-pub",
+            "--name",
+            "wrap",
+            "--value",
+            "true",
+        ],
+    );
+    cu(
+        &sim,
+        &[
+            "key",
+            "set-attribute",
+            "--filter",
+            "attr.label=hsm-rsa-priv",
+            "--name",
+            "unwrap",
+            "--value",
+            "true",
+        ],
+    );
+    let hsm_pub = export(&sim, "hsm-rsa-pub");
+    let secret = [0x42u8; 16];
+    let secret_file = dir.join("secret.bin");
+    std::fs::write(&secret_file, secret).expect("write secret");
+    let wrapped = dir.join("from-openssl.bin");
+    let (ok, text) = openssl(&[
+        "pkeyutl",
+        "-encrypt",
+        "-pubin",
+        "-inkey",
+        p(&hsm_pub),
+        "-pkeyopt",
+        "rsa_padding_mode:oaep",
+        "-pkeyopt",
+        "rsa_oaep_md:sha256",
+        "-pkeyopt",
+        "rsa_mgf1_md:sha256",
+        "-in",
+        p(&secret_file),
+        "-out",
+        p(&wrapped),
+    ]);
+    assert!(ok, "{text}");
+    let v = cu(
+        &sim,
+        &[
+            "key",
+            "unwrap",
+            "rsa-oaep",
+            "--filter",
+            "attr.label=hsm-rsa-priv",
+            "--hash-function",
+            "sha256",
+            "--mgf",
+            "mgf1-sha256",
+            "--data-path",
+            p(&wrapped),
+            "--key-type-class",
+            "aes",
+            "--label",
+            "from-openssl",
+            "--attributes",
+            "encrypt=true",
+        ],
+    );
+    let attrs = &ok_data(&v)["key"]["attributes"];
+    assert_eq!(
+        attrs["check-value"].as_str(),
+        Some(openssl_aes_check_value(dir, &secret).as_str())
+    );
+    assert_eq!(attrs["local"], false);
+
+    // A generic secret wrapped by OpenSSL: the CLI's HMAC equals OpenSSL's.
+    let mac_key = [0x07u8; 32];
+    std::fs::write(&secret_file, mac_key).expect("write mac key");
+    let (ok, text) = openssl(&[
+        "pkeyutl",
+        "-encrypt",
+        "-pubin",
+        "-inkey",
+        p(&hsm_pub),
+        "-pkeyopt",
+        "rsa_padding_mode:pkcs1",
+        "-in",
+        p(&secret_file),
+        "-out",
+        p(&wrapped),
+    ]);
+    assert!(ok, "{text}");
+    cu(
+        &sim,
+        &[
+            "key",
+            "unwrap",
+            "rsa-pkcs",
+            "--filter",
+            "attr.label=hsm-rsa-priv",
+            "--data-path",
+            p(&wrapped),
+            "--key-type-class",
+            "generic-secret",
+            "--label",
+            "mac-key",
+        ],
+    );
+    let message = dir.join("message.bin");
+    std::fs::write(&message, b"authenticate me").expect("write message");
+    let v = cu(
+        &sim,
+        &[
+            "crypto",
+            "mac",
+            "hmac",
+            "--key-filter",
+            "attr.label=mac-key",
+            "--hash-function",
+            "sha256",
+            "--data-path",
+            p(&message),
+        ],
+    );
+    let mac = unb64(ok_data(&v)["mac"].as_str().expect("mac"));
+    let (ok, text) = openssl(&[
+        "dgst",
+        "-sha256",
+        "-mac",
+        "HMAC",
+        "-macopt",
+        &format!("hexkey:{}", hex(&mac_key)),
+        "-hex",
+        p(&message),
+    ]);
+    assert!(ok, "{text}");
+    assert!(
+        text.trim().ends_with(&hex(&mac)),
+        "openssl: {text}, cli: {}",
+        hex(&mac)
+    );
+
+    // Digest: equal to OpenSSL's for every hash.
+    for h in ["sha1", "sha224", "sha256", "sha384", "sha512"] {
+        let v = cu(
+            &sim,
+            &[
+                "crypto",
+                "digest",
+                "--hash-function",
+                h,
+                "--data-path",
+                p(&message),
+            ],
+        );
+        let digest = unb64(ok_data(&v)["digest"].as_str().expect("digest"));
+        let (_, text) = openssl(&["dgst", &format!("-{h}"), "-hex", p(&message)]);
+        assert!(text.trim().ends_with(&hex(&digest)), "{h}: openssl {text}");
+    }
+}

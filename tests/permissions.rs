@@ -148,6 +148,30 @@ fn every_class_under_every_principal() {
                     "crypto sign ecdsa --key-filter key-reference=0x30 --hash-function sha256 --data YWJj".into(),
                 ),
                 (
+                    OperationClass::EncryptDecrypt,
+                    "crypto encrypt aes-gcm --key-filter key-reference=0x30 --data YWJj".into(),
+                ),
+                (
+                    OperationClass::EncryptDecrypt,
+                    "crypto decrypt rsa-oaep --key-filter key-reference=0x30 --hash-function sha256 --mgf mgf1-sha256 --data YWJj".into(),
+                ),
+                (
+                    OperationClass::DigestHmac,
+                    "crypto digest --hash-function sha256 --data YWJj".into(),
+                ),
+                (
+                    OperationClass::DigestHmac,
+                    "crypto mac hmac --key-filter key-reference=0x30 --hash-function sha256 --data YWJj".into(),
+                ),
+                (
+                    OperationClass::KeyManagement,
+                    "key wrap aes-no-pad --payload-filter key-reference=0x30 --wrapping-filter key-reference=0x31".into(),
+                ),
+                (
+                    OperationClass::KeyManagement,
+                    "key unwrap rsa-pkcs --filter key-reference=0x31 --data YWJj --key-type-class aes --label u".into(),
+                ),
+                (
                     OperationClass::SignVerify,
                     "crypto verify ed25519 --key-filter key-reference=0x30 --data YWJj --signature YWJj".into(),
                 ),
@@ -175,7 +199,7 @@ fn every_class_under_every_principal() {
             checked += 1;
         }
     }
-    assert_eq!(checked, 14 * Principal::ALL.len());
+    assert_eq!(checked, 20 * Principal::ALL.len());
 }
 
 #[test]
