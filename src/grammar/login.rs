@@ -2,7 +2,7 @@
 
 use clap::Args;
 
-use super::{ClusterIdArg, LoginRole};
+use super::{ClusterIdArg, LoginCommand, LoginRole};
 
 /// `login`
 #[derive(Debug, Args)]
@@ -18,6 +18,8 @@ pub struct Login {
     /// Optional: Plaintext user's password. If you do not include this argument you will be prompted for it
     #[arg(long, value_name = "PASSWORD")]
     pub password: Option<String>,
+    #[command(subcommand)]
+    pub mfa: Option<LoginCommand>,
 }
 
 /// `logout`

@@ -7,6 +7,7 @@ mod cluster;
 mod crypto;
 mod key;
 mod login;
+mod quorum;
 mod shared;
 mod user;
 mod wrap;
@@ -26,6 +27,11 @@ pub use key::{
     PairArgs,
 };
 pub use login::{Login, Logout};
+pub use quorum::{
+    ChangeMfaCommand, ChangeMfaTokenSign, ChangeQuorumCommand, ChangeQuorumTokenSign, ClusterOnly,
+    LoginCommand, MfaTokenSign, QuorumCommand, QuorumRegister, QuorumServiceArg, ScopeArg,
+    ServiceArg, SetQuorumValue, SetTimeout, TokenDelete, TokenGenerate, TokenSignCommand,
+};
 pub use shared::{ClusterIdArg, LoginRole, TargetRole, UserRole};
 pub use user::{UserChangePassword, UserCommand, UserCreate, UserDelete, UserList};
 pub use wrap::{
@@ -70,6 +76,9 @@ pub enum Command {
     Login(Login),
     /// Logout of your cluster
     Logout(Logout),
+    /// Quorum management
+    #[command(subcommand)]
+    Quorum(QuorumCommand),
     /// User management
     #[command(subcommand)]
     User(UserCommand),

@@ -2,7 +2,7 @@
 
 use clap::{Args, Subcommand};
 
-use super::{ClusterIdArg, TargetRole, UserRole};
+use super::{ChangeMfaCommand, ChangeQuorumCommand, ClusterIdArg, TargetRole, UserRole};
 
 /// `user …`
 #[derive(Debug, Subcommand)]
@@ -15,6 +15,12 @@ pub enum UserCommand {
     Delete(UserDelete),
     /// Change a user's password
     ChangePassword(UserChangePassword),
+    /// Change a user's Mfa Strategy
+    #[command(subcommand)]
+    ChangeMfa(ChangeMfaCommand),
+    /// Change a user's quorum strategy
+    #[command(subcommand)]
+    ChangeQuorum(ChangeQuorumCommand),
 }
 
 /// `user list`

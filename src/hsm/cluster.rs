@@ -450,6 +450,14 @@ impl Cluster {
         })
     }
 
+    /// Checks that `username` exists with `role`.
+    pub fn require_user(&mut self, username: &str, role: Role) -> Result<UserInfo, HsmError> {
+        let username = normalize_username(username)?;
+        let cluster_id = self.settings.id.clone();
+        self.store
+            .read(|tx| existing_user(tx, &cluster_id, &username, role))
+    }
+
     /// The number of users.
     pub fn user_count(&mut self) -> Result<usize, HsmError> {
         let n = self.store.read(records::user_count)?;

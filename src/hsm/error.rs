@@ -54,5 +54,7 @@ pub enum HsmError {
     #[error("{0}")]
     Key(#[from] crate::hsm::key::KeyError),
     #[error("{0}")]
+    Quorum(#[from] crate::hsm::quorum::QuorumError),
+    #[error("{0}")]
     Store(#[from] StoreError),
 }

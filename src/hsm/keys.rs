@@ -13,6 +13,7 @@ use super::key::{
     filter, Derived, Flag, Key, KeyClass, KeyError, KeyType, QuorumValues, Settable, Term,
 };
 use super::model::HsmType;
+use super::quorum::{Approval, Service};
 use super::user::Role;
 use super::{Cluster, HsmError};
 
@@ -185,17 +186,6 @@ fn exactly_one(mut keys: Vec<Key>) -> Result<Key, HsmError> {
     Err(KeyError::SelectionCount { count: keys.len() }.into())
 }
 
-/// Key-management operations on a key whose manage-key quorum value is above 1 need approvals,
-/// which need the quorum commands this build does not have: they fail as the real CLI does
-/// without `--approval`.
-fn require_no_manage_quorum(key: &Key) -> Result<(), HsmError> {
-    if key.quorum.manage > 1 {
-        Err(KeyError::QuorumFailed.into())
-    } else {
-        Ok(())
-    }
-}
-
 pub(super) fn require_owner(actor: &Actor, key: &Key) -> Result<(), HsmError> {
     if key.owner == actor.username {
         Ok(())
@@ -337,16 +327,19 @@ impl Cluster {
         username: &str,
         role: Role,
         share: bool,
+        approval: &Approval<'_>,
         session: &mut SessionKeys,
     ) -> Result<(), HsmError> {
         let username = super::user::normalize_username(username)?;
         if role != Role::CryptoUser {
             return Err(KeyError::ShareWithNonCryptoUser.into());
         }
+        let selected = self.select_key(actor, terms, session)?;
+        require_owner(actor, &selected)?;
+        let token = self.approve_key(approval, Service::KeyManagement, &selected)?;
         let session_ref = self.store.write(|tx| {
             let key = exactly_one(visible(tx, actor, terms, session)?)?;
             require_owner(actor, &key)?;
-            require_no_manage_quorum(&key)?;
             if share {
                 check_share_target(tx, actor, &username)?;
                 if key.shared.contains(&username) {
@@ -388,7 +381,7 @@ impl Cluster {
                 }
             }
         }
-        Ok(())
+        self.consume_tokens(&[token])
     }
 
     /// `key set-attribute`: the owner changes what the attribute rules allow; an admin sets
@@ -399,15 +392,20 @@ impl Cluster {
         terms: &[Term],
         name: &str,
         value: &str,
+        approval: &Approval<'_>,
         session: &mut SessionKeys,
     ) -> Result<(), HsmError> {
         let id_settable = self.settings.hsm_type == HsmType::Hsm2mMedium;
+        let selected = self.select_key(actor, terms, session)?;
+        if actor.role != Role::Admin {
+            require_owner(actor, &selected)?;
+        }
+        let token = self.approve_key(approval, Service::KeyManagement, &selected)?;
         let promoted = self.store.write(|tx| {
             let mut key = exactly_one(visible(tx, actor, terms, session)?)?;
             if actor.role != Role::Admin {
                 require_owner(actor, &key)?;
             }
-            require_no_manage_quorum(&key)?;
             if !key.attrs.flags.modifiable {
                 return Err(KeyError::NotModifiable.into());
             }
@@ -462,7 +460,7 @@ impl Cluster {
             }
             None => {}
         }
-        Ok(())
+        self.consume_tokens(&[token])
     }
 }
 

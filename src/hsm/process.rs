@@ -35,6 +35,12 @@ impl SessionId {
         }
     }
 
+    /// A string naming this session (process id, start time, session number), stored with the
+    /// quorum and MFA tokens it issued.
+    pub fn tag(&self) -> String {
+        format!("{}/{}", self.pid, self.started)
+    }
+
     /// Whether `record` belongs to this session.
     pub fn owns(&self, record: &LoginRecord) -> bool {
         record.pid == self.pid && record.started == self.started
@@ -45,6 +51,21 @@ impl Default for SessionId {
     fn default() -> Self {
         SessionId::new()
     }
+}
+
+/// Whether the session named by `tag` (see [`SessionId::tag`]) may still be running.
+pub fn tag_is_alive(tag: &str) -> bool {
+    let Some((pid, started)) = tag.split_once('/') else {
+        return false;
+    };
+    let Ok(pid) = pid.parse::<i64>() else {
+        return false;
+    };
+    is_alive(&LoginRecord {
+        pid,
+        started: started.to_string(),
+        username: String::new(),
+    })
 }
 
 /// Whether the process that made `record` is still running.

@@ -5,6 +5,7 @@ use super::crypto::{self, KeyMaterial, Mechanism};
 use super::key::{Key, KeyClass, KeyError, Term};
 use super::keys::{Actor, SessionKeys};
 use super::model::HsmType;
+use super::quorum::{Approval, Service};
 use super::{Cluster, Entropy, HsmError};
 
 fn crypto_err(e: crypto::CryptoError) -> HsmError {
@@ -37,6 +38,7 @@ impl Cluster {
         mechanism: &Mechanism,
         data: &[u8],
         entropy: &Entropy,
+        approval: &Approval<'_>,
         session: &SessionKeys,
     ) -> Result<(Key, Vec<u8>), HsmError> {
         self.check_mechanism_available(mechanism)?;
@@ -50,10 +52,7 @@ impl Cluster {
         if !key.attrs.flags.sign {
             return Err(KeyError::AttributeRequired { name: "sign" }.into());
         }
-        if key.quorum.usage > 1 {
-            // Approvals need the quorum commands, which this build does not have.
-            return Err(KeyError::QuorumFailed.into());
-        }
+        let token = self.approve_key(approval, Service::KeyUsage, &key)?;
         let blob = self.key_material(&key, session)?;
         let KeyMaterial::Private(private) = KeyMaterial::from_blob(&blob).map_err(crypto_err)?
         else {
@@ -64,6 +63,7 @@ impl Cluster {
         };
         let mut rng = entropy.derive(key.reference);
         let signature = crypto::sign(&private, mechanism, data, &mut rng).map_err(crypto_err)?;
+        self.consume_tokens(&[token])?;
         Ok((key, signature))
     }
 

@@ -10,6 +10,7 @@ use super::key::{Key, KeyClass, KeyError, KeyType, Settable, Term};
 use super::keygen::derived;
 use super::keys::{check_quorum, require_owner, Actor, NewKey, SessionKeys};
 use super::model::HsmType;
+use super::quorum::{Approval, Service};
 use super::{Cluster, Entropy, HsmError};
 use crate::store::records;
 
@@ -40,15 +41,6 @@ pub struct UnwrapRequest {
     pub token: bool,
 }
 
-/// A key-management operation on a key whose manage-key quorum value asks for approvals.
-fn require_no_manage_quorum(key: &Key) -> Result<(), HsmError> {
-    if key.quorum.manage > 1 {
-        Err(KeyError::QuorumFailed.into())
-    } else {
-        Ok(())
-    }
-}
-
 impl Cluster {
     fn material(&mut self, key: &Key, session: &SessionKeys) -> Result<KeyMaterial, HsmError> {
         let blob = self.key_material(key, session)?;
@@ -64,6 +56,7 @@ impl Cluster {
         wrapping: &[Term],
         mechanism: &WrapMechanism,
         entropy: &Entropy,
+        approvals: (&Approval<'_>, &Approval<'_>),
         session: &SessionKeys,
     ) -> Result<(Key, Key, WrapOutput), HsmError> {
         let payload_key = self.select_key(actor, payload, session)?;
@@ -84,8 +77,11 @@ impl Cluster {
         if payload_key.attrs.flags.wrap_with_trusted && !wrapping_key.attrs.flags.trusted {
             return Err(KeyError::NeedsTrustedWrappingKey.into());
         }
-        require_no_manage_quorum(&payload_key)?;
-        require_no_manage_quorum(&wrapping_key)?;
+        let (payload_approval, wrapping_approval) = approvals;
+        let tokens = [
+            self.approve_key(payload_approval, Service::KeyManagement, &payload_key)?,
+            self.approve_key(wrapping_approval, Service::KeyManagement, &wrapping_key)?,
+        ];
         let bytes = match self.material(&payload_key, session)? {
             KeyMaterial::Secret(k) => k.bytes().to_vec(),
             KeyMaterial::Private(k) => k.to_pkcs8_der(),
@@ -101,6 +97,7 @@ impl Cluster {
             entropy.derive(payload_key.reference ^ wrapping_key.reference.rotate_left(32));
         let out = crypto::wrap_key(mechanism, &wrapping_material, &bytes, &mut rng)
             .map_err(crypto_err)?;
+        self.consume_tokens(&tokens)?;
         Ok((payload_key, wrapping_key, out))
     }
 
@@ -114,6 +111,7 @@ impl Cluster {
         data: &[u8],
         iv: Option<&[u8]>,
         req: &UnwrapRequest,
+        approval: &Approval<'_>,
         session: &mut SessionKeys,
     ) -> Result<Key, HsmError> {
         let (key_type, class) = match req.target {
@@ -152,7 +150,7 @@ impl Cluster {
         if !unwrapping_key.attrs.flags.unwrap {
             return Err(KeyError::AttributeRequired { name: "unwrap" }.into());
         }
-        require_no_manage_quorum(&unwrapping_key)?;
+        let token = self.approve_key(approval, Service::KeyManagement, &unwrapping_key)?;
         let unwrapping_material = self.material(&unwrapping_key, session)?;
         let bytes =
             crypto::unwrap_key(mechanism, &unwrapping_material, data, iv).map_err(crypto_err)?;
@@ -202,6 +200,7 @@ impl Cluster {
             material: material.to_blob(),
         };
         let mut keys = self.store_keys(actor, vec![new], req.token, session)?;
+        self.consume_tokens(&[token])?;
         keys.pop()
             .ok_or_else(|| KeyError::Crypto("the unwrapped key was not stored".into()).into())
     }
@@ -225,6 +224,7 @@ impl Cluster {
             return Err(KeyError::AttributeRequired { name: needs }.into());
         }
         if key.quorum.usage > 1 {
+            // No --approval option on the extensions: a key that needs approvals cannot be used.
             return Err(KeyError::QuorumFailed.into());
         }
         let material = self.material(&key, session)?;

@@ -12,7 +12,8 @@ use serde_json::Value;
 
 pub use views::{
     HsmInfoView, HsmView, KeyBriefView, KeyInfoView, KeyListView, KeyPairView, KeyQuorumView,
-    KeyUserView, KeyView, LabelView, LoginView, MessageView, OneKeyView, UserView, UsersView,
+    KeyUserView, KeyView, LabelView, LoginView, MessageView, OneKeyView, StrategyView, UserView,
+    UsersView,
 };
 
 /// One response of the CLI.

@@ -1,9 +1,10 @@
 //! One identifier per leaf command of the grammar, spelled as the CLI spells it.
 
 use crate::grammar::{
-    ClusterCommand, Command, CryptoCommand, DecryptCommand, EncryptCommand, GenerateAsymmetricPair,
-    GenerateSymmetric, KeyCommand, KeyImport, MacCommand, SignCommand, UnwrapCommand, UserCommand,
-    VerifyCommand, WrapCommand,
+    ChangeMfaCommand, ChangeQuorumCommand, ChangeQuorumTokenSign, ClusterCommand, Command,
+    CryptoCommand, DecryptCommand, EncryptCommand, GenerateAsymmetricPair, GenerateSymmetric,
+    KeyCommand, KeyImport, MacCommand, QuorumCommand, SignCommand, TokenSignCommand, UnwrapCommand,
+    UserCommand, VerifyCommand, WrapCommand,
 };
 
 /// A leaf command.
@@ -12,6 +13,7 @@ pub enum CommandId {
     Interactive,
     Quit,
     Login,
+    LoginMfaTokenSign,
     Logout,
     ClusterActivate,
     ClusterHsmInfo,
@@ -61,10 +63,19 @@ pub enum CommandId {
     KeyUnwrapRsaAes,
     KeyUnwrapRsaOaep,
     KeyUnwrapRsaPkcs,
+    QuorumTokenSignGenerate,
+    QuorumTokenSignList,
+    QuorumTokenSignDelete,
+    QuorumTokenSignListQuorumValues,
+    QuorumTokenSignSetQuorumValue,
+    QuorumTokenSignListTimeouts,
+    QuorumTokenSignSetTimeout,
     UserList,
     UserCreate,
     UserDelete,
     UserChangePassword,
+    UserChangeMfaTokenSign,
+    UserChangeQuorumTokenSignRegister,
 }
 
 impl CommandId {
@@ -73,6 +84,7 @@ impl CommandId {
         CommandId::Interactive,
         CommandId::Quit,
         CommandId::Login,
+        CommandId::LoginMfaTokenSign,
         CommandId::Logout,
         CommandId::ClusterActivate,
         CommandId::ClusterHsmInfo,
@@ -122,10 +134,19 @@ impl CommandId {
         CommandId::KeyUnwrapRsaAes,
         CommandId::KeyUnwrapRsaOaep,
         CommandId::KeyUnwrapRsaPkcs,
+        CommandId::QuorumTokenSignGenerate,
+        CommandId::QuorumTokenSignList,
+        CommandId::QuorumTokenSignDelete,
+        CommandId::QuorumTokenSignListQuorumValues,
+        CommandId::QuorumTokenSignSetQuorumValue,
+        CommandId::QuorumTokenSignListTimeouts,
+        CommandId::QuorumTokenSignSetTimeout,
         CommandId::UserList,
         CommandId::UserCreate,
         CommandId::UserDelete,
         CommandId::UserChangePassword,
+        CommandId::UserChangeMfaTokenSign,
+        CommandId::UserChangeQuorumTokenSignRegister,
     ];
 
     /// The command path as typed, e.g. `user change-password`.
@@ -134,6 +155,18 @@ impl CommandId {
             CommandId::Interactive => "interactive",
             CommandId::Quit => "quit",
             CommandId::Login => "login",
+            CommandId::LoginMfaTokenSign => "login mfa-token-sign",
+            CommandId::QuorumTokenSignGenerate => "quorum token-sign generate",
+            CommandId::QuorumTokenSignList => "quorum token-sign list",
+            CommandId::QuorumTokenSignDelete => "quorum token-sign delete",
+            CommandId::QuorumTokenSignListQuorumValues => "quorum token-sign list-quorum-values",
+            CommandId::QuorumTokenSignSetQuorumValue => "quorum token-sign set-quorum-value",
+            CommandId::QuorumTokenSignListTimeouts => "quorum token-sign list-timeouts",
+            CommandId::QuorumTokenSignSetTimeout => "quorum token-sign set-timeout",
+            CommandId::UserChangeMfaTokenSign => "user change-mfa token-sign",
+            CommandId::UserChangeQuorumTokenSignRegister => {
+                "user change-quorum token-sign register"
+            }
             CommandId::Logout => "logout",
             CommandId::ClusterActivate => "cluster activate",
             CommandId::ClusterHsmInfo => "cluster hsm-info",
@@ -195,7 +228,35 @@ impl CommandId {
         match command {
             Command::Interactive(_) => CommandId::Interactive,
             Command::Quit => CommandId::Quit,
+            Command::Login(l) if l.mfa.is_some() => CommandId::LoginMfaTokenSign,
             Command::Login(_) => CommandId::Login,
+            Command::Quorum(QuorumCommand::TokenSign(TokenSignCommand::Generate(_))) => {
+                CommandId::QuorumTokenSignGenerate
+            }
+            Command::Quorum(QuorumCommand::TokenSign(TokenSignCommand::List(_))) => {
+                CommandId::QuorumTokenSignList
+            }
+            Command::Quorum(QuorumCommand::TokenSign(TokenSignCommand::Delete(_))) => {
+                CommandId::QuorumTokenSignDelete
+            }
+            Command::Quorum(QuorumCommand::TokenSign(TokenSignCommand::ListQuorumValues(_))) => {
+                CommandId::QuorumTokenSignListQuorumValues
+            }
+            Command::Quorum(QuorumCommand::TokenSign(TokenSignCommand::SetQuorumValue(_))) => {
+                CommandId::QuorumTokenSignSetQuorumValue
+            }
+            Command::Quorum(QuorumCommand::TokenSign(TokenSignCommand::ListTimeouts(_))) => {
+                CommandId::QuorumTokenSignListTimeouts
+            }
+            Command::Quorum(QuorumCommand::TokenSign(TokenSignCommand::SetTimeout(_))) => {
+                CommandId::QuorumTokenSignSetTimeout
+            }
+            Command::User(UserCommand::ChangeMfa(ChangeMfaCommand::TokenSign(_))) => {
+                CommandId::UserChangeMfaTokenSign
+            }
+            Command::User(UserCommand::ChangeQuorum(ChangeQuorumCommand::TokenSign(
+                ChangeQuorumTokenSign::Register(_),
+            ))) => CommandId::UserChangeQuorumTokenSignRegister,
             Command::Logout(_) => CommandId::Logout,
             Command::Cluster(ClusterCommand::Activate(_)) => CommandId::ClusterActivate,
             Command::Cluster(ClusterCommand::HsmInfo(_)) => CommandId::ClusterHsmInfo,
@@ -330,7 +391,8 @@ mod tests {
                 .get_subcommands()
                 .filter(|s| s.get_name() != "help")
                 .collect();
-            if subs.is_empty() {
+            // A leaf, or a command whose subcommand is optional (`login [mfa-token-sign]`).
+            if subs.is_empty() || (!cmd.is_subcommand_required_set() && !prefix.is_empty()) {
                 out.push(prefix.trim().to_string());
             }
             for s in subs {

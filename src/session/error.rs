@@ -24,6 +24,8 @@ pub enum SessionError {
     PasswordMismatch,
     #[error("No password was given")]
     NoPassword,
+    #[error("No input was given")]
+    NoInput,
     #[error("Could not read the password: {0}")]
     Prompt(std::io::Error),
     #[error("CLOUDHSM_ROLE and CLOUDHSM_PIN must be set to run {command} in single command mode")]
@@ -103,6 +105,7 @@ pub fn catalogue() -> Vec<(&'static str, String)> {
         SessionError::NestedInteractive,
         SessionError::PasswordMismatch,
         SessionError::NoPassword,
+        SessionError::NoInput,
         SessionError::Prompt(std::io::Error::other("{detail}")),
         SessionError::MissingCredentials {
             command: "{command}",
@@ -210,7 +213,51 @@ pub fn catalogue() -> Vec<(&'static str, String)> {
         K::InvalidHex { what: "{what}" },
         K::Crypto(s("{detail}")),
     ];
+    use crate::hsm::QuorumError as Q;
+    let quorum = vec![
+        Q::ApprovalRequired,
+        Q::InvalidValue,
+        Q::TooFew {
+            current: 1,
+            required: 2,
+        },
+        Q::InvalidSignaturePair,
+        Q::NoSignatures,
+        Q::Expired,
+        Q::WrongService {
+            issued: s("{service}"),
+            wanted: "{wanted}",
+        },
+        Q::WrongKey,
+        Q::BadFile {
+            path: s("{path}"),
+            detail: s("{detail}"),
+        },
+        Q::ServiceForAdmins {
+            service: "{service}",
+        },
+        Q::ServiceForCryptoUsers {
+            service: "{service}",
+        },
+        Q::TooManyTokens { max: 1024 },
+        Q::BadPublicKey {
+            detail: s("{detail}"),
+        },
+        Q::BadRegistrationSignature,
+        Q::NotAQuorumService,
+        Q::ClusterServiceUnavailable,
+        Q::InvalidTimeout,
+        Q::MfaNotEnabled {
+            username: s("{username}"),
+        },
+        Q::MfaRequired {
+            username: s("{username}"),
+        },
+    ];
     let mut out = Vec::new();
+    for e in &quorum {
+        out.push((quorum_name(e), e.to_string()));
+    }
     for e in &key {
         out.push((key_name(e), e.to_string()));
     }
@@ -247,7 +294,33 @@ fn hsm_name(e: &HsmError) -> &'static str {
         HsmError::Kdf(_) => "Kdf",
         HsmError::OwnsKeys { .. } => "OwnsKeys",
         HsmError::Key(_) => "Key (any key error below)",
+        HsmError::Quorum(_) => "Quorum (any quorum error below)",
         HsmError::Store(_) => "Store (any state error below)",
+    }
+}
+
+fn quorum_name(e: &crate::hsm::QuorumError) -> &'static str {
+    use crate::hsm::QuorumError as Q;
+    match e {
+        Q::ApprovalRequired => "ApprovalRequired",
+        Q::InvalidValue => "InvalidQuorumValue (quorum)",
+        Q::TooFew { .. } => "TooFewApprovals",
+        Q::InvalidSignaturePair => "InvalidSignaturePair",
+        Q::NoSignatures => "NoSignatures",
+        Q::Expired => "TokenExpired",
+        Q::WrongService { .. } => "WrongService",
+        Q::WrongKey => "WrongKey",
+        Q::BadFile { .. } => "BadTokenFile",
+        Q::ServiceForAdmins { .. } => "ServiceForAdmins",
+        Q::ServiceForCryptoUsers { .. } => "ServiceForCryptoUsers",
+        Q::TooManyTokens { .. } => "TooManyTokens",
+        Q::BadPublicKey { .. } => "BadPublicKey",
+        Q::BadRegistrationSignature => "BadRegistrationSignature",
+        Q::NotAQuorumService => "NotAQuorumService",
+        Q::ClusterServiceUnavailable => "ClusterServiceUnavailable",
+        Q::InvalidTimeout => "InvalidTimeout",
+        Q::MfaNotEnabled { .. } => "MfaNotEnabled",
+        Q::MfaRequired { .. } => "MfaRequired",
     }
 }
 
@@ -307,6 +380,7 @@ fn session_name(e: &SessionError) -> &'static str {
         SessionError::NestedInteractive => "NestedInteractive",
         SessionError::PasswordMismatch => "PasswordMismatch",
         SessionError::NoPassword => "NoPassword",
+        SessionError::NoInput => "NoInput",
         SessionError::Prompt(_) => "Prompt",
         SessionError::MissingCredentials { .. } => "MissingCredentials",
         SessionError::MalformedPin => "MalformedPin",

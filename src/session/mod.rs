@@ -25,6 +25,11 @@ pub use permissions::{CommandClass, OperationClass, Principal};
 pub trait Prompter {
     /// Shows `prompt` (never on stdout) and reads one password; `None` at end of input.
     fn password(&mut self, prompt: &str) -> io::Result<Option<String>>;
+
+    /// Shows `prompt` and reads one line that is not secret (a file path).
+    fn line(&mut self, prompt: &str) -> io::Result<Option<String>> {
+        self.password(prompt)
+    }
 }
 
 /// What the caller does after a command.
@@ -54,6 +59,8 @@ pub struct Session {
     session_keys: BTreeMap<String, SessionKeys>,
     id: SessionId,
     entropy: Entropy,
+    /// `CLOUDHSM_SIM_NOW`: a fixed clock (Unix seconds) for token expiry, for tests.
+    clock: Option<i64>,
 }
 
 /// A command bound to its cluster, ready for a handler.
@@ -80,7 +87,14 @@ impl Session {
             session_keys: BTreeMap::new(),
             id: SessionId::new(),
             entropy: Entropy::new(seed),
+            clock: None,
         }
+    }
+
+    /// Fixes the clock (`CLOUDHSM_SIM_NOW`, Unix seconds) used for token expiry.
+    pub fn with_clock(mut self, clock: Option<i64>) -> Session {
+        self.clock = clock;
+        self
     }
 
     /// Whether `command` needs a logged-in user (single-command mode then logs in from
@@ -146,6 +160,7 @@ impl Session {
             if let Ok(mut cluster) = Cluster::open(&home, &cluster_id) {
                 // Best effort: a record left behind is pruned once this process is gone.
                 let _ = cluster.logout(&login.username, &self.id);
+                let _ = cluster.forget_session_tokens(&self.id);
             }
         }
     }
@@ -190,6 +205,16 @@ impl Session {
     /// The session keys of this session's login on `cluster_id`.
     pub(crate) fn session_keys(&mut self, cluster_id: &str) -> &mut SessionKeys {
         self.session_keys.entry(cluster_id.to_string()).or_default()
+    }
+
+    /// The session's identity (for tokens bound to it).
+    pub(crate) fn id(&self) -> &SessionId {
+        &self.id
+    }
+
+    /// The clock override, if any.
+    pub(crate) fn clock(&self) -> Option<i64> {
+        self.clock
     }
 
     /// Ends the login on `cluster_id` in this process (its session keys go with it).

@@ -62,6 +62,8 @@ pub enum OperationClass {
     DigestHmac,
     ListKeys,
     SetTrustedAttribute,
+    QuorumTokens,
+    QuorumAdministration,
 }
 
 /// One row: the class, its wording, and the cell of each principal.
@@ -194,6 +196,24 @@ pub const TABLE: &[ClassRule] = &[
         unactivated_admin: No,
     },
     ClassRule {
+        class: OperationClass::QuorumTokens,
+        title: "Generate and list quorum tokens, register a quorum key",
+        admin: Yes,
+        crypto_user: Yes,
+        appliance_user: No,
+        unauthenticated: No,
+        unactivated_admin: No,
+    },
+    ClassRule {
+        class: OperationClass::QuorumAdministration,
+        title: "Set quorum values and token timeouts, delete quorum tokens",
+        admin: Yes,
+        crypto_user: No,
+        appliance_user: No,
+        unauthenticated: No,
+        unactivated_admin: No,
+    },
+    ClassRule {
         class: OperationClass::SetTrustedAttribute,
         title: "Set the trusted key attribute",
         admin: Yes,
@@ -228,6 +248,7 @@ pub const COMMANDS: &[(CommandId, CommandClass)] = &[
     (CommandId::Interactive, CommandClass::Session),
     (CommandId::Quit, CommandClass::Session),
     (CommandId::Login, CommandClass::Session),
+    (CommandId::LoginMfaTokenSign, CommandClass::Session),
     (CommandId::Logout, CommandClass::Session),
     (
         CommandId::ClusterActivate,
@@ -425,6 +446,34 @@ pub const COMMANDS: &[(CommandId, CommandClass)] = &[
         CommandClass::Fixed(OperationClass::KeyManagement),
     ),
     (
+        CommandId::QuorumTokenSignGenerate,
+        CommandClass::Fixed(OperationClass::QuorumTokens),
+    ),
+    (
+        CommandId::QuorumTokenSignList,
+        CommandClass::Fixed(OperationClass::QuorumTokens),
+    ),
+    (
+        CommandId::QuorumTokenSignDelete,
+        CommandClass::Fixed(OperationClass::QuorumAdministration),
+    ),
+    (
+        CommandId::QuorumTokenSignListQuorumValues,
+        CommandClass::Fixed(OperationClass::BasicClusterInfo),
+    ),
+    (
+        CommandId::QuorumTokenSignSetQuorumValue,
+        CommandClass::Fixed(OperationClass::QuorumAdministration),
+    ),
+    (
+        CommandId::QuorumTokenSignListTimeouts,
+        CommandClass::Fixed(OperationClass::BasicClusterInfo),
+    ),
+    (
+        CommandId::QuorumTokenSignSetTimeout,
+        CommandClass::Fixed(OperationClass::QuorumAdministration),
+    ),
+    (
         CommandId::UserList,
         CommandClass::Fixed(OperationClass::BasicClusterInfo),
     ),
@@ -442,6 +491,17 @@ pub const COMMANDS: &[(CommandId, CommandClass)] = &[
             own: OperationClass::ChangeOwnPassword,
             other: OperationClass::ChangeAnyPassword,
         },
+    ),
+    (
+        CommandId::UserChangeMfaTokenSign,
+        CommandClass::ByTarget {
+            own: OperationClass::ChangeOwnPassword,
+            other: OperationClass::ChangeAnyPassword,
+        },
+    ),
+    (
+        CommandId::UserChangeQuorumTokenSignRegister,
+        CommandClass::Fixed(OperationClass::QuorumTokens),
     ),
 ];
 
@@ -488,9 +548,11 @@ pub fn render_markdown() -> String {
          <!-- Generated from src/session/permissions.rs by `cargo run --bin cloudhsm-sim -- permissions`. \
          Do not edit: a test fails when this file and the table drift apart. -->\n\n\
          Who may run what, before any command runs. The first ten rows are AWS's \
-         \"HSM user permissions table for CloudHSM CLI\"; the last three are what the guide adds: \
+         \"HSM user permissions table for CloudHSM CLI\"; the rows after them are what the guide adds: \
          the unactivated admin may only log in, activate the cluster and read basic info; admins \
-         may list keys (references and labels) and set the `trusted` key attribute. Object-level rules (key ownership, lockout, \
+         may list keys (references and labels) and set the `trusted` key attribute; admins and \
+         crypto users generate quorum tokens and register quorum keys; only admins set quorum \
+         values and token timeouts. Object-level rules (key ownership, lockout, \
          quorum) are checked afterwards by the simulated HSM.\n\n\
          ## Operation classes\n\n\
          | operation class | admin | crypto user | appliance user | unauthenticated | unactivated admin |\n\
@@ -571,6 +633,8 @@ mod tests {
             (ActivateCluster, [true, false, false, true, true]),
             (ListKeys, [true, true, false, false, false]),
             (SetTrustedAttribute, [true, false, false, false, false]),
+            (QuorumTokens, [true, true, false, false, false]),
+            (QuorumAdministration, [true, false, false, false, false]),
         ];
         for (class, cells) in expect {
             for (p, want) in [

@@ -17,6 +17,8 @@ pub struct Env {
     pub seed: Option<String>,
     /// `CLOUDHSM_SIM_STRICT=1`: stop at the first failure.
     pub strict: bool,
+    /// `CLOUDHSM_SIM_NOW`: a fixed clock in Unix seconds (token expiry tests).
+    pub now: Option<i64>,
 }
 
 impl Env {
@@ -28,6 +30,7 @@ impl Env {
             pin: var("CLOUDHSM_PIN"),
             seed: var("CLOUDHSM_SIM_SEED").filter(|s| !s.is_empty()),
             strict: var("CLOUDHSM_SIM_STRICT").is_some_and(|v| v == "1"),
+            now: var("CLOUDHSM_SIM_NOW").and_then(|v| v.parse().ok()),
         }
     }
 

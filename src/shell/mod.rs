@@ -55,10 +55,16 @@ pub fn run(args: Vec<OsString>, env: &Env, io: Stdio<'_>) -> i32 {
     };
     match cli.command {
         Command::Interactive(args) => {
-            let session = Session::new(env.home.clone(), args.cluster.cluster_id, seed);
+            let session =
+                Session::new(env.home.clone(), args.cluster.cluster_id, seed).with_clock(env.now);
             interactive(session, env, io)
         }
-        command => single(command, Session::new(env.home.clone(), None, seed), env, io),
+        command => single(
+            command,
+            Session::new(env.home.clone(), None, seed).with_clock(env.now),
+            env,
+            io,
+        ),
     }
 }
 

@@ -17,6 +17,14 @@ impl Prompter for TerminalPrompter {
             Err(e) => Err(e),
         }
     }
+
+    fn line(&mut self, prompt: &str) -> io::Result<Option<String>> {
+        use std::io::Write;
+        let mut err = io::stderr();
+        write!(err, "{prompt}")?;
+        err.flush()?;
+        read_line(&mut io::stdin().lock())
+    }
 }
 
 /// Reads the password from the next line of piped input, as the real CLI does in scripts.

@@ -36,8 +36,26 @@ CREATE TABLE users (
     role          TEXT NOT NULL,
     password_hash TEXT,
     failed_logins INTEGER NOT NULL DEFAULT 0,
-    locked        INTEGER NOT NULL DEFAULT 0
+    locked        INTEGER NOT NULL DEFAULT 0,
+    public_key    BLOB,
+    quorum_key    INTEGER NOT NULL DEFAULT 0,
+    mfa_key       INTEGER NOT NULL DEFAULT 0
 );
+CREATE TABLE quorum_values (
+    service TEXT PRIMARY KEY,
+    value   INTEGER NOT NULL
+);
+CREATE TABLE tokens (
+    token         TEXT PRIMARY KEY,
+    kind          TEXT NOT NULL,
+    username      TEXT NOT NULL,
+    service       TEXT NOT NULL,
+    key_reference INTEGER,
+    session       TEXT NOT NULL,
+    created       INTEGER NOT NULL,
+    approval_data BLOB NOT NULL
+);
+CREATE INDEX tokens_user ON tokens (username, service);
 CREATE TABLE logins (
     pid        INTEGER NOT NULL,
     started    TEXT NOT NULL,

@@ -344,3 +344,148 @@ pub fn owns_keys(tx: &Tx<'_>, username: &str) -> Result<bool> {
         .optional()?
         .is_some())
 }
+
+/// A user's registered token-sign public key (SubjectPublicKeyInfo DER) and what it is
+/// registered for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UserKeyRecord {
+    pub public_key: Option<Vec<u8>>,
+    pub quorum: bool,
+    pub mfa: bool,
+}
+
+pub fn user_key(tx: &Tx<'_>, username: &str) -> Result<Option<UserKeyRecord>> {
+    Ok(tx
+        .query_row(
+            "SELECT public_key, quorum_key, mfa_key FROM users WHERE username = ?1",
+            [username],
+            |r| {
+                Ok(UserKeyRecord {
+                    public_key: r.get(0)?,
+                    quorum: r.get(1)?,
+                    mfa: r.get(2)?,
+                })
+            },
+        )
+        .optional()?)
+}
+
+pub fn set_user_key(tx: &Tx<'_>, username: &str, key: &UserKeyRecord) -> Result<()> {
+    tx.execute(
+        "UPDATE users SET public_key = ?2, quorum_key = ?3, mfa_key = ?4 WHERE username = ?1",
+        params![username, key.public_key, key.quorum, key.mfa],
+    )?;
+    Ok(())
+}
+
+pub fn quorum_value(tx: &Tx<'_>, service: &str) -> Result<i64> {
+    Ok(tx
+        .query_row(
+            "SELECT value FROM quorum_values WHERE service = ?1",
+            [service],
+            |r| r.get(0),
+        )
+        .optional()?
+        .unwrap_or(1))
+}
+
+pub fn set_quorum_value(tx: &Tx<'_>, service: &str, value: i64) -> Result<()> {
+    tx.execute(
+        "INSERT INTO quorum_values (service, value) VALUES (?1, ?2)
+         ON CONFLICT(service) DO UPDATE SET value = excluded.value",
+        params![service, value],
+    )?;
+    Ok(())
+}
+
+/// A token the HSM issued and has not consumed yet.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TokenRecord {
+    pub token: String,
+    /// `approval`, `registration`, `mfa-register` or `mfa-login`.
+    pub kind: String,
+    pub username: String,
+    pub service: String,
+    pub key_reference: Option<i64>,
+    pub session: String,
+    pub created: i64,
+    pub approval_data: Vec<u8>,
+}
+
+const TOKEN_COLUMNS: &str =
+    "token, kind, username, service, key_reference, session, created, approval_data";
+
+fn token_row(r: &Row<'_>) -> rusqlite::Result<TokenRecord> {
+    Ok(TokenRecord {
+        token: r.get(0)?,
+        kind: r.get(1)?,
+        username: r.get(2)?,
+        service: r.get(3)?,
+        key_reference: r.get(4)?,
+        session: r.get(5)?,
+        created: r.get(6)?,
+        approval_data: r.get(7)?,
+    })
+}
+
+pub fn insert_token(tx: &Tx<'_>, t: &TokenRecord) -> Result<()> {
+    tx.execute(
+        &format!("INSERT INTO tokens ({TOKEN_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)"),
+        params![
+            t.token,
+            t.kind,
+            t.username,
+            t.service,
+            t.key_reference,
+            t.session,
+            t.created,
+            t.approval_data
+        ],
+    )?;
+    Ok(())
+}
+
+pub fn token(tx: &Tx<'_>, token: &str) -> Result<Option<TokenRecord>> {
+    let mut stmt = tx.prepare_cached(&format!(
+        "SELECT {TOKEN_COLUMNS} FROM tokens WHERE token = ?1"
+    ))?;
+    Ok(stmt.query_row([token], token_row).optional()?)
+}
+
+/// Every token, oldest first.
+pub fn tokens(tx: &Tx<'_>) -> Result<Vec<TokenRecord>> {
+    let mut stmt = tx.prepare_cached(&format!(
+        "SELECT {TOKEN_COLUMNS} FROM tokens ORDER BY created, token"
+    ))?;
+    let rows = stmt.query_map([], token_row)?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
+pub fn delete_token(tx: &Tx<'_>, token: &str) -> Result<()> {
+    tx.execute("DELETE FROM tokens WHERE token = ?1", [token])?;
+    Ok(())
+}
+
+/// Deletes the tokens of `username` (for `service` and `kind`, when given).
+pub fn delete_user_tokens(
+    tx: &Tx<'_>,
+    username: &str,
+    kind: Option<&str>,
+    service: Option<&str>,
+) -> Result<()> {
+    tx.execute(
+        "DELETE FROM tokens WHERE username = ?1 AND (?2 IS NULL OR kind = ?2) AND (?3 IS NULL OR service = ?3)",
+        params![username, kind, service],
+    )?;
+    Ok(())
+}
+
+pub fn delete_all_tokens(tx: &Tx<'_>) -> Result<()> {
+    tx.execute("DELETE FROM tokens", [])?;
+    Ok(())
+}
+
+pub fn delete_session_tokens(tx: &Tx<'_>, session: &str) -> Result<()> {
+    tx.execute("DELETE FROM tokens WHERE session = ?1", [session])?;
+    Ok(())
+}

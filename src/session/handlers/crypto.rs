@@ -132,12 +132,16 @@ pub(crate) fn sign(ctx: &mut Context<'_>, c: &SignCommand) -> Result<Response> {
     let data = bytes(input.data.as_deref(), input.data_path.as_deref(), "--data")?;
     let id = ctx.cluster_id.clone();
     let entropy = ctx.session.entropy_snapshot();
+    let file = super::approval_file(input.approval.as_deref())?;
+    let sid = ctx.session.id().clone();
+    let approval = super::approval(&actor.username, &sid, file.as_ref(), ctx.session.clock());
     let (key, signature) = ctx.cluster.sign_data(
         &actor,
         &terms,
         &mechanism,
         &data,
         &entropy,
+        &approval,
         ctx.session.session_keys.entry(id).or_default(),
     )?;
     Ok(Response::ok(SignatureView {

@@ -161,12 +161,16 @@ pub(crate) fn share(ctx: &mut Context<'_>, c: &KeyShare, share: bool) -> Result<
         UserRole::Admin => Role::Admin,
     };
     let id = ctx.cluster_id.clone();
+    let file = super::approval_file(c.approval.as_deref())?;
+    let sid = ctx.session.id().clone();
+    let approval = super::approval(&actor.username, &sid, file.as_ref(), ctx.session.clock());
     ctx.cluster.share_key(
         &actor,
         &terms,
         &c.username,
         role,
         share,
+        &approval,
         ctx.session.session_keys(&id),
     )?;
     Ok(message(if share {
@@ -181,11 +185,15 @@ pub(crate) fn set_attribute(ctx: &mut Context<'_>, c: &KeySetAttribute) -> Resul
     let terms = terms(&c.filter)?;
     let value = c.value.join(" ");
     let id = ctx.cluster_id.clone();
+    let file = super::approval_file(c.approval.as_deref())?;
+    let sid = ctx.session.id().clone();
+    let approval = super::approval(&actor.username, &sid, file.as_ref(), ctx.session.clock());
     ctx.cluster.set_key_attribute(
         &actor,
         &terms,
         &c.name,
         &value,
+        &approval,
         ctx.session.session_keys(&id),
     )?;
     Ok(message("Attribute set successfully"))

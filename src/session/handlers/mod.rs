@@ -3,16 +3,18 @@
 
 mod crypto;
 mod key;
+mod quorum;
 mod wrap;
 
 use crate::grammar::{
-    ClusterCommand, Command, CryptoCommand, DecryptCommand, EncryptCommand, GenerateAsymmetricPair,
-    GenerateSymmetric, KeyCommand, KeyImport, LoginRole, MacCommand, SignCommand, TargetRole,
-    UnwrapCommand, UserChangePassword, UserCommand, UserCreate, UserDelete, UserRole,
-    VerifyCommand, WrapCommand,
+    ChangeMfaCommand, ChangeQuorumCommand, ChangeQuorumTokenSign, ClusterCommand, Command,
+    CryptoCommand, DecryptCommand, EncryptCommand, GenerateAsymmetricPair, GenerateSymmetric,
+    KeyCommand, KeyImport, LoginRole, MacCommand, QuorumCommand, SignCommand, TargetRole,
+    TokenSignCommand, UnwrapCommand, UserChangePassword, UserCommand, UserCreate, UserDelete,
+    UserRole, VerifyCommand, WrapCommand,
 };
-use crate::hsm::{fips_state, Role};
-use crate::output::{HsmInfoView, HsmView, LoginView, Response, UserView, UsersView};
+use crate::hsm::{fips_state, Approval, ApprovalFile, QuorumError, Role, Service};
+use crate::output::{HsmInfoView, HsmView, LoginView, Response, StrategyView, UserView, UsersView};
 
 use super::{Context, LoggedIn, Prompter, SessionError};
 
@@ -87,6 +89,19 @@ pub(crate) fn cluster_arg(command: &Command) -> Option<&str> {
         Command::User(UserCommand::Create(c)) => &c.cluster,
         Command::User(UserCommand::Delete(c)) => &c.cluster,
         Command::User(UserCommand::ChangePassword(c)) => &c.cluster,
+        Command::User(UserCommand::ChangeMfa(ChangeMfaCommand::TokenSign(c))) => &c.cluster,
+        Command::User(UserCommand::ChangeQuorum(ChangeQuorumCommand::TokenSign(
+            ChangeQuorumTokenSign::Register(c),
+        ))) => &c.cluster,
+        Command::Quorum(QuorumCommand::TokenSign(t)) => match t {
+            TokenSignCommand::Generate(c) => &c.cluster,
+            TokenSignCommand::List(c)
+            | TokenSignCommand::ListQuorumValues(c)
+            | TokenSignCommand::ListTimeouts(c) => &c.cluster,
+            TokenSignCommand::Delete(c) => &c.cluster,
+            TokenSignCommand::SetQuorumValue(c) => &c.cluster,
+            TokenSignCommand::SetTimeout(c) => &c.cluster,
+        },
         Command::Quit => return None,
     };
     arg.cluster_id.as_deref()
@@ -104,6 +119,7 @@ pub(crate) fn attribute_name(command: &Command) -> Option<&str> {
 pub(crate) fn target_user(command: &Command) -> Option<&str> {
     match command {
         Command::User(UserCommand::ChangePassword(c)) => Some(&c.username),
+        Command::User(UserCommand::ChangeMfa(ChangeMfaCommand::TokenSign(c))) => Some(&c.username),
         _ => None,
     }
 }
@@ -125,7 +141,40 @@ pub(crate) fn run(
                 });
             }
             let password = password(c.password.as_deref(), prompter)?;
-            login(ctx, &c.username, c.role, &password)
+            let response = login(ctx, &c.username, c.role, &password)?;
+            let username = ctx
+                .session
+                .logins
+                .get(&ctx.cluster_id)
+                .map(|l| l.username.clone())
+                .unwrap_or_default();
+            // A user with MFA logs in only with the second factor, and only such a user can.
+            let mfa = ctx.cluster.mfa_enabled(&username)?;
+            let second = match (&c.mfa, mfa) {
+                (None, false) => Ok(()),
+                (None, true) => Err(SessionError::Hsm(
+                    QuorumError::MfaRequired {
+                        username: username.clone(),
+                    }
+                    .into(),
+                )),
+                (Some(_), false) => Err(SessionError::Hsm(
+                    QuorumError::MfaNotEnabled {
+                        username: username.clone(),
+                    }
+                    .into(),
+                )),
+                (Some(crate::grammar::LoginCommand::MfaTokenSign(m)), true) => {
+                    quorum::mfa_second_factor(ctx, &username, &m.token, prompter)
+                }
+            };
+            match second {
+                Ok(()) => Ok(response),
+                Err(e) => {
+                    let _ = logout(ctx);
+                    Err(e)
+                }
+            }
         }
         Command::Logout(_) => logout(ctx),
         Command::Crypto(CryptoCommand::Sign(c)) => crypto::sign(ctx, c),
@@ -149,8 +198,58 @@ pub(crate) fn run(
         Command::User(UserCommand::Create(c)) => user_create(ctx, c, prompter),
         Command::User(UserCommand::Delete(c)) => user_delete(ctx, c),
         Command::User(UserCommand::ChangePassword(c)) => user_change_password(ctx, c, prompter),
+        Command::User(UserCommand::ChangeMfa(ChangeMfaCommand::TokenSign(c))) => {
+            quorum::change_mfa(ctx, c, prompter)
+        }
+        Command::User(UserCommand::ChangeQuorum(ChangeQuorumCommand::TokenSign(
+            ChangeQuorumTokenSign::Register(c),
+        ))) => quorum::register(ctx, c),
+        Command::Quorum(QuorumCommand::TokenSign(t)) => match t {
+            TokenSignCommand::Generate(c) => quorum::generate(ctx, c),
+            TokenSignCommand::List(_) => quorum::list(ctx),
+            TokenSignCommand::Delete(c) => quorum::delete(ctx, c.scope),
+            TokenSignCommand::ListQuorumValues(_) => quorum::list_quorum_values(ctx),
+            TokenSignCommand::SetQuorumValue(c) => quorum::set_quorum_value(ctx, c),
+            TokenSignCommand::ListTimeouts(_) => quorum::list_timeouts(ctx),
+            TokenSignCommand::SetTimeout(c) => quorum::set_timeout(ctx, c),
+        },
         // Handled by the session before a cluster is opened.
         Command::Quit | Command::Interactive(_) => Err(SessionError::NestedInteractive),
+    }
+}
+
+/// The parsed `--approval` (or `--wrapping-approval`, `--payload-approval`) file, if given.
+pub(crate) fn approval_file(path: Option<&str>) -> Result<Option<ApprovalFile>> {
+    let Some(path) = path else {
+        return Ok(None);
+    };
+    let bad = |detail: String| {
+        SessionError::Hsm(
+            QuorumError::BadFile {
+                path: path.to_string(),
+                detail,
+            }
+            .into(),
+        )
+    };
+    let text = std::fs::read(path).map_err(|e| bad(e.to_string()))?;
+    serde_json::from_slice(&text)
+        .map(Some)
+        .map_err(|e| bad(e.to_string()))
+}
+
+/// The approval context of the logged-in user for an operation.
+pub(crate) fn approval<'a>(
+    username: &'a str,
+    session: &'a crate::hsm::SessionId,
+    file: Option<&'a ApprovalFile>,
+    clock: Option<i64>,
+) -> Approval<'a> {
+    Approval {
+        username,
+        session,
+        file,
+        clock,
     }
 }
 
@@ -166,7 +265,7 @@ fn password(given: Option<&str>, prompter: &mut dyn Prompter) -> Result<String> 
 }
 
 /// A new password given as an option, or else prompted for and confirmed.
-fn new_password(given: Option<&str>, prompter: &mut dyn Prompter) -> Result<String> {
+pub(crate) fn new_password(given: Option<&str>, prompter: &mut dyn Prompter) -> Result<String> {
     if let Some(p) = given {
         return Ok(p.to_string());
     }
@@ -253,23 +352,41 @@ pub(crate) fn login(
 fn logout(ctx: &mut Context<'_>) -> Result<Response> {
     let login = ctx.login.take().ok_or(SessionError::NoLogin)?;
     ctx.cluster.logout(&login.username, &ctx.session.id)?;
+    ctx.cluster.forget_session_tokens(&ctx.session.id)?;
     let id = ctx.cluster_id.clone();
     ctx.session.forget_login(&id);
     Ok(Response::message("Logout successful"))
 }
 
 fn user_list(ctx: &mut Context<'_>) -> Result<Response> {
+    let registrations = ctx.cluster.registrations()?;
+    let strategy = |on: bool| -> Vec<StrategyView> {
+        if on {
+            vec![StrategyView {
+                strategy: "token-sign".into(),
+                status: "enabled".into(),
+            }]
+        } else {
+            Vec::new()
+        }
+    };
     let users = ctx
         .cluster
         .users()?
         .into_iter()
-        .map(|u| UserView {
-            username: u.username,
-            role: u.role.as_str().into(),
-            locked: u.locked.to_string(),
-            mfa: Vec::new(),
-            quorum: Vec::new(),
-            cluster_coverage: "full".into(),
+        .map(|u| {
+            let (quorum, mfa) = registrations
+                .iter()
+                .find(|(name, _, _)| *name == u.username)
+                .map_or((false, false), |(_, q, m)| (*q, *m));
+            UserView {
+                username: u.username,
+                role: u.role.as_str().into(),
+                locked: u.locked.to_string(),
+                mfa: strategy(mfa),
+                quorum: strategy(quorum),
+                cluster_coverage: "full".into(),
+            }
         })
         .collect();
     Ok(Response::ok(UsersView { users }))
@@ -289,11 +406,25 @@ fn done(username: String, role: Role) -> Response {
     })
 }
 
+/// Checks the user-service approval of the logged-in user's operation.
+fn user_service_approval(ctx: &mut Context<'_>, path: Option<&str>) -> Result<Option<String>> {
+    let username = ctx
+        .login
+        .as_ref()
+        .map(|l| l.username.clone())
+        .unwrap_or_default();
+    let file = approval_file(path)?;
+    let sid = ctx.session.id().clone();
+    let a = approval(&username, &sid, file.as_ref(), ctx.session.clock());
+    Ok(ctx.cluster.approve_service(&a, Service::User)?)
+}
+
 fn user_create(
     ctx: &mut Context<'_>,
     c: &UserCreate,
     prompter: &mut dyn Prompter,
 ) -> Result<Response> {
+    let token = user_service_approval(ctx, c.approval.as_deref())?;
     let pw = new_password(c.password.as_deref(), prompter)?;
     let user = ctx.cluster.create_user(
         &c.username,
@@ -301,11 +432,14 @@ fn user_create(
         &pw,
         &mut ctx.session.entropy,
     )?;
+    ctx.cluster.consume_tokens(&[token])?;
     Ok(done(user.username, user.role))
 }
 
 fn user_delete(ctx: &mut Context<'_>, c: &UserDelete) -> Result<Response> {
+    let token = user_service_approval(ctx, c.approval.as_deref())?;
     let user = ctx.cluster.delete_user(&c.username, user_role(c.role))?;
+    ctx.cluster.consume_tokens(&[token])?;
     Ok(done(user.username, user.role))
 }
 
@@ -319,7 +453,13 @@ fn user_change_password(
         TargetRole::CryptoUser => Role::CryptoUser,
         TargetRole::ApplianceUser => Role::ApplianceUser,
     };
+    let token = user_service_approval(ctx, c.approval.as_deref())?;
     let pw = new_password(c.password.as_deref(), prompter)?;
+    if c.deregister_mfa || c.deregister_quorum {
+        let username = c.username.to_ascii_lowercase();
+        ctx.cluster.require_user(&username, role)?;
+        ctx.cluster.deregister_mfa(&username)?;
+    }
     let user = ctx.cluster.change_password(
         &c.username,
         role,
@@ -327,5 +467,6 @@ fn user_change_password(
         &ctx.session.id,
         &mut ctx.session.entropy,
     )?;
+    ctx.cluster.consume_tokens(&[token])?;
     Ok(done(user.username, user.role))
 }

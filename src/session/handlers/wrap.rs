@@ -78,12 +78,19 @@ pub(crate) fn wrap(ctx: &mut Context<'_>, c: &WrapCommand) -> Result<Response> {
     let wrapping = filter::parse(&args.wrapping_filter).map_err(key_error)?;
     let entropy = ctx.session.entropy_snapshot();
     let id = ctx.cluster_id.clone();
+    let payload_file = super::approval_file(args.payload_approval.as_deref())?;
+    let wrapping_file = super::approval_file(args.wrapping_approval.as_deref())?;
+    let sid = ctx.session.id().clone();
+    let clock = ctx.session.clock();
+    let payload_approval = super::approval(&actor.username, &sid, payload_file.as_ref(), clock);
+    let wrapping_approval = super::approval(&actor.username, &sid, wrapping_file.as_ref(), clock);
     let (payload_key, wrapping_key, out) = ctx.cluster.wrap_key(
         &actor,
         &payload,
         &wrapping,
         &mechanism,
         &entropy,
+        (&payload_approval, &wrapping_approval),
         ctx.session.session_keys(&id),
     )?;
     if let Some(path) = &args.path {
@@ -136,6 +143,9 @@ pub(crate) fn unwrap(ctx: &mut Context<'_>, c: &UnwrapCommand) -> Result<Respons
         token: !args.session,
     };
     let id = ctx.cluster_id.clone();
+    let file = super::approval_file(args.approval.as_deref())?;
+    let sid = ctx.session.id().clone();
+    let approval = super::approval(&actor.username, &sid, file.as_ref(), ctx.session.clock());
     let key = ctx.cluster.unwrap_key(
         &actor,
         &terms,
@@ -143,6 +153,7 @@ pub(crate) fn unwrap(ctx: &mut Context<'_>, c: &UnwrapCommand) -> Result<Respons
         &data,
         iv.as_deref(),
         &req,
+        &approval,
         ctx.session.session_keys(&id),
     )?;
     Ok(Response::ok(OneKeyView {
