@@ -330,7 +330,9 @@ impl OpenSsl {
                 // +F:<idx>:<name>:<bytes/s>
                 Ok(out) => {
                     for f in mr_lines(&out, "+F:") {
-                        if f.get(2).is_some_and(|n| n.eq_ignore_ascii_case("aes-256-gcm")) {
+                        if f.get(2)
+                            .is_some_and(|n| n.eq_ignore_ascii_case("aes-256-gcm"))
+                        {
                             push_num(&mut aes, f.get(3));
                         }
                     }
@@ -340,7 +342,8 @@ impl OpenSsl {
             match speed(&["-hmac", "sha256"]) {
                 // +H:<size>:<size>:... then +F:<idx>:hmac(sha256):<bytes/s per size>...
                 Ok(out) => {
-                    let sizes: Vec<String> = mr_lines(&out, "+H:").into_iter().next().unwrap_or_default();
+                    let sizes: Vec<String> =
+                        mr_lines(&out, "+H:").into_iter().next().unwrap_or_default();
                     for f in mr_lines(&out, "+F:") {
                         if f.get(2).is_some_and(|n| n.contains("sha256")) {
                             for (i, size) in sizes.iter().enumerate() {
@@ -359,12 +362,17 @@ impl OpenSsl {
         }
         let pick = |v: &[f64], what: &str, e: &Option<String>| -> Res<f64> {
             if v.is_empty() {
-                Err(e.clone().unwrap_or_else(|| format!("no {what} line in `openssl speed -mr` output")))
+                Err(e
+                    .clone()
+                    .unwrap_or_else(|| format!("no {what} line in `openssl speed -mr` output")))
             } else {
                 Ok(median(v))
             }
         };
-        let hmac = match (pick(&h64, "hmac 64-byte", &errors[2]), pick(&h16k, "hmac 16 KiB", &errors[2])) {
+        let hmac = match (
+            pick(&h64, "hmac 64-byte", &errors[2]),
+            pick(&h16k, "hmac 16 KiB", &errors[2]),
+        ) {
             (Ok(a), Ok(b)) => Ok((a, b)),
             (Err(e), _) | (_, Err(e)) => Err(e),
         };
@@ -372,7 +380,13 @@ impl OpenSsl {
         for _ in 0..8 {
             let start = Instant::now();
             let out = Command::new("openssl")
-                .args(["genpkey", "-algorithm", "RSA", "-pkeyopt", "rsa_keygen_bits:2048"])
+                .args([
+                    "genpkey",
+                    "-algorithm",
+                    "RSA",
+                    "-pkeyopt",
+                    "rsa_keygen_bits:2048",
+                ])
                 .stdout(Stdio::null())
                 .stderr(Stdio::piped())
                 .output();
@@ -446,9 +460,18 @@ fn run_text(program: &str, args: &[&str]) -> Res<String> {
 }
 
 /// Reference column and ratio for an emulator figure against an OpenSSL one.
-fn versus(ours: &Res<f64>, theirs: &Res<f64>, label: &str, fmt: fn(f64) -> String) -> (String, String, Option<f64>) {
+fn versus(
+    ours: &Res<f64>,
+    theirs: &Res<f64>,
+    label: &str,
+    fmt: fn(f64) -> String,
+) -> (String, String, Option<f64>) {
     match (ours, theirs) {
-        (Ok(a), Ok(b)) => (format!("{} ({label})", fmt(*b)), format!("{:.2}×", a / b), Some(a / b)),
+        (Ok(a), Ok(b)) => (
+            format!("{} ({label})", fmt(*b)),
+            format!("{:.2}×", a / b),
+            Some(a / b),
+        ),
         (_, Err(e)) => (format!("n/a: {e}"), "n/a".into(), None),
         (Err(_), Ok(b)) => (format!("{} ({label})", fmt(*b)), "n/a".into(), None),
     }
@@ -491,13 +514,24 @@ fn init_cluster(home: &Path, kdf: &str) -> Res<()> {
     let out = Command::new(SIM)
         .env("CLOUDHSM_SIM_HOME", home)
         .env_remove("CLOUDHSM_SIM_SEED")
-        .args(["init", "--cluster-id", CLUSTER, "--kdf", kdf, "--appliance-password", "app-pw-123"])
+        .args([
+            "init",
+            "--cluster-id",
+            CLUSTER,
+            "--kdf",
+            kdf,
+            "--appliance-password",
+            "app-pw-123",
+        ])
         .output()
         .map_err(|e| format!("cloudhsm-sim init: {e}"))?;
     if out.status.success() {
         Ok(())
     } else {
-        Err(format!("cloudhsm-sim init failed: {}", String::from_utf8_lossy(&out.stderr)))
+        Err(format!(
+            "cloudhsm-sim init failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        ))
     }
 }
 
@@ -588,7 +622,9 @@ fn run_piped_started(
         b.wait();
     }
     let spawned = Instant::now();
-    let mut child = cmd.spawn().map_err(|e| format!("spawn cloudhsm-cli: {e}"))?;
+    let mut child = cmd
+        .spawn()
+        .map_err(|e| format!("spawn cloudhsm-cli: {e}"))?;
     let stdin = child.stdin.take().ok_or("no stdin")?;
     let stdout = child.stdout.take().ok_or("no stdout")?;
     let mut stderr_pipe = child.stderr.take().ok_or("no stderr")?;
@@ -627,7 +663,9 @@ fn run_piped_started(
             ok = true;
         }
     }
-    let status = child.wait().map_err(|e| format!("waiting for cloudhsm-cli: {e}"))?;
+    let status = child
+        .wait()
+        .map_err(|e| format!("waiting for cloudhsm-cli: {e}"))?;
     let exited = Instant::now();
     let _ = writer.join();
     let stderr = err_reader.join().unwrap_or_default();
@@ -698,7 +736,11 @@ fn main_cluster_keys() -> Vec<String> {
     };
     vec![
         pair("ec", "--curve prime256v1", "ec"),
-        pair("rsa", "--modulus-size-bits 2048 --public-exponent 65537", "rsa"),
+        pair(
+            "rsa",
+            "--modulus-size-bits 2048 --public-exponent 65537",
+            "rsa",
+        ),
         pair("ec", "--curve ed25519", "ed"),
         "key generate-symmetric aes --label aes-1 --key-length-bytes 32".to_string(),
     ]
@@ -733,10 +775,12 @@ fn section_crypto(report: &mut Report, root: &Path, scale: &Scale, ossl: &OpenSs
                 .map_err(|e| e.to_string())
                 .and_then(|sig| {
                     let public = rsa.public_key();
-                    throughput(rounds, budget, || match crypto::verify(&public, &mech, &data, &sig) {
-                        Ok(true) => Ok(()),
-                        Ok(false) => Err("signature did not verify".into()),
-                        Err(e) => Err(e.to_string()),
+                    throughput(rounds, budget, || {
+                        match crypto::verify(&public, &mech, &data, &sig) {
+                            Ok(true) => Ok(()),
+                            Ok(false) => Err("signature did not verify".into()),
+                            Err(e) => Err(e.to_string()),
+                        }
                     })
                 });
             (
@@ -746,7 +790,12 @@ fn section_crypto(report: &mut Report, root: &Path, scale: &Scale, ossl: &OpenSs
                 sign_rate(ed, "ed", &mut entropy),
             )
         }
-        Err(e) => (Err(e.clone()), Err(e.clone()), Err(e.clone()), Err(e.clone())),
+        Err(e) => (
+            Err(e.clone()),
+            Err(e.clone()),
+            Err(e.clone()),
+            Err(e.clone()),
+        ),
     };
 
     // The same signatures through the Cluster methods the `crypto sign` handler calls.
@@ -761,29 +810,74 @@ fn section_crypto(report: &mut Report, root: &Path, scale: &Scale, ossl: &OpenSs
     };
 
     let target = "≥ 0.8× OpenSSL";
-    let mut signing = |what: &str, ours: Res<f64>, theirs: &Res<f64>, label: &str, targeted: bool| {
-        let (reference, ratio, r) = versus(&ours, theirs, label, per_s);
-        let (t, result) = match (targeted, r) {
-            (true, Some(r)) => (target, pass(r >= 0.8)),
-            (true, None) => (target, "n/a".to_string()),
-            (false, _) => ("–", "info".to_string()),
+    let mut signing =
+        |what: &str, ours: Res<f64>, theirs: &Res<f64>, label: &str, targeted: bool| {
+            let (reference, ratio, r) = versus(&ours, theirs, label, per_s);
+            let (t, result) = match (targeted, r) {
+                (true, Some(r)) => (target, pass(r >= 0.8)),
+                (true, None) => (target, "n/a".to_string()),
+                (false, _) => ("–", "info".to_string()),
+            };
+            report.row(s, what, show(&ours, per_s), reference, ratio, t, result);
         };
-        report.row(s, what, show(&ours, per_s), reference, ratio, t, result);
-    };
-    signing("RSA-2048 sign PKCS#1 v1.5 SHA-256, `crypto::sign`", rsa_sign, &ossl.rsa_sign, "openssl speed rsa2048", true);
-    signing("RSA-2048 sign, `Cluster::sign_data` (key lookup + decode + sign)", cluster_rate(0), &ossl.rsa_sign, "openssl speed rsa2048", true);
-    signing("RSA-2048 verify, `crypto::verify`", rsa_verify, &ossl.rsa_verify, "openssl speed rsa2048", false);
-    signing("ECDSA P-256 sign SHA-256, `crypto::sign`", ec_sign, &ossl.ecdsa_sign, "openssl speed ecdsap256", true);
-    signing("ECDSA P-256 sign, `Cluster::sign_data`", cluster_rate(1), &ossl.ecdsa_sign, "openssl speed ecdsap256", true);
-    signing("Ed25519 sign, `crypto::sign`", ed_sign, &ossl.ed25519_sign, "openssl speed ed25519", false);
-    signing("Ed25519 sign, `Cluster::sign_data`", cluster_rate(2), &ossl.ed25519_sign, "openssl speed ed25519", false);
+    signing(
+        "RSA-2048 sign PKCS#1 v1.5 SHA-256, `crypto::sign`",
+        rsa_sign,
+        &ossl.rsa_sign,
+        "openssl speed rsa2048",
+        true,
+    );
+    signing(
+        "RSA-2048 sign, `Cluster::sign_data` (key lookup + decode + sign)",
+        cluster_rate(0),
+        &ossl.rsa_sign,
+        "openssl speed rsa2048",
+        true,
+    );
+    signing(
+        "RSA-2048 verify, `crypto::verify`",
+        rsa_verify,
+        &ossl.rsa_verify,
+        "openssl speed rsa2048",
+        false,
+    );
+    signing(
+        "ECDSA P-256 sign SHA-256, `crypto::sign`",
+        ec_sign,
+        &ossl.ecdsa_sign,
+        "openssl speed ecdsap256",
+        true,
+    );
+    signing(
+        "ECDSA P-256 sign, `Cluster::sign_data`",
+        cluster_rate(1),
+        &ossl.ecdsa_sign,
+        "openssl speed ecdsap256",
+        true,
+    );
+    signing(
+        "Ed25519 sign, `crypto::sign`",
+        ed_sign,
+        &ossl.ed25519_sign,
+        "openssl speed ed25519",
+        false,
+    );
+    signing(
+        "Ed25519 sign, `Cluster::sign_data`",
+        cluster_rate(2),
+        &ossl.ed25519_sign,
+        "openssl speed ed25519",
+        false,
+    );
 
     // RSA-2048 key generation: median time per key.
     let keygen = (|| -> Res<f64> {
         let mut times = Vec::new();
         let start = Instant::now();
         let min_keys = if scale.quick { 3 } else { 12 };
-        while times.len() < min_keys || (start.elapsed() < Duration::from_secs(4) && times.len() < 60) {
+        while times.len() < min_keys
+            || (start.elapsed() < Duration::from_secs(4) && times.len() < 60)
+        {
             let t = Instant::now();
             crypto::generate_rsa(&mut entropy, 2048, 65537).map_err(|e| e.to_string())?;
             times.push(t.elapsed().as_secs_f64() * 1e3);
@@ -791,15 +885,27 @@ fn section_crypto(report: &mut Report, root: &Path, scale: &Scale, ossl: &OpenSs
         Ok(median(&times))
     })();
     let (reference, ratio) = match (&keygen, &ossl.rsa_keygen_ms) {
-        (Ok(a), Ok(b)) => (format!("{} (`openssl genpkey`, whole process)", ms(*b)), format!("{:.2}× (time)", a / b)),
+        (Ok(a), Ok(b)) => (
+            format!("{} (`openssl genpkey`, whole process)", ms(*b)),
+            format!("{:.2}× (time)", a / b),
+        ),
         (_, Err(e)) => (format!("n/a: {e}"), "n/a".into()),
         (Err(_), Ok(b)) => (ms(*b), "n/a".into()),
     };
-    report.row(s, "RSA-2048 key generation, `crypto::generate_rsa` (median per key)", show(&keygen, ms), reference, ratio, "–", "info".into());
+    report.row(
+        s,
+        "RSA-2048 key generation, `crypto::generate_rsa` (median per key)",
+        show(&keygen, ms),
+        reference,
+        ratio,
+        "–",
+        "info".into(),
+    );
 
     // AES-256-GCM on 16 KiB and HMAC-SHA256.
     let aes = (|| -> Res<f64> {
-        let key = KeyMaterial::Secret(crypto::generate_aes(&mut entropy, 32).map_err(|e| e.to_string())?);
+        let key =
+            KeyMaterial::Secret(crypto::generate_aes(&mut entropy, 32).map_err(|e| e.to_string())?);
         let buf = vec![0x5au8; 16 * 1024];
         let rate = throughput(rounds, budget, || {
             crypto::aes_gcm_encrypt(&key, &buf, &[], 128, &mut entropy)
@@ -808,8 +914,21 @@ fn section_crypto(report: &mut Report, root: &Path, scale: &Scale, ossl: &OpenSs
         })?;
         Ok(rate * buf.len() as f64)
     })();
-    let (reference, ratio, _) = versus(&aes, &ossl.aes_gcm_16k, "openssl speed -evp aes-256-gcm", mb_s);
-    report.row(s, "AES-256-GCM encrypt, 16 KiB messages, `crypto::aes_gcm_encrypt`", show(&aes, mb_s), reference, ratio, "–", "info".into());
+    let (reference, ratio, _) = versus(
+        &aes,
+        &ossl.aes_gcm_16k,
+        "openssl speed -evp aes-256-gcm",
+        mb_s,
+    );
+    report.row(
+        s,
+        "AES-256-GCM encrypt, 16 KiB messages, `crypto::aes_gcm_encrypt`",
+        show(&aes, mb_s),
+        reference,
+        ratio,
+        "–",
+        "info".into(),
+    );
 
     let hmac_key = [0x11u8; 32];
     let small = [0x22u8; 64];
@@ -828,9 +947,25 @@ fn section_crypto(report: &mut Report, root: &Path, scale: &Scale, ossl: &OpenSs
         Err(e) => (Err(e.clone()), Err(e.clone())),
     };
     let (reference, ratio, _) = versus(&h64, &o64, "openssl speed -hmac sha256, 64 B", per_s);
-    report.row(s, "HMAC-SHA256, 64-byte messages, `crypto::hmac`", show(&h64, per_s), reference, ratio, "–", "info".into());
+    report.row(
+        s,
+        "HMAC-SHA256, 64-byte messages, `crypto::hmac`",
+        show(&h64, per_s),
+        reference,
+        ratio,
+        "–",
+        "info".into(),
+    );
     let (reference, ratio, _) = versus(&h16k, &o16k, "openssl speed -hmac sha256, 16 KiB", mb_s);
-    report.row(s, "HMAC-SHA256, 16 KiB messages, `crypto::hmac`", show(&h16k, mb_s), reference, ratio, "–", "info".into());
+    report.row(
+        s,
+        "HMAC-SHA256, 16 KiB messages, `crypto::hmac`",
+        show(&h16k, mb_s),
+        reference,
+        ratio,
+        "–",
+        "info".into(),
+    );
 }
 
 /// Ops/s of `Cluster::sign_data` for the RSA, P-256 and Ed25519 keys of the main cluster,
@@ -845,9 +980,17 @@ fn cluster_sign_rates(home: &Path, scale: &Scale, report: &mut Report) -> Res<[R
     let session = SessionKeys::default();
     let entropy = Entropy::new(None);
     let data = [7u8; 32];
-    let mut rates: [Res<f64>; 3] = [Err("not run".into()), Err("not run".into()), Err("not run".into())];
-    for (i, (name, m)) in [("rsa", "rsa"), ("ec", "ec"), ("ed", "ed")].into_iter().enumerate() {
-        let terms = filter::parse(&[format!("attr.label={name}-priv")]).map_err(|e| e.to_string())?;
+    let mut rates: [Res<f64>; 3] = [
+        Err("not run".into()),
+        Err("not run".into()),
+        Err("not run".into()),
+    ];
+    for (i, (name, m)) in [("rsa", "rsa"), ("ec", "ec"), ("ed", "ed")]
+        .into_iter()
+        .enumerate()
+    {
+        let terms =
+            filter::parse(&[format!("attr.label={name}-priv")]).map_err(|e| e.to_string())?;
         let mech = sign_mech(m);
         rates[i] = throughput(scale.rounds, scale.budget, || {
             cluster
@@ -858,12 +1001,28 @@ fn cluster_sign_rates(home: &Path, scale: &Scale, report: &mut Report) -> Res<[R
         // Where one signature's time goes: the steps of `Cluster::sign_data`.
         let n = if scale.quick { 50 } else { 300 };
         let breakdown = (|| -> Res<String> {
-            let key = cluster.select_key(&actor, &terms, &session).map_err(|e| e.to_string())?;
-            let select = mean_time(n, || cluster.select_key(&actor, &terms, &session).map_err(|e| e.to_string()))?;
-            let blob = cluster.key_material(&key, &session).map_err(|e| e.to_string())?;
-            let read = mean_time(n, || cluster.key_material(&key, &session).map_err(|e| e.to_string()))?;
-            let decode = mean_time(n, || KeyMaterial::from_blob(&blob).map_err(|e| e.to_string()))?;
-            let KeyMaterial::Private(private) = KeyMaterial::from_blob(&blob).map_err(|e| e.to_string())? else {
+            let key = cluster
+                .select_key(&actor, &terms, &session)
+                .map_err(|e| e.to_string())?;
+            let select = mean_time(n, || {
+                cluster
+                    .select_key(&actor, &terms, &session)
+                    .map_err(|e| e.to_string())
+            })?;
+            let blob = cluster
+                .key_material(&key, &session)
+                .map_err(|e| e.to_string())?;
+            let read = mean_time(n, || {
+                cluster
+                    .key_material(&key, &session)
+                    .map_err(|e| e.to_string())
+            })?;
+            let decode = mean_time(n, || {
+                KeyMaterial::from_blob(&blob).map_err(|e| e.to_string())
+            })?;
+            let KeyMaterial::Private(private) =
+                KeyMaterial::from_blob(&blob).map_err(|e| e.to_string())?
+            else {
                 return Err("not a private key".into());
             };
             let mut e = entropy.derive(key.reference);
@@ -884,7 +1043,9 @@ fn cluster_sign_rates(home: &Path, scale: &Scale, report: &mut Report) -> Res<[R
                 }
                 total / reps as u32
             };
-            let steady = mean_time(n, || crypto::sign(&private, &mech, &data, &mut e).map_err(|e| e.to_string()))?;
+            let steady = mean_time(n, || {
+                crypto::sign(&private, &mech, &data, &mut e).map_err(|e| e.to_string())
+            })?;
             Ok(format!(
                 "`Cluster::sign_data` {name}: select_key {} + key_material {} + KeyMaterial::from_blob {} + \
                  first crypto::sign on the decoded key {} (a reused key signs in {})",
@@ -903,13 +1064,21 @@ fn cluster_sign_rates(home: &Path, scale: &Scale, report: &mut Report) -> Res<[R
     // The fixed cost every command of a piped session pays before its handler runs.
     let fixed = (|| -> Res<String> {
         let n = if scale.quick { 50 } else { 300 };
-        let home_open = mean_time(n, || Home::open(home.to_path_buf()).map_err(|e| e.to_string()))?;
+        let home_open = mean_time(n, || {
+            Home::open(home.to_path_buf()).map_err(|e| e.to_string())
+        })?;
         let mut entropy = Entropy::new(None);
-        let resolve = mean_time(n, || hsm::resolve(&h, None, &mut entropy).map_err(|e| e.to_string()))?;
+        let resolve = mean_time(n, || {
+            hsm::resolve(&h, None, &mut entropy).map_err(|e| e.to_string())
+        })?;
         let open = mean_time(n, || Cluster::open(&h, CLUSTER).map_err(|e| e.to_string()))?;
         let users = mean_time(n, || cluster.users().map_err(|e| e.to_string()))?;
         let terms = filter::parse(&["attr.label=aes-1".to_string()]).map_err(|e| e.to_string())?;
-        let list = mean_time(n, || cluster.list_keys(&actor, &terms, &session).map_err(|e| e.to_string()))?;
+        let list = mean_time(n, || {
+            cluster
+                .list_keys(&actor, &terms, &session)
+                .map_err(|e| e.to_string())
+        })?;
         Ok(format!(
             "per-command fixed cost in process: Home::open {} + hsm::resolve {} + Cluster::open {}; \
              handler work: Cluster::users {}, Cluster::list_keys(label) {}",
@@ -934,12 +1103,19 @@ fn section_cli(report: &mut Report, root: &Path, scale: &Scale, ossl: &OpenSsl) 
     eprintln!("perf: 2. piped sessions");
     let s = "2";
     let home = root.join("main");
-    let kinds = ["user list", "key list --filter", "key generate-symmetric aes", "crypto sign ecdsa"];
+    let kinds = [
+        "user list",
+        "key list --filter",
+        "key generate-symmetric aes",
+        "crypto sign ecdsa",
+    ];
     let mut lines = vec![login_cu1()];
     for i in 0..scale.mixed / 4 {
         lines.push("user list".to_string());
         lines.push("key list --filter attr.label=aes-1".to_string());
-        lines.push(format!("key generate-symmetric aes --label mixed-{i} --key-length-bytes 32"));
+        lines.push(format!(
+            "key generate-symmetric aes --label mixed-{i} --key-length-bytes 32"
+        ));
         lines.push(format!(
             "crypto sign ecdsa --key-filter attr.label=ec-priv --hash-function sha256 --data {DATA_B64}"
         ));
@@ -952,7 +1128,10 @@ fn section_cli(report: &mut Report, root: &Path, scale: &Scale, ossl: &OpenSsl) 
             let ok = run.check(n, "mixed session");
             report.row(
                 s,
-                &format!("piped session, {} mixed commands (+ login), process start to exit", n - 1),
+                &format!(
+                    "piped session, {} mixed commands (+ login), process start to exit",
+                    n - 1
+                ),
                 format!("{}/s ({:.2} s)", fmt_rate(rate), wall),
                 "–".into(),
                 "–".into(),
@@ -973,7 +1152,11 @@ fn section_cli(report: &mut Report, root: &Path, scale: &Scale, ossl: &OpenSsl) 
                     .map(|(_, d)| d.as_secs_f64() * 1e6)
                     .collect();
                 let mean = g.iter().sum::<f64>() / g.len().max(1) as f64;
-                let _ = write!(text, " {kind} {mean:.0} µs (p95 {:.0} µs);", percentile(&g, 95.0));
+                let _ = write!(
+                    text,
+                    " {kind} {mean:.0} µs (p95 {:.0} µs);",
+                    percentile(&g, 95.0)
+                );
             }
             let _ = write!(
                 text,
@@ -982,7 +1165,15 @@ fn section_cli(report: &mut Report, root: &Path, scale: &Scale, ossl: &OpenSsl) 
             );
             report.note(text);
         }
-        Err(e) => report.row(s, "piped session, mixed commands", format!("n/a: {e}"), "–".into(), "–".into(), "≥ 2,000/s", "n/a".into()),
+        Err(e) => report.row(
+            s,
+            "piped session, mixed commands",
+            format!("n/a: {e}"),
+            "–".into(),
+            "–".into(),
+            "≥ 2,000/s",
+            "n/a".into(),
+        ),
     }
 
     // RSA-2048 signing through a piped session.
@@ -1004,7 +1195,10 @@ fn section_cli(report: &mut Report, root: &Path, scale: &Scale, ossl: &OpenSsl) 
     let (reference, ratio, r) = versus(&rsa, &ossl.rsa_sign, "openssl speed rsa2048", per_s);
     report.row(
         s,
-        &format!("RSA-2048 `crypto sign rsa-pkcs` through a piped session ({} signatures, after login)", scale.piped_rsa),
+        &format!(
+            "RSA-2048 `crypto sign rsa-pkcs` through a piped session ({} signatures, after login)",
+            scale.piped_rsa
+        ),
         show(&rsa, per_s),
         reference,
         ratio,
@@ -1021,15 +1215,34 @@ fn section_single(report: &mut Report, root: &Path, scale: &Scale) {
     let s = "3";
     let home = root.join("fill");
     if let Err(e) = setup_cluster(&home, "fast", &[]) {
-        report.row(s, "single-command latency", format!("n/a: {e}"), "–".into(), "–".into(), "p50 ≤ 15 ms", "n/a".into());
+        report.row(
+            s,
+            "single-command latency",
+            format!("n/a: {e}"),
+            "–".into(),
+            "–".into(),
+            "p50 ≤ 15 ms",
+            "n/a".into(),
+        );
         return;
     }
     let pin = format!("cu1:{CU_PW}");
-    let env = [("CLOUDHSM_ROLE", "crypto-user"), ("CLOUDHSM_PIN", pin.as_str())];
+    let env = [
+        ("CLOUDHSM_ROLE", "crypto-user"),
+        ("CLOUDHSM_PIN", pin.as_str()),
+    ];
     let commands: [(&str, &[&str], usize); 3] = [
         ("`user list`", &["user", "list"], scale.single_runs),
-        ("`key list --filter attr.label=x`", &["key", "list", "--filter", "attr.label=x"], scale.single_runs),
-        ("`key list` (no filter, first page of 10)", &["key", "list"], scale.single_runs.min(20)),
+        (
+            "`key list --filter attr.label=x`",
+            &["key", "list", "--filter", "attr.label=x"],
+            scale.single_runs,
+        ),
+        (
+            "`key list` (no filter, first page of 10)",
+            &["key", "list"],
+            scale.single_runs.min(20),
+        ),
     ];
     let mut results: Vec<Vec<Res<(f64, f64)>>> = vec![Vec::new(); commands.len()];
     let mut have = 0usize;
@@ -1038,7 +1251,9 @@ fn section_single(report: &mut Report, root: &Path, scale: &Scale) {
             let t = Instant::now();
             let mut lines = vec![login_cu1()];
             for i in have..keys {
-                lines.push(format!("key generate-symmetric aes --label fill-{i} --key-length-bytes 32"));
+                lines.push(format!(
+                    "key generate-symmetric aes --label fill-{i} --key-length-bytes 32"
+                ));
             }
             let n = lines.len();
             eprintln!("perf:   filling to {keys} keys");
@@ -1070,13 +1285,20 @@ fn section_single(report: &mut Report, root: &Path, scale: &Scale) {
             let (emu, result) = match cell {
                 Ok((p50, p95)) => (
                     format!("p50 {} / p95 {}", ms(*p50), ms(*p95)),
-                    if targeted { pass(*p50 <= 15.0) } else { "info".into() },
+                    if targeted {
+                        pass(*p50 <= 15.0)
+                    } else {
+                        "info".into()
+                    },
                 ),
                 Err(e) => (format!("n/a: {e}"), "n/a".into()),
             };
             report.row(
                 s,
-                &format!("{name}, single command, {} keys ({runs} runs)", group(keys as u64)),
+                &format!(
+                    "{name}, single command, {} keys ({runs} runs)",
+                    group(keys as u64)
+                ),
                 emu,
                 "–".into(),
                 "–".into(),
@@ -1097,7 +1319,11 @@ fn section_single(report: &mut Report, root: &Path, scale: &Scale) {
                 "–".into(),
                 "–".into(),
                 if targeted { "≤ 1.5×" } else { "–" },
-                if targeted { pass(growth <= 1.5) } else { "info".into() },
+                if targeted {
+                    pass(growth <= 1.5)
+                } else {
+                    "info".into()
+                },
             );
         }
     }
@@ -1112,7 +1338,10 @@ fn section_login(report: &mut Report, root: &Path, scale: &Scale) {
     let fast = root.join("main");
     let default = root.join("default-kdf");
     let default_ready = setup_cluster(&default, "default", &[]);
-    for (preset, home, ready) in [("default", &default, default_ready), ("fast", &fast, Ok(()))] {
+    for (preset, home, ready) in [
+        ("default", &default, default_ready),
+        ("fast", &fast, Ok(())),
+    ] {
         let in_process = ready.clone().and_then(|()| {
             let h = Home::open(home.to_path_buf()).map_err(|e| e.to_string())?;
             let mut cluster = Cluster::open(&h, CLUSTER).map_err(|e| e.to_string())?;
@@ -1130,18 +1359,31 @@ fn section_login(report: &mut Report, root: &Path, scale: &Scale) {
         });
         report.row(
             s,
-            &format!("`Cluster::login` in process, `{preset}` preset (p50 of {})", scale.logins),
+            &format!(
+                "`Cluster::login` in process, `{preset}` preset (p50 of {})",
+                scale.logins
+            ),
             show(&in_process, ms),
             "–".into(),
             "–".into(),
             "–",
             "info".into(),
         );
-        let args = ["login", "--username", "cu1", "--role", "crypto-user", "--password", CU_PW];
+        let args = [
+            "login",
+            "--username",
+            "cu1",
+            "--role",
+            "crypto-user",
+            "--password",
+            CU_PW,
+        ];
         let process = ready.and_then(|()| latency(home, &args, &[], scale.logins));
         report.row(
             s,
-            &format!("single-command `cloudhsm-cli login`, `{preset}` preset, process start to exit"),
+            &format!(
+                "single-command `cloudhsm-cli login`, `{preset}` preset, process start to exit"
+            ),
             match &process {
                 Ok((p50, p95)) => format!("p50 {} / p95 {}", ms(*p50), ms(*p95)),
                 Err(e) => format!("n/a: {e}"),
@@ -1246,7 +1488,15 @@ fn section_concurrency(report: &mut Report, root: &Path, scale: &Scale) {
                 },
             );
         }
-        _ => report.row(s, "concurrency", "n/a: no successful command".into(), "–".into(), "–".into(), "–", "n/a".into()),
+        _ => report.row(
+            s,
+            "concurrency",
+            "n/a: no successful command".into(),
+            "–".into(),
+            "–".into(),
+            "–",
+            "n/a".into(),
+        ),
     }
     for p in problems.iter().take(3) {
         report.note(format!("concurrency problem: {p}"));
@@ -1266,23 +1516,52 @@ fn print_machine(quick: bool, load_before: String, elapsed: Duration) {
     let cpuinfo = std::fs::read_to_string("/proc/cpuinfo").unwrap_or_default();
     let model = cpuinfo
         .lines()
-        .find_map(|l| l.strip_prefix("model name").and_then(|r| r.split_once(':')).map(|(_, m)| m.trim().to_string()))
+        .find_map(|l| {
+            l.strip_prefix("model name")
+                .and_then(|r| r.split_once(':'))
+                .map(|(_, m)| m.trim().to_string())
+        })
         .unwrap_or_else(|| "n/a".into());
     let meminfo = std::fs::read_to_string("/proc/meminfo").unwrap_or_default();
     let mem = meminfo
         .lines()
         .find_map(|l| l.strip_prefix("MemTotal:"))
         .and_then(|v| v.split_whitespace().next()?.parse::<f64>().ok())
-        .map_or("n/a".into(), |kib| format!("{:.1} GiB", kib / 1024.0 / 1024.0));
+        .map_or("n/a".into(), |kib| {
+            format!("{:.1} GiB", kib / 1024.0 / 1024.0)
+        });
     let cpus = std::thread::available_parallelism().map_or(0, |n| n.get());
     let kernel = std::fs::read_to_string("/proc/sys/kernel/osrelease").unwrap_or_default();
     let openssl = run_text("openssl", &["version"]).unwrap_or_else(|e| e);
-    let commit = run_text("git", &["-C", env!("CARGO_MANIFEST_DIR"), "rev-parse", "--short", "HEAD"])
-        .unwrap_or_else(|_| "n/a".into());
-    println!("cloudhsm-sim performance benchmark{}", if quick { " (--quick: reduced counts)" } else { "" });
+    let commit = run_text(
+        "git",
+        &[
+            "-C",
+            env!("CARGO_MANIFEST_DIR"),
+            "rev-parse",
+            "--short",
+            "HEAD",
+        ],
+    )
+    .unwrap_or_else(|_| "n/a".into());
+    println!(
+        "cloudhsm-sim performance benchmark{}",
+        if quick {
+            " (--quick: reduced counts)"
+        } else {
+            ""
+        }
+    );
     println!();
-    println!("- machine: {cpus} CPUs, {model}, {mem} RAM, Linux {}", kernel.trim());
-    println!("- {}; commit {} (plus any uncommitted changes)", openssl.trim(), commit.trim());
+    println!(
+        "- machine: {cpus} CPUs, {model}, {mem} RAM, Linux {}",
+        kernel.trim()
+    );
+    println!(
+        "- {}; commit {} (plus any uncommitted changes)",
+        openssl.trim(),
+        commit.trim()
+    );
     println!(
         "- load average before / after: {load_before} / {}; run time {:.0} s",
         loadavg(),

@@ -172,6 +172,22 @@ fn every_class_under_every_principal() {
                     "key unwrap rsa-pkcs --filter key-reference=0x31 --data YWJj --key-type-class aes --label u".into(),
                 ),
                 (
+                    OperationClass::QuorumTokens,
+                    "quorum token-sign list".into(),
+                ),
+                (
+                    OperationClass::QuorumAdministration,
+                    "quorum token-sign set-timeout --generated 900".into(),
+                ),
+                (
+                    OperationClass::QuorumAdministration,
+                    "quorum token-sign delete --scope all".into(),
+                ),
+                (
+                    OperationClass::BasicClusterInfo,
+                    "quorum token-sign list-quorum-values".into(),
+                ),
+                (
                     OperationClass::SignVerify,
                     "crypto verify ed25519 --key-filter key-reference=0x30 --data YWJj --signature YWJj".into(),
                 ),
@@ -199,7 +215,7 @@ fn every_class_under_every_principal() {
             checked += 1;
         }
     }
-    assert_eq!(checked, 20 * Principal::ALL.len());
+    assert_eq!(checked, 24 * Principal::ALL.len());
 }
 
 #[test]

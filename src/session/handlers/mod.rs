@@ -171,7 +171,10 @@ pub(crate) fn run(
             match second {
                 Ok(()) => Ok(response),
                 Err(e) => {
-                    let _ = logout(ctx);
+                    // Undo the password login: the second factor failed.
+                    let _ = ctx.cluster.logout(&username, &ctx.session.id);
+                    let id = ctx.cluster_id.clone();
+                    ctx.session.forget_login(&id);
                     Err(e)
                 }
             }
