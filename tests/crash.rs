@@ -603,7 +603,7 @@ fn kill_9_at_random_moments_loses_no_acknowledged_change() {
     for round in 0..ROUNDS {
         let steps = script(round);
         let wait = rng.below(steps.len() as u64 + 1) as usize;
-        let delay = Duration::from_micros(rng.below(4000));
+        let delay = Duration::from_micros(rng.below(8000));
         let mut victim = Victim::start(&sim, &steps);
         victim.wait_for(wait);
         thread::sleep(delay);

@@ -187,6 +187,15 @@ fn every_class_under_every_principal() {
                     OperationClass::BasicClusterInfo,
                     "quorum token-sign list-quorum-values".into(),
                 ),
+                (OperationClass::SyncStatus, "cluster sync-status".into()),
+                (
+                    OperationClass::MaskedObjects,
+                    "key insert-masked --path /nonexistent/masked.json".into(),
+                ),
+                (
+                    OperationClass::MaskedObjects,
+                    "key extract-masked --filter key-reference=0x30 --path /nonexistent/m.json".into(),
+                ),
                 (
                     OperationClass::SignVerify,
                     "crypto verify ed25519 --key-filter key-reference=0x30 --data YWJj --signature YWJj".into(),
@@ -215,7 +224,7 @@ fn every_class_under_every_principal() {
             checked += 1;
         }
     }
-    assert_eq!(checked, 24 * Principal::ALL.len());
+    assert_eq!(checked, 27 * Principal::ALL.len());
 }
 
 #[test]

@@ -3,6 +3,8 @@
 //! Output is JSON on stdout (no envelope: these are not real CLI commands); errors are one
 //! line on stderr and exit status 1; usage errors exit 2.
 
+pub mod configure;
+
 use std::io::Write;
 use std::path::PathBuf;
 
@@ -37,6 +39,32 @@ pub enum SimCommand {
     Reset(Target),
     /// Print docs/permissions.md, generated from the permission table
     Permissions,
+    /// Fail, restore, add or remove an HSM of a cluster
+    #[command(subcommand)]
+    Hsm(HsmCommand),
+}
+
+/// `cloudhsm-sim hsm …`
+#[derive(Debug, Subcommand)]
+pub enum HsmCommand {
+    /// Take an HSM down: changes miss it until it is restored
+    Fail(HsmTarget),
+    /// Bring an HSM back up and synchronise it from the healthy HSMs
+    Restore(HsmTarget),
+    /// Add an HSM to a cluster, synchronised from the healthy HSMs
+    Add(Target),
+    /// Remove an HSM from its cluster
+    Remove(HsmTarget),
+}
+
+#[derive(Debug, clap::Args)]
+pub struct HsmTarget {
+    /// The HSM id (hsm- followed by 11 lowercase letters and digits; see cloudhsm-sim status)
+    #[arg(value_name = "HSM_ID")]
+    pub hsm_id: String,
+    /// The cluster; may be left out when the state directory holds one cluster
+    #[arg(long = "cluster-id", value_name = "CLUSTER_ID")]
+    pub cluster_id: Option<String>,
 }
 
 #[derive(Debug, clap::Args)]
@@ -56,7 +84,7 @@ pub struct Init {
     /// The password-hash cost: default (argon2id 19 MiB, t=2) or fast (for CI)
     #[arg(long, value_enum, default_value = "default")]
     pub kdf: KdfArg,
-    /// The password of the appliance user app_user (without one it cannot log in)
+    /// The password of the appliance user app_user (when absent, a random one is generated and printed once)
     #[arg(long = "appliance-password", value_name = "PASSWORD")]
     pub appliance_password: Option<String>,
 }
@@ -180,8 +208,24 @@ fn execute(
                 },
                 appliance_password: init.appliance_password,
             };
+            // Without --appliance-password the appliance user gets a random one, shown once.
+            let generated = if config.appliance_password.is_none() {
+                let password = format!("app-{}", entropy.id_chars(20));
+                Some(password)
+            } else {
+                None
+            };
+            let config = ClusterConfig {
+                appliance_password: config.appliance_password.or_else(|| generated.clone()),
+                ..config
+            };
             let id = hsm::create(&home, &config, entropy)?;
-            print_json(out, &cluster_status(&home, &id)?)
+            let mut status =
+                serde_json::to_value(cluster_status(&home, &id)?).map_err(std::io::Error::from)?;
+            if let (Some(password), Some(obj)) = (generated, status.as_object_mut()) {
+                obj.insert("appliance-password".into(), password.into());
+            }
+            print_json(out, &status)
         }
         SimCommand::Status => {
             let clusters = home
@@ -208,6 +252,27 @@ fn execute(
             print_json(out, &cluster_status(&home, &id)?)
         }
         SimCommand::Permissions => Ok(()),
+        SimCommand::Hsm(command) => {
+            let (cluster_id, hsm_id) = match &command {
+                HsmCommand::Fail(t) | HsmCommand::Restore(t) | HsmCommand::Remove(t) => {
+                    (t.cluster_id.clone(), Some(t.hsm_id.clone()))
+                }
+                HsmCommand::Add(t) => (t.cluster_id.clone(), None),
+            };
+            let id = only_cluster(&home, cluster_id)?;
+            let mut cluster = Cluster::open(&home, &id)?;
+            let hsm = hsm_id.unwrap_or_default();
+            match command {
+                HsmCommand::Fail(_) => cluster.fail_hsm(&hsm)?,
+                HsmCommand::Restore(_) => cluster.restore_hsm(&hsm)?,
+                HsmCommand::Remove(_) => cluster.remove_hsm(&hsm)?,
+                HsmCommand::Add(_) => {
+                    cluster.add_hsm(entropy)?;
+                }
+            }
+            drop(cluster);
+            print_json(out, &cluster_status(&home, &id)?)
+        }
     }
 }
 

@@ -11,6 +11,8 @@ pub enum ClusterCommand {
     Activate(ClusterActivate),
     /// List info about each HSM in the cluster
     HsmInfo(ClusterHsmInfo),
+    /// [emulator extension] Show the digests of the keys each HSM holds, to compare sync status
+    SyncStatus(ClusterHsmInfo),
 }
 
 /// `cluster activate`

@@ -34,6 +34,33 @@ pub enum KeyCommand {
     /// Unwrap a key
     #[command(subcommand)]
     Unwrap(super::UnwrapCommand),
+    /// [emulator extension] Write a key as a masked object that only an HSM of this cluster can insert
+    ExtractMasked(KeyExtractMasked),
+    /// [emulator extension] Insert a masked object of this cluster
+    InsertMasked(KeyInsertMasked),
+}
+
+/// `key extract-masked`
+#[derive(Debug, Args)]
+pub struct KeyExtractMasked {
+    #[command(flatten)]
+    pub cluster: ClusterIdArg,
+    /// Key reference (e.g. key-reference=0xabc) or space separated list of key attributes in the form of attr.KEY_ATTRIBUTE_NAME=KEY_ATTRIBUTE_VALUE to select the key to extract
+    #[arg(long, value_name = "FILTER", num_args = 1.., required = true)]
+    pub filter: Vec<String>,
+    /// Filepath where the masked object will be written
+    #[arg(long, value_name = "PATH")]
+    pub path: String,
+}
+
+/// `key insert-masked`
+#[derive(Debug, Args)]
+pub struct KeyInsertMasked {
+    #[command(flatten)]
+    pub cluster: ClusterIdArg,
+    /// Filepath of the masked object to insert
+    #[arg(long, value_name = "PATH")]
+    pub path: String,
 }
 
 const FILTER_HELP_LIST: &str = "Key reference (e.g. key-reference=0xabc) or space separated list of key attributes in the form of attr.KEY_ATTRIBUTE_NAME=KEY_ATTRIBUTE_VALUE to select matching key(s) to list";

@@ -22,9 +22,9 @@ pub use crypto::{
 };
 pub use key::{
     CurveArg, GenerateAsymmetricPair, GenerateEc, GenerateMlDsa, GenerateRsa, GenerateSymmetric,
-    GenerateSymmetricArgs, ImportKeyTypeClass, KeyCommand, KeyDelete, KeyFileEncoding,
-    KeyGenerateFile, KeyImport, KeyImportPem, KeyList, KeySetAttribute, KeyShare, MlDsaArg,
-    PairArgs,
+    GenerateSymmetricArgs, ImportKeyTypeClass, KeyCommand, KeyDelete, KeyExtractMasked,
+    KeyFileEncoding, KeyGenerateFile, KeyImport, KeyImportPem, KeyInsertMasked, KeyList,
+    KeySetAttribute, KeyShare, MlDsaArg, PairArgs,
 };
 pub use login::{Login, Logout};
 pub use quorum::{
@@ -91,6 +91,9 @@ pub enum Command {
 pub struct Interactive {
     #[command(flatten)]
     pub cluster: ClusterIdArg,
+    /// [emulator extension] How responses are shown: json (the default, as the real CLI) or table (lists as tables); overrides CLOUDHSM_SIM_OUTPUT
+    #[arg(long, value_name = "FORMAT", value_parser = ["json", "table"])]
+    pub output: Option<String>,
 }
 
 impl Cli {

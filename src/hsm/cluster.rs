@@ -75,6 +75,8 @@ pub struct UserInfo {
 pub struct Cluster {
     pub(super) settings: Settings,
     pub(super) store: Store,
+    /// The key availability check of the CLI configuration (`configure-cli`).
+    pub(super) availability_check: bool,
 }
 
 /// Checks the form of a cluster id given by a user.
@@ -178,14 +180,22 @@ pub fn resolve(
     requested: Option<&str>,
     entropy: &mut Entropy,
 ) -> Result<String, HsmError> {
+    // `configure-cli add-cluster` narrows the clusters the CLI uses to those it added.
+    let configured = home.cli_config().clusters;
     if let Some(id) = requested {
         check_cluster_id(id)?;
+        if !configured.is_empty() && !configured.iter().any(|c| c == id) {
+            return Err(HsmError::ClusterNotConfigured { id: id.to_string() });
+        }
         if home.cluster_path(id).exists() {
             return Ok(id.to_string());
         }
         return Err(HsmError::ClusterNotFound { id: id.to_string() });
     }
-    let pick = |ids: Vec<String>| -> Result<Option<String>, HsmError> {
+    let pick = |mut ids: Vec<String>| -> Result<Option<String>, HsmError> {
+        if !configured.is_empty() {
+            ids.retain(|i| configured.contains(i));
+        }
         match ids.len() {
             0 => Ok(None),
             1 => Ok(ids.into_iter().next()),
@@ -260,7 +270,11 @@ impl Cluster {
             fips: fips == "true",
             kdf: Kdf::parse(&kdf).ok_or_else(|| corrupt("unknown password-hash preset"))?,
         };
-        Ok(Cluster { settings, store })
+        Ok(Cluster {
+            settings,
+            store,
+            availability_check: home.cli_config().key_availability_check,
+        })
     }
 
     pub fn settings(&self) -> &Settings {

@@ -43,12 +43,22 @@ pub enum HsmError {
     ClusterNotFound { id: String },
     #[error("Cluster {id} already exists in this state directory")]
     ClusterExists { id: String },
+    #[error("Cluster {id} is not in the CLI configuration: add it with configure-cli add-cluster --cluster-id {id}")]
+    ClusterNotConfigured { id: String },
     #[error("multiple clusters provided in configuration file. Please specify `cluster-id`")]
     MultipleClusters,
     #[error("Cluster {id} is damaged: {detail}")]
     Corrupt { id: String, detail: String },
     #[error("Password hashing failed: {0}")]
     Kdf(String),
+    #[error("No HSM of cluster {id} is available: restore one with cloudhsm-sim hsm restore")]
+    NoHsmAvailable { id: String },
+    #[error("HSM {id} is not in this cluster")]
+    HsmNotFound { id: String },
+    #[error("A cluster keeps at least one HSM")]
+    LastHsm,
+    #[error("A cluster has at most {max} HSMs")]
+    TooManyHsms { max: usize },
     #[error("Cannot delete user {username}: the user owns keys")]
     OwnsKeys { username: String },
     #[error("{0}")]

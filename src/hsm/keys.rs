@@ -151,7 +151,9 @@ fn visible(
     terms: &[Term],
     session: &SessionKeys,
 ) -> Result<Vec<Key>, HsmError> {
-    let username = (actor.role != Role::Admin).then_some(actor.username.as_str());
+    // Admins and the appliance user see every key (references and labels for admins).
+    let sees_all = matches!(actor.role, Role::Admin | Role::ApplianceUser);
+    let username = (!sees_all).then_some(actor.username.as_str());
     let rows = records::visible_keys(
         tx,
         username,

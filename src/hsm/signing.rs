@@ -52,6 +52,7 @@ impl Cluster {
         if !key.attrs.flags.sign {
             return Err(KeyError::AttributeRequired { name: "sign" }.into());
         }
+        self.check_key_available(&key, self.availability_check)?;
         let token = self.approve_key(approval, Service::KeyUsage, &key)?;
         let blob = self.key_material(&key, session)?;
         let KeyMaterial::Private(private) = KeyMaterial::from_blob(&blob).map_err(crypto_err)?

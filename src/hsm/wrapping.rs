@@ -77,6 +77,8 @@ impl Cluster {
         if payload_key.attrs.flags.wrap_with_trusted && !wrapping_key.attrs.flags.trusted {
             return Err(KeyError::NeedsTrustedWrappingKey.into());
         }
+        self.check_key_available(&payload_key, self.availability_check)?;
+        self.check_key_available(&wrapping_key, self.availability_check)?;
         let (payload_approval, wrapping_approval) = approvals;
         let tokens = [
             self.approve_key(payload_approval, Service::KeyManagement, &payload_key)?,
@@ -150,6 +152,7 @@ impl Cluster {
         if !unwrapping_key.attrs.flags.unwrap {
             return Err(KeyError::AttributeRequired { name: "unwrap" }.into());
         }
+        self.check_key_available(&unwrapping_key, self.availability_check)?;
         let token = self.approve_key(approval, Service::KeyManagement, &unwrapping_key)?;
         let unwrapping_material = self.material(&unwrapping_key, session)?;
         let bytes =
@@ -223,6 +226,7 @@ impl Cluster {
         if !set {
             return Err(KeyError::AttributeRequired { name: needs }.into());
         }
+        self.check_key_available(&key, self.availability_check)?;
         if key.quorum.usage > 1 {
             // No --approval option on the extensions: a key that needs approvals cannot be used.
             return Err(KeyError::QuorumFailed.into());

@@ -3,6 +3,7 @@
 //!
 //! Only this module writes responses, and always into a writer it is given.
 
+mod table;
 mod views;
 
 use std::io::{self, Write};
@@ -10,6 +11,7 @@ use std::io::{self, Write};
 use serde::Serialize;
 use serde_json::Value;
 
+pub use table::{render as render_table, Format, TableWriter, FIXED_WIDTH as TABLE_WIDTH};
 pub use views::{
     HsmInfoView, HsmView, KeyBriefView, KeyInfoView, KeyListView, KeyPairView, KeyQuorumView,
     KeyUserView, KeyView, LabelView, LoginView, MessageView, OneKeyView, StrategyView, UserView,

@@ -76,6 +76,9 @@ pub fn catalogue() -> Vec<(&'static str, String)> {
         HsmError::ClusterExists {
             id: s("{cluster-id}"),
         },
+        HsmError::ClusterNotConfigured {
+            id: s("{cluster-id}"),
+        },
         HsmError::MultipleClusters,
         HsmError::Corrupt {
             id: s("{cluster-id}"),
@@ -211,6 +214,12 @@ pub fn catalogue() -> Vec<(&'static str, String)> {
             expected: "{expected}",
         },
         K::InvalidHex { what: "{what}" },
+        K::KeyUnavailable,
+        K::SessionKeyNotMaskable,
+        K::MaskedObjectInvalid,
+        K::MaskedObjectForeign {
+            cluster: s("{cluster-id}"),
+        },
         K::Crypto(s("{detail}")),
     ];
     use crate::hsm::QuorumError as Q;
@@ -289,10 +298,15 @@ fn hsm_name(e: &HsmError) -> &'static str {
         HsmError::InvalidClusterId { .. } => "InvalidClusterId",
         HsmError::ClusterNotFound { .. } => "ClusterNotFound",
         HsmError::ClusterExists { .. } => "ClusterExists",
+        HsmError::ClusterNotConfigured { .. } => "ClusterNotConfigured",
         HsmError::MultipleClusters => "MultipleClusters",
         HsmError::Corrupt { .. } => "Corrupt",
         HsmError::Kdf(_) => "Kdf",
         HsmError::OwnsKeys { .. } => "OwnsKeys",
+        HsmError::NoHsmAvailable { .. } => "NoHsmAvailable",
+        HsmError::HsmNotFound { .. } => "HsmNotFound",
+        HsmError::LastHsm => "LastHsm",
+        HsmError::TooManyHsms { .. } => "TooManyHsms",
         HsmError::Key(_) => "Key (any key error below)",
         HsmError::Quorum(_) => "Quorum (any quorum error below)",
         HsmError::Store(_) => "Store (any state error below)",
@@ -367,6 +381,10 @@ fn key_name(e: &crate::hsm::key::KeyError) -> &'static str {
         K::MlDsaUnwrap => "MlDsaUnwrap",
         K::UnwrappedTypeMismatch { .. } => "UnwrappedTypeMismatch",
         K::InvalidHex { .. } => "InvalidHex",
+        K::KeyUnavailable => "KeyUnavailable",
+        K::SessionKeyNotMaskable => "SessionKeyNotMaskable",
+        K::MaskedObjectInvalid => "MaskedObjectInvalid",
+        K::MaskedObjectForeign { .. } => "MaskedObjectForeign",
         K::Crypto(_) => "Crypto",
     }
 }

@@ -177,6 +177,10 @@ impl Session {
             _ => {}
         }
         let mut ctx = self.context(handlers::cluster_arg(command))?;
+        // Every command but `cluster hsm-info` (which lists the HSMs that are up) needs one.
+        if id != CommandId::ClusterHsmInfo {
+            ctx.cluster.require_available()?;
+        }
         authorize(id, command, &ctx)?;
         handlers::run(command, &mut ctx, prompter).map(Outcome::Respond)
     }

@@ -259,6 +259,10 @@ pub const COMMANDS: &[(CommandId, CommandClass)] = &[
         CommandClass::Fixed(OperationClass::BasicClusterInfo),
     ),
     (
+        CommandId::ClusterSyncStatus,
+        CommandClass::Fixed(OperationClass::SyncStatus),
+    ),
+    (
         CommandId::CryptoSignEcdsa,
         CommandClass::Fixed(OperationClass::SignVerify),
     ),
@@ -444,6 +448,14 @@ pub const COMMANDS: &[(CommandId, CommandClass)] = &[
     (
         CommandId::KeyUnwrapRsaPkcs,
         CommandClass::Fixed(OperationClass::KeyManagement),
+    ),
+    (
+        CommandId::KeyExtractMasked,
+        CommandClass::Fixed(OperationClass::MaskedObjects),
+    ),
+    (
+        CommandId::KeyInsertMasked,
+        CommandClass::Fixed(OperationClass::MaskedObjects),
     ),
     (
         CommandId::QuorumTokenSignGenerate,

@@ -15,6 +15,7 @@ use std::ffi::OsString;
 use std::io::{self, BufRead, Write};
 
 use crate::grammar::{Cli, Command};
+use crate::output::{Format, TableWriter};
 use crate::session::Session;
 
 pub use env::Env;
@@ -52,6 +53,33 @@ pub fn run(args: Vec<OsString>, env: &Env, io: Stdio<'_>) -> i32 {
                 _ => 0,
             };
         }
+    };
+    let flag = match &cli.command {
+        Command::Interactive(args) => args.output.as_deref(),
+        _ => None,
+    };
+    let format = match env.format(flag) {
+        Ok(format) => format,
+        Err(text) => {
+            let _ = writeln!(io.err, "error: {text}");
+            return 2;
+        }
+    };
+    // The table view: a writer in front of stdout; the terminal's width on a terminal.
+    let mut table;
+    let out: &mut dyn Write = if format == Format::Table {
+        let width = (!io.interactive_terminal).then_some(crate::output::TABLE_WIDTH);
+        table = TableWriter::new(io.out, width);
+        &mut table
+    } else {
+        io.out
+    };
+    let io = Stdio {
+        input: io.input,
+        input_is_terminal: io.input_is_terminal,
+        interactive_terminal: io.interactive_terminal,
+        out,
+        err: io.err,
     };
     match cli.command {
         Command::Interactive(args) => {

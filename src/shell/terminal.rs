@@ -41,9 +41,9 @@ impl Terminal {
             .completion_type(rustyline::CompletionType::List)
             .build();
         let mut editor = Editor::with_config(config)?;
-        editor.set_helper(Some(GrammarHelper {
-            tree: Cli::command_tree(),
-        }));
+        let mut tree = Cli::command_tree();
+        tree.build();
+        editor.set_helper(Some(GrammarHelper { tree }));
         if let Some(path) = &history {
             // A missing or unreadable history file only means no history.
             let _ = editor.load_history(path);
@@ -80,7 +80,8 @@ pub fn holds_secret(line: &str) -> bool {
     line.contains("--password") || line.contains("--change-password")
 }
 
-/// Completion of commands, subcommands and option names from the grammar.
+/// Completion of commands, subcommands, option names and enumerated option values from the
+/// grammar.
 struct GrammarHelper {
     tree: clap::Command,
 }
@@ -95,27 +96,7 @@ impl Completer for GrammarHelper {
         _ctx: &Context<'_>,
     ) -> rustyline::Result<(usize, Vec<Pair>)> {
         let head = line.get(..pos).unwrap_or(line);
-        let start = head.rfind(' ').map_or(0, |i| i + 1);
-        let partial = &head[start..];
-        let mut cmd = &self.tree;
-        for word in head[..start].split_whitespace() {
-            if let Some(sub) = cmd.find_subcommand(word) {
-                cmd = sub;
-            }
-        }
-        let mut names: Vec<String> = if partial.starts_with('-') {
-            cmd.get_arguments()
-                .filter_map(|a| a.get_long())
-                .map(|l| format!("--{l}"))
-                .collect()
-        } else {
-            cmd.get_subcommands()
-                .filter(|s| !s.is_hide_set())
-                .map(|s| s.get_name().to_string())
-                .collect()
-        };
-        names.retain(|n| n.starts_with(partial));
-        names.sort();
+        let (start, names) = complete(&self.tree, head);
         let pairs = names
             .into_iter()
             .map(|n| Pair {
@@ -125,6 +106,155 @@ impl Completer for GrammarHelper {
             .collect();
         Ok((start, pairs))
     }
+}
+
+/// What the word being typed can be, after walking the words before it through the tree.
+struct Position<'t> {
+    /// The deepest (sub)command named so far.
+    cmd: &'t clap::Command,
+    /// The option whose value(s) the next word is, if any.
+    pending: Option<&'t clap::Arg>,
+    /// Options already given (single-use ones are not offered again).
+    used: Vec<&'t str>,
+    /// Positional words given to a leaf command.
+    positionals: usize,
+}
+
+fn walk<'t>(tree: &'t clap::Command, words: &[&str]) -> Position<'t> {
+    let mut at = Position {
+        cmd: tree,
+        pending: None,
+        used: Vec::new(),
+        positionals: 0,
+    };
+    for (i, word) in words.iter().enumerate() {
+        if let Some(long) = word.strip_prefix("--") {
+            let (name, inline_value) = match long.split_once('=') {
+                Some((n, _)) => (n, true),
+                None => (long, false),
+            };
+            let arg = at.cmd.get_arguments().find(|a| a.get_long() == Some(name));
+            if let Some(arg) = arg {
+                at.used.push(arg.get_id().as_str());
+            }
+            at.pending = arg.filter(|a| takes_value(a) && !inline_value);
+            continue;
+        }
+        if let Some(arg) = at.pending {
+            // A value: a single-valued option takes one, a multi-valued one keeps taking.
+            if !arg.get_num_args().is_some_and(|r| r.max_values() > 1) {
+                at.pending = None;
+            }
+            continue;
+        }
+        // `help WORDS...` completes like WORDS.
+        if i == 0 && *word == "help" {
+            continue;
+        }
+        match at.cmd.find_subcommand(word) {
+            Some(sub) => {
+                at = Position {
+                    cmd: sub,
+                    pending: None,
+                    used: Vec::new(),
+                    positionals: 0,
+                };
+            }
+            None => at.positionals += 1,
+        }
+    }
+    at
+}
+
+fn takes_value(arg: &clap::Arg) -> bool {
+    arg.get_action().takes_values()
+}
+
+/// The long options of the command at `at` that may still be given.
+fn options(at: &Position<'_>) -> Vec<String> {
+    at.cmd
+        .get_arguments()
+        .filter(|a| !a.is_hide_set() && !a.is_positional())
+        .filter(|a| {
+            let repeatable = matches!(
+                a.get_action(),
+                clap::ArgAction::Append | clap::ArgAction::Count
+            );
+            repeatable || !at.used.contains(&a.get_id().as_str())
+        })
+        .filter_map(|a| a.get_long())
+        .map(|l| format!("--{l}"))
+        .collect()
+}
+
+/// The visible possible values of `arg` (roles, curves, hash functions, ...).
+fn values_of(arg: &clap::Arg) -> Vec<String> {
+    arg.get_possible_values()
+        .into_iter()
+        .filter(|v| !v.is_hide_set())
+        .map(|v| v.get_name().to_string())
+        .collect()
+}
+
+/// Completes the word that ends `head` (the line up to the cursor): returns where that word
+/// starts and the sorted candidates that extend it. After an option whose clap argument has
+/// possible values, the candidates are those values (`--role c` gives `crypto-user`); after
+/// any other option that takes a value, nothing is offered.
+pub fn complete(tree: &clap::Command, head: &str) -> (usize, Vec<String>) {
+    let start = head.rfind(char::is_whitespace).map_or(0, |i| i + 1);
+    let partial = &head[start..];
+    let words: Vec<&str> = head[..start].split_whitespace().collect();
+    let at = walk(tree, &words);
+    let mut names: Vec<String> = Vec::new();
+    let mut word_start = start;
+    let mut prefix = partial;
+    if let Some((option, value)) = partial
+        .strip_prefix("--")
+        .and_then(|rest| rest.split_once('='))
+    {
+        // `--role=cr`: complete the value in place.
+        if let Some(arg) = at
+            .cmd
+            .get_arguments()
+            .find(|a| a.get_long() == Some(option))
+        {
+            names = values_of(arg);
+        }
+        word_start = start + option.len() + 3;
+        prefix = value;
+    } else if let Some(arg) = at.pending.filter(|_| !partial.starts_with('-')) {
+        names = values_of(arg);
+    } else if partial.starts_with('-') {
+        names = options(&at);
+    } else if at.cmd.get_subcommands().next().is_none() {
+        // A leaf: the values of its next positional if they are enumerated, else options.
+        names = at
+            .cmd
+            .get_positionals()
+            .nth(at.positionals)
+            .map(values_of)
+            .unwrap_or_default();
+        if names.is_empty() && partial.is_empty() {
+            names = options(&at);
+        }
+    } else {
+        names = at
+            .cmd
+            .get_subcommands()
+            .filter(|s| !s.is_hide_set())
+            // `help` is a command of its own at the top; `cluster help` is only noise.
+            .filter(|s| s.get_name() != "help" || std::ptr::eq(at.cmd, tree))
+            .map(|s| s.get_name().to_string())
+            .collect();
+        // `login [mfa-token-sign]`: the subcommand is optional, so options fit here too.
+        if partial.is_empty() && !at.cmd.is_subcommand_required_set() {
+            names.extend(options(&at));
+        }
+    }
+    names.retain(|n| n.starts_with(prefix));
+    names.sort();
+    names.dedup();
+    (word_start, names)
 }
 
 impl Hinter for GrammarHelper {
@@ -148,6 +278,72 @@ impl Helper for GrammarHelper {}
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn tree() -> clap::Command {
+        let mut tree = Cli::command_tree();
+        tree.build();
+        tree
+    }
+
+    fn names(head: &str) -> Vec<String> {
+        complete(&tree(), head).1
+    }
+
+    #[test]
+    fn completes_commands_and_subcommands() {
+        let top = names("");
+        for c in [
+            "cluster", "crypto", "key", "login", "logout", "quorum", "user", "quit",
+        ] {
+            assert!(top.contains(&c.to_string()), "{c} missing from {top:?}");
+        }
+        assert_eq!(complete(&tree(), "clu"), (0, vec!["cluster".to_string()]));
+        assert_eq!(
+            complete(&tree(), "cluster h"),
+            (8, vec!["hsm-info".to_string()])
+        );
+        assert_eq!(names("help key li"), ["list"]);
+        assert_eq!(
+            names("key wrap rsa-"),
+            ["rsa-aes", "rsa-oaep", "rsa-pkcs"],
+            "mechanisms are subcommands"
+        );
+    }
+
+    #[test]
+    fn completes_options_not_yet_given() {
+        assert_eq!(names("login --us"), ["--username"]);
+        let left = names("user create --username a --role crypto-user --");
+        assert!(left.contains(&"--password".to_string()), "{left:?}");
+        assert!(!left.contains(&"--username".to_string()), "{left:?}");
+        assert!(!left.contains(&"--role".to_string()), "{left:?}");
+        // A leaf with nothing typed offers its options.
+        assert!(names("user list ").contains(&"--cluster-id".to_string()));
+    }
+
+    #[test]
+    fn completes_enumerated_values() {
+        assert_eq!(
+            names("login --username admin --role "),
+            ["admin", "appliance-user", "crypto-user"]
+        );
+        assert_eq!(
+            names("user change-password --role "),
+            ["admin", "crypto-user"]
+        );
+        let (start, v) = complete(&tree(), "login --role=cr");
+        assert_eq!((start, v), (13, vec!["crypto-user".to_string()]));
+        assert_eq!(
+            names("key generate-asymmetric-pair ec --curve secp2"),
+            ["secp224r1", "secp256k1", "secp256r1"]
+        );
+        assert_eq!(names("crypto sign ecdsa --hash-function sha5"), ["sha512"]);
+        assert_eq!(names("key wrap rsa-oaep --mgf mgf1-sha38"), ["mgf1-sha384"]);
+        // A free value (a username) gets no candidates, not subcommands.
+        assert!(names("login --username ").is_empty());
+        // After the value, options again.
+        assert_eq!(names("login --role admin --us"), ["--username"]);
+    }
 
     #[test]
     fn secrets_stay_out_of_history() {

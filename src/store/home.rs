@@ -186,3 +186,66 @@ mod tests {
         assert!(matches!(Home::open(link), Err(StoreError::Symlink { .. })));
     }
 }
+
+/// What `configure-cli` recorded for the CLI (`$CLOUDHSM_SIM_HOME/cloudhsm-cli.cfg`, JSON).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct CliConfig {
+    /// `--enable-key-availability-check` / `--disable-key-availability-check`.
+    #[serde(rename = "key-availability-check", default = "yes")]
+    pub key_availability_check: bool,
+    /// Clusters added with `configure-cli add-cluster` or `--cluster-id`.
+    #[serde(default)]
+    pub clusters: Vec<String>,
+    /// Settings accepted and recorded without effect on the simulation.
+    #[serde(default)]
+    pub recorded: std::collections::BTreeMap<String, String>,
+}
+
+fn yes() -> bool {
+    true
+}
+
+impl Default for CliConfig {
+    fn default() -> Self {
+        CliConfig {
+            key_availability_check: true,
+            clusters: Vec::new(),
+            recorded: Default::default(),
+        }
+    }
+}
+
+impl Home {
+    fn config_path(&self) -> PathBuf {
+        self.root.join("cloudhsm-cli.cfg")
+    }
+
+    /// The CLI configuration; the default when there is none (or it cannot be read).
+    pub fn cli_config(&self) -> CliConfig {
+        fs::read(self.config_path())
+            .ok()
+            .and_then(|b| serde_json::from_slice(&b).ok())
+            .unwrap_or_default()
+    }
+
+    /// Writes the CLI configuration (atomically, 0600).
+    pub fn save_cli_config(&self, config: &CliConfig) -> Result<(), StoreError> {
+        let tmp = self
+            .root
+            .join(format!("cloudhsm-cli.cfg.tmp{}", std::process::id()));
+        let text = serde_json::to_vec_pretty(config).map_err(std::io::Error::other)?;
+        {
+            use std::io::Write;
+            let mut f = OpenOptions::new()
+                .write(true)
+                .create(true)
+                .truncate(true)
+                .mode(0o600)
+                .open(&tmp)?;
+            f.write_all(&text)?;
+            f.sync_all()?;
+        }
+        fs::rename(&tmp, self.config_path())?;
+        Ok(())
+    }
+}

@@ -11,4 +11,4 @@ pub mod records;
 
 pub use db::{Store, Tx, APPLICATION_ID, SCHEMA_VERSION};
 pub use error::StoreError;
-pub use home::Home;
+pub use home::{CliConfig, Home};

@@ -489,3 +489,98 @@ pub fn delete_session_tokens(tx: &Tx<'_>, session: &str) -> Result<()> {
     tx.execute("DELETE FROM tokens WHERE session = ?1", [session])?;
     Ok(())
 }
+
+/// How many HSMs hold the current version of each object of `kind` (`user` or `key`).
+pub fn coverage(tx: &Tx<'_>, kind: &str) -> Result<std::collections::BTreeMap<String, i64>> {
+    let table = if kind == "user" { "users" } else { "keys" };
+    let column = if kind == "user" {
+        "username"
+    } else {
+        "CAST(reference AS TEXT)"
+    };
+    let mut stmt = tx.prepare_cached(&format!(
+        "SELECT {column}, (SELECT count(*) FROM object_hsms o
+             WHERE o.kind = ?1 AND o.object = {column} AND o.stamp = t.stamp)
+         FROM {table} t"
+    ))?;
+    let rows = stmt.query_map([kind], |r| {
+        Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?))
+    })?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
+/// The (kind, object, stamp) entries an HSM holds, sorted.
+pub fn hsm_objects(tx: &Tx<'_>, hsm_id: &str) -> Result<Vec<(String, String, i64)>> {
+    let mut stmt = tx.prepare_cached(
+        "SELECT kind, object, stamp FROM object_hsms WHERE hsm_id = ?1 ORDER BY kind, object",
+    )?;
+    let rows = stmt.query_map([hsm_id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
+pub fn set_hsm_state(tx: &Tx<'_>, hsm_id: &str, state: &str) -> Result<usize> {
+    Ok(tx.execute(
+        "UPDATE hsms SET state = ?2 WHERE id = ?1",
+        params![hsm_id, state],
+    )?)
+}
+
+pub fn delete_hsm(tx: &Tx<'_>, hsm_id: &str) -> Result<()> {
+    tx.execute("DELETE FROM object_hsms WHERE hsm_id = ?1", [hsm_id])?;
+    tx.execute("DELETE FROM hsms WHERE id = ?1", [hsm_id])?;
+    Ok(())
+}
+
+/// Brings an HSM up to date: it drops what no longer exists and takes the current version of
+/// every user and key (the appliance user's masked-object copy from a healthy HSM).
+pub fn synchronise_hsm(tx: &Tx<'_>, hsm_id: &str) -> Result<()> {
+    tx.execute(
+        "DELETE FROM object_hsms WHERE hsm_id = ?1 AND (
+             (kind = 'user' AND object NOT IN (SELECT username FROM users)) OR
+             (kind = 'key' AND object NOT IN (SELECT CAST(reference AS TEXT) FROM keys)))",
+        [hsm_id],
+    )?;
+    tx.execute(
+        "INSERT OR REPLACE INTO object_hsms SELECT 'user', username, ?1, stamp FROM users",
+        [hsm_id],
+    )?;
+    tx.execute(
+        "INSERT OR REPLACE INTO object_hsms SELECT 'key', CAST(reference AS TEXT), ?1, stamp FROM keys",
+        [hsm_id],
+    )?;
+    Ok(())
+}
+
+/// The (reference, stamp) and material of one key, for masked-object digests and export.
+pub fn key_stamp(tx: &Tx<'_>, reference: i64) -> Result<Option<i64>> {
+    Ok(tx
+        .query_row(
+            "SELECT stamp FROM keys WHERE reference = ?1",
+            [reference],
+            |r| r.get(0),
+        )
+        .optional()?)
+}
+
+/// How many HSMs hold the current version of key `reference`.
+pub fn key_copies(tx: &Tx<'_>, reference: i64) -> Result<i64> {
+    Ok(tx.query_row(
+        "SELECT count(*) FROM object_hsms o JOIN keys k
+             ON o.kind = 'key' AND o.object = CAST(k.reference AS TEXT) AND o.stamp = k.stamp
+         WHERE k.reference = ?1",
+        [reference],
+        |r| r.get(0),
+    )?)
+}
+
+/// How many up HSMs hold the current version of key `reference`.
+pub fn key_copies_up(tx: &Tx<'_>, reference: i64) -> Result<i64> {
+    Ok(tx.query_row(
+        "SELECT count(*) FROM object_hsms o JOIN keys k
+             ON o.kind = 'key' AND o.object = CAST(k.reference AS TEXT) AND o.stamp = k.stamp
+             JOIN hsms h ON h.id = o.hsm_id AND h.state = 'up'
+         WHERE k.reference = ?1",
+        [reference],
+        |r| r.get(0),
+    )?)
+}

@@ -151,6 +151,15 @@ impl Sim {
         cmd
     }
 
+    /// Runs `configure-cli ARGS` on this state directory.
+    pub fn configure(&self, args: &[&str]) -> Run {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_configure-cli"));
+        scrub(&mut cmd);
+        cmd.env("CLOUDHSM_SIM_HOME", &self.home);
+        cmd.args(args);
+        run(cmd, b"")
+    }
+
     /// Runs `cloudhsm-cli ARGS` with empty stdin.
     pub fn cli(&self, args: &[&str]) -> Run {
         self.cli_full(args, &[], b"")

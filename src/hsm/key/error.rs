@@ -96,6 +96,16 @@ pub enum KeyError {
         found: &'static str,
         expected: &'static str,
     },
+    #[error("Cannot perform the requested key operation as the key must be available on at least 2 HSMs")]
+    KeyUnavailable,
+    #[error("Session keys cannot be extracted as masked objects")]
+    SessionKeyNotMaskable,
+    #[error("The masked object was altered or is not a cloudhsm-sim masked object")]
+    MaskedObjectInvalid,
+    #[error(
+        "The masked object belongs to cluster {cluster}: only an HSM of that cluster can insert it"
+    )]
+    MaskedObjectForeign { cluster: String },
     #[error("{0}")]
     Crypto(String),
 }

@@ -40,10 +40,11 @@ fn message(text: &str) -> Response {
 }
 
 /// The full key object, attributes in the documented order.
-pub(crate) fn key_view(key: &Key) -> KeyView {
+pub(crate) fn key_view(key: &Key, full: bool) -> KeyView {
+    let coverage = if full { "full" } else { "partial" };
     let user = |u: &str| KeyUserView {
         username: u.to_string(),
-        key_coverage: "full".into(),
+        key_coverage: coverage.into(),
     };
     let mut a = Map::new();
     let flags = &key.attrs.flags;
@@ -96,7 +97,7 @@ pub(crate) fn key_view(key: &Key) -> KeyView {
                 manage: key.quorum.manage,
                 usage: key.quorum.usage,
             },
-            cluster_coverage: "full".into(),
+            cluster_coverage: coverage.into(),
         },
         attributes: a,
     }
@@ -120,11 +121,20 @@ pub(crate) fn list(ctx: &mut Context<'_>, c: &KeyList) -> Result<Response> {
     let end = start.saturating_add(page.len());
     // "This flag when used by Admins has no effect": admins see references and labels.
     let verbose = c.verbose && actor.role != Role::Admin;
+    let mut coverage = Vec::with_capacity(page.len());
+    for k in &page {
+        coverage.push(if verbose {
+            ctx.cluster.key_full_coverage(k)?
+        } else {
+            true
+        });
+    }
     let matched_keys = page
         .iter()
-        .map(|k| {
+        .zip(coverage)
+        .map(|(k, full)| {
             if verbose {
-                serde_json::to_value(key_view(k))
+                serde_json::to_value(key_view(k, full))
             } else {
                 serde_json::to_value(KeyBriefView {
                     key_reference: k.reference_string(),
@@ -238,8 +248,9 @@ pub(crate) fn generate_symmetric(ctx: &mut Context<'_>, g: &GenerateSymmetric) -
         },
     )?;
     let key = keys.first().ok_or(SessionError::NoLogin)?;
+    let full = ctx.cluster.key_full_coverage(key)?;
     Ok(Response::ok(OneKeyView {
-        key: key_view(key),
+        key: key_view(key, full),
         message: None,
     }))
 }
@@ -286,10 +297,16 @@ pub(crate) fn generate_pair(ctx: &mut Context<'_>, g: &GenerateAsymmetricPair) -
         },
     )?;
     match keys.as_slice() {
-        [public, private] => Ok(Response::ok(KeyPairView {
-            public_key: key_view(public),
-            private_key: key_view(private),
-        })),
+        [public, private] => {
+            let (pf, sf) = (
+                ctx.cluster.key_full_coverage(public)?,
+                ctx.cluster.key_full_coverage(private)?,
+            );
+            Ok(Response::ok(KeyPairView {
+                public_key: key_view(public, pf),
+                private_key: key_view(private, sf),
+            }))
+        }
         _ => Err(SessionError::Hsm(
             KeyError::Crypto("key pair generation returned no pair".into()).into(),
         )),
@@ -332,8 +349,9 @@ pub(crate) fn import_pem(ctx: &mut Context<'_>, c: &KeyImportPem) -> Result<Resp
         &c.attributes,
         ctx.session.session_keys(&id),
     )?;
+    let full = ctx.cluster.key_full_coverage(&key)?;
     Ok(Response::ok(OneKeyView {
-        key: key_view(&key),
+        key: key_view(&key, full),
         message: Some("Successfully imported key".into()),
     }))
 }
@@ -358,4 +376,56 @@ pub(crate) fn generate_file(ctx: &mut Context<'_>, c: &KeyGenerateFile) -> Resul
         )
     })?;
     Ok(message("Successfully generated key file"))
+}
+
+pub(crate) fn extract_masked(
+    ctx: &mut Context<'_>,
+    c: &crate::grammar::KeyExtractMasked,
+) -> Result<Response> {
+    let actor = actor(ctx)?;
+    let terms = terms(&c.filter)?;
+    let mut entropy = ctx.session.entropy_snapshot();
+    let id = ctx.cluster_id.clone();
+    let (key, file) =
+        ctx.cluster
+            .extract_masked(&actor, &terms, &mut entropy, ctx.session.session_keys(&id))?;
+    let text = serde_json::to_vec_pretty(&file)
+        .map_err(|e| SessionError::Prompt(std::io::Error::other(e)))?;
+    std::fs::write(&c.path, text).map_err(|e| {
+        SessionError::Hsm(
+            KeyError::WriteFile {
+                path: c.path.clone(),
+                reason: e.to_string(),
+            }
+            .into(),
+        )
+    })?;
+    Ok(Response::ok(serde_json::json!({
+        "key-reference": key.reference_string(),
+        "message": "Masked object extracted successfully",
+    })))
+}
+
+pub(crate) fn insert_masked(
+    ctx: &mut Context<'_>,
+    c: &crate::grammar::KeyInsertMasked,
+) -> Result<Response> {
+    let actor = actor(ctx)?;
+    let bytes = std::fs::read(&c.path).map_err(|e| {
+        SessionError::Hsm(
+            KeyError::ReadFile {
+                path: c.path.clone(),
+                reason: e.to_string(),
+            }
+            .into(),
+        )
+    })?;
+    let file: crate::hsm::MaskedFile = serde_json::from_slice(&bytes)
+        .map_err(|_| SessionError::Hsm(KeyError::MaskedObjectInvalid.into()))?;
+    let mut entropy = ctx.session.entropy_snapshot();
+    let reference = ctx.cluster.insert_masked(&actor, &file, &mut entropy)?;
+    Ok(Response::ok(serde_json::json!({
+        "key-reference": reference,
+        "message": "Masked object inserted successfully",
+    })))
 }

@@ -25,7 +25,7 @@ pub(crate) fn cluster_arg(command: &Command) -> Option<&str> {
     let arg = match command {
         Command::Interactive(c) => &c.cluster,
         Command::Cluster(ClusterCommand::Activate(c)) => &c.cluster,
-        Command::Cluster(ClusterCommand::HsmInfo(c)) => &c.cluster,
+        Command::Cluster(ClusterCommand::HsmInfo(c) | ClusterCommand::SyncStatus(c)) => &c.cluster,
         Command::Crypto(CryptoCommand::Sign(s)) => match s {
             SignCommand::Ecdsa(c) | SignCommand::RsaPkcs(c) => &c.input.cluster,
             SignCommand::Ed25519(c) => &c.input.cluster,
@@ -56,6 +56,8 @@ pub(crate) fn cluster_arg(command: &Command) -> Option<&str> {
             KeyCommand::Share(c) | KeyCommand::Unshare(c) => &c.cluster,
             KeyCommand::SetAttribute(c) => &c.cluster,
             KeyCommand::GenerateFile(c) => &c.cluster,
+            KeyCommand::ExtractMasked(c) => &c.cluster,
+            KeyCommand::InsertMasked(c) => &c.cluster,
             KeyCommand::Import(KeyImport::Pem(c)) => &c.cluster,
             KeyCommand::GenerateSymmetric(
                 GenerateSymmetric::Aes(c) | GenerateSymmetric::GenericSecret(c),
@@ -134,6 +136,9 @@ pub(crate) fn run(
             activate(ctx, c.password.as_deref(), prompter)
         }
         Command::Cluster(ClusterCommand::HsmInfo(_)) => hsm_info(ctx),
+        Command::Cluster(ClusterCommand::SyncStatus(_)) => sync_status(ctx),
+        Command::Key(KeyCommand::ExtractMasked(c)) => key::extract_masked(ctx, c),
+        Command::Key(KeyCommand::InsertMasked(c)) => key::insert_masked(ctx, c),
         Command::Login(c) => {
             if let Some(login) = &ctx.login {
                 return Err(SessionError::AlreadyLoggedIn {
@@ -324,6 +329,23 @@ fn hsm_info(ctx: &mut Context<'_>) -> Result<Response> {
     Ok(Response::ok(HsmInfoView { hsms }))
 }
 
+fn sync_status(ctx: &mut Context<'_>) -> Result<Response> {
+    let (in_sync, hsms) = ctx.cluster.sync_status()?;
+    let hsms: Vec<serde_json::Value> = hsms
+        .into_iter()
+        .map(|h| {
+            serde_json::json!({
+                "hsm-id": h.id,
+                "state": if h.up { "up" } else { "down" },
+                "digests": h.digests,
+            })
+        })
+        .collect();
+    Ok(Response::ok(
+        serde_json::json!({ "in-sync": in_sync, "hsms": hsms }),
+    ))
+}
+
 pub(crate) fn login(
     ctx: &mut Context<'_>,
     username: &str,
@@ -363,6 +385,7 @@ fn logout(ctx: &mut Context<'_>) -> Result<Response> {
 
 fn user_list(ctx: &mut Context<'_>) -> Result<Response> {
     let registrations = ctx.cluster.registrations()?;
+    let coverage = ctx.cluster.user_coverage()?;
     let strategy = |on: bool| -> Vec<StrategyView> {
         if on {
             vec![StrategyView {
@@ -382,13 +405,18 @@ fn user_list(ctx: &mut Context<'_>) -> Result<Response> {
                 .iter()
                 .find(|(name, _, _)| *name == u.username)
                 .map_or((false, false), |(_, q, m)| (*q, *m));
+            let full = coverage.get(&u.username).copied().unwrap_or(true);
             UserView {
                 username: u.username,
                 role: u.role.as_str().into(),
                 locked: u.locked.to_string(),
+                cluster_coverage: if full {
+                    "full".into()
+                } else {
+                    "partial".into()
+                },
                 mfa: strategy(mfa),
                 quorum: strategy(quorum),
-                cluster_coverage: "full".into(),
             }
         })
         .collect();

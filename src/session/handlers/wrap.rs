@@ -156,8 +156,9 @@ pub(crate) fn unwrap(ctx: &mut Context<'_>, c: &UnwrapCommand) -> Result<Respons
         &approval,
         ctx.session.session_keys(&id),
     )?;
+    let full = ctx.cluster.key_full_coverage(&key)?;
     Ok(Response::ok(OneKeyView {
-        key: key_view(&key),
+        key: key_view(&key, full),
         message: None,
     }))
 }

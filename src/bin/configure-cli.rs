@@ -1,0 +1,22 @@
+//! `configure-cli`: the emulated CloudHSM CLI configuration tool.
+
+use std::io;
+use std::process::ExitCode;
+
+use cloudhsm_sim::control::configure;
+use cloudhsm_sim::shell::Env;
+
+fn main() -> ExitCode {
+    let env = Env::from_process();
+    let mut err = io::stderr().lock();
+    let seed = env.seed().unwrap_or_default();
+    let mut out = io::stdout().lock();
+    let status = configure::run(
+        std::env::args_os().skip(1).collect(),
+        env.home,
+        seed,
+        &mut out,
+        &mut err,
+    );
+    ExitCode::from(u8::try_from(status).unwrap_or(1))
+}

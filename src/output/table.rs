@@ -1,0 +1,371 @@
+//! The table view (`CLOUDHSM_SIM_OUTPUT=table`, `interactive --output table`): list responses
+//! drawn as tables for people reading them; every other response stays JSON, byte for byte.
+//!
+//! The view is a writer placed in front of stdout. Each response arrives as one JSON document
+//! followed by a flush (`Response::write_json`); on that flush the writer recognises the
+//! successful list payloads by their shape and draws them, and passes anything else (errors,
+//! other responses, help text) through unchanged.
+
+use std::io::{self, Write};
+
+use comfy_table::{presets, ColumnConstraint, ContentArrangement, Table, Width};
+use serde_json::{Map, Value};
+
+/// The width of a table when stdout is not a terminal, so that logs and tests are stable.
+pub const FIXED_WIDTH: u16 = 100;
+
+/// How responses are shown.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Format {
+    /// The real CLI's JSON (the default).
+    #[default]
+    Json,
+    /// Lists as tables, everything else as JSON.
+    Table,
+}
+
+impl Format {
+    /// Parses `json` or `table`.
+    pub fn parse(text: &str) -> Option<Format> {
+        match text {
+            "json" => Some(Format::Json),
+            "table" => Some(Format::Table),
+            _ => None,
+        }
+    }
+}
+
+const USER_COLUMNS: &[&str] = &[
+    "username",
+    "role",
+    "locked",
+    "mfa",
+    "quorum",
+    "cluster-coverage",
+];
+
+const TOKEN_COLUMNS: &[&str] = &[
+    "username",
+    "service",
+    "key-reference",
+    "approvals-required",
+    "token-timeout-seconds",
+];
+
+/// A writer that draws list responses as tables and passes everything else through.
+pub struct TableWriter<'a> {
+    inner: &'a mut dyn Write,
+    pending: Vec<u8>,
+    /// `None`: size the table to the terminal (stdout is one).
+    width: Option<u16>,
+}
+
+impl<'a> TableWriter<'a> {
+    /// Wraps `inner`; `width` is `None` on a terminal (the table fits it), else a fixed width.
+    pub fn new(inner: &'a mut dyn Write, width: Option<u16>) -> TableWriter<'a> {
+        TableWriter {
+            inner,
+            pending: Vec::new(),
+            width,
+        }
+    }
+
+    fn emit(&mut self) -> io::Result<()> {
+        if self.pending.is_empty() {
+            return Ok(());
+        }
+        let text = serde_json::from_slice::<Value>(&self.pending)
+            .ok()
+            .and_then(|v| render(&v, self.width));
+        match text {
+            Some(table) => self.inner.write_all(table.as_bytes())?,
+            None => self.inner.write_all(&self.pending)?,
+        }
+        self.pending.clear();
+        Ok(())
+    }
+}
+
+impl Write for TableWriter<'_> {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        self.pending.extend_from_slice(buf);
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        self.emit()?;
+        self.inner.flush()
+    }
+}
+
+impl Drop for TableWriter<'_> {
+    fn drop(&mut self) {
+        let _ = self.flush();
+    }
+}
+
+/// The table of a response envelope, or `None` when it is not a successful list response.
+pub fn render(envelope: &Value, width: Option<u16>) -> Option<String> {
+    if envelope.get("error_code")?.as_i64()? != 0 {
+        return None;
+    }
+    let data = envelope.get("data")?.as_object()?;
+    let (mut table, footer) = if let Some(users) = list(data, "users") {
+        (records_table(users, USER_COLUMNS), None)
+    } else if let Some(keys) = list(data, "matched_keys") {
+        keys_table(data, keys)
+    } else if let Some(hsms) = list(data, "hsms") {
+        (hsms_table(hsms), None)
+    } else if let Some(tokens) = list(data, "tokens") {
+        (records_table(tokens, TOKEN_COLUMNS), None)
+    } else {
+        return None;
+    };
+    match width {
+        Some(w) => {
+            table
+                .force_no_tty()
+                .set_width(w)
+                .load_style(presets::ASCII_FULL_CONDENSED);
+        }
+        None => {
+            table.load_style(presets::UTF8_FULL_CONDENSED);
+        }
+    }
+    table.set_content_arrangement(ContentArrangement::Dynamic);
+    // Headers and key references never wrap; long values (labels, roles) do.
+    let floors: Vec<u16> = table
+        .header()
+        .map(|h| {
+            h.cell_iter()
+                .map(|c| {
+                    let name = c.content();
+                    // The boundary counts the padding, one space each side.
+                    let floor = 2 + if name == "key-reference" {
+                        18
+                    } else {
+                        name.len()
+                    };
+                    u16::try_from(floor).unwrap_or(u16::MAX)
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    for (column, floor) in table.column_iter_mut().zip(floors) {
+        column.set_constraint(ColumnConstraint::LowerBoundary(Width::Fixed(floor)));
+    }
+    let mut text = table.to_string();
+    text.push('\n');
+    if let Some(footer) = footer {
+        text.push_str(&footer);
+        text.push('\n');
+    }
+    Some(text)
+}
+
+/// `data[key]` when it is an array of objects (an empty array included).
+fn list<'v>(data: &'v Map<String, Value>, key: &str) -> Option<Vec<&'v Map<String, Value>>> {
+    data.get(key)?
+        .as_array()?
+        .iter()
+        .map(Value::as_object)
+        .collect()
+}
+
+/// A cell: strings bare, `null` empty, anything else as compact JSON.
+fn cell(v: Option<&Value>) -> String {
+    match v {
+        None | Some(Value::Null) => String::new(),
+        Some(Value::String(s)) => s.clone(),
+        Some(Value::Array(items)) => items
+            .iter()
+            .map(|i| cell(Some(i)))
+            .collect::<Vec<_>>()
+            .join(", "),
+        Some(Value::Object(o)) => {
+            strategy(o).unwrap_or_else(|| Value::Object(o.clone()).to_string())
+        }
+        Some(other) => other.to_string(),
+    }
+}
+
+/// `{"strategy": "token-sign", "status": "enabled"}` as `token-sign (enabled)`; a key user
+/// `{"username", "key-coverage"}` as the username.
+fn strategy(o: &Map<String, Value>) -> Option<String> {
+    if let (Some(Value::String(s)), Some(Value::String(st))) = (o.get("strategy"), o.get("status"))
+    {
+        return Some(format!("{s} ({st})"));
+    }
+    o.get("username")?.as_str().map(str::to_string)
+}
+
+fn header(table: &mut Table, names: &[&str]) {
+    table.set_header(names.iter().map(|n| n.to_string()).collect::<Vec<_>>());
+}
+
+/// One row per object; columns are `columns`, or when empty the keys of the objects in
+/// order of first appearance.
+fn records_table(rows: Vec<&Map<String, Value>>, columns: &[&str]) -> Table {
+    let mut names: Vec<&str> = columns.to_vec();
+    if names.is_empty() {
+        for row in &rows {
+            for key in row.keys() {
+                if !names.contains(&key.as_str()) {
+                    names.push(key);
+                }
+            }
+        }
+    }
+    let mut table = Table::new();
+    header(&mut table, &names);
+    for row in rows {
+        table.add_row(names.iter().map(|n| cell(row.get(*n))).collect::<Vec<_>>());
+    }
+    table
+}
+
+/// `key list`: reference and label, and for `--verbose` the type, class, owner and sharees;
+/// a footer with the counts and the next page's token.
+fn keys_table(
+    data: &Map<String, Value>,
+    keys: Vec<&Map<String, Value>>,
+) -> (Table, Option<String>) {
+    let verbose = keys.iter().any(|k| k.contains_key("key-info"));
+    let mut table = Table::new();
+    let names: &[&str] = if verbose {
+        &[
+            "key-reference",
+            "label",
+            "key-type",
+            "class",
+            "key-owners",
+            "shared-users",
+        ]
+    } else {
+        &["key-reference", "label"]
+    };
+    header(&mut table, names);
+    for key in keys {
+        let attrs = key.get("attributes").and_then(Value::as_object);
+        let info = key.get("key-info").and_then(Value::as_object);
+        let row = names.iter().map(|n| match *n {
+            "key-reference" => cell(key.get(*n)),
+            "label" | "key-type" | "class" => cell(attrs.and_then(|a| a.get(*n))),
+            other => cell(info.and_then(|i| i.get(other))),
+        });
+        table.add_row(row.collect::<Vec<_>>());
+    }
+    let count = |k: &str| data.get(k).map(|v| cell(Some(v))).unwrap_or_default();
+    let mut footer = format!(
+        "{} of {} keys",
+        count("returned_key_count"),
+        count("total_key_count")
+    );
+    if let Some(token) = data.get("next_token").and_then(Value::as_str) {
+        footer.push_str(&format!("; next page: --starting-token {token}"));
+    }
+    (table, Some(footer))
+}
+
+/// `cluster hsm-info`: the columns people compare across HSMs.
+fn hsms_table(hsms: Vec<&Map<String, Value>>) -> Table {
+    let mut table = Table::new();
+    header(
+        &mut table,
+        &[
+            "serial-number",
+            "vendor",
+            "model",
+            "hardware",
+            "firmware",
+            "fips-state",
+        ],
+    );
+    for h in hsms {
+        let get = |k: &str| cell(h.get(k));
+        table.add_row(vec![
+            get("serial-number"),
+            get("vendor"),
+            get("model"),
+            format!(
+                "{}.{}",
+                get("hardware-version-major"),
+                get("hardware-version-minor")
+            ),
+            get("firmware-id"),
+            get("fips-state"),
+        ]);
+    }
+    table
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn through(value: &Value) -> String {
+        let mut out = Vec::new();
+        {
+            let mut w = TableWriter::new(&mut out, Some(FIXED_WIDTH));
+            serde_json::to_writer_pretty(&mut w, value).unwrap();
+            w.write_all(b"\n").unwrap();
+            w.flush().unwrap();
+        }
+        String::from_utf8(out).unwrap()
+    }
+
+    #[test]
+    fn other_responses_pass_through_byte_for_byte() {
+        for v in [
+            json!({"error_code": 0, "data": "Logout successful"}),
+            json!({"error_code": 1, "data": "nope"}),
+            json!({"error_code": 0, "data": {"username": "a", "role": "admin"}}),
+        ] {
+            let mut expect = serde_json::to_string_pretty(&v).unwrap();
+            expect.push('\n');
+            assert_eq!(through(&v), expect);
+        }
+        let mut out = Vec::new();
+        {
+            let mut w = TableWriter::new(&mut out, Some(FIXED_WIDTH));
+            w.write_all(b"Usage: cloudhsm-cli user list\n").unwrap();
+        }
+        assert_eq!(out, b"Usage: cloudhsm-cli user list\n");
+    }
+
+    #[test]
+    fn user_list_is_a_table_of_fixed_width() {
+        let v = json!({"error_code": 0, "data": {"users": [
+            {"username": "admin", "role": "admin", "locked": "false", "mfa": [],
+             "quorum": [{"strategy": "token-sign", "status": "enabled"}],
+             "cluster-coverage": "full"}]}});
+        let text = through(&v);
+        let lines: Vec<&str> = text.lines().collect();
+        assert!(lines[1].contains("username") && lines[1].contains("cluster-coverage"));
+        assert!(text.contains("token-sign (enabled)"), "{text}");
+        assert!(lines
+            .iter()
+            .all(|l| l.chars().count() <= FIXED_WIDTH as usize));
+        assert!(
+            text.is_ascii(),
+            "off a terminal the table is ASCII:\n{text}"
+        );
+    }
+
+    #[test]
+    fn key_list_has_a_footer_with_the_next_token() {
+        let v = json!({"error_code": 0, "data": {
+            "matched_keys": [{"key-reference": "0x0000000000000030", "attributes": {"label": "k1"}}],
+            "total_key_count": 3, "returned_key_count": 1, "next_token": "1"}});
+        let text = through(&v);
+        assert!(
+            text.contains("0x0000000000000030") && text.contains("k1"),
+            "{text}"
+        );
+        assert!(
+            text.ends_with("1 of 3 keys; next page: --starting-token 1\n"),
+            "{text}"
+        );
+    }
+}
