@@ -3,7 +3,9 @@
 //! Output is JSON on stdout (no envelope: these are not real CLI commands); errors are one
 //! line on stderr and exit status 1; usage errors exit 2.
 
+pub mod artefacts;
 pub mod configure;
+pub mod fixtures;
 
 use std::io::Write;
 use std::path::PathBuf;
@@ -39,6 +41,18 @@ pub enum SimCommand {
     Reset(Target),
     /// Print docs/permissions.md, generated from the permission table
     Permissions,
+    /// Print docs/commands.md, generated from the grammar and the permission table
+    Commands,
+    /// Print shell completions for cloudhsm-cli and cloudhsm-sim
+    Completions(artefacts::Completions),
+    /// Print the man page of cloudhsm-cli, or write both man pages into a directory
+    Man(artefacts::Man),
+    /// Write a cluster to a JSON file (password hashes and key material included, never passwords)
+    Export(fixtures::Export),
+    /// Restore a cluster from a file written by export
+    Import(fixtures::Import),
+    /// Create or complete a cluster from a seed document (docs/ci.md); running it again changes nothing
+    Seed(fixtures::Seed),
     /// Fail, restore, add or remove an HSM of a cluster
     #[command(subcommand)]
     Hsm(HsmCommand),
@@ -147,6 +161,8 @@ pub enum ControlError {
     Hsm(#[from] HsmError),
     #[error("{0}")]
     Output(#[from] std::io::Error),
+    #[error("{0}")]
+    Fixture(#[from] crate::hsm::FixtureError),
 }
 
 /// Runs `cloudhsm-sim` with `args` (without the program name); returns the exit status.
@@ -187,6 +203,15 @@ fn execute(
     entropy: &mut Entropy,
     out: &mut dyn Write,
 ) -> Result<(), ControlError> {
+    match &command {
+        SimCommand::Commands => {
+            write!(out, "{}", artefacts::render_commands_markdown())?;
+            return Ok(());
+        }
+        SimCommand::Completions(args) => return artefacts::completions(args, out),
+        SimCommand::Man(args) => return artefacts::man(args, out),
+        _ => {}
+    }
     if let SimCommand::Permissions = command {
         write!(out, "{}", crate::session::permissions::render_markdown())?;
         return Ok(());
@@ -251,7 +276,13 @@ fn execute(
             hsm::reset(&home, &id, entropy)?;
             print_json(out, &cluster_status(&home, &id)?)
         }
-        SimCommand::Permissions => Ok(()),
+        SimCommand::Permissions
+        | SimCommand::Commands
+        | SimCommand::Completions(_)
+        | SimCommand::Man(_) => Ok(()),
+        SimCommand::Export(args) => fixtures::export(&home, args, out),
+        SimCommand::Import(args) => fixtures::import(&home, args, out),
+        SimCommand::Seed(args) => fixtures::seed(&home, args, entropy, out),
         SimCommand::Hsm(command) => {
             let (cluster_id, hsm_id) = match &command {
                 HsmCommand::Fail(t) | HsmCommand::Restore(t) | HsmCommand::Remove(t) => {

@@ -7,6 +7,7 @@ mod cluster;
 pub mod crypto;
 mod entropy;
 mod error;
+mod fixtures;
 pub mod key;
 mod keygen;
 mod keys;
@@ -26,6 +27,10 @@ pub use cluster::{
 };
 pub use entropy::Entropy;
 pub use error::HsmError;
+pub use fixtures::{
+    export_cluster, import_cluster, FixtureError, Seeded, SeededKey, EXPORT_FORMAT, EXPORT_VERSION,
+    RUNTIME_TABLES,
+};
 pub use keygen::{GenerateRequest, KeyKind};
 pub use keys::{check_quorum, Actor, NewKey, SessionKeys, StoredKey};
 pub use masked::MaskedFile;

@@ -98,46 +98,6 @@ CREATE TABLE object_hsms (
     PRIMARY KEY (kind, object, hsm_id)
 );
 INSERT INTO meta (key, value) VALUES ('stamp', '0');
-CREATE TRIGGER users_inserted AFTER INSERT ON users BEGIN
-    UPDATE meta SET value = CAST(value AS INTEGER) + 1 WHERE key = 'stamp';
-    UPDATE users SET stamp = (SELECT CAST(value AS INTEGER) FROM meta WHERE key = 'stamp')
-        WHERE username = NEW.username;
-    INSERT OR REPLACE INTO object_hsms
-        SELECT 'user', NEW.username, id, (SELECT CAST(value AS INTEGER) FROM meta WHERE key = 'stamp')
-        FROM hsms WHERE state = 'up';
-END;
-CREATE TRIGGER users_updated AFTER UPDATE ON users BEGIN
-    UPDATE meta SET value = CAST(value AS INTEGER) + 1 WHERE key = 'stamp';
-    UPDATE users SET stamp = (SELECT CAST(value AS INTEGER) FROM meta WHERE key = 'stamp')
-        WHERE username = NEW.username;
-    INSERT OR REPLACE INTO object_hsms
-        SELECT 'user', NEW.username, id, (SELECT CAST(value AS INTEGER) FROM meta WHERE key = 'stamp')
-        FROM hsms WHERE state = 'up';
-END;
-CREATE TRIGGER users_deleted AFTER DELETE ON users BEGIN
-    DELETE FROM object_hsms WHERE kind = 'user' AND object = OLD.username
-        AND hsm_id IN (SELECT id FROM hsms WHERE state = 'up');
-END;
-CREATE TRIGGER keys_inserted AFTER INSERT ON keys BEGIN
-    UPDATE meta SET value = CAST(value AS INTEGER) + 1 WHERE key = 'stamp';
-    UPDATE keys SET stamp = (SELECT CAST(value AS INTEGER) FROM meta WHERE key = 'stamp')
-        WHERE reference = NEW.reference;
-    INSERT OR REPLACE INTO object_hsms
-        SELECT 'key', NEW.reference, id, (SELECT CAST(value AS INTEGER) FROM meta WHERE key = 'stamp')
-        FROM hsms WHERE state = 'up';
-END;
-CREATE TRIGGER keys_updated AFTER UPDATE ON keys BEGIN
-    UPDATE meta SET value = CAST(value AS INTEGER) + 1 WHERE key = 'stamp';
-    UPDATE keys SET stamp = (SELECT CAST(value AS INTEGER) FROM meta WHERE key = 'stamp')
-        WHERE reference = NEW.reference;
-    INSERT OR REPLACE INTO object_hsms
-        SELECT 'key', NEW.reference, id, (SELECT CAST(value AS INTEGER) FROM meta WHERE key = 'stamp')
-        FROM hsms WHERE state = 'up';
-END;
-CREATE TRIGGER keys_deleted AFTER DELETE ON keys BEGIN
-    DELETE FROM object_hsms WHERE kind = 'key' AND object = OLD.reference
-        AND hsm_id IN (SELECT id FROM hsms WHERE state = 'up');
-END;
 CREATE TRIGGER shares_inserted AFTER INSERT ON key_shares BEGIN
     UPDATE keys SET label = label WHERE reference = NEW.reference;
 END;
@@ -145,6 +105,33 @@ CREATE TRIGGER shares_deleted AFTER DELETE ON key_shares BEGIN
     UPDATE keys SET label = label WHERE reference = OLD.reference;
 END;
 ";
+
+/// The triggers that apply every change of `table` (whose key column is `id`) to the HSMs
+/// that are up: each change takes a new stamp from the cluster's counter, and each up HSM
+/// records that it holds that version.
+fn replication_triggers(table: &str, kind: &str, id: &str) -> String {
+    let stamp = "(SELECT CAST(value AS INTEGER) FROM meta WHERE key = 'stamp')";
+    let mut sql = String::new();
+    for event in ["INSERT", "UPDATE"] {
+        sql.push_str(&format!(
+            "CREATE TRIGGER {table}_{event}_replicated AFTER {event} ON {table} BEGIN
+    UPDATE meta SET value = CAST(value AS INTEGER) + 1 WHERE key = 'stamp';
+    UPDATE {table} SET stamp = {stamp} WHERE {id} = NEW.{id};
+    INSERT OR REPLACE INTO object_hsms
+        SELECT '{kind}', NEW.{id}, id, {stamp} FROM hsms WHERE state = 'up';
+END;
+"
+        ));
+    }
+    sql.push_str(&format!(
+        "CREATE TRIGGER {table}_DELETE_replicated AFTER DELETE ON {table} BEGIN
+    DELETE FROM object_hsms WHERE kind = '{kind}' AND object = OLD.{id}
+        AND hsm_id IN (SELECT id FROM hsms WHERE state = 'up');
+END;
+"
+    ));
+    sql
+}
 
 /// An open cluster database.
 #[derive(Debug)]
@@ -217,6 +204,8 @@ impl Store {
             conn.pragma_update(None, "journal_mode", "WAL")?;
             let tx = conn.transaction()?;
             tx.execute_batch(SCHEMA)?;
+            tx.execute_batch(&replication_triggers("users", "user", "username"))?;
+            tx.execute_batch(&replication_triggers("keys", "key", "reference"))?;
             fill(&tx)?;
             tx.pragma_update(None, "user_version", SCHEMA_VERSION)?;
             tx.commit()?;

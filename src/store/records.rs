@@ -584,3 +584,121 @@ pub fn key_copies_up(tx: &Tx<'_>, reference: i64) -> Result<i64> {
         |r| r.get(0),
     )?)
 }
+
+// ---- Generic access to every table, for `cloudhsm-sim export` / `import` and `seed`. ----
+
+/// A value of any column, as SQLite holds it.
+pub type AnyValue = rusqlite::types::Value;
+
+/// `name` as an SQL identifier.
+fn quoted(name: &str) -> String {
+    format!("\"{}\"", name.replace('"', "\"\""))
+}
+
+/// `PRAGMA user_version`: the schema version of this database.
+pub fn schema_version(tx: &Tx<'_>) -> Result<i64> {
+    Ok(tx.query_row("PRAGMA user_version", [], |r| r.get(0))?)
+}
+
+/// The tables of the database in creation order: every table of the schema, and
+/// `sqlite_sequence` (the AUTOINCREMENT counters), but none of SQLite's other internal ones.
+pub fn table_names(tx: &Tx<'_>) -> Result<Vec<String>> {
+    let mut stmt = tx.prepare(
+        "SELECT name FROM sqlite_master WHERE type = 'table'
+           AND (name NOT LIKE 'sqlite\\_%' ESCAPE '\\' OR name = 'sqlite_sequence')
+         ORDER BY rowid",
+    )?;
+    let rows = stmt.query_map([], |r| r.get(0))?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
+/// The columns of `table` in order: (name, declared type).
+pub fn table_columns(tx: &Tx<'_>, table: &str) -> Result<Vec<(String, String)>> {
+    let mut stmt = tx.prepare("SELECT name, type FROM pragma_table_info(?1) ORDER BY cid")?;
+    let rows = stmt.query_map([table], |r| Ok((r.get(0)?, r.get(1)?)))?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
+/// The values of `columns` in every row of `table`, in rowid (insertion) order.
+pub fn table_rows(tx: &Tx<'_>, table: &str, columns: &[String]) -> Result<Vec<Vec<AnyValue>>> {
+    let list = columns
+        .iter()
+        .map(|c| quoted(c))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let mut stmt = tx.prepare(&format!(
+        "SELECT {list} FROM {} ORDER BY rowid",
+        quoted(table)
+    ))?;
+    let rows = stmt.query_map([], |r| {
+        (0..columns.len())
+            .map(|i| r.get::<_, AnyValue>(i))
+            .collect::<rusqlite::Result<Vec<_>>>()
+    })?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
+/// Deletes every row of `table`.
+pub fn clear_table(tx: &Tx<'_>, table: &str) -> Result<()> {
+    tx.execute(&format!("DELETE FROM {}", quoted(table)), [])?;
+    Ok(())
+}
+
+/// Inserts one row into `table`: `values[i]` into `columns[i]`.
+pub fn insert_row(
+    tx: &Tx<'_>,
+    table: &str,
+    columns: &[String],
+    values: Vec<AnyValue>,
+) -> Result<()> {
+    let names = columns
+        .iter()
+        .map(|c| quoted(c))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let marks = (1..=columns.len())
+        .map(|i| format!("?{i}"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    tx.execute(
+        &format!("INSERT INTO {} ({names}) VALUES ({marks})", quoted(table)),
+        rusqlite::params_from_iter(values),
+    )?;
+    Ok(())
+}
+
+/// The triggers of the database: (name, CREATE TRIGGER statement).
+pub fn triggers(tx: &Tx<'_>) -> Result<Vec<(String, String)>> {
+    let mut stmt =
+        tx.prepare("SELECT name, sql FROM sqlite_master WHERE type = 'trigger' ORDER BY rowid")?;
+    let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
+/// Drops trigger `name` (an import writes rows exactly as exported, then recreates it).
+pub fn drop_trigger(tx: &Tx<'_>, name: &str) -> Result<()> {
+    tx.execute(&format!("DROP TRIGGER {}", quoted(name)), [])?;
+    Ok(())
+}
+
+/// Runs a `CREATE TRIGGER` statement read by [`triggers`].
+pub fn create_trigger(tx: &Tx<'_>, sql: &str) -> Result<()> {
+    tx.execute_batch(sql)?;
+    Ok(())
+}
+
+/// A key's settable and derived attribute JSON and its material (a seeded key whose material
+/// the seed fixes).
+pub fn set_key_material(
+    tx: &Tx<'_>,
+    reference: i64,
+    settable: &str,
+    derived: &str,
+    material: &[u8],
+) -> Result<()> {
+    tx.execute(
+        "UPDATE keys SET settable = ?2, derived = ?3, material = ?4 WHERE reference = ?1",
+        params![reference, settable, derived, material],
+    )?;
+    Ok(())
+}

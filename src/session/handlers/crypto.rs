@@ -88,45 +88,53 @@ fn salt(len: u64) -> usize {
     usize::try_from(len).unwrap_or(usize::MAX)
 }
 
-pub(crate) fn sign(ctx: &mut Context<'_>, c: &SignCommand) -> Result<Response> {
-    let (input, mechanism): (&SignInput, Mechanism) = match c {
-        SignCommand::Ecdsa(s) => (
-            &s.input,
-            Mechanism::Ecdsa {
-                hash: hash(s.hash_function),
-                data_type: data_type(s.data_type),
-            },
-        ),
-        SignCommand::RsaPkcs(s) => (
-            &s.input,
-            Mechanism::RsaPkcs {
-                hash: hash(s.hash_function),
-                data_type: data_type(s.data_type),
-            },
-        ),
-        SignCommand::RsaPkcsPss(s) => (
-            &s.input,
-            Mechanism::RsaPkcsPss {
-                hash: hash(s.hash_function),
-                mgf: mgf(s.mgf),
-                salt_length: salt(s.salt_length),
-                data_type: data_type(s.data_type),
-            },
-        ),
-        SignCommand::Ed25519(s) => (&s.input, Mechanism::Ed25519),
-        SignCommand::Ed25519ph(s) => (
-            &s.input,
-            Mechanism::Ed25519ph {
-                data_type: data_type(s.data_type),
-            },
-        ),
-        SignCommand::MlDsa(s) => (
-            &s.input,
-            Mechanism::MlDsa {
-                data_type: mldsa_data_type(s.data_type),
-            },
-        ),
+/// The key input and the mechanism of a `crypto sign` or `crypto verify` command: both
+/// enums have the same variants with the same mechanism options.
+macro_rules! mechanism_of {
+    ($command:expr, $Enum:ident) => {
+        match $command {
+            $Enum::Ecdsa(a) => (
+                &a.input,
+                Mechanism::Ecdsa {
+                    hash: hash(a.hash_function),
+                    data_type: data_type(a.data_type),
+                },
+            ),
+            $Enum::RsaPkcs(a) => (
+                &a.input,
+                Mechanism::RsaPkcs {
+                    hash: hash(a.hash_function),
+                    data_type: data_type(a.data_type),
+                },
+            ),
+            $Enum::RsaPkcsPss(a) => (
+                &a.input,
+                Mechanism::RsaPkcsPss {
+                    hash: hash(a.hash_function),
+                    mgf: mgf(a.mgf),
+                    salt_length: salt(a.salt_length),
+                    data_type: data_type(a.data_type),
+                },
+            ),
+            $Enum::Ed25519(a) => (&a.input, Mechanism::Ed25519),
+            $Enum::Ed25519ph(a) => (
+                &a.input,
+                Mechanism::Ed25519ph {
+                    data_type: data_type(a.data_type),
+                },
+            ),
+            $Enum::MlDsa(a) => (
+                &a.input,
+                Mechanism::MlDsa {
+                    data_type: mldsa_data_type(a.data_type),
+                },
+            ),
+        }
     };
+}
+
+pub(crate) fn sign(ctx: &mut Context<'_>, c: &SignCommand) -> Result<Response> {
+    let (input, mechanism): (&SignInput, Mechanism) = mechanism_of!(c, SignCommand);
     let actor = actor(ctx)?;
     let terms = filter::parse(&input.key_filter).map_err(key_error)?;
     let data = bytes(input.data.as_deref(), input.data_path.as_deref(), "--data")?;
@@ -151,44 +159,7 @@ pub(crate) fn sign(ctx: &mut Context<'_>, c: &SignCommand) -> Result<Response> {
 }
 
 pub(crate) fn verify(ctx: &mut Context<'_>, c: &VerifyCommand) -> Result<Response> {
-    let (input, mechanism): (&VerifyInput, Mechanism) = match c {
-        VerifyCommand::Ecdsa(v) => (
-            &v.input,
-            Mechanism::Ecdsa {
-                hash: hash(v.hash_function),
-                data_type: data_type(v.data_type),
-            },
-        ),
-        VerifyCommand::RsaPkcs(v) => (
-            &v.input,
-            Mechanism::RsaPkcs {
-                hash: hash(v.hash_function),
-                data_type: data_type(v.data_type),
-            },
-        ),
-        VerifyCommand::RsaPkcsPss(v) => (
-            &v.input,
-            Mechanism::RsaPkcsPss {
-                hash: hash(v.hash_function),
-                mgf: mgf(v.mgf),
-                salt_length: salt(v.salt_length),
-                data_type: data_type(v.data_type),
-            },
-        ),
-        VerifyCommand::Ed25519(v) => (&v.input, Mechanism::Ed25519),
-        VerifyCommand::Ed25519ph(v) => (
-            &v.input,
-            Mechanism::Ed25519ph {
-                data_type: data_type(v.data_type),
-            },
-        ),
-        VerifyCommand::MlDsa(v) => (
-            &v.input,
-            Mechanism::MlDsa {
-                data_type: mldsa_data_type(v.data_type),
-            },
-        ),
-    };
+    let (input, mechanism): (&VerifyInput, Mechanism) = mechanism_of!(c, VerifyCommand);
     let actor = actor(ctx)?;
     let terms = filter::parse(&input.key_filter).map_err(key_error)?;
     let data = bytes(input.data.as_deref(), input.data_path.as_deref(), "--data")?;

@@ -1,0 +1,104 @@
+//! `cloudhsm-sim export`, `import` and `seed`: clusters as files, for CI (docs/ci.md).
+//!
+//! `export` writes every row of a cluster as a versioned JSON document (password hashes and
+//! key material included; the file is created 0600); `import` restores one exactly;
+//! `seed` applies a short hand-written document idempotently (the format is in docs/ci.md).
+
+use std::fs::{self, OpenOptions};
+use std::io::Write;
+use std::os::unix::fs::OpenOptionsExt;
+use std::path::{Path, PathBuf};
+
+use serde_json::{json, Map, Value};
+
+use crate::hsm::{self, FixtureError};
+use crate::store::Home;
+
+use super::{cluster_status, only_cluster, print_json, ControlError};
+
+mod seed;
+
+pub use seed::seed;
+
+/// `cloudhsm-sim export`
+#[derive(Debug, clap::Args)]
+pub struct Export {
+    /// The file to write (created 0600; `-` writes to stdout)
+    #[arg(long, value_name = "FILE")]
+    pub path: PathBuf,
+    /// The cluster; may be left out when the state directory holds one cluster
+    #[arg(long = "cluster-id", value_name = "CLUSTER_ID")]
+    pub cluster_id: Option<String>,
+}
+
+/// `cloudhsm-sim import`
+#[derive(Debug, clap::Args)]
+pub struct Import {
+    /// A file written by cloudhsm-sim export
+    #[arg(long, value_name = "FILE")]
+    pub path: PathBuf,
+    /// Overwrite a cluster of the same id in the state directory
+    #[arg(long)]
+    pub replace: bool,
+}
+
+/// `cloudhsm-sim seed`
+#[derive(Debug, clap::Args)]
+pub struct Seed {
+    /// The seed document (JSON; see docs/ci.md)
+    #[arg(long, value_name = "FILE")]
+    pub file: PathBuf,
+}
+
+/// `cloudhsm-sim export`: the document to `--path` (atomically, 0600) or stdout.
+pub fn export(home: &Home, args: Export, out: &mut dyn Write) -> Result<(), ControlError> {
+    let id = only_cluster(home, args.cluster_id)?;
+    let doc = hsm::export_cluster(home, &id)?;
+    let mut text = serde_json::to_vec_pretty(&doc).map_err(std::io::Error::from)?;
+    text.push(b'\n');
+    if args.path.as_os_str() == "-" {
+        out.write_all(&text)?;
+        out.flush()?;
+        return Ok(());
+    }
+    write_private(&args.path, &text)?;
+    let tables: Map<String, Value> = doc["tables"]
+        .as_object()
+        .into_iter()
+        .flatten()
+        .map(|(name, rows)| (name.clone(), rows.as_array().map_or(0, Vec::len).into()))
+        .collect();
+    print_json(
+        out,
+        &json!({"cluster-id": id, "path": args.path, "rows": tables}),
+    )
+}
+
+/// Writes `bytes` to `path` through a 0600 temporary file renamed into place.
+fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    let name = path.file_name().unwrap_or_default().to_string_lossy();
+    let tmp = path.with_file_name(format!(".{name}.tmp{}", std::process::id()));
+    let result = (|| {
+        let mut file = OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .mode(0o600)
+            .open(&tmp)?;
+        file.write_all(bytes)?;
+        file.sync_all()?;
+        fs::rename(&tmp, path)
+    })();
+    if result.is_err() {
+        let _ = fs::remove_file(&tmp);
+    }
+    result
+}
+
+/// `cloudhsm-sim import`: restores the document; prints the cluster's status.
+pub fn import(home: &Home, args: Import, out: &mut dyn Write) -> Result<(), ControlError> {
+    let bytes = fs::read(&args.path)?;
+    let doc: Value = serde_json::from_slice(&bytes)
+        .map_err(|e| FixtureError::NotAnExport(format!("{}: {e}", args.path.display())))?;
+    let id = hsm::import_cluster(home, &doc, args.replace)?;
+    print_json(out, &cluster_status(home, &id)?)
+}

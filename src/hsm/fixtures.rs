@@ -1,0 +1,410 @@
+//! Fixtures for CI: a cluster exported as a versioned JSON document holding every row of every
+//! table (argon2 password hashes and key material included, never a password) and imported
+//! back exactly; and the steps `cloudhsm-sim seed` is built from.
+//!
+//! The export is generic over the schema: it reads the tables and columns from the database
+//! itself, so a table or column added later is exported without a change here. Only
+//! [`RUNTIME_TABLES`] (which process holds a login) are left out: they describe running
+//! processes, not the cluster. Values: integers as numbers, text as strings (a text column
+//! holding a JSON object or array, such as a key's attributes, as that JSON), blobs as base64.
+
+use base64::Engine;
+use serde_json::{json, Map, Value};
+
+use crate::store::records::{self, AnyValue};
+use crate::store::{Home, Store, StoreError, Tx, SCHEMA_VERSION};
+
+use super::auth::{hash_password, verify_password};
+use super::crypto::{KeyMaterial, SecretKey, SecretKind};
+use super::key::{KeyClass, KeyType, Settable};
+use super::keys::{check_share_target, Actor};
+use super::user::{check_password, normalize_username};
+use super::{check_cluster_id, Cluster, Entropy, HsmError, Role};
+
+/// The `format` field of an export document.
+pub const EXPORT_FORMAT: &str = "cloudhsm-sim-cluster";
+/// The version of the export document's layout.
+pub const EXPORT_VERSION: u64 = 1;
+/// Tables of process state, never exported (an import starts with nobody logged in).
+pub const RUNTIME_TABLES: &[&str] = &["logins"];
+
+/// Why an export, import or seed step was refused.
+#[derive(Debug, thiserror::Error)]
+pub enum FixtureError {
+    #[error("{0}")]
+    Hsm(#[from] HsmError),
+    #[error("not a cloudhsm-sim cluster export: {0}")]
+    NotAnExport(String),
+    #[error(
+        "the export holds database schema {found}, this cloudhsm-sim writes schema {supported}: \
+         import it with the version that exported it"
+    )]
+    Schema { found: i64, supported: i64 },
+    #[error("cluster {id} already exists in this state directory: add --replace to overwrite it")]
+    Exists { id: String },
+    #[error("seed: {0}")]
+    Seed(String),
+    #[error("user {username} exists with role {found}, not {wanted}")]
+    RoleMismatch {
+        username: String,
+        found: String,
+        wanted: String,
+    },
+}
+
+impl From<StoreError> for FixtureError {
+    fn from(e: StoreError) -> Self {
+        FixtureError::Hsm(e.into())
+    }
+}
+
+fn b64() -> base64::engine::GeneralPurpose {
+    base64::engine::general_purpose::STANDARD
+}
+
+/// One SQLite value as JSON (see the module documentation).
+fn encode(value: AnyValue) -> Value {
+    match value {
+        AnyValue::Null => Value::Null,
+        AnyValue::Integer(i) => i.into(),
+        AnyValue::Real(f) => serde_json::Number::from_f64(f).map_or(Value::Null, Value::Number),
+        AnyValue::Text(s) => match serde_json::from_str::<Value>(&s) {
+            // Embedded only when writing it back gives the same text, byte for byte.
+            Ok(v @ (Value::Object(_) | Value::Array(_)))
+                if serde_json::to_string(&v).ok().as_deref() == Some(s.as_str()) =>
+            {
+                v
+            }
+            _ => Value::String(s),
+        },
+        AnyValue::Blob(b) => Value::String(b64().encode(b)),
+    }
+}
+
+/// One JSON value back into a column of declared type `declared`.
+fn decode(value: &Value, declared: &str, at: &str) -> Result<AnyValue, FixtureError> {
+    let bad = |what: &str| FixtureError::NotAnExport(format!("{at}: {what}"));
+    Ok(match value {
+        Value::Null => AnyValue::Null,
+        Value::Bool(b) => AnyValue::Integer(i64::from(*b)),
+        Value::Number(n) => match n.as_i64() {
+            Some(i) => AnyValue::Integer(i),
+            None => AnyValue::Real(n.as_f64().ok_or_else(|| bad("not a number"))?),
+        },
+        Value::String(s) if declared.eq_ignore_ascii_case("BLOB") => {
+            AnyValue::Blob(b64().decode(s).map_err(|_| bad("not base64"))?)
+        }
+        Value::String(s) => AnyValue::Text(s.clone()),
+        other => AnyValue::Text(serde_json::to_string(other).map_err(|e| bad(&e.to_string()))?),
+    })
+}
+
+/// Cluster `id` as an export document.
+pub fn export_cluster(home: &Home, id: &str) -> Result<Value, FixtureError> {
+    let mut cluster = Cluster::open(home, id)?;
+    let id = cluster.settings.id.clone();
+    cluster.store.read(|tx| {
+        let mut tables = Map::new();
+        for table in records::table_names(tx)? {
+            if RUNTIME_TABLES.contains(&table.as_str()) {
+                continue;
+            }
+            let names: Vec<String> = records::table_columns(tx, &table)?
+                .into_iter()
+                .map(|(name, _)| name)
+                .collect();
+            let rows = records::table_rows(tx, &table, &names)?
+                .into_iter()
+                .map(|row| {
+                    Value::Object(
+                        names
+                            .iter()
+                            .cloned()
+                            .zip(row.into_iter().map(encode))
+                            .collect(),
+                    )
+                })
+                .collect();
+            tables.insert(table, Value::Array(rows));
+        }
+        Ok::<_, FixtureError>(json!({
+            "format": EXPORT_FORMAT,
+            "version": EXPORT_VERSION,
+            "schema_version": records::schema_version(tx)?,
+            "cluster_id": id,
+            "tables": tables,
+        }))
+    })
+}
+
+/// Restores an export document into `home`; refuses to overwrite an existing cluster of the
+/// same id unless `replace`. Returns the cluster id.
+pub fn import_cluster(home: &Home, doc: &Value, replace: bool) -> Result<String, FixtureError> {
+    let field = |k: &str| {
+        doc.get(k)
+            .ok_or_else(|| FixtureError::NotAnExport(format!("no {k} field")))
+    };
+    if field("format")?.as_str() != Some(EXPORT_FORMAT) {
+        return Err(FixtureError::NotAnExport(format!(
+            "format is not {EXPORT_FORMAT:?}"
+        )));
+    }
+    if field("version")?.as_u64() != Some(EXPORT_VERSION) {
+        return Err(FixtureError::NotAnExport(format!(
+            "version is not {EXPORT_VERSION}"
+        )));
+    }
+    let found = field("schema_version")?.as_i64().unwrap_or(-1);
+    if found != SCHEMA_VERSION {
+        return Err(FixtureError::Schema {
+            found,
+            supported: SCHEMA_VERSION,
+        });
+    }
+    let id = field("cluster_id")?
+        .as_str()
+        .ok_or_else(|| FixtureError::NotAnExport("cluster_id is not a string".into()))?
+        .to_string();
+    check_cluster_id(&id)?;
+    let tables = field("tables")?
+        .as_object()
+        .ok_or_else(|| FixtureError::NotAnExport("tables is not an object".into()))?;
+    let _lock = home.lock()?;
+    let path = home.cluster_path(&id);
+    if path.exists() {
+        if !replace {
+            return Err(FixtureError::Exists { id });
+        }
+        // Only a cluster database of ours is ever removed.
+        drop(Cluster::open(home, &id)?);
+        home.remove_cluster(&id)?;
+    }
+    let mut refusal = None;
+    let created = Store::create(&path, |tx| {
+        restore(tx, tables).map_err(|e| {
+            refusal = Some(e);
+            StoreError::Io(std::io::Error::other("import refused"))
+        })
+    });
+    match (created, refusal) {
+        (_, Some(e)) => Err(e),
+        (Err(e), None) => Err(e.into()),
+        (Ok(()), None) => Ok(id),
+    }
+}
+
+/// Writes the rows of `tables` over a freshly created schema: triggers are dropped while the
+/// rows go in exactly as exported (stamps and counters included), then recreated.
+fn restore(tx: &Tx<'_>, tables: &Map<String, Value>) -> Result<(), FixtureError> {
+    let triggers = records::triggers(tx)?;
+    for (name, _) in &triggers {
+        records::drop_trigger(tx, name)?;
+    }
+    let mut names = records::table_names(tx)?;
+    if let Some(unknown) = tables.keys().find(|t| !names.contains(t)) {
+        return Err(FixtureError::NotAnExport(format!(
+            "unknown table {unknown}"
+        )));
+    }
+    // The AUTOINCREMENT counters last: inserting users moves them.
+    names.sort_by_key(|n| n == "sqlite_sequence");
+    for table in names {
+        records::clear_table(tx, &table)?;
+        let Some(rows) = tables.get(&table) else {
+            if RUNTIME_TABLES.contains(&table.as_str()) || table == "sqlite_sequence" {
+                continue;
+            }
+            return Err(FixtureError::NotAnExport(format!("no table {table}")));
+        };
+        let declared = records::table_columns(tx, &table)?;
+        for (i, row) in rows.as_array().into_iter().flatten().enumerate() {
+            let at = format!("table {table}, row {}", i + 1);
+            let row = row
+                .as_object()
+                .ok_or_else(|| FixtureError::NotAnExport(format!("{at} is not an object")))?;
+            let mut columns = Vec::new();
+            let mut values = Vec::new();
+            for (column, value) in row {
+                let Some((_, ty)) = declared.iter().find(|(n, _)| n == column) else {
+                    return Err(FixtureError::NotAnExport(format!(
+                        "{at}: unknown column {column}"
+                    )));
+                };
+                values.push(decode(value, ty, &format!("{at}, column {column}"))?);
+                columns.push(column.clone());
+            }
+            records::insert_row(tx, &table, &columns, values)?;
+        }
+    }
+    for (_, sql) in &triggers {
+        records::create_trigger(tx, sql)?;
+    }
+    Ok(())
+}
+
+/// What a seed step did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Seeded {
+    Created,
+    Updated,
+    Kept,
+}
+
+impl Seeded {
+    /// As the seed report prints it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Seeded::Created => "created",
+            Seeded::Updated => "updated",
+            Seeded::Kept => "kept",
+        }
+    }
+}
+
+/// A key a seed already made: its reference and the users it is shared with.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SeededKey {
+    pub reference: u64,
+    pub shared: Vec<String>,
+}
+
+impl Cluster {
+    /// Seeds a user: creates it, or when it exists keeps it, setting its password first when
+    /// `reset` and the stored hash does not already match `password`. A user of another role
+    /// is an error, never changed.
+    pub fn seed_user(
+        &mut self,
+        username: &str,
+        role: Role,
+        password: &str,
+        reset: bool,
+        entropy: &mut Entropy,
+    ) -> Result<Seeded, FixtureError> {
+        let name = normalize_username(username)?;
+        let Some(user) = self.store.read(|tx| records::user(tx, &name))? else {
+            self.create_user(&name, role, password, entropy)?;
+            return Ok(Seeded::Created);
+        };
+        if user.role != role.as_str() {
+            return Err(FixtureError::RoleMismatch {
+                username: name,
+                found: user.role,
+                wanted: role.as_str().to_string(),
+            });
+        }
+        let matches = user
+            .password_hash
+            .as_deref()
+            .is_some_and(|h| verify_password(password, h));
+        if !reset || matches {
+            return Ok(Seeded::Kept);
+        }
+        check_password(password)?;
+        let hash = hash_password(password, self.settings.kdf, entropy)?;
+        self.store
+            .write(|tx| Ok::<_, FixtureError>(records::set_password(tx, &name, &hash)?))?;
+        Ok(Seeded::Updated)
+    }
+
+    /// The token key `owner` owns of `key_type` and `class` labelled `label`: the identity of
+    /// a seeded key (the secret key, or the private half of a pair).
+    pub fn seeded_key(
+        &mut self,
+        owner: &str,
+        key_type: KeyType,
+        class: KeyClass,
+        label: &str,
+    ) -> Result<Option<SeededKey>, FixtureError> {
+        self.store.read(|tx| {
+            let found = records::visible_keys(tx, Some(owner), Some(label), None)?
+                .into_iter()
+                .find(|k| {
+                    k.owner == owner && k.key_type == key_type.as_str() && k.class == class.as_str()
+                });
+            match found {
+                None => Ok(None),
+                Some(k) => Ok(Some(SeededKey {
+                    reference: k.reference as u64,
+                    shared: records::key_shares(tx, k.reference)?,
+                })),
+            }
+        })
+    }
+
+    /// Replaces the material of a secret key just generated for a seed with `bytes`; the key
+    /// is then marked as an imported one (`local`, `always-sensitive` and
+    /// `never-extractable` false) and its check value and length follow the bytes.
+    pub fn set_secret_material(
+        &mut self,
+        reference: u64,
+        bytes: Vec<u8>,
+    ) -> Result<(), FixtureError> {
+        let reference = reference as i64;
+        self.store.write(|tx| {
+            let record = records::visible_keys(tx, None, None, Some(reference))?
+                .pop()
+                .ok_or_else(|| HsmError::Corrupt {
+                    id: self.settings.id.clone(),
+                    detail: "the seeded key vanished".into(),
+                })?;
+            let kind = match KeyType::parse(&record.key_type) {
+                Some(KeyType::Aes) => SecretKind::Aes,
+                Some(KeyType::GenericSecret) => SecretKind::GenericSecret,
+                _ => return Err(crypto("fixed material is for aes and generic-secret keys")),
+            };
+            let secret = SecretKey::new(kind, bytes).map_err(|e| crypto(&e.to_string()))?;
+            let material = KeyMaterial::Secret(secret);
+            let mut attrs: Settable = serde_json::from_str(&record.settable)
+                .map_err(|e| StoreError::Io(std::io::Error::other(e)))?;
+            attrs.flags.local = false;
+            attrs.flags.always_sensitive = false;
+            attrs.flags.never_extractable = false;
+            let derived = super::keygen::derived(&material);
+            records::set_key_material(
+                tx,
+                reference,
+                &to_json(&attrs)?,
+                &to_json(&derived)?,
+                &material.to_blob(),
+            )?;
+            Ok::<_, FixtureError>(())
+        })
+    }
+
+    /// Shares a seeded key of `owner` with each of `users` it is not shared with yet; returns
+    /// the users added.
+    pub fn seed_shares(
+        &mut self,
+        owner: &str,
+        key: &SeededKey,
+        users: &[String],
+    ) -> Result<Vec<String>, FixtureError> {
+        let actor = Actor {
+            username: owner.to_string(),
+            role: Role::CryptoUser,
+        };
+        self.store.write(|tx| {
+            let mut added = Vec::new();
+            for user in users {
+                let user = normalize_username(user)?;
+                if key.shared.contains(&user) || added.contains(&user) {
+                    continue;
+                }
+                check_share_target(tx, &actor, &user)?;
+                records::add_key_share(tx, key.reference as i64, &user)?;
+                added.push(user);
+            }
+            Ok::<_, FixtureError>(added)
+        })
+    }
+}
+
+/// A refusal about key material, in the key errors' words.
+fn crypto(text: &str) -> FixtureError {
+    HsmError::from(super::key::KeyError::Crypto(text.to_string())).into()
+}
+
+/// A value as the JSON text a key column holds, as the key store writes it.
+fn to_json<T: serde::Serialize>(value: &T) -> Result<String, StoreError> {
+    serde_json::to_string(value).map_err(|e| StoreError::Io(std::io::Error::other(e)))
+}
