@@ -182,7 +182,7 @@ fn eight_mixed_writers_lose_nothing_and_count_exactly() {
     }
     let users_before = sim.users().len();
 
-    let kinds = vec![
+    let kinds = [
         Kind::Admin(0),
         Kind::Crypto(CRYPTO_USERS[0]),
         Kind::Failing(0),

@@ -7,7 +7,9 @@
 //!   drawn from every command and option name of the grammar and from edge-case values;
 //! - PEM and DER import (`PublicKey::from_pem`, `from_spki_der`, `PrivateKey::from_pkcs8_der`)
 //!   and stored key blobs (`KeyMaterial::from_blob`): arbitrary bytes and mutations of real keys;
-//! - key filters and attributes (`filter::parse`, `filter::matches`, `attributes::*`).
+//! - key filters and attributes (`filter::parse`, `filter::matches`, `attributes::*`);
+//! - token, approval and masked-object files (`--approval`, `--signed-token`,
+//!   `--public-key`, `key insert-masked --path`): mutations of real ones and garbage.
 //!
 //! Properties: no panic, no hang (input sizes are bounded and every test runs under a
 //! watchdog), and after garbage the session still answers `user list` with the right users.
@@ -57,7 +59,13 @@ const WATCHDOG: Duration = Duration::from_secs(50);
 // ---------------------------------------------------------------------------------------
 
 /// Runs `f` on a thread and fails if it does not finish within `WATCHDOG`.
+///
+/// The process's working directory moves to a scratch directory under `target/` first:
+/// fuzzed commands may name relative paths (`--path 0`) and must not write into the crate.
 fn watchdog(name: &str, f: impl FnOnce() + Send + 'static) {
+    let scratch = Path::new(env!("CARGO_TARGET_TMPDIR")).join("fuzz-cwd");
+    std::fs::create_dir_all(&scratch).unwrap();
+    std::env::set_current_dir(&scratch).unwrap();
     let (tx, rx) = mpsc::channel();
     let handle = std::thread::Builder::new()
         .name(name.to_string())
@@ -1284,6 +1292,123 @@ fn key_blobs_survive_garbage() {
             }
             Ok(())
         });
+    });
+}
+
+// ---------------------------------------------------------------------------------------
+// Token, approval and masked-object files
+// ---------------------------------------------------------------------------------------
+
+/// A JSON document with one field replaced by another value, dropped, or duplicated.
+fn json_mutated(valid: Vec<Vec<u8>>) -> impl Strategy<Value = Vec<u8>> {
+    let value = prop_oneof![
+        Just(Value::Null),
+        any::<bool>().prop_map(Value::from),
+        any::<i64>().prop_map(Value::from),
+        any::<f64>()
+            .prop_map(|f| serde_json::Number::from_f64(f).map_or(Value::Null, Value::Number)),
+        any::<String>().prop_map(Value::from),
+        prop::collection::vec(any::<u8>(), 0..64).prop_map(|b| {
+            use base64::Engine;
+            Value::from(base64::engine::general_purpose::STANDARD.encode(b))
+        }),
+        Just(serde_json::json!([{"username": "admin", "signature": "AAAA"}])),
+        Just(serde_json::json!({})),
+    ];
+    (prop::sample::select(valid), any::<usize>(), value, 0u8..3).prop_map(
+        |(bytes, at, value, how)| {
+            let Ok(Value::Object(mut map)) = serde_json::from_slice::<Value>(&bytes) else {
+                return bytes;
+            };
+            let keys: Vec<String> = map.keys().cloned().collect();
+            if keys.is_empty() {
+                return bytes;
+            }
+            let key = keys[at % keys.len()].clone();
+            match how {
+                0 => {
+                    map.insert(key, value);
+                }
+                1 => {
+                    map.remove(&key);
+                }
+                _ => {
+                    map.insert(format!("{key}-extra"), value);
+                }
+            }
+            serde_json::to_vec_pretty(&Value::Object(map)).unwrap_or(bytes)
+        },
+    )
+}
+
+#[test]
+fn token_approval_and_masked_files_survive_garbage() {
+    watchdog("token_approval_and_masked_files_survive_garbage", || {
+        let fx = Fixture::new();
+        let (masked, approval, registration) = (
+            fx.path("masked.json"),
+            fx.path("approval-token.json"),
+            fx.path("registration-token.json"),
+        );
+        // Real files to start from: a masked object, an approval token, a registration token.
+        let setup = [
+            format!("login --username admin --role admin --password {ADMIN_PW}"),
+            format!("quorum token-sign generate --service user --token {approval}"),
+            "logout".to_string(),
+            format!("login --username {FUZZER} --role crypto-user --password {FUZZER_PW}"),
+            format!("key extract-masked --filter attr.label=fz-gs --path {masked}"),
+            format!("quorum token-sign generate --service registration --token {registration}"),
+            "logout".to_string(),
+        ];
+        for (line, v) in setup.iter().zip(fx.run(&setup, false)) {
+            assert_eq!(v["error_code"], 0, "`{line}`: {v:#}");
+        }
+        let valid: Vec<Vec<u8>> = [&masked, &approval, &registration]
+            .iter()
+            .map(|p| std::fs::read(p).unwrap())
+            .collect();
+        let input = fx.path("fuzz-input.json");
+        let public = fx.path("ec-pub.pem");
+        let lines = [
+            format!("key insert-masked --path {input}"),
+            format!(
+                "key share --filter attr.label=fz-aes --username other --role crypto-user \
+                 --approval {input}"
+            ),
+            format!(
+                "key unshare --filter attr.label=fz-aes --username other --role crypto-user \
+                 --approval {input}"
+            ),
+            format!(
+                "crypto sign ecdsa --key-filter attr.label=fz-ec-priv --hash-function sha256 \
+                 --data aGVsbG8= --approval {input}"
+            ),
+            format!("user change-quorum token-sign register --public-key {public} --signed-token {input}"),
+            format!("user change-quorum token-sign register --public-key {input} --signed-token {registration}"),
+        ];
+        for bytes in &valid {
+            std::fs::write(&input, bytes).unwrap();
+            fx.run(&lines, true);
+        }
+        let strategy = prop_oneof![
+            3 => json_mutated(valid.clone()),
+            2 => mutated(valid.clone()),
+            1 => prop::collection::vec(any::<u8>(), 0..1024),
+        ];
+        check(
+            "token, approval and masked files",
+            runner(120, 11),
+            strategy,
+            |content| {
+                std::fs::write(&input, &content).unwrap();
+                let values = fx.run(&lines, true);
+                // One envelope per line after the login: no line may vanish or panic.
+                prop_assert_eq!(values.len(), lines.len() + 1);
+                let users = fx.user_list().map_err(TestCaseError::fail)?;
+                prop_assert_eq!(&users, &fx.users);
+                Ok(())
+            },
+        );
     });
 }
 

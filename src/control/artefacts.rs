@@ -18,17 +18,23 @@ use super::{print_json, ControlError, SimCli};
 /// A shell that `cloudhsm-sim completions` writes a script for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum ShellArg {
+    /// bash (bash-completion)
     Bash,
+    /// zsh (compsys)
     Zsh,
+    /// fish
     Fish,
+    /// PowerShell
     Powershell,
 }
 
 /// One of the two binaries.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum BinArg {
+    /// The emulated CLI
     #[value(name = "cloudhsm-cli")]
     Cli,
+    /// This control binary
     #[value(name = "cloudhsm-sim")]
     Sim,
 }
@@ -85,10 +91,27 @@ pub fn completions(args: &Completions, out: &mut dyn Write) -> Result<(), Contro
     };
     for bin in bins {
         let (mut cmd, name) = grammar(bin);
-        clap_complete::generate(shell, &mut cmd, name, out);
+        // Into a buffer first: clap_complete panics on a write error (a closed pipe).
+        let mut script = Vec::new();
+        clap_complete::generate(shell, &mut cmd, name, &mut script);
+        if shell == Shell::Bash {
+            script = fix_bash_states(&script, name);
+        }
+        out.write_all(&script)?;
     }
     out.flush()?;
     Ok(())
+}
+
+/// Works around clap_complete's bash scripts for a binary whose name has a hyphen
+/// (clap-rs/clap#6421): the loop that follows the words names the state `cloudhsm__cli__...`,
+/// while the arms that complete spell it `cloudhsm__subcmd__cli__...`, so nothing below the
+/// top level ever completed. The arms are renamed to match the loop.
+fn fix_bash_states(script: &[u8], name: &str) -> Vec<u8> {
+    let text = String::from_utf8_lossy(script);
+    let arm = format!("{}__", name.replace('-', "__subcmd__"));
+    let state = format!("{}__", name.replace('-', "__"));
+    text.replace(&arm, &state).into_bytes()
 }
 
 /// Writes the man page of `cloudhsm-cli` to `out`, or both pages into `--dir`.
@@ -321,9 +344,16 @@ mod tests {
                 "cloudhsm-cli",
                 "cloudhsm-sim",
                 "generate-asymmetric-pair",
-                "secp384r1",
+                "crypto-user",
             ] {
                 assert!(text.contains(word), "{shell:?} script lacks {word}");
+            }
+            // clap_complete's fish and PowerShell scripts stop two levels down.
+            if matches!(shell, ShellArg::Bash | ShellArg::Zsh) {
+                assert!(
+                    text.contains("secp384r1"),
+                    "{shell:?} script lacks the curves"
+                );
             }
         }
     }

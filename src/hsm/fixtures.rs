@@ -171,26 +171,42 @@ pub fn import_cluster(home: &Home, doc: &Value, replace: bool) -> Result<String,
         .ok_or_else(|| FixtureError::NotAnExport("tables is not an object".into()))?;
     let _lock = home.lock()?;
     let path = home.cluster_path(&id);
-    if path.exists() {
-        if !replace {
-            return Err(FixtureError::Exists { id });
-        }
-        // Only a cluster database of ours is ever removed.
-        drop(Cluster::open(home, &id)?);
-        home.remove_cluster(&id)?;
+    if path.exists() && !replace {
+        return Err(FixtureError::Exists { id });
     }
+    // The new database is built beside the old one and only then takes its place, so a
+    // document that cannot be restored leaves an existing cluster as it was.
+    let staged = path.with_extension("importing");
+    let _ = std::fs::remove_file(&staged);
     let mut refusal = None;
-    let created = Store::create(&path, |tx| {
+    let created = Store::create(&staged, |tx| {
         restore(tx, tables).map_err(|e| {
             refusal = Some(e);
             StoreError::Io(std::io::Error::other("import refused"))
         })
     });
-    match (created, refusal) {
+    let placed = match (created, refusal) {
         (_, Some(e)) => Err(e),
         (Err(e), None) => Err(e.into()),
-        (Ok(()), None) => Ok(id),
+        (Ok(()), None) => replace_with(home, &id, &staged),
+    };
+    if placed.is_err() {
+        let _ = std::fs::remove_file(&staged);
     }
+    placed.map(|()| id)
+}
+
+/// Moves the staged database into the place of cluster `id`, removing the old one (and its
+/// WAL files, which must never meet the new database) first. Call with the lock held.
+fn replace_with(home: &Home, id: &str, staged: &std::path::Path) -> Result<(), FixtureError> {
+    let path = home.cluster_path(id);
+    if path.exists() {
+        // Only a cluster database of ours is ever removed.
+        drop(Cluster::open(home, id)?);
+        home.remove_cluster(id)?;
+    }
+    std::fs::rename(staged, &path).map_err(StoreError::from)?;
+    Ok(())
 }
 
 /// Writes the rows of `tables` over a freshly created schema: triggers are dropped while the
@@ -245,8 +261,11 @@ fn restore(tx: &Tx<'_>, tables: &Map<String, Value>) -> Result<(), FixtureError>
 /// What a seed step did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Seeded {
+    /// It did not exist and was made.
     Created,
+    /// It existed and was changed (a password reset, shares added, a value set).
     Updated,
+    /// It existed as the seed says: nothing changed.
     Kept,
 }
 
@@ -264,7 +283,9 @@ impl Seeded {
 /// A key a seed already made: its reference and the users it is shared with.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SeededKey {
+    /// The key reference (of the private half, for a pair).
     pub reference: u64,
+    /// The users it is shared with.
     pub shared: Vec<String>,
 }
 

@@ -1,10 +1,13 @@
-//! The table view (`CLOUDHSM_SIM_OUTPUT=table`, `interactive --output table`): list responses
-//! drawn as tables for people reading them; every other response stays JSON, byte for byte.
+//! The table view (`CLOUDHSM_SIM_OUTPUT=table`, `interactive --output table`): the lists of
+//! `user list`, `key list`, `cluster hsm-info`, `cluster sync-status` and `quorum token-sign
+//! list` drawn as tables for people reading them; every other response stays JSON, byte for
+//! byte.
 //!
 //! The view is a writer placed in front of stdout. Each response arrives as one JSON document
-//! followed by a flush (`Response::write_json`); on that flush the writer recognises the
-//! successful list payloads by their shape and draws them, and passes anything else (errors,
-//! other responses, help text) through unchanged.
+//! followed by a flush (`Response::write_json`); on that flush the writer recognises those
+//! successful payloads by their keys (`users`, `matched_keys`, `hsms` with or without
+//! `in-sync`, `tokens`) and draws them, and passes anything else (errors, other responses, help
+//! text) through unchanged.
 
 use std::io::{self, Write};
 
@@ -114,6 +117,11 @@ pub fn render(envelope: &Value, width: Option<u16>) -> Option<String> {
         (records_table(users, USER_COLUMNS), None)
     } else if let Some(keys) = list(data, "matched_keys") {
         keys_table(data, keys)
+    } else if let (Some(hsms), Some(in_sync)) = (list(data, "hsms"), data.get("in-sync")) {
+        (
+            sync_table(hsms),
+            Some(format!("in-sync: {}", cell(Some(in_sync)))),
+        )
     } else if let Some(hsms) = list(data, "hsms") {
         (hsms_table(hsms), None)
     } else if let Some(tokens) = list(data, "tokens") {
@@ -133,25 +141,33 @@ pub fn render(envelope: &Value, width: Option<u16>) -> Option<String> {
         }
     }
     table.set_content_arrangement(ContentArrangement::Dynamic);
-    // Headers and key references never wrap; long values (labels, roles) do.
-    let floors: Vec<u16> = table
+    // Headers and one-word values (references, serial numbers) never wrap; text wraps between
+    // words, or anywhere when the words would not fit the width.
+    let names: Vec<String> = table
         .header()
-        .map(|h| {
-            h.cell_iter()
-                .map(|c| {
-                    let name = c.content();
-                    // The boundary counts the padding, one space each side.
-                    let floor = 2 + if name == "key-reference" {
-                        18
-                    } else {
-                        name.len()
-                    };
-                    u16::try_from(floor).unwrap_or(u16::MAX)
-                })
-                .collect()
-        })
+        .map(|h| h.cell_iter().map(|c| c.content()).collect())
         .unwrap_or_default();
-    for (column, floor) in table.column_iter_mut().zip(floors) {
+    let mut floors = Vec::new();
+    for (i, name) in names.iter().enumerate() {
+        let cells: Vec<String> = table
+            .column_cells_iter(i)
+            .map(|c| c.map(|c| c.content()).unwrap_or_default())
+            .collect();
+        let one_word = cells.iter().all(|c| !c.contains(char::is_whitespace));
+        let longest = cells
+            .iter()
+            .flat_map(|c| c.split_whitespace())
+            .map(|w| w.chars().count())
+            .max()
+            .unwrap_or(0);
+        floors.push((one_word, name.len(), longest.clamp(name.len(), 40)));
+    }
+    // Each column adds its padding (2) and a border (1), and the table one more border.
+    let total: usize = 1 + floors.iter().map(|(_, _, f)| f + 3).sum::<usize>();
+    let fits = width.is_none_or(|w| total <= usize::from(w));
+    for (column, (one_word, header, words)) in table.column_iter_mut().zip(floors) {
+        let floor = if fits || one_word { words } else { header };
+        let floor = u16::try_from(floor + 2).unwrap_or(u16::MAX);
         column.set_constraint(ColumnConstraint::LowerBoundary(Width::Fixed(floor)));
     }
     let mut text = table.to_string();
@@ -299,6 +315,30 @@ fn hsms_table(hsms: Vec<&Map<String, Value>>) -> Table {
     table
 }
 
+/// `cluster sync-status`: per HSM its state, how many key versions it holds and the start of
+/// each version's digest (equal lists mean HSMs in sync).
+fn sync_table(hsms: Vec<&Map<String, Value>>) -> Table {
+    let mut table = Table::new();
+    header(&mut table, &["hsm-id", "state", "keys", "digests"]);
+    for h in hsms {
+        let digests: Vec<&str> = h
+            .get("digests")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+            .filter_map(Value::as_str)
+            .collect();
+        let short: Vec<&str> = digests.iter().map(|d| d.get(..8).unwrap_or(d)).collect();
+        table.add_row(vec![
+            cell(h.get("hsm-id")),
+            cell(h.get("state")),
+            digests.len().to_string(),
+            short.join(" "),
+        ]);
+    }
+    table
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -351,6 +391,19 @@ mod tests {
             text.is_ascii(),
             "off a terminal the table is ASCII:\n{text}"
         );
+    }
+
+    #[test]
+    fn sync_status_is_a_table_with_the_verdict_below() {
+        let v = json!({"error_code": 0, "data": {"in-sync": false, "hsms": [
+            {"hsm-id": "hsm-aaaaaaaaaaa", "state": "up", "digests": ["0123456789abcdef"]},
+            {"hsm-id": "hsm-bbbbbbbbbbb", "state": "down", "digests": []}]}});
+        let text = through(&v);
+        assert!(
+            text.contains("| hsm-aaaaaaaaaaa | up    | 1    | 01234567 "),
+            "{text}"
+        );
+        assert!(text.ends_with("in-sync: false\n"), "{text}");
     }
 
     #[test]

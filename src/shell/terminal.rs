@@ -142,7 +142,7 @@ fn walk<'t>(tree: &'t clap::Command, words: &[&str]) -> Position<'t> {
         }
         if let Some(arg) = at.pending {
             // A value: a single-valued option takes one, a multi-valued one keeps taking.
-            if !arg.get_num_args().is_some_and(|r| r.max_values() > 1) {
+            if arg.get_num_args().is_none_or(|r| r.max_values() <= 1) {
                 at.pending = None;
             }
             continue;
