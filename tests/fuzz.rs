@@ -1386,9 +1386,14 @@ fn token_approval_and_masked_files_survive_garbage() {
             format!("user change-quorum token-sign register --public-key {public} --signed-token {input}"),
             format!("user change-quorum token-sign register --public-key {input} --signed-token {registration}"),
         ];
-        for bytes in &valid {
+        let replay: Vec<Vec<u8>> = corpus("file-")
+            .into_iter()
+            .map(|(_, b)| b)
+            .chain(valid.iter().cloned())
+            .collect();
+        for bytes in &replay {
             std::fs::write(&input, bytes).unwrap();
-            fx.run(&lines, true);
+            assert_eq!(fx.run(&lines, true).len(), lines.len() + 1);
         }
         let strategy = prop_oneof![
             3 => json_mutated(valid.clone()),

@@ -77,6 +77,8 @@ pub struct Cluster {
     pub(super) store: Store,
     /// The key availability check of the CLI configuration (`configure-cli`).
     pub(super) availability_check: bool,
+    /// Decoded key material by reference, with the blob it was decoded from.
+    pub(super) decoded: std::collections::BTreeMap<u64, (Vec<u8>, super::crypto::KeyMaterial)>,
 }
 
 /// Checks the form of a cluster id given by a user.
@@ -274,7 +276,19 @@ impl Cluster {
             settings,
             store,
             availability_check: home.cli_config().key_availability_check,
+            decoded: Default::default(),
         })
+    }
+
+    /// Whether this open cluster still reads the database file at its path (a session keeps
+    /// clusters open between commands; `cloudhsm-sim reset` or `import` replaces the file).
+    pub fn is_current(&self) -> bool {
+        self.store.is_current()
+    }
+
+    /// Takes the CLI configuration again (`configure-cli` may have changed it).
+    pub fn refresh_config(&mut self, home: &Home) {
+        self.availability_check = home.cli_config().key_availability_check;
     }
 
     pub fn settings(&self) -> &Settings {

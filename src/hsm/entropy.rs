@@ -39,6 +39,11 @@ impl Entropy {
         }
     }
 
+    /// Whether this generator is seeded (`CLOUDHSM_SIM_SEED`): output must then be repeatable.
+    pub fn is_seeded(&self) -> bool {
+        self.seed.is_some()
+    }
+
     /// Fills `buf` with random bytes.
     pub fn fill(&mut self, buf: &mut [u8]) {
         self.rng.fill_bytes(buf);

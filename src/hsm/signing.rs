@@ -55,15 +55,23 @@ impl Cluster {
         self.check_key_available(&key, self.availability_check)?;
         let token = self.approve_key(approval, Service::KeyUsage, &key)?;
         let blob = self.key_material(&key, session)?;
-        let KeyMaterial::Private(private) = KeyMaterial::from_blob(&blob).map_err(crypto_err)?
-        else {
+        // Decoding (and the first use of) a key costs more than a signature: keep it.
+        let fresh = self
+            .decoded
+            .get(&key.reference)
+            .is_none_or(|(cached, _)| *cached != blob);
+        if fresh {
+            let material = KeyMaterial::from_blob(&blob).map_err(crypto_err)?;
+            self.decoded.insert(key.reference, (blob, material));
+        }
+        let Some((_, KeyMaterial::Private(private))) = self.decoded.get(&key.reference) else {
             return Err(KeyError::WrongClass {
                 needed: "a private key",
             }
             .into());
         };
         let mut rng = entropy.derive(key.reference);
-        let signature = crypto::sign(&private, mechanism, data, &mut rng).map_err(crypto_err)?;
+        let signature = crypto::sign(private, mechanism, data, &mut rng).map_err(crypto_err)?;
         self.consume_tokens(&[token])?;
         Ok((key, signature))
     }

@@ -59,6 +59,9 @@ pub struct Session {
     session_keys: BTreeMap<String, SessionKeys>,
     id: SessionId,
     entropy: Entropy,
+    /// Clusters opened by earlier commands, kept open: opening a database (schema parse, WAL
+    /// checkpoint at close) costs more than most commands.
+    open: BTreeMap<String, Cluster>,
     /// `CLOUDHSM_SIM_NOW`: a fixed clock (Unix seconds) for token expiry, for tests.
     clock: Option<i64>,
 }
@@ -87,6 +90,7 @@ impl Session {
             session_keys: BTreeMap::new(),
             id: SessionId::new(),
             entropy: Entropy::new(seed),
+            open: BTreeMap::new(),
             clock: None,
         }
     }
@@ -145,9 +149,17 @@ impl Session {
         };
         let cluster_id = handlers::cluster_arg(command);
         let mut ctx = self.context(cluster_id).map_err(fail)?;
-        handlers::login(&mut ctx, username, role, password)
+        let result = handlers::login(&mut ctx, username, role, password)
             .map(|_| ())
-            .map_err(fail)
+            .map_err(fail);
+        let Context {
+            cluster_id,
+            cluster,
+            session,
+            ..
+        } = ctx;
+        session.open.insert(cluster_id, cluster);
+        result
     }
 
     /// Logs out of every cluster (the end of a session or process).
@@ -157,7 +169,8 @@ impl Session {
             return;
         };
         for (cluster_id, login) in logins {
-            if let Ok(mut cluster) = Cluster::open(&home, &cluster_id) {
+            let cached = self.open.remove(&cluster_id).filter(Cluster::is_current);
+            if let Ok(mut cluster) = cached.map_or_else(|| Cluster::open(&home, &cluster_id), Ok) {
                 // Best effort: a record left behind is pruned once this process is gone.
                 let _ = cluster.logout(&login.username, &self.id);
                 let _ = cluster.forget_session_tokens(&self.id);
@@ -177,12 +190,22 @@ impl Session {
             _ => {}
         }
         let mut ctx = self.context(handlers::cluster_arg(command))?;
-        // Every command but `cluster hsm-info` (which lists the HSMs that are up) needs one.
-        if id != CommandId::ClusterHsmInfo {
-            ctx.cluster.require_available()?;
-        }
-        authorize(id, command, &ctx)?;
-        handlers::run(command, &mut ctx, prompter).map(Outcome::Respond)
+        let result = (|| {
+            // Every command but `cluster hsm-info` (which lists the HSMs that are up) needs one.
+            if id != CommandId::ClusterHsmInfo {
+                ctx.cluster.require_available()?;
+            }
+            authorize(id, command, &ctx)?;
+            handlers::run(command, &mut ctx, prompter).map(Outcome::Respond)
+        })();
+        let Context {
+            cluster_id,
+            cluster,
+            session,
+            ..
+        } = ctx;
+        session.open.insert(cluster_id, cluster);
+        result
     }
 
     fn context(&mut self, requested: Option<&str>) -> Result<Context<'_>, SessionError> {
@@ -191,7 +214,13 @@ impl Session {
             .or(self.default_cluster.as_deref())
             .map(str::to_string);
         let cluster_id = hsm::resolve(&home, requested.as_deref(), &mut self.entropy)?;
-        let cluster = Cluster::open(&home, &cluster_id)?;
+        let cluster = match self.open.remove(&cluster_id) {
+            Some(mut c) if c.is_current() => {
+                c.refresh_config(&home);
+                c
+            }
+            _ => Cluster::open(&home, &cluster_id)?,
+        };
         let login = self.logins.get(&cluster_id).cloned();
         Ok(Context {
             cluster_id,

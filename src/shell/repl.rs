@@ -40,11 +40,18 @@ pub struct Shell<'w> {
     pub session: Session,
     out: &'w mut dyn Write,
     err: &'w mut dyn Write,
+    /// The clap command tree, built once per shell: building it costs more than most commands.
+    grammar: Option<clap::Command>,
 }
 
 impl<'w> Shell<'w> {
     pub fn new(session: Session, out: &'w mut dyn Write, err: &'w mut dyn Write) -> Self {
-        Shell { session, out, err }
+        Shell {
+            session,
+            out,
+            err,
+            grammar: None,
+        }
     }
 
     /// Runs one input line: blank lines and `#` comments are skipped, the rest is split with
@@ -61,7 +68,12 @@ impl<'w> Shell<'w> {
                 failed: Some(Failure::Usage),
             });
         };
-        let cli = match Cli::parse_words(&words) {
+        let grammar = self.grammar.get_or_insert_with(Cli::command_tree);
+        let argv = std::iter::once(String::from(crate::grammar::BIN_NAME)).chain(words);
+        let parsed = grammar
+            .try_get_matches_from_mut(argv)
+            .and_then(|mut m| <Cli as clap::FromArgMatches>::from_arg_matches_mut(&mut m));
+        let cli = match parsed {
             Ok(cli) => cli,
             Err(e) => return self.usage(&e),
         };

@@ -79,6 +79,7 @@ CREATE TABLE keys (
 CREATE INDEX keys_owner ON keys (owner);
 CREATE INDEX keys_label ON keys (label);
 CREATE INDEX keys_class ON keys (class);
+CREATE INDEX keys_type ON keys (key_type);
 CREATE TABLE key_shares (
     reference INTEGER NOT NULL REFERENCES keys (reference) ON DELETE CASCADE,
     username  TEXT NOT NULL,
@@ -138,6 +139,13 @@ END;
 pub struct Store {
     conn: Connection,
     path: PathBuf,
+    /// (device, inode) of the file when it was opened, to notice a replaced database.
+    identity: Option<(u64, u64)>,
+}
+
+fn file_identity(path: &Path) -> Option<(u64, u64)> {
+    use std::os::unix::fs::MetadataExt;
+    fs::metadata(path).ok().map(|m| (m.dev(), m.ino()))
 }
 
 impl Store {
@@ -182,6 +190,7 @@ impl Store {
         Ok(Store {
             conn,
             path: path.to_path_buf(),
+            identity: file_identity(path),
         })
     }
 
@@ -227,6 +236,12 @@ impl Store {
             }
         }
         result
+    }
+
+    /// Whether the file at this store's path is still the one it opened (a reset or an
+    /// import replaces it).
+    pub fn is_current(&self) -> bool {
+        self.identity.is_some() && file_identity(&self.path) == self.identity
     }
 
     /// Where this database lives.

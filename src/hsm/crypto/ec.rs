@@ -140,12 +140,22 @@ pub struct EcPublicKey {
 }
 
 /// The private half of an EC key pair (it also carries the public half).
-#[derive(Clone, PartialEq, Eq)]
+#[derive(Clone)]
 pub struct EcPrivateKey {
     secret: Vec<u8>,
     public: EcPublicKey,
     pkcs8: Vec<u8>,
+    /// AWS-LC's P-256 signer, loaded on first use (unseeded signing).
+    signer: std::sync::Arc<std::sync::OnceLock<Option<aws_lc_rs::signature::EcdsaKeyPair>>>,
 }
+
+impl PartialEq for EcPrivateKey {
+    fn eq(&self, other: &Self) -> bool {
+        self.secret == other.secret && self.public == other.public
+    }
+}
+
+impl Eq for EcPrivateKey {}
 
 impl std::fmt::Debug for EcPrivateKey {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -285,6 +295,7 @@ impl EcPrivateKey {
             }
         };
         Ok(EcPrivateKey {
+            signer: Default::default(),
             secret: secret.to_vec(),
             public: EcPublicKey { curve, point },
             pkcs8,
@@ -321,7 +332,36 @@ impl EcPrivateKey {
     }
 
     /// A deterministic (RFC 6979) ECDSA signature of `hash_value`, as raw r || s.
-    pub(crate) fn sign_ecdsa(&self, hash_value: &[u8]) -> Result<Vec<u8>, CryptoError> {
+    ///
+    /// `repeatable` (a seeded run) signs with RFC 6979 deterministic nonces; otherwise P-256
+    /// with SHA-256-sized digests signs through AWS-LC with random nonces, as an HSM does.
+    pub(crate) fn sign_ecdsa(
+        &self,
+        hash_value: &[u8],
+        repeatable: bool,
+    ) -> Result<Vec<u8>, CryptoError> {
+        if !repeatable
+            && matches!(self.curve(), Curve::Prime256v1 | Curve::Secp256r1)
+            && hash_value.len() == 32
+        {
+            let pair = self.signer.get_or_init(|| {
+                aws_lc_rs::signature::EcdsaKeyPair::from_private_key_der(
+                    &aws_lc_rs::signature::ECDSA_P256_SHA256_FIXED_SIGNING,
+                    &self.pkcs8,
+                )
+                .ok()
+            });
+            if let Some(pair) = pair {
+                if let Ok(digest) = aws_lc_rs::digest::Digest::import_less_safe(
+                    hash_value,
+                    &aws_lc_rs::digest::SHA256,
+                ) {
+                    if let Ok(sig) = pair.sign_digest(&digest) {
+                        return Ok(sig.as_ref().to_vec());
+                    }
+                }
+            }
+        }
         let ops = self.curve().ecdsa().ok_or(CryptoError::WrongKeyType {
             mechanism: "ecdsa",
             needed: "an EC private key on a Weierstrass curve",

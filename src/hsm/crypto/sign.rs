@@ -316,9 +316,11 @@ pub fn sign(
             let hash_value = mechanism.hash_value(hash, data_type, data)?;
             k.sign_pss(hash, salt_length, &hash_value, entropy)
         }
-        (&Mechanism::Ecdsa { hash, data_type }, PrivateKey::Ec(k)) if !k.curve().is_edwards() => {
-            k.sign_ecdsa(&mechanism.hash_value(hash, data_type, data)?)
-        }
+        (&Mechanism::Ecdsa { hash, data_type }, PrivateKey::Ec(k)) if !k.curve().is_edwards() => k
+            .sign_ecdsa(
+                &mechanism.hash_value(hash, data_type, data)?,
+                entropy.is_seeded(),
+            ),
         (Mechanism::Ed25519, PrivateKey::Ec(k)) if k.curve().is_edwards() => k.sign_ed25519(data),
         (&Mechanism::Ed25519ph { data_type }, PrivateKey::Ec(k)) if k.curve().is_edwards() => {
             k.sign_ed25519ph(&mechanism.ed25519ph_prehash(data_type, data)?)

@@ -265,6 +265,9 @@ pub fn check_label(label: &str) -> Result<(), KeyError> {
         Err(KeyError::LabelTooLong {
             max: MAX_LABEL_CHARS,
         })
+    } else if label.chars().any(char::is_control) {
+        // Labels reach terminals (the table view): control characters could drive them.
+        Err(KeyError::LabelControlCharacters)
     } else {
         Ok(())
     }

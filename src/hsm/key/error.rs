@@ -34,6 +34,8 @@ pub enum KeyError {
     AttributeUnsupported { name: String, why: &'static str },
     #[error("Invalid label: a label is at most {max} characters long")]
     LabelTooLong { max: usize },
+    #[error("Invalid label: a label may not contain control characters")]
+    LabelControlCharacters,
     #[error("The key is not modifiable")]
     NotModifiable,
     #[error("Only the owner of a key can perform this operation")]

@@ -73,7 +73,7 @@ pub(crate) fn bytes(
         (Some(text), _) => base64::engine::general_purpose::STANDARD
             .decode(text.trim())
             .map_err(|_| key_error(KeyError::InvalidBase64 { what })),
-        (None, Some(path)) => std::fs::read(path).map_err(|e| {
+        (None, Some(path)) => super::read_input(path).map_err(|e| {
             key_error(KeyError::ReadFile {
                 path: path.to_string(),
                 reason: e.to_string(),

@@ -327,7 +327,7 @@ fn curve_name(c: CurveArg) -> &'static str {
 
 pub(crate) fn import_pem(ctx: &mut Context<'_>, c: &KeyImportPem) -> Result<Response> {
     let actor = actor(ctx)?;
-    let pem = std::fs::read(&c.path).map_err(|e| {
+    let pem = super::read_input(&c.path).map_err(|e| {
         SessionError::Hsm(
             KeyError::ReadFile {
                 path: c.path.clone(),
@@ -411,7 +411,7 @@ pub(crate) fn insert_masked(
     c: &crate::grammar::KeyInsertMasked,
 ) -> Result<Response> {
     let actor = actor(ctx)?;
-    let bytes = std::fs::read(&c.path).map_err(|e| {
+    let bytes = super::read_input(&c.path).map_err(|e| {
         SessionError::Hsm(
             KeyError::ReadFile {
                 path: c.path.clone(),

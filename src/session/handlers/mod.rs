@@ -226,6 +226,23 @@ pub(crate) fn run(
     }
 }
 
+/// The most an input file (data, signature, key, token or masked object) may hold.
+pub(crate) const MAX_INPUT_FILE: u64 = 64 * 1024 * 1024;
+
+/// Reads an input file whole, refusing one larger than [`MAX_INPUT_FILE`] (or endless, such
+/// as `/dev/zero`) instead of exhausting memory.
+pub(crate) fn read_input(path: &str) -> std::io::Result<Vec<u8>> {
+    use std::io::Read;
+    let mut bytes = Vec::new();
+    std::fs::File::open(path)?
+        .take(MAX_INPUT_FILE + 1)
+        .read_to_end(&mut bytes)?;
+    if bytes.len() as u64 > MAX_INPUT_FILE {
+        return Err(std::io::Error::other("the file is larger than 64 MiB"));
+    }
+    Ok(bytes)
+}
+
 /// The parsed `--approval` (or `--wrapping-approval`, `--payload-approval`) file, if given.
 pub(crate) fn approval_file(path: Option<&str>) -> Result<Option<ApprovalFile>> {
     let Some(path) = path else {
@@ -240,7 +257,7 @@ pub(crate) fn approval_file(path: Option<&str>) -> Result<Option<ApprovalFile>> 
             .into(),
         )
     };
-    let text = std::fs::read(path).map_err(|e| bad(e.to_string()))?;
+    let text = read_input(path).map_err(|e| bad(e.to_string()))?;
     serde_json::from_slice(&text)
         .map(Some)
         .map_err(|e| bad(e.to_string()))

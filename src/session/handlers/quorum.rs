@@ -38,7 +38,7 @@ fn write_json(path: &str, value: &impl Serialize) -> Result<()> {
 }
 
 fn read_file(path: &str) -> Result<Vec<u8>> {
-    std::fs::read(path).map_err(|e| {
+    super::read_input(path).map_err(|e| {
         SessionError::Hsm(
             KeyError::ReadFile {
                 path: path.to_string(),
