@@ -437,10 +437,9 @@ fn masked_objects_round_trip_only_inside_their_cluster() {
     // Altered: refused.
     let mut doc: Value = serde_json::from_str(&text).unwrap();
     let data = doc["data"].as_str().unwrap().to_string();
-    let flipped = if data.starts_with('A') {
-        format!("B{}", &data[1..])
-    } else {
-        format!("A{}", &data[1..])
+    let flipped = match data.strip_prefix('A') {
+        Some(rest) => format!("B{rest}"),
+        None => format!("A{}", data.get(1..).unwrap_or_default()),
     };
     doc["data"] = flipped.into();
     let altered = sim.dir.path().join("altered.json");
