@@ -135,13 +135,17 @@ impl Cluster {
     /// two HSMs that are up before it is used (`configure-cli --disable-key-availability-check`
     /// turns the check off).
     pub fn check_key_available(&mut self, key: &Key, check: bool) -> Result<(), HsmError> {
-        if !check || !key.attrs.flags.token || self.hsms()?.len() < 2 {
+        if !check || !key.attrs.flags.token {
             return Ok(());
         }
-        let up = self
-            .store
-            .read(|tx| records::key_copies_up(tx, key.reference as i64))?;
-        if up >= 2 {
+        // One read: the number of HSMs and the up HSMs holding the key's current version.
+        let (hsms, up) = self.store.read(|tx| {
+            Ok::<_, HsmError>((
+                records::hsm_count(tx)?,
+                records::key_copies_up(tx, key.reference as i64)?,
+            ))
+        })?;
+        if hsms < 2 || up >= 2 {
             Ok(())
         } else {
             Err(KeyError::KeyUnavailable.into())

@@ -578,14 +578,14 @@ pub fn key_copies(tx: &Tx<'_>, reference: i64) -> Result<i64> {
 
 /// How many up HSMs hold the current version of key `reference`.
 pub fn key_copies_up(tx: &Tx<'_>, reference: i64) -> Result<i64> {
-    Ok(tx.query_row(
-        "SELECT count(*) FROM object_hsms o JOIN keys k
-             ON o.kind = 'key' AND o.object = CAST(k.reference AS TEXT) AND o.stamp = k.stamp
-             JOIN hsms h ON h.id = o.hsm_id AND h.state = 'up'
-         WHERE k.reference = ?1",
-        [reference],
-        |r| r.get(0),
-    )?)
+    Ok(tx
+        .prepare_cached(
+            "SELECT count(*) FROM object_hsms o JOIN keys k
+                 ON o.kind = 'key' AND o.object = CAST(k.reference AS TEXT) AND o.stamp = k.stamp
+                 JOIN hsms h ON h.id = o.hsm_id AND h.state = 'up'
+             WHERE k.reference = ?1",
+        )?
+        .query_row([reference], |r| r.get(0))?)
 }
 
 // ---- Generic access to every table, for `cloudhsm-sim export` / `import` and `seed`. ----
@@ -704,4 +704,11 @@ pub fn set_key_material(
         params![reference, settable, derived, material],
     )?;
     Ok(())
+}
+
+/// The number of HSMs of the cluster.
+pub fn hsm_count(tx: &Tx<'_>) -> Result<i64> {
+    Ok(tx
+        .prepare_cached("SELECT count(*) FROM hsms")?
+        .query_row([], |r| r.get(0))?)
 }
