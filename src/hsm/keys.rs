@@ -219,6 +219,33 @@ impl Cluster {
     }
 
     /// The encoded material of a key `actor` can see.
+    /// The one key the filter selects, its material, and (number of HSMs, up HSMs holding its
+    /// current version), read in one transaction: the hot path of key use.
+    pub fn select_for_use(
+        &mut self,
+        actor: &Actor,
+        terms: &[Term],
+        session: &SessionKeys,
+    ) -> Result<(Key, Vec<u8>, (i64, i64)), HsmError> {
+        self.store.read(|tx| {
+            let key = exactly_one(visible(tx, actor, terms, session)?)?;
+            let in_session = session
+                .keys
+                .iter()
+                .find(|s| s.key.reference == key.reference);
+            let material = match in_session {
+                Some(s) => s.material.clone(),
+                None => records::key_material(tx, key.reference as i64)?
+                    .ok_or(KeyError::SelectionCount { count: 0 })?,
+            };
+            let copies = (
+                records::hsm_count(tx)?,
+                records::key_copies_up(tx, key.reference as i64)?,
+            );
+            Ok((key, material, copies))
+        })
+    }
+
     pub fn key_material(&mut self, key: &Key, session: &SessionKeys) -> Result<Vec<u8>, HsmError> {
         if let Some(s) = session
             .keys

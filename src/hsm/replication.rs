@@ -139,17 +139,13 @@ impl Cluster {
             return Ok(());
         }
         // One read: the number of HSMs and the up HSMs holding the key's current version.
-        let (hsms, up) = self.store.read(|tx| {
+        let copies = self.store.read(|tx| {
             Ok::<_, HsmError>((
                 records::hsm_count(tx)?,
                 records::key_copies_up(tx, key.reference as i64)?,
             ))
         })?;
-        if hsms < 2 || up >= 2 {
-            Ok(())
-        } else {
-            Err(KeyError::KeyUnavailable.into())
-        }
+        availability(key, check, copies)
     }
 
     /// `cluster sync-status` \[emulator extension\]: the key versions each HSM holds.
@@ -179,5 +175,15 @@ impl Cluster {
                 Ok::<_, HsmError>(users.values().all(|n| *n >= total))
             })?;
         Ok((in_sync, out))
+    }
+}
+
+/// The key availability check on counts already read: (HSMs of the cluster, up HSMs holding
+/// the key's current version).
+pub(super) fn availability(key: &Key, check: bool, (hsms, up): (i64, i64)) -> Result<(), HsmError> {
+    if !check || !key.attrs.flags.token || hsms < 2 || up >= 2 {
+        Ok(())
+    } else {
+        Err(KeyError::KeyUnavailable.into())
     }
 }

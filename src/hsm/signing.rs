@@ -42,7 +42,7 @@ impl Cluster {
         session: &SessionKeys,
     ) -> Result<(Key, Vec<u8>), HsmError> {
         self.check_mechanism_available(mechanism)?;
-        let key = self.select_key(actor, terms, session)?;
+        let (key, blob, copies) = self.select_for_use(actor, terms, session)?;
         if key.class != KeyClass::PrivateKey {
             return Err(KeyError::WrongClass {
                 needed: "a private key",
@@ -52,9 +52,8 @@ impl Cluster {
         if !key.attrs.flags.sign {
             return Err(KeyError::AttributeRequired { name: "sign" }.into());
         }
-        self.check_key_available(&key, self.availability_check)?;
+        super::replication::availability(&key, self.availability_check, copies)?;
         let token = self.approve_key(approval, Service::KeyUsage, &key)?;
-        let blob = self.key_material(&key, session)?;
         // Decoding (and the first use of) a key costs more than a signature: keep it.
         let fresh = self
             .decoded
