@@ -147,16 +147,7 @@ pub fn run(
     let argv = std::iter::once(std::ffi::OsString::from("configure-cli")).chain(args);
     let cli = match ConfigureCli::try_parse_from(argv) {
         Ok(cli) => cli,
-        Err(e) => {
-            let text = e.render().to_string();
-            return if e.use_stderr() {
-                let _ = write!(err, "{text}");
-                2
-            } else {
-                let _ = write!(out, "{text}");
-                0
-            };
-        }
+        Err(e) => return super::usage(&e, out, err),
     };
     match configure(cli, home, seed, err) {
         Ok(()) => 0,

@@ -165,6 +165,19 @@ pub enum ControlError {
     Fixture(#[from] crate::hsm::FixtureError),
 }
 
+/// Prints clap's message for a parse failure of a control binary: help and version on
+/// stdout (exit 0), usage errors on stderr (exit 2).
+pub(crate) fn usage(e: &clap::Error, out: &mut dyn Write, err: &mut dyn Write) -> i32 {
+    let text = e.render().to_string();
+    if e.use_stderr() {
+        let _ = write!(err, "{text}");
+        2
+    } else {
+        let _ = write!(out, "{text}");
+        0
+    }
+}
+
 /// Runs `cloudhsm-sim` with `args` (without the program name); returns the exit status.
 pub fn run(
     args: Vec<std::ffi::OsString>,
@@ -176,16 +189,7 @@ pub fn run(
     let argv = std::iter::once(std::ffi::OsString::from("cloudhsm-sim")).chain(args);
     let cli = match SimCli::try_parse_from(argv) {
         Ok(cli) => cli,
-        Err(e) => {
-            let text = e.render().to_string();
-            return if e.use_stderr() {
-                let _ = write!(err, "{text}");
-                2
-            } else {
-                let _ = write!(out, "{text}");
-                0
-            };
-        }
+        Err(e) => return usage(&e, out, err),
     };
     let mut entropy = Entropy::new(seed);
     match execute(cli.command, home, &mut entropy, out) {

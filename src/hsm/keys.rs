@@ -24,6 +24,9 @@ pub struct Actor {
     pub role: Role,
 }
 
+/// (HSMs of the cluster, HSMs that are up and hold a key's current version).
+pub type Copies = (i64, i64);
+
 /// A key and its encoded material.
 #[derive(Debug, Clone)]
 pub struct StoredKey {
@@ -219,14 +222,14 @@ impl Cluster {
     }
 
     /// The encoded material of a key `actor` can see.
-    /// The one key the filter selects, its material, and (number of HSMs, up HSMs holding its
-    /// current version), read in one transaction: the hot path of key use.
+    /// The one key the filter selects, its material, and its [`Copies`], read in one
+    /// transaction: the hot path of key use.
     pub fn select_for_use(
         &mut self,
         actor: &Actor,
         terms: &[Term],
         session: &SessionKeys,
-    ) -> Result<(Key, Vec<u8>, (i64, i64)), HsmError> {
+    ) -> Result<(Key, Vec<u8>, Copies), HsmError> {
         self.store.read(|tx| {
             let key = exactly_one(visible(tx, actor, terms, session)?)?;
             let in_session = session

@@ -73,12 +73,7 @@ pub(crate) fn bytes(
         (Some(text), _) => base64::engine::general_purpose::STANDARD
             .decode(text.trim())
             .map_err(|_| key_error(KeyError::InvalidBase64 { what })),
-        (None, Some(path)) => super::read_input(path).map_err(|e| {
-            key_error(KeyError::ReadFile {
-                path: path.to_string(),
-                reason: e.to_string(),
-            })
-        }),
+        (None, Some(path)) => super::read_path(path),
         // clap's argument groups make one of the two required.
         (None, None) => Err(key_error(KeyError::InvalidBase64 { what })),
     }

@@ -327,15 +327,7 @@ fn curve_name(c: CurveArg) -> &'static str {
 
 pub(crate) fn import_pem(ctx: &mut Context<'_>, c: &KeyImportPem) -> Result<Response> {
     let actor = actor(ctx)?;
-    let pem = super::read_input(&c.path).map_err(|e| {
-        SessionError::Hsm(
-            KeyError::ReadFile {
-                path: c.path.clone(),
-                reason: e.to_string(),
-            }
-            .into(),
-        )
-    })?;
+    let pem = super::read_path(&c.path)?;
     let expected = match c.key_type_class {
         ImportKeyTypeClass::RsaPublic => KeyType::Rsa,
         ImportKeyTypeClass::EcPublic => KeyType::Ec,
@@ -411,15 +403,7 @@ pub(crate) fn insert_masked(
     c: &crate::grammar::KeyInsertMasked,
 ) -> Result<Response> {
     let actor = actor(ctx)?;
-    let bytes = super::read_input(&c.path).map_err(|e| {
-        SessionError::Hsm(
-            KeyError::ReadFile {
-                path: c.path.clone(),
-                reason: e.to_string(),
-            }
-            .into(),
-        )
-    })?;
+    let bytes = super::read_path(&c.path)?;
     let file: crate::hsm::MaskedFile = serde_json::from_slice(&bytes)
         .map_err(|_| SessionError::Hsm(KeyError::MaskedObjectInvalid.into()))?;
     let mut entropy = ctx.session.entropy_snapshot();

@@ -243,6 +243,19 @@ pub(crate) fn read_input(path: &str) -> std::io::Result<Vec<u8>> {
     Ok(bytes)
 }
 
+/// An input file named by an option, read with [`read_input`]; failures name the path.
+pub(crate) fn read_path(path: &str) -> Result<Vec<u8>> {
+    read_input(path).map_err(|e| {
+        SessionError::Hsm(
+            crate::hsm::key::KeyError::ReadFile {
+                path: path.to_string(),
+                reason: e.to_string(),
+            }
+            .into(),
+        )
+    })
+}
+
 /// The parsed `--approval` (or `--wrapping-approval`, `--payload-approval`) file, if given.
 pub(crate) fn approval_file(path: Option<&str>) -> Result<Option<ApprovalFile>> {
     let Some(path) = path else {

@@ -38,15 +38,7 @@ fn write_json(path: &str, value: &impl Serialize) -> Result<()> {
 }
 
 fn read_file(path: &str) -> Result<Vec<u8>> {
-    super::read_input(path).map_err(|e| {
-        SessionError::Hsm(
-            KeyError::ReadFile {
-                path: path.to_string(),
-                reason: e.to_string(),
-            }
-            .into(),
-        )
-    })
+    super::read_path(path)
 }
 
 fn token_set(path: &str) -> Result<TokenSetFile> {
