@@ -7,211 +7,15 @@
 //! temporary directory (`tmux -S`), which it kills when done.
 
 mod common;
+mod tmux;
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::thread;
-use std::time::{Duration, Instant};
+use std::path::Path;
+use std::time::Duration;
 
 use common::*;
+use tmux::{output_after, Term, PROMPT};
 
-const PROMPT: &str = "aws-cloudhsm > ";
-/// How long to wait for the screen to show something.
-const SCREEN_TIMEOUT: Duration = Duration::from_secs(10);
 const ADMIN_PW: &str = "admin-pw-1";
-
-static NEXT: AtomicUsize = AtomicUsize::new(0);
-
-/// A `cloudhsm-cli interactive` running in a tmux pane of 200x50.
-struct Term {
-    /// The tmux server's socket, inside the test's temporary directory.
-    socket: PathBuf,
-    status_file: PathBuf,
-}
-
-fn shell_quote(s: &str) -> String {
-    format!("'{}'", s.replace('\'', r"'\''"))
-}
-
-fn tmux_command(socket: &Path) -> Command {
-    let mut cmd = Command::new("tmux");
-    scrub(&mut cmd);
-    cmd.env_remove("TMUX").arg("-S").arg(socket);
-    cmd
-}
-
-impl Term {
-    /// Starts the REPL on `sim`'s state directory.
-    fn start(sim: &Sim) -> Term {
-        let term = Term::launch(sim, "");
-        term.wait_for("the first prompt", |screen| {
-            screen.lines().any(|l| l.starts_with(PROMPT.trim_end()))
-        });
-        term
-    }
-
-    /// Starts `cloudhsm-cli interactive` on a terminal, its stdout sent through `redirect`
-    /// (e.g. `| cat`) when that is not empty.
-    fn launch(sim: &Sim, redirect: &str) -> Term {
-        match Command::new("tmux").arg("-V").output() {
-            Ok(out) if out.status.success() => {}
-            _ => panic!(
-                "tmux is not installed or does not run: the terminal tests need it \
-                 (CI installs it; locally: apt-get install tmux)"
-            ),
-        }
-        let n = NEXT.fetch_add(1, Ordering::Relaxed);
-        let socket = sim.dir.path().join(format!("tmux-{n}.sock"));
-        let status_file = sim.dir.path().join(format!("exit-status-{n}"));
-        // The pane runs a shell that records the REPL's exit status once it ends.
-        let script = format!(
-            "env -u CLOUDHSM_ROLE -u CLOUDHSM_PIN -u CLOUDHSM_SIM_STRICT -u CLOUDHSM_SIM_SEED \
-             CLOUDHSM_SIM_HOME={home} {bin} interactive {redirect}; echo $? > {status}",
-            home = shell_quote(&sim.home.to_string_lossy()),
-            bin = shell_quote(CLI),
-            status = shell_quote(&status_file.to_string_lossy()),
-        );
-        let term = Term {
-            socket,
-            status_file,
-        };
-        term.tmux(&[
-            "new-session",
-            "-d",
-            "-s",
-            "main",
-            "-x",
-            "200",
-            "-y",
-            "50",
-            &script,
-        ]);
-        term
-    }
-
-    fn tmux(&self, args: &[&str]) -> Output {
-        let out = tmux_command(&self.socket)
-            .args(args)
-            .output()
-            .unwrap_or_else(|e| panic!("tmux {args:?}: {e}"));
-        assert!(
-            out.status.success(),
-            "tmux {args:?} failed: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        out
-    }
-
-    /// The pane's text, scrollback included, wrapped lines joined.
-    fn screen(&self) -> String {
-        let out = tmux_command(&self.socket)
-            .args(["capture-pane", "-p", "-J", "-S", "-2000", "-t", "main"])
-            .output()
-            .unwrap_or_else(|e| panic!("tmux capture-pane: {e}"));
-        String::from_utf8_lossy(&out.stdout).into_owned()
-    }
-
-    /// Polls the screen until `ready` holds; fails after `SCREEN_TIMEOUT`.
-    fn wait_for(&self, what: &str, ready: impl Fn(&str) -> bool) -> String {
-        self.poll(SCREEN_TIMEOUT, &ready).unwrap_or_else(|| {
-            panic!(
-                "timed out waiting for {what}; the screen shows:\n{}",
-                self.screen()
-            )
-        })
-    }
-
-    /// Polls the screen for up to `limit` until `ready` holds.
-    fn poll(&self, limit: Duration, ready: &dyn Fn(&str) -> bool) -> Option<String> {
-        let deadline = Instant::now() + limit;
-        loop {
-            let screen = self.screen();
-            if ready(&screen) {
-                return Some(screen);
-            }
-            if Instant::now() >= deadline {
-                return None;
-            }
-            thread::sleep(Duration::from_millis(25));
-        }
-    }
-
-    /// Types `text` literally (no key names, no Enter).
-    fn type_text(&self, text: &str) {
-        self.tmux(&["send-keys", "-t", "main", "-l", "--", text]);
-    }
-
-    /// Presses keys by name (`Enter`, `C-c`, `C-d`).
-    fn press(&self, key: &str) {
-        self.tmux(&["send-keys", "-t", "main", key]);
-    }
-
-    /// The number of prompt lines on the screen.
-    fn prompts(screen: &str) -> usize {
-        screen
-            .lines()
-            .filter(|l| l.starts_with(PROMPT.trim_end()))
-            .count()
-    }
-
-    /// Types `line` and Enter, waits for the next prompt, and returns what was printed
-    /// between the command line and that prompt.
-    fn run_line(&self, line: &str) -> String {
-        let before = Term::prompts(&self.screen());
-        self.type_text(line);
-        self.press("Enter");
-        let screen = self.wait_for(&format!("the output of `{line}`"), |s| {
-            Term::prompts(s) > before
-        });
-        output_after(&screen, line)
-    }
-
-    /// Waits for the REPL to end and returns its exit status.
-    fn exit_status(&self) -> i32 {
-        let deadline = Instant::now() + SCREEN_TIMEOUT;
-        loop {
-            if let Ok(text) = std::fs::read_to_string(&self.status_file) {
-                if text.ends_with('\n') {
-                    return text
-                        .trim()
-                        .parse()
-                        .unwrap_or_else(|e| panic!("odd exit status {text:?}: {e}"));
-                }
-            }
-            if Instant::now() >= deadline {
-                panic!(
-                    "the REPL did not end in time; the screen shows:\n{}",
-                    self.screen()
-                );
-            }
-            thread::sleep(Duration::from_millis(25));
-        }
-    }
-}
-
-impl Drop for Term {
-    fn drop(&mut self) {
-        let _ = tmux_command(&self.socket).arg("kill-server").output();
-    }
-}
-
-/// The text printed after the last occurrence of the command line `line` and before the
-/// prompt that follows it.
-fn output_after(screen: &str, line: &str) -> String {
-    let lines: Vec<&str> = screen.lines().collect();
-    let echoed = format!("{PROMPT}{line}");
-    let start = lines
-        .iter()
-        .rposition(|l| l.trim_end() == echoed.trim_end())
-        .unwrap_or_else(|| panic!("`{line}` is not on the screen:\n{screen}"));
-    lines[start + 1..]
-        .iter()
-        .take_while(|l| !l.starts_with(PROMPT.trim_end()))
-        .copied()
-        .collect::<Vec<_>>()
-        .join("\n")
-}
 
 fn parse_one(text: &str) -> serde_json::Value {
     let values = json_stream(text.as_bytes()).unwrap_or_else(|e| panic!("{e}"));
@@ -284,7 +88,7 @@ fn ctrl_c_clears_the_line_and_the_shell_stays_alive() {
     term.wait_for("a fresh prompt after Ctrl-C", |s| Term::prompts(s) > before);
     let out = term.run_line("cluster hsm-info");
     assert!(ok_data(&parse_one(&out))["hsms"].is_array());
-    assert!(!term.status_file.exists(), "the REPL ended after Ctrl-C");
+    assert!(!term.has_ended(), "the REPL ended after Ctrl-C");
     term.press("C-d");
     assert_eq!(term.exit_status(), 0);
 }
