@@ -5,7 +5,7 @@ use base64::Engine;
 use serde::Serialize;
 
 use crate::grammar::{
-    DataTypeArg, DecryptCommand, Digest, EncryptCommand, HashArg, MacCommand, MgfArg,
+    DataTypeArg, DecryptCommand, Digest, EncryptCommand, HashArg, KeyedInput, MacCommand, MgfArg,
     MlDsaDataTypeArg, SignCommand, SignInput, VerifyCommand, VerifyInput,
 };
 use crate::hsm::crypto::{DataType, HashFunction, Mechanism};
@@ -128,6 +128,13 @@ macro_rules! mechanism_of {
     };
 }
 
+/// The key filter and the data of an encryption, decryption or MAC, both checked.
+fn keyed_input(input: &KeyedInput) -> Result<(Vec<filter::Term>, Vec<u8>)> {
+    let terms = filter::parse(&input.key_filter).map_err(key_error)?;
+    let data = bytes(input.data.as_deref(), input.data_path.as_deref(), "--data")?;
+    Ok((terms, data))
+}
+
 pub(crate) fn sign(ctx: &mut Context<'_>, c: &SignCommand) -> Result<Response> {
     let (input, mechanism): (&SignInput, Mechanism) = mechanism_of!(c, SignCommand);
     let actor = actor(ctx)?;
@@ -227,12 +234,7 @@ pub(crate) fn encrypt(ctx: &mut Context<'_>, c: &EncryptCommand) -> Result<Respo
     let id = ctx.cluster_id.clone();
     match c {
         EncryptCommand::AesGcm(e) => {
-            let terms = filter::parse(&e.input.key_filter).map_err(key_error)?;
-            let data = bytes(
-                e.input.data.as_deref(),
-                e.input.data_path.as_deref(),
-                "--data",
-            )?;
+            let (terms, data) = keyed_input(&e.input)?;
             let aad = super::wrap::hex_option(e.aad.as_deref(), "--aad")?;
             let (key, iv, ciphertext) = ctx.cluster.encrypt_aes_gcm(
                 &actor,
@@ -250,12 +252,7 @@ pub(crate) fn encrypt(ctx: &mut Context<'_>, c: &EncryptCommand) -> Result<Respo
             }))
         }
         EncryptCommand::RsaOaep(e) => {
-            let terms = filter::parse(&e.input.key_filter).map_err(key_error)?;
-            let data = bytes(
-                e.input.data.as_deref(),
-                e.input.data_path.as_deref(),
-                "--data",
-            )?;
+            let (terms, data) = keyed_input(&e.input)?;
             let (key, ciphertext) = ctx.cluster.encrypt_rsa_oaep(
                 &actor,
                 &terms,
@@ -279,12 +276,7 @@ pub(crate) fn decrypt(ctx: &mut Context<'_>, c: &DecryptCommand) -> Result<Respo
     let id = ctx.cluster_id.clone();
     let (key, plaintext) = match c {
         DecryptCommand::AesGcm(d) => {
-            let terms = filter::parse(&d.input.key_filter).map_err(key_error)?;
-            let data = bytes(
-                d.input.data.as_deref(),
-                d.input.data_path.as_deref(),
-                "--data",
-            )?;
+            let (terms, data) = keyed_input(&d.input)?;
             let aad = super::wrap::hex_option(d.aad.as_deref(), "--aad")?;
             let iv = super::wrap::hex_option(Some(&d.iv), "--iv")?;
             ctx.cluster.decrypt_aes_gcm(
@@ -298,12 +290,7 @@ pub(crate) fn decrypt(ctx: &mut Context<'_>, c: &DecryptCommand) -> Result<Respo
             )?
         }
         DecryptCommand::RsaOaep(d) => {
-            let terms = filter::parse(&d.input.key_filter).map_err(key_error)?;
-            let data = bytes(
-                d.input.data.as_deref(),
-                d.input.data_path.as_deref(),
-                "--data",
-            )?;
+            let (terms, data) = keyed_input(&d.input)?;
             ctx.cluster.decrypt_rsa_oaep(
                 &actor,
                 &terms,
@@ -323,12 +310,7 @@ pub(crate) fn decrypt(ctx: &mut Context<'_>, c: &DecryptCommand) -> Result<Respo
 pub(crate) fn mac(ctx: &mut Context<'_>, c: &MacCommand) -> Result<Response> {
     let MacCommand::Hmac(m) = c;
     let actor = actor(ctx)?;
-    let terms = filter::parse(&m.input.key_filter).map_err(key_error)?;
-    let data = bytes(
-        m.input.data.as_deref(),
-        m.input.data_path.as_deref(),
-        "--data",
-    )?;
+    let (terms, data) = keyed_input(&m.input)?;
     let id = ctx.cluster_id.clone();
     let (key, mac) = ctx.cluster.hmac(
         &actor,
