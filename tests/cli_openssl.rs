@@ -41,6 +41,27 @@ fn openssl(args: &[&str]) -> (bool, String) {
     (out.status.success(), text)
 }
 
+/// Decrypts `input` into `output` with OpenSSL: RSA-OAEP, SHA-256 and MGF1-SHA-256.
+fn openssl_oaep_sha256_decrypt(key: &Path, input: &Path, output: &Path) {
+    let (ok, text) = openssl(&[
+        "pkeyutl",
+        "-decrypt",
+        "-inkey",
+        p(key),
+        "-pkeyopt",
+        "rsa_padding_mode:oaep",
+        "-pkeyopt",
+        "rsa_oaep_md:sha256",
+        "-pkeyopt",
+        "rsa_mgf1_md:sha256",
+        "-in",
+        p(input),
+        "-out",
+        p(output),
+    ]);
+    assert!(ok, "{text}");
+}
+
 fn b64(bytes: &[u8]) -> String {
     base64::engine::general_purpose::STANDARD.encode(bytes)
 }
@@ -658,23 +679,7 @@ fn wrapped_keys_cross_the_border_with_openssl_in_both_directions() {
         ],
     );
     let plain = dir.join("oaep.key");
-    let (ok, text) = openssl(&[
-        "pkeyutl",
-        "-decrypt",
-        "-inkey",
-        p(&kms_key),
-        "-pkeyopt",
-        "rsa_padding_mode:oaep",
-        "-pkeyopt",
-        "rsa_oaep_md:sha256",
-        "-pkeyopt",
-        "rsa_mgf1_md:sha256",
-        "-in",
-        p(&blob),
-        "-out",
-        p(&plain),
-    ]);
-    assert!(ok, "{text}");
+    openssl_oaep_sha256_decrypt(&kms_key, &blob, &plain);
     let key_bytes = std::fs::read(&plain).expect("unwrapped key");
     assert_eq!(key_bytes.len(), 32);
     assert_eq!(openssl_aes_check_value(dir, &key_bytes), check_value);
@@ -706,23 +711,7 @@ fn wrapped_keys_cross_the_border_with_openssl_in_both_directions() {
     let ephemeral = dir.join("ephemeral.key");
     std::fs::write(&rsa_file, rsa_part).expect("write");
     std::fs::write(&kwp_file, kwp_part).expect("write");
-    let (ok, text) = openssl(&[
-        "pkeyutl",
-        "-decrypt",
-        "-inkey",
-        p(&kms_key),
-        "-pkeyopt",
-        "rsa_padding_mode:oaep",
-        "-pkeyopt",
-        "rsa_oaep_md:sha256",
-        "-pkeyopt",
-        "rsa_mgf1_md:sha256",
-        "-in",
-        p(&rsa_file),
-        "-out",
-        p(&ephemeral),
-    ]);
-    assert!(ok, "{text}");
+    openssl_oaep_sha256_decrypt(&kms_key, &rsa_file, &ephemeral);
     let ephemeral_key = std::fs::read(&ephemeral).expect("ephemeral key");
     let unwrapped = dir.join("kwp.key");
     let (ok, text) = openssl(&[
