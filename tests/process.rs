@@ -1516,3 +1516,20 @@ fn passwords_appear_in_no_file_and_no_output() {
         );
     }
 }
+
+/// The binaries are built without AWS-LC's CPU jitter entropy source (`.cargo/config.toml`):
+/// with it, the first signature or key generation of every process spent 50-100 ms
+/// collecting entropy. Checked on the symbols of the binary, not by timing it.
+#[test]
+fn binary_is_built_without_cpu_jitter_entropy() {
+    let binary = fs::read(env!("CARGO_BIN_EXE_cloudhsm-cli")).ctx("read the cloudhsm-cli binary");
+    // The check can fail: the binary does carry AWS-LC's random generator.
+    assert!(
+        contains_bytes(&binary, b"RAND_bytes"),
+        "AWS-LC's RAND_bytes symbol is not in the binary: the symbol check is blind"
+    );
+    assert!(
+        !contains_bytes(&binary, b"jent_read_entropy"),
+        "the binary contains CPU jitter entropy: AWS_LC_SYS_NO_JITTER_ENTROPY is not in effect"
+    );
+}
