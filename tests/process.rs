@@ -1533,3 +1533,100 @@ fn binary_is_built_without_cpu_jitter_entropy() {
         "the binary contains CPU jitter entropy: AWS_LC_SYS_NO_JITTER_ENTROPY is not in effect"
     );
 }
+
+/// A session keeps the keys it has read, by version: a change made by another process (a new
+/// label, a share, a deletion) must show in its next command, never the remembered key.
+#[test]
+fn a_session_sees_key_changes_made_by_another_process() {
+    let sim = Sim::with_crypto_user(ADMIN_PW, "alice", ALICE_PW);
+    let admin = admin_env(ADMIN_PW);
+    let bob = sim.cli_env(
+        &[
+            "user",
+            "create",
+            "--username",
+            "bob",
+            "--role",
+            "crypto-user",
+            "--password",
+            "bob-pw-12",
+        ],
+        &env_refs(&admin),
+    );
+    assert_eq!(bob.code, 0, "{}", bob.stdout_text());
+    let mut live = Live::start(&sim);
+    assert_user_ok(
+        &live.ask(&format!(
+            "login --username alice --role crypto-user --password {ALICE_PW}"
+        )),
+        "alice",
+        "crypto-user",
+    );
+    let made = live.ask("key generate-symmetric aes --label before --key-length-bytes 16");
+    assert_eq!(made["error_code"], 0, "{made}");
+    let list = |live: &mut Live, label: &str| {
+        let v = live.ask(&format!("key list --filter attr.label={label} --verbose"));
+        assert_eq!(v["error_code"], 0, "{v}");
+        v["data"]["matched_keys"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default()
+    };
+    let seen = list(&mut live, "before");
+    assert_eq!(seen.len(), 1);
+    assert_eq!(seen[0]["key-info"]["shared-users"], json!([]));
+
+    let alice = [
+        ("CLOUDHSM_ROLE", "crypto-user".to_string()),
+        ("CLOUDHSM_PIN", format!("alice:{ALICE_PW}")),
+    ];
+    for args in [
+        &[
+            "key",
+            "set-attribute",
+            "--filter",
+            "attr.label=before",
+            "--name",
+            "label",
+            "--value",
+            "after",
+        ][..],
+        &[
+            "key",
+            "share",
+            "--filter",
+            "attr.label=after",
+            "--username",
+            "bob",
+            "--role",
+            "crypto-user",
+        ][..],
+    ] {
+        let run = sim.cli_env(args, &env_refs(&alice));
+        assert_eq!(run.code, 0, "{args:?}: {}", run.stdout_text());
+    }
+    assert_eq!(
+        list(&mut live, "before").len(),
+        0,
+        "the old label still matches"
+    );
+    let seen = list(&mut live, "after");
+    assert_eq!(seen.len(), 1, "the new label does not match");
+    assert_eq!(seen[0]["attributes"]["label"], "after");
+    assert_eq!(
+        seen[0]["key-info"]["shared-users"],
+        json!([{"username": "bob", "key-coverage": "full"}])
+    );
+
+    let run = sim.cli_env(
+        &["key", "delete", "--filter", "attr.label=after"],
+        &env_refs(&alice),
+    );
+    assert_eq!(run.code, 0, "{}", run.stdout_text());
+    assert_eq!(
+        list(&mut live, "after").len(),
+        0,
+        "a deleted key is still listed"
+    );
+    assert_eq!(live.close(), 0);
+}

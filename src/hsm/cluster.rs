@@ -79,6 +79,8 @@ pub struct Cluster {
     pub(super) availability_check: bool,
     /// Decoded key material by reference, with the blob it was decoded from.
     pub(super) decoded: std::collections::BTreeMap<u64, (Vec<u8>, super::crypto::KeyMaterial)>,
+    /// Keys decoded from their rows, by version.
+    pub(super) keys: super::keys::KeyCache,
 }
 
 /// Checks the form of a cluster id given by a user.
@@ -277,6 +279,7 @@ impl Cluster {
             store,
             availability_check: home.cli_config().key_availability_check,
             decoded: Default::default(),
+            keys: Default::default(),
         })
     }
 

@@ -339,6 +339,7 @@ impl Cluster {
         self.store.read(|tx| {
             let found = records::visible_keys(tx, Some(owner), Some(label), None)?
                 .into_iter()
+                .map(|(_stamp, k)| k)
                 .find(|k| {
                     k.owner == owner && k.key_type == key_type.as_str() && k.class == class.as_str()
                 });
@@ -362,7 +363,7 @@ impl Cluster {
     ) -> Result<(), FixtureError> {
         let reference = reference as i64;
         self.store.write(|tx| {
-            let record = records::visible_keys(tx, None, None, Some(reference))?
+            let (_stamp, record) = records::visible_keys(tx, None, None, Some(reference))?
                 .pop()
                 .ok_or_else(|| HsmError::Corrupt {
                     id: self.settings.id.clone(),

@@ -146,10 +146,37 @@ fn from_record(tx: &Tx<'_>, r: KeyRecord) -> Result<Key, HsmError> {
     })
 }
 
+/// Keys decoded from their rows, by reference, with the stamp of the row each was decoded
+/// from. The replication triggers give a key's row a new stamp on every change (a share or
+/// an unshare included), so an equal stamp means the same key, and a key used again (every
+/// `crypto sign` line of a piped session) skips decoding its attributes and reading its shares.
+///
+/// Only read transactions fill it: they see committed rows only. A write transaction that
+/// rolls back also rolls back the stamp counter, and a later change would take the same
+/// stamp again for other contents.
+#[derive(Debug, Default)]
+pub struct KeyCache(std::collections::HashMap<u64, (i64, Key)>);
+
+impl KeyCache {
+    /// The key of `row` (at `stamp`), decoded once per version.
+    fn key(&mut self, tx: &Tx<'_>, stamp: i64, row: KeyRecord) -> Result<Key, HsmError> {
+        let reference = row.reference as u64;
+        if let Some((cached, key)) = self.0.get(&reference) {
+            if *cached == stamp {
+                return Ok(key.clone());
+            }
+        }
+        let key = from_record(tx, row)?;
+        self.0.insert(reference, (stamp, key.clone()));
+        Ok(key)
+    }
+}
+
 /// The keys `actor` can see that match `terms`, token and session keys together, in
-/// reference order.
+/// reference order. `cache` is for read transactions only (see [`KeyCache`]).
 fn visible(
     tx: &Tx<'_>,
+    mut cache: Option<&mut KeyCache>,
     actor: &Actor,
     terms: &[Term],
     session: &SessionKeys,
@@ -164,8 +191,11 @@ fn visible(
         filter::reference(terms).map(|r| r as i64),
     )?;
     let mut keys = Vec::new();
-    for row in rows {
-        let key = from_record(tx, row)?;
+    for (stamp, row) in rows {
+        let key = match cache.as_deref_mut() {
+            Some(cache) => cache.key(tx, stamp, row)?,
+            None => from_record(tx, row)?,
+        };
         if filter::matches(terms, &key) {
             keys.push(key);
         }
@@ -207,7 +237,8 @@ impl Cluster {
         terms: &[Term],
         session: &SessionKeys,
     ) -> Result<Vec<Key>, HsmError> {
-        self.store.read(|tx| visible(tx, actor, terms, session))
+        self.store
+            .read(|tx| visible(tx, Some(&mut self.keys), actor, terms, session))
     }
 
     /// The one key the filter selects (the documented error for any other number).
@@ -221,7 +252,6 @@ impl Cluster {
         exactly_one(keys)
     }
 
-    /// The encoded material of a key `actor` can see.
     /// The one key the filter selects, its material, and its [`Copies`], read in one
     /// transaction: the hot path of key use.
     pub fn select_for_use(
@@ -231,7 +261,7 @@ impl Cluster {
         session: &SessionKeys,
     ) -> Result<(Key, Vec<u8>, Copies), HsmError> {
         self.store.read(|tx| {
-            let key = exactly_one(visible(tx, actor, terms, session)?)?;
+            let key = exactly_one(visible(tx, Some(&mut self.keys), actor, terms, session)?)?;
             let in_session = session
                 .keys
                 .iter()
@@ -249,6 +279,7 @@ impl Cluster {
         })
     }
 
+    /// The encoded material of a key `actor` can see.
     pub fn key_material(&mut self, key: &Key, session: &SessionKeys) -> Result<Vec<u8>, HsmError> {
         if let Some(s) = session
             .keys
@@ -333,7 +364,7 @@ impl Cluster {
         session: &mut SessionKeys,
     ) -> Result<(), HsmError> {
         let done = self.store.write(|tx| {
-            let key = exactly_one(visible(tx, actor, terms, session)?)?;
+            let key = exactly_one(visible(tx, None, actor, terms, session)?)?;
             require_owner(actor, &key)?;
             if session
                 .keys
@@ -370,7 +401,7 @@ impl Cluster {
         require_owner(actor, &selected)?;
         let token = self.approve_key(approval, Service::KeyManagement, &selected)?;
         let session_ref = self.store.write(|tx| {
-            let key = exactly_one(visible(tx, actor, terms, session)?)?;
+            let key = exactly_one(visible(tx, None, actor, terms, session)?)?;
             require_owner(actor, &key)?;
             if share {
                 check_share_target(tx, actor, &username)?;
@@ -434,7 +465,7 @@ impl Cluster {
         }
         let token = self.approve_key(approval, Service::KeyManagement, &selected)?;
         let promoted = self.store.write(|tx| {
-            let mut key = exactly_one(visible(tx, actor, terms, session)?)?;
+            let mut key = exactly_one(visible(tx, None, actor, terms, session)?)?;
             if actor.role != Role::Admin {
                 require_owner(actor, &key)?;
             }

@@ -88,7 +88,7 @@ impl Cluster {
         }
         let reference = key.reference as i64;
         let (record, material, shares) = self.store.read(|tx| {
-            let record = records::visible_keys(tx, None, None, Some(reference))?
+            let (_stamp, record) = records::visible_keys(tx, None, None, Some(reference))?
                 .into_iter()
                 .next()
                 .ok_or(KeyError::SelectionCount { count: 0 })?;

@@ -241,14 +241,16 @@ pub fn insert_key(tx: &Tx<'_>, key: &KeyRecord, material: &[u8]) -> Result<()> {
 }
 
 /// Keys visible to `username` (owned, shared with it, or public), optionally narrowed to one
-/// label or one reference, in reference order. `None` means every key (an admin's view).
+/// label or one reference, in reference order, each with its row's stamp (its version: the
+/// replication triggers give a row a new stamp on every change). `None` means every key (an
+/// admin's view).
 pub fn visible_keys(
     tx: &Tx<'_>,
     username: Option<&str>,
     label: Option<&str>,
     reference: Option<i64>,
-) -> Result<Vec<KeyRecord>> {
-    let mut sql = format!("SELECT {KEY_COLUMNS} FROM keys WHERE 1=1");
+) -> Result<Vec<(i64, KeyRecord)>> {
+    let mut sql = format!("SELECT {KEY_COLUMNS}, stamp FROM keys WHERE 1=1");
     let mut args: Vec<rusqlite::types::Value> = Vec::new();
     if let Some(user) = username {
         sql.push_str(
@@ -267,7 +269,9 @@ pub fn visible_keys(
     }
     sql.push_str(" ORDER BY reference");
     let mut stmt = tx.prepare_cached(&sql)?;
-    let rows = stmt.query_map(rusqlite::params_from_iter(args), key_row)?;
+    let rows = stmt.query_map(rusqlite::params_from_iter(args), |r| {
+        Ok((r.get(9)?, key_row(r)?))
+    })?;
     Ok(rows.collect::<rusqlite::Result<_>>()?)
 }
 
@@ -317,11 +321,8 @@ pub fn delete_key(tx: &Tx<'_>, reference: i64) -> Result<()> {
 
 pub fn key_material(tx: &Tx<'_>, reference: i64) -> Result<Option<Vec<u8>>> {
     Ok(tx
-        .query_row(
-            "SELECT material FROM keys WHERE reference = ?1",
-            [reference],
-            |r| r.get(0),
-        )
+        .prepare_cached("SELECT material FROM keys WHERE reference = ?1")?
+        .query_row([reference], |r| r.get(0))
         .optional()?)
 }
 
