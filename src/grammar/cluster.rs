@@ -2,7 +2,7 @@
 
 use clap::{Args, Subcommand};
 
-use super::ClusterIdArg;
+use super::{ClusterIdArg, Password};
 
 /// `cluster …`
 #[derive(Debug, Subcommand)]
@@ -25,7 +25,7 @@ pub struct ClusterActivate {
     pub cluster: ClusterIdArg,
     /// Optional: Plaintext activation password If you do not include this argument you will be prompted for it
     #[arg(long, value_name = "PASSWORD")]
-    pub password: Option<String>,
+    pub password: Option<Password>,
 }
 
 /// `cluster hsm-info`

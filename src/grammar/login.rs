@@ -2,7 +2,7 @@
 
 use clap::Args;
 
-use super::{ClusterIdArg, LoginCommand, LoginRole};
+use super::{ClusterIdArg, LoginCommand, LoginRole, Password};
 
 /// `login`
 #[derive(Debug, Args)]
@@ -17,7 +17,7 @@ pub struct Login {
     pub role: LoginRole,
     /// Optional: Plaintext user's password. If you do not include this argument you will be prompted for it
     #[arg(long, value_name = "PASSWORD")]
-    pub password: Option<String>,
+    pub password: Option<Password>,
     #[command(subcommand)]
     pub mfa: Option<LoginCommand>,
 }

@@ -32,7 +32,7 @@ pub use quorum::{
     LoginCommand, MfaTokenSign, QuorumCommand, QuorumRegister, QuorumServiceArg, ScopeArg,
     ServiceArg, SetQuorumValue, SetTimeout, TokenDelete, TokenGenerate, TokenSignCommand,
 };
-pub use shared::{ClusterIdArg, LoginRole, TargetRole, UserRole};
+pub use shared::{ClusterIdArg, LoginRole, Password, TargetRole, UserRole};
 pub use user::{UserChangePassword, UserCommand, UserCreate, UserDelete, UserList};
 pub use wrap::{
     GcmArgs, OaepArgs, UnwrapAesGcm, UnwrapArgs, UnwrapCloudhsmAesGcm, UnwrapCommand,
@@ -125,6 +125,47 @@ mod tests {
     }
 
     #[test]
+    fn debug_output_never_shows_a_password() {
+        for words in [
+            &[
+                "login",
+                "--username",
+                "alice",
+                "--role",
+                "admin",
+                "--password",
+                "pw-4711-x",
+            ][..],
+            &["cluster", "activate", "--password", "pw-4711-x"],
+            &[
+                "user",
+                "create",
+                "--username",
+                "bob",
+                "--role",
+                "admin",
+                "--password",
+                "pw-4711-x",
+            ],
+            &[
+                "user",
+                "change-password",
+                "--username",
+                "bob",
+                "--role",
+                "admin",
+                "--password",
+                "pw-4711-x",
+            ],
+        ] {
+            let cli = Cli::parse_words(words.iter().copied()).unwrap();
+            let shown = format!("{cli:?}");
+            assert!(shown.contains("Password(<redacted>)"), "{words:?}: {shown}");
+            assert!(!shown.contains("pw-4711-x"), "{words:?}: {shown}");
+        }
+    }
+
+    #[test]
     fn parses_user_create() {
         let cli = Cli::parse_words([
             "user",
@@ -141,7 +182,7 @@ mod tests {
             Command::User(UserCommand::Create(c)) => {
                 assert_eq!(c.username, "alice");
                 assert_eq!(c.role, UserRole::CryptoUser);
-                assert_eq!(c.password.as_deref(), Some("a b c d e"));
+                assert_eq!(c.password.as_ref().map(Password::expose), Some("a b c d e"));
             }
             other => panic!("parsed as {other:?}"),
         }

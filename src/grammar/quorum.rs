@@ -3,7 +3,7 @@
 
 use clap::{ArgGroup, Args, Subcommand, ValueEnum};
 
-use super::{ClusterIdArg, TargetRole};
+use super::{ClusterIdArg, Password, TargetRole};
 
 /// `quorum …`
 #[derive(Debug, Subcommand)]
@@ -194,7 +194,7 @@ pub struct ChangeMfaTokenSign {
     pub role: TargetRole,
     /// Optional: Plaintext user's password. If you do not include this argument you will be prompted for it
     #[arg(long = "change-password", value_name = "CHANGE_PASSWORD")]
-    pub change_password: Option<String>,
+    pub change_password: Option<Password>,
     /// Filepath where the unsigned token file will be written. Required for enabling MFA for a user
     #[arg(long, value_name = "TOKEN")]
     pub token: Option<String>,

@@ -2,7 +2,7 @@
 
 use clap::{Args, Subcommand};
 
-use super::{ChangeMfaCommand, ChangeQuorumCommand, ClusterIdArg, TargetRole, UserRole};
+use super::{ChangeMfaCommand, ChangeQuorumCommand, ClusterIdArg, Password, TargetRole, UserRole};
 
 /// `user …`
 #[derive(Debug, Subcommand)]
@@ -43,7 +43,7 @@ pub struct UserCreate {
     pub role: UserRole,
     /// Optional: Plaintext user's password. If you do not include this argument you will be prompted for it
     #[arg(long, value_name = "PASSWORD")]
-    pub password: Option<String>,
+    pub password: Option<Password>,
     /// Filepath of signed quorum token file to approve operation
     #[arg(long, value_name = "APPROVAL")]
     pub approval: Option<String>,
@@ -78,7 +78,7 @@ pub struct UserChangePassword {
     pub role: TargetRole,
     /// Optional: Plaintext user's password. If you do not include this argument you will be prompted for it
     #[arg(long, value_name = "PASSWORD")]
-    pub password: Option<String>,
+    pub password: Option<Password>,
     /// Filepath of signed quorum token file to approve operation
     #[arg(long, value_name = "APPROVAL")]
     pub approval: Option<String>,

@@ -78,7 +78,8 @@ pub struct Cluster {
     /// The key availability check of the CLI configuration (`configure-cli`).
     pub(super) availability_check: bool,
     /// Decoded key material by reference, with the blob it was decoded from.
-    pub(super) decoded: std::collections::BTreeMap<u64, (Vec<u8>, super::crypto::KeyMaterial)>,
+    pub(super) decoded:
+        std::collections::BTreeMap<u64, (super::keys::Blob, super::crypto::KeyMaterial)>,
     /// Keys decoded from their rows, by version.
     pub(super) keys: super::keys::KeyCache,
 }

@@ -27,11 +27,14 @@ pub struct Actor {
 /// (HSMs of the cluster, HSMs that are up and hold a key's current version).
 pub type Copies = (i64, i64);
 
+/// A key's encoded material (the row's `material` column), zeroed when dropped.
+pub type Blob = zeroize::Zeroizing<Vec<u8>>;
+
 /// A key and its encoded material.
 #[derive(Debug, Clone)]
 pub struct StoredKey {
     pub key: Key,
-    pub material: Vec<u8>,
+    pub material: Blob,
 }
 
 /// The session keys of one login on one cluster.
@@ -61,7 +64,7 @@ pub struct NewKey {
     pub quorum: QuorumValues,
     /// Crypto users to share with at creation.
     pub share_with: Vec<String>,
-    pub material: Vec<u8>,
+    pub material: Blob,
 }
 
 /// Checks `--manage-key-quorum-value` / `--use-key-quorum-value` against the number of users
@@ -259,7 +262,7 @@ impl Cluster {
         actor: &Actor,
         terms: &[Term],
         session: &SessionKeys,
-    ) -> Result<(Key, Vec<u8>, Copies), HsmError> {
+    ) -> Result<(Key, Blob, Copies), HsmError> {
         self.store.read(|tx| {
             let key = exactly_one(visible(tx, Some(&mut self.keys), actor, terms, session)?)?;
             let in_session = session
@@ -280,7 +283,7 @@ impl Cluster {
     }
 
     /// The encoded material of a key `actor` can see.
-    pub fn key_material(&mut self, key: &Key, session: &SessionKeys) -> Result<Vec<u8>, HsmError> {
+    pub fn key_material(&mut self, key: &Key, session: &SessionKeys) -> Result<Blob, HsmError> {
         if let Some(s) = session
             .keys
             .iter()

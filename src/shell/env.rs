@@ -2,6 +2,7 @@
 
 use std::path::PathBuf;
 
+use crate::grammar::Password;
 use crate::output::Format;
 use crate::store::Home;
 
@@ -13,7 +14,7 @@ pub struct Env {
     /// `CLOUDHSM_ROLE`.
     pub role: Option<String>,
     /// `CLOUDHSM_PIN` (`<username>:<password>`).
-    pub pin: Option<String>,
+    pub pin: Option<Password>,
     /// `CLOUDHSM_SIM_SEED`, unparsed.
     pub seed: Option<String>,
     /// `CLOUDHSM_SIM_STRICT=1`: stop at the first failure.
@@ -30,7 +31,7 @@ impl Env {
         Env {
             home: Home::resolve(&var),
             role: var("CLOUDHSM_ROLE"),
-            pin: var("CLOUDHSM_PIN"),
+            pin: var("CLOUDHSM_PIN").map(Password::from),
             seed: var("CLOUDHSM_SIM_SEED").filter(|s| !s.is_empty()),
             strict: var("CLOUDHSM_SIM_STRICT").is_some_and(|v| v == "1"),
             now: var("CLOUDHSM_SIM_NOW").and_then(|v| v.parse().ok()),

@@ -14,9 +14,10 @@ mod terminal;
 use std::ffi::OsString;
 use std::io::{self, BufRead, Write};
 
-use crate::grammar::{Cli, Command};
+use crate::grammar::{Cli, Command, Password};
 use crate::output::{Format, TableWriter};
 use crate::session::Session;
+use zeroize::Zeroizing;
 
 pub use env::Env;
 pub use repl::{Failure, Shell, Step};
@@ -99,9 +100,11 @@ pub fn run(args: Vec<OsString>, env: &Env, io: Stdio<'_>) -> i32 {
 /// Single-command mode: log in from the environment if the command needs it, run it once.
 fn single(command: Command, mut session: Session, env: &Env, io: Stdio<'_>) -> i32 {
     if Session::requires_login(&command) {
-        if let Err(response) =
-            session.login_from_env(&command, env.role.as_deref(), env.pin.as_deref())
-        {
+        if let Err(response) = session.login_from_env(
+            &command,
+            env.role.as_deref(),
+            env.pin.as_ref().map(Password::expose),
+        ) {
             let _ = response.write_json(io.out);
             return Failure::Command.exit_code();
         }
@@ -164,8 +167,9 @@ fn terminal_loop(
 ) -> i32 {
     let mut shell = Shell::new(session, out, err);
     loop {
+        // A line may hold a password: its bytes are zeroed once the command has run.
         let line = match terminal.read() {
-            terminal::Input::Line(line) => line,
+            terminal::Input::Line(line) => Zeroizing::new(line),
             terminal::Input::Interrupted => continue,
             terminal::Input::Eof => return finish(shell, 0),
         };
@@ -192,8 +196,9 @@ pub fn piped_loop(
 ) -> i32 {
     let mut shell = Shell::new(session, out, err);
     loop {
+        // A line may hold a password: its bytes are zeroed once the command has run.
         let line = match read_line(input) {
-            Ok(Some(line)) => line,
+            Ok(Some(line)) => Zeroizing::new(line),
             Ok(None) => return finish(shell, 0),
             Err(e) if e.kind() == io::ErrorKind::InvalidData => {
                 let _ = shell.diagnostic("error: input line is not valid UTF-8; it was skipped");

@@ -61,7 +61,7 @@ impl<'w> Shell<'w> {
         if line.is_empty() || line.starts_with('#') {
             return Ok(Step::Done { failed: None });
         }
-        let Some(words) = shlex::split(line) else {
+        let Some(mut words) = shlex::split(line) else {
             writeln!(self.err, "error: unbalanced quotes in command line")?;
             self.err.flush()?;
             return Ok(Step::Done {
@@ -69,10 +69,13 @@ impl<'w> Shell<'w> {
             });
         };
         let grammar = self.grammar.get_or_insert_with(Cli::command_tree);
-        let argv = std::iter::once(String::from(crate::grammar::BIN_NAME)).chain(words);
+        let argv =
+            std::iter::once(crate::grammar::BIN_NAME).chain(words.iter().map(String::as_str));
         let parsed = grammar
             .try_get_matches_from_mut(argv)
             .and_then(|mut m| <Cli as clap::FromArgMatches>::from_arg_matches_mut(&mut m));
+        // The words may hold a password; clap's own copies are out of reach.
+        words.iter_mut().for_each(zeroize::Zeroize::zeroize);
         let cli = match parsed {
             Ok(cli) => cli,
             Err(e) => return self.usage(&e),

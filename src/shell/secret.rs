@@ -56,9 +56,11 @@ pub fn read_line(input: &mut dyn BufRead) -> io::Result<Option<String>> {
             buf.pop();
         }
     }
-    String::from_utf8(buf)
-        .map(Some)
-        .map_err(|_| io::Error::new(io::ErrorKind::InvalidData, "input line is not valid UTF-8"))
+    String::from_utf8(buf).map(Some).map_err(|e| {
+        // The line may hold a password even if it is not UTF-8.
+        zeroize::Zeroize::zeroize(&mut e.into_bytes());
+        io::Error::new(io::ErrorKind::InvalidData, "input line is not valid UTF-8")
+    })
 }
 
 /// A prompter with nothing to answer: every prompt meets the end of input.

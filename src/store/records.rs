@@ -2,6 +2,7 @@
 //! the simulated HSM (`crate::hsm`) decides what may change.
 
 use rusqlite::{params, OptionalExtension, Row};
+use zeroize::Zeroizing;
 
 use super::{StoreError, Tx};
 
@@ -319,10 +320,10 @@ pub fn delete_key(tx: &Tx<'_>, reference: i64) -> Result<()> {
     Ok(())
 }
 
-pub fn key_material(tx: &Tx<'_>, reference: i64) -> Result<Option<Vec<u8>>> {
+pub fn key_material(tx: &Tx<'_>, reference: i64) -> Result<Option<Zeroizing<Vec<u8>>>> {
     Ok(tx
         .prepare_cached("SELECT material FROM keys WHERE reference = ?1")?
-        .query_row([reference], |r| r.get(0))
+        .query_row([reference], |r| r.get(0).map(Zeroizing::new))
         .optional()?)
 }
 

@@ -8,6 +8,7 @@ use super::ecdsa::{self, EcdsaOps};
 use super::error::CryptoError;
 use super::material::PrivateKey;
 use crate::hsm::Entropy;
+use zeroize::Zeroizing;
 
 /// An elliptic curve of the simulated HSM, named as the CLI names it.
 ///
@@ -142,9 +143,10 @@ pub struct EcPublicKey {
 /// The private half of an EC key pair (it also carries the public half).
 #[derive(Clone)]
 pub struct EcPrivateKey {
-    secret: Vec<u8>,
+    /// Zeroed when dropped, as is `pkcs8`.
+    secret: Zeroizing<Vec<u8>>,
     public: EcPublicKey,
-    pkcs8: Vec<u8>,
+    pkcs8: Zeroizing<Vec<u8>>,
     /// AWS-LC's P-256 signer, loaded on first use (unseeded signing).
     signer: std::sync::Arc<std::sync::OnceLock<Option<aws_lc_rs::signature::EcdsaKeyPair>>>,
 }
@@ -168,7 +170,7 @@ impl std::fmt::Debug for EcPrivateKey {
 /// A new key pair on `curve`. The private scalar (or Ed25519 seed) is drawn from `entropy`
 /// by rejection sampling, so a seeded `Entropy` always yields the same key.
 pub fn generate_ec(entropy: &mut Entropy, curve: Curve) -> Result<PrivateKey, CryptoError> {
-    let mut secret = vec![0u8; curve.secret_len()];
+    let mut secret = Zeroizing::new(vec![0u8; curve.secret_len()]);
     // P-521 scalars are 521 bits wide: clear the 7 unused top bits so most draws are in range.
     let top_mask = if curve == Curve::Secp521r1 {
         0x01
@@ -296,9 +298,9 @@ impl EcPrivateKey {
         };
         Ok(EcPrivateKey {
             signer: Default::default(),
-            secret: secret.to_vec(),
+            secret: Zeroizing::new(secret.to_vec()),
             public: EcPublicKey { curve, point },
-            pkcs8,
+            pkcs8: Zeroizing::new(pkcs8),
         })
     }
 
@@ -308,7 +310,7 @@ impl EcPrivateKey {
             .ecdsa()
             .ok_or_else(|| CryptoError::invalid("EC private", "not a Weierstrass curve"))?;
         let secret = (ops.from_pkcs8)(der).map_err(|e| CryptoError::invalid("EC private", e))?;
-        Self::from_secret(curve, &secret)
+        Self::from_secret(curve, &Zeroizing::new(secret))
     }
 
     /// The curve.

@@ -7,6 +7,7 @@ use super::mldsa::{MlDsaAlgorithm, MlDsaPrivateKey, MlDsaPublicKey, SEED_LEN};
 use super::rsa::{RsaPrivateKey, RsaPublicKey};
 use super::symmetric::{first_three, SecretKey, SecretKind};
 use super::{hex, hex_attribute};
+use zeroize::Zeroizing;
 
 /// First bytes of every blob.
 const MAGIC: &[u8; 4] = b"HSMK";
@@ -206,31 +207,35 @@ impl KeyMaterial {
         }
     }
 
-    /// The versioned binary encoding stored in the key database.
-    pub fn to_blob(&self) -> Vec<u8> {
-        let (tag, payload): (u8, Vec<u8>) = match self {
+    /// The versioned binary encoding stored in the key database, zeroed when dropped.
+    pub fn to_blob(&self) -> Zeroizing<Vec<u8>> {
+        let (tag, payload): (u8, Zeroizing<Vec<u8>>) = match self {
             KeyMaterial::Secret(k) => match k.kind() {
-                SecretKind::Aes => (TAG_AES, k.bytes().to_vec()),
-                SecretKind::GenericSecret => (TAG_GENERIC_SECRET, k.bytes().to_vec()),
+                SecretKind::Aes => (TAG_AES, k.bytes().to_vec().into()),
+                SecretKind::GenericSecret => (TAG_GENERIC_SECRET, k.bytes().to_vec().into()),
             },
-            KeyMaterial::Public(PublicKey::Rsa(k)) => (TAG_RSA_PUBLIC, k.pkcs1_der()),
-            KeyMaterial::Public(PublicKey::Ec(k)) => {
-                (TAG_EC_PUBLIC, [&[k.curve().id()], k.point()].concat())
-            }
+            KeyMaterial::Public(PublicKey::Rsa(k)) => (TAG_RSA_PUBLIC, k.pkcs1_der().into()),
+            KeyMaterial::Public(PublicKey::Ec(k)) => (
+                TAG_EC_PUBLIC,
+                [&[k.curve().id()], k.point()].concat().into(),
+            ),
             KeyMaterial::Public(PublicKey::MlDsa(k)) => (
                 TAG_ML_DSA_PUBLIC,
-                [&[k.algorithm().id()], k.bytes()].concat(),
+                [&[k.algorithm().id()], k.bytes()].concat().into(),
             ),
-            KeyMaterial::Private(PrivateKey::Rsa(k)) => (TAG_RSA_PRIVATE, k.pkcs8_der().to_vec()),
-            KeyMaterial::Private(PrivateKey::Ec(k)) => {
-                (TAG_EC_PRIVATE, [&[k.curve().id()], k.secret()].concat())
+            KeyMaterial::Private(PrivateKey::Rsa(k)) => {
+                (TAG_RSA_PRIVATE, k.pkcs8_der().to_vec().into())
             }
+            KeyMaterial::Private(PrivateKey::Ec(k)) => (
+                TAG_EC_PRIVATE,
+                [&[k.curve().id()], k.secret()].concat().into(),
+            ),
             KeyMaterial::Private(PrivateKey::MlDsa(k)) => (
                 TAG_ML_DSA_PRIVATE,
-                [&[k.algorithm().id()], &k.seed()[..]].concat(),
+                [&[k.algorithm().id()], &k.seed()[..]].concat().into(),
             ),
         };
-        let mut blob = Vec::with_capacity(MAGIC.len() + 2 + payload.len());
+        let mut blob = Zeroizing::new(Vec::with_capacity(MAGIC.len() + 2 + payload.len()));
         blob.extend_from_slice(MAGIC);
         blob.push(BLOB_VERSION);
         blob.push(tag);

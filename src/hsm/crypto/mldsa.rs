@@ -12,6 +12,7 @@ use super::error::CryptoError;
 use super::material::PrivateKey;
 use super::{child_rng, ChildRng};
 use crate::hsm::Entropy;
+use zeroize::Zeroizing;
 
 /// Length of an ML-DSA seed (the private key in its preferred form).
 pub const SEED_LEN: usize = 32;
@@ -113,7 +114,8 @@ pub struct MlDsaPublicKey {
 /// The private half of an ML-DSA key pair: its seed (it also carries the public half).
 #[derive(Clone, PartialEq, Eq)]
 pub struct MlDsaPrivateKey {
-    seed: [u8; SEED_LEN],
+    /// Zeroed when dropped.
+    seed: Zeroizing<[u8; SEED_LEN]>,
     public: MlDsaPublicKey,
 }
 
@@ -244,7 +246,7 @@ impl MlDsaPrivateKey {
             MlDsaAlgorithm::MlDsa87 => public_from_seed::<MlDsa87>(seed),
         };
         MlDsaPrivateKey {
-            seed,
+            seed: Zeroizing::new(seed),
             public: MlDsaPublicKey { algorithm, bytes },
         }
     }
@@ -287,7 +289,7 @@ impl MlDsaPrivateKey {
         der::sequence(&[
             &der::unsigned_integer(&[]),
             &der::sequence(&[&der::oid(self.algorithm().oid())]),
-            &der::octet_string(&der::tlv(0x80, &self.seed)),
+            &der::octet_string(&der::tlv(0x80, &self.seed[..])),
         ])
     }
 
@@ -300,9 +302,9 @@ impl MlDsaPrivateKey {
     ) -> Result<Vec<u8>, CryptoError> {
         let mut rng = child_rng(entropy);
         match self.algorithm() {
-            MlDsaAlgorithm::MlDsa44 => sign::<MlDsa44>(self.seed, input, &mut rng),
-            MlDsaAlgorithm::MlDsa65 => sign::<MlDsa65>(self.seed, input, &mut rng),
-            MlDsaAlgorithm::MlDsa87 => sign::<MlDsa87>(self.seed, input, &mut rng),
+            MlDsaAlgorithm::MlDsa44 => sign::<MlDsa44>(*self.seed, input, &mut rng),
+            MlDsaAlgorithm::MlDsa65 => sign::<MlDsa65>(*self.seed, input, &mut rng),
+            MlDsaAlgorithm::MlDsa87 => sign::<MlDsa87>(*self.seed, input, &mut rng),
         }
     }
 }

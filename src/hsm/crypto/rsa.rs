@@ -16,6 +16,7 @@ use super::material::PrivateKey;
 use super::sign::HashFunction;
 use super::{child_rng, ChildRng};
 use crate::hsm::Entropy;
+use zeroize::Zeroizing;
 
 /// Smallest RSA modulus the simulated HSM accepts, in bits.
 pub const MIN_MODULUS_BITS: usize = 2048;
@@ -47,8 +48,9 @@ impl Eq for RsaPublicKey {}
 /// The private half of an RSA key pair (it also carries the public half).
 #[derive(Clone)]
 pub struct RsaPrivateKey {
+    /// The `rsa` crate zeroes its key when dropped; `pkcs8` is zeroed here.
     key: Box<::rsa::PrivateKey>,
-    pkcs8: Vec<u8>,
+    pkcs8: Zeroizing<Vec<u8>>,
     public: RsaPublicKey,
     /// The AWS-LC form, loaded on first use (its first signature sets up CRT contexts).
     signer: OnceLock<RsaKeyPair>,
@@ -226,11 +228,12 @@ impl RsaPrivateKey {
     /// Wraps a key of the `rsa` crate after checking the simulator's rules.
     fn from_rsa(key: ::rsa::PrivateKey) -> Result<Self, CryptoError> {
         let public = RsaPublicKey::from_rsa(key.to_public_key())?;
-        let pkcs8 = key
-            .to_pkcs8_der()
-            .map_err(|e| CryptoError::failed(format!("PKCS#8 encoding failed ({e})")))?
-            .as_bytes()
-            .to_vec();
+        let pkcs8 = Zeroizing::new(
+            key.to_pkcs8_der()
+                .map_err(|e| CryptoError::failed(format!("PKCS#8 encoding failed ({e})")))?
+                .as_bytes()
+                .to_vec(),
+        );
         Ok(RsaPrivateKey {
             key: Box::new(key),
             pkcs8,

@@ -5,6 +5,7 @@ use aws_lc_rs::digest;
 
 use super::error::CryptoError;
 use crate::hsm::Entropy;
+use zeroize::Zeroizing;
 
 /// Valid AES key lengths in bytes.
 pub const AES_KEY_LENGTHS: [usize; 3] = [16, 24, 32];
@@ -24,7 +25,8 @@ pub enum SecretKind {
 #[derive(Clone, PartialEq, Eq)]
 pub struct SecretKey {
     kind: SecretKind,
-    bytes: Vec<u8>,
+    /// Zeroed when dropped.
+    bytes: Zeroizing<Vec<u8>>,
     check_value: [u8; 3],
 }
 
@@ -40,6 +42,7 @@ impl std::fmt::Debug for SecretKey {
 impl SecretKey {
     /// A secret key of family `kind` holding `bytes`, after checking the length.
     pub fn new(kind: SecretKind, bytes: Vec<u8>) -> Result<SecretKey, CryptoError> {
+        let bytes = Zeroizing::new(bytes);
         let check_value = match kind {
             SecretKind::Aes => aes_check_value(&bytes)?,
             SecretKind::GenericSecret => {

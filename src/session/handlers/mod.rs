@@ -9,7 +9,7 @@ mod wrap;
 use crate::grammar::{
     ChangeMfaCommand, ChangeQuorumCommand, ChangeQuorumTokenSign, ClusterCommand, Command,
     CryptoCommand, DecryptCommand, EncryptCommand, GenerateAsymmetricPair, GenerateSymmetric,
-    KeyCommand, KeyImport, LoginRole, MacCommand, QuorumCommand, SignCommand, TargetRole,
+    KeyCommand, KeyImport, LoginRole, MacCommand, Password, QuorumCommand, SignCommand, TargetRole,
     TokenSignCommand, UnwrapCommand, UserChangePassword, UserCommand, UserCreate, UserDelete,
     UserRole, VerifyCommand, WrapCommand,
 };
@@ -133,7 +133,7 @@ pub(crate) fn run(
 ) -> Result<Response> {
     match command {
         Command::Cluster(ClusterCommand::Activate(c)) => {
-            activate(ctx, c.password.as_deref(), prompter)
+            activate(ctx, c.password.as_ref(), prompter)
         }
         Command::Cluster(ClusterCommand::HsmInfo(_)) => hsm_info(ctx),
         Command::Cluster(ClusterCommand::SyncStatus(_)) => sync_status(ctx),
@@ -145,8 +145,8 @@ pub(crate) fn run(
                     username: login.username.clone(),
                 });
             }
-            let password = password(c.password.as_deref(), prompter)?;
-            let response = login(ctx, &c.username, c.role, &password)?;
+            let password = password(c.password.as_ref(), prompter)?;
+            let response = login(ctx, &c.username, c.role, password.expose())?;
             let username = ctx
                 .session
                 .logins
@@ -292,25 +292,30 @@ pub(crate) fn approval<'a>(
 }
 
 /// A password given as an option, or else prompted for once.
-fn password(given: Option<&str>, prompter: &mut dyn Prompter) -> Result<String> {
+fn password(given: Option<&Password>, prompter: &mut dyn Prompter) -> Result<Password> {
     if let Some(p) = given {
-        return Ok(p.to_string());
+        return Ok(p.clone());
     }
     prompter
         .password("Enter password:")
         .map_err(SessionError::Prompt)?
+        .map(Password::from)
         .ok_or(SessionError::NoPassword)
 }
 
 /// A new password given as an option, or else prompted for and confirmed.
-pub(crate) fn new_password(given: Option<&str>, prompter: &mut dyn Prompter) -> Result<String> {
+pub(crate) fn new_password(
+    given: Option<&Password>,
+    prompter: &mut dyn Prompter,
+) -> Result<Password> {
     if let Some(p) = given {
-        return Ok(p.to_string());
+        return Ok(p.clone());
     }
     let first = password(None, prompter)?;
     let second = prompter
         .password("Confirm password:")
         .map_err(SessionError::Prompt)?
+        .map(Password::from)
         .ok_or(SessionError::NoPassword)?;
     if first == second {
         Ok(first)
@@ -321,14 +326,15 @@ pub(crate) fn new_password(given: Option<&str>, prompter: &mut dyn Prompter) -> 
 
 fn activate(
     ctx: &mut Context<'_>,
-    given: Option<&str>,
+    given: Option<&Password>,
     prompter: &mut dyn Prompter,
 ) -> Result<Response> {
     if ctx.cluster.activated()? {
         return Err(crate::hsm::HsmError::AlreadyActivated.into());
     }
     let pw = new_password(given, prompter)?;
-    ctx.cluster.activate(&pw, &mut ctx.session.entropy)?;
+    ctx.cluster
+        .activate(pw.expose(), &mut ctx.session.entropy)?;
     // The unactivated admin's login ends with activation: the docs log in again as admin.
     let id = ctx.cluster_id.clone();
     ctx.session.forget_login(&id);
@@ -486,11 +492,11 @@ fn user_create(
     prompter: &mut dyn Prompter,
 ) -> Result<Response> {
     let token = user_service_approval(ctx, c.approval.as_deref())?;
-    let pw = new_password(c.password.as_deref(), prompter)?;
+    let pw = new_password(c.password.as_ref(), prompter)?;
     let user = ctx.cluster.create_user(
         &c.username,
         user_role(c.role),
-        &pw,
+        pw.expose(),
         &mut ctx.session.entropy,
     )?;
     ctx.cluster.consume_tokens(&[token])?;
@@ -515,7 +521,7 @@ fn user_change_password(
         TargetRole::ApplianceUser => Role::ApplianceUser,
     };
     let token = user_service_approval(ctx, c.approval.as_deref())?;
-    let pw = new_password(c.password.as_deref(), prompter)?;
+    let pw = new_password(c.password.as_ref(), prompter)?;
     if c.deregister_mfa || c.deregister_quorum {
         let username = c.username.to_ascii_lowercase();
         ctx.cluster.require_user(&username, role)?;
@@ -524,7 +530,7 @@ fn user_change_password(
     let user = ctx.cluster.change_password(
         &c.username,
         role,
-        &pw,
+        pw.expose(),
         &ctx.session.id,
         &mut ctx.session.entropy,
     )?;

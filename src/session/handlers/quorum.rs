@@ -185,13 +185,13 @@ pub(crate) fn change_mfa(
     let a = approval(&actor.username, &sid, file.as_ref(), ctx.session.clock());
     let token = ctx.cluster.approve_service(&a, Service::User)?;
     // The command always (re)sets the user's password.
-    let password = new_password(c.change_password.as_deref(), prompter)?;
+    let password = new_password(c.change_password.as_ref(), prompter)?;
     let username = c.username.to_ascii_lowercase();
     if c.deregister {
         let mut entropy = ctx.session.entropy_snapshot();
-        let user = ctx
-            .cluster
-            .change_password(&username, role, &password, &sid, &mut entropy)?;
+        let user =
+            ctx.cluster
+                .change_password(&username, role, password.expose(), &sid, &mut entropy)?;
         ctx.cluster.deregister_mfa(&user.username)?;
         ctx.cluster.consume_tokens(&[token])?;
         return Ok(Response::ok(LoginView {
@@ -227,9 +227,9 @@ pub(crate) fn change_mfa(
     let pem = read_file(pem_path.trim())?;
     ctx.cluster
         .register_mfa_key(&username, &sid, &pem, &signed)?;
-    let user = ctx
-        .cluster
-        .change_password(&username, role, &password, &sid, &mut entropy)?;
+    let user =
+        ctx.cluster
+            .change_password(&username, role, password.expose(), &sid, &mut entropy)?;
     ctx.cluster.consume_tokens(&[token])?;
     Ok(Response::ok(LoginView {
         username: user.username,
