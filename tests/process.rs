@@ -1307,6 +1307,94 @@ fn a_database_of_a_newer_schema_is_refused_and_left_untouched() {
     assert_refused_untouched(&sim, "schema version 999");
 }
 
+/// Runs `cloudhsm-cli ARGS` where no file may grow (`ulimit -f 0`, with SIGXFSZ ignored so
+/// that a write fails with EFBIG rather than killing the process): a disk that is full.
+fn on_a_full_disk(sim: &Sim, args: &[&str], env: &[(&str, &str)], stdin: &[u8]) -> Run {
+    let cli = sim.cli_command();
+    let mut cmd = std::process::Command::new("bash");
+    cmd.arg("-c")
+        .arg(r#"trap '' XFSZ; ulimit -f 0 && exec "$0" "$@""#)
+        .arg(cli.get_program())
+        .args(args);
+    for (name, value) in cli.get_envs() {
+        match value {
+            Some(value) => cmd.env(name, value),
+            None => cmd.env_remove(name),
+        };
+    }
+    cmd.envs(env.iter().copied());
+    run(cmd, stdin)
+}
+
+#[test]
+fn a_full_disk_fails_commands_clearly_and_loses_nothing() {
+    let sim = Sim::with_crypto_user(ADMIN_PW, "alice", ALICE_PW);
+    let pin = format!("alice:{ALICE_PW}");
+    let alice = [
+        ("CLOUDHSM_ROLE", "crypto-user"),
+        ("CLOUDHSM_PIN", pin.as_str()),
+    ];
+    let generate = |label: &'static str| {
+        [
+            "key",
+            "generate-symmetric",
+            "aes",
+            "--label",
+            label,
+            "--key-length-bytes",
+            "16",
+        ]
+    };
+    let made = sim.cli_env(&generate("kept"), &alice);
+    assert_eq!(made.code, 0, "{}", made.stdout_text());
+    let unwritable = "cannot be written";
+
+    // A single command: exit 1 and the envelope, never a panic.
+    let run = on_a_full_disk(&sim, &generate("lost"), &alice, b"");
+    assert_eq!(run.code, 1, "{} / {}", run.stdout_text(), run.stderr);
+    let text = err_text(&run.one()).to_string();
+    assert!(
+        text.contains(unwritable) && text.contains("disk is full"),
+        "{text}"
+    );
+    assert!(!run.stderr.contains("panicked"), "{}", run.stderr);
+
+    // A piped session answers every line and carries on.
+    let script = format!(
+        "login --username alice --role crypto-user --password {ALICE_PW}\n\
+         key generate-symmetric aes --label lost-too --key-length-bytes 16\n\
+         user list\n"
+    );
+    let run = on_a_full_disk(&sim, &["interactive"], &[], script.as_bytes());
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let responses = run.json();
+    assert_eq!(responses.len(), 3, "{}", run.stdout_text());
+    assert!(
+        err_text(&responses[0]).contains(unwritable),
+        "{}",
+        responses[0]
+    );
+    assert!(!run.stderr.contains("panicked"), "{}", run.stderr);
+
+    // Space again: what was acknowledged is there, nothing else, and the store is whole.
+    let listed = sim.cli_env(&["key", "list", "--verbose"], &alice).one();
+    let labels: Vec<&str> = listed["data"]["matched_keys"]
+        .as_array()
+        .ctx("matched_keys")
+        .iter()
+        .filter_map(|k| k["attributes"]["label"].as_str())
+        .collect();
+    assert_eq!(labels, ["kept"]);
+    let conn = rusqlite::Connection::open(sim.db_path()).ctx("open db");
+    let check: String = conn
+        .query_row("PRAGMA integrity_check", [], |r| r.get(0))
+        .ctx("integrity_check");
+    assert_eq!(check, "ok");
+    drop(conn);
+    let after = sim.cli_env(&generate("after"), &alice);
+    assert_eq!(after.code, 0, "{}", after.stdout_text());
+}
+
 #[test]
 fn state_directory_is_private() {
     let sim = Sim::unactivated();

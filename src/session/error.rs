@@ -136,6 +136,10 @@ pub fn catalogue() -> Vec<(&'static str, String)> {
             path: PathBuf::from("{path}"),
             detail: s("{detail}"),
         },
+        StoreError::Unwritable(rusqlite::Error::SqliteFailure(
+            rusqlite::ffi::Error::new(rusqlite::ffi::SQLITE_FULL),
+            Some(s("{detail}")),
+        )),
     ];
     use crate::hsm::key::KeyError as K;
     let key = vec![
@@ -417,6 +421,7 @@ fn store_name(e: &crate::store::StoreError) -> &'static str {
         StoreError::NotOurs { .. } => "StoreNotOurs",
         StoreError::FutureSchema { .. } => "StoreFutureSchema",
         StoreError::Damaged { .. } => "StoreDamaged",
+        StoreError::Unwritable(_) => "StoreUnwritable",
         StoreError::Sqlite(_) => "StoreSqlite",
         StoreError::Io(_) => "StoreIo",
     }

@@ -26,8 +26,22 @@ pub enum StoreError {
     },
     #[error("cluster database {path} is damaged: {detail}")]
     Damaged { path: PathBuf, detail: String },
+    #[error("the state database cannot be written ({0}): the disk is full or failing")]
+    Unwritable(rusqlite::Error),
     #[error("state database error: {0}")]
-    Sqlite(#[from] rusqlite::Error),
+    Sqlite(rusqlite::Error),
     #[error("state file error: {0}")]
     Io(#[from] std::io::Error),
+}
+
+impl From<rusqlite::Error> for StoreError {
+    /// A full disk (`SQLITE_FULL`) or a failed read or write (`SQLITE_IOERR`) gets its own
+    /// text: the usual cause is the machine, not the database.
+    fn from(e: rusqlite::Error) -> StoreError {
+        use rusqlite::ErrorCode::{DiskFull, SystemIoFailure};
+        match e.sqlite_error_code() {
+            Some(DiskFull | SystemIoFailure) => StoreError::Unwritable(e),
+            _ => StoreError::Sqlite(e),
+        }
+    }
 }
