@@ -77,9 +77,9 @@ pub struct Cluster {
     pub(super) store: Store,
     /// The key availability check of the CLI configuration (`configure-cli`).
     pub(super) availability_check: bool,
-    /// Decoded key material by reference, with the blob it was decoded from.
+    /// Decoded key material by reference, with the version it was decoded from.
     pub(super) decoded:
-        std::collections::BTreeMap<u64, (super::keys::Blob, super::crypto::KeyMaterial)>,
+        std::collections::BTreeMap<u64, (super::keys::Version, super::crypto::KeyMaterial)>,
     /// Keys decoded from their rows, by version.
     pub(super) keys: super::keys::KeyCache,
 }

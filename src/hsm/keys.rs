@@ -160,7 +160,24 @@ fn from_record(tx: &Tx<'_>, r: KeyRecord) -> Result<Key, HsmError> {
 #[derive(Debug, Default)]
 pub struct KeyCache(std::collections::HashMap<u64, (i64, Key)>);
 
+/// A key's material still to decode, with its version; `None` when the decoded keys already
+/// hold that version.
+pub type Fresh = Option<(Version, Blob)>;
+
+/// Which version of a key some decoded material is: a token key's row stamp, or the blob of
+/// a session key (which has no row).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Version {
+    Stamp(i64),
+    Blob(Blob),
+}
+
 impl KeyCache {
+    /// The stamp of the row `reference` was last decoded from.
+    fn stamp(&self, reference: u64) -> Option<i64> {
+        self.0.get(&reference).map(|(stamp, _)| *stamp)
+    }
+
     /// The key of `row` (at `stamp`), decoded once per version.
     fn key(&mut self, tx: &Tx<'_>, stamp: i64, row: KeyRecord) -> Result<Key, HsmError> {
         let reference = row.reference as u64;
@@ -255,30 +272,43 @@ impl Cluster {
         exactly_one(keys)
     }
 
-    /// The one key the filter selects, its material, and its [`Copies`], read in one
-    /// transaction: the hot path of key use.
+    /// The one key the filter selects, its [`Copies`], and its material unless the decoded
+    /// keys (`Cluster::decoded`) already hold this version of it, read in one transaction:
+    /// the hot path of key use.
     pub fn select_for_use(
         &mut self,
         actor: &Actor,
         terms: &[Term],
         session: &SessionKeys,
-    ) -> Result<(Key, Blob, Copies), HsmError> {
+    ) -> Result<(Key, Fresh, Copies), HsmError> {
         self.store.read(|tx| {
             let key = exactly_one(visible(tx, Some(&mut self.keys), actor, terms, session)?)?;
+            let reference = key.reference as i64;
+            let stamp = self.keys.stamp(key.reference);
             let in_session = session
                 .keys
                 .iter()
                 .find(|s| s.key.reference == key.reference);
-            let material = match in_session {
-                Some(s) => s.material.clone(),
-                None => records::key_material(tx, key.reference as i64)?
-                    .ok_or(KeyError::SelectionCount { count: 0 })?,
+            let version = match (in_session, stamp) {
+                (Some(s), _) => Version::Blob(s.material.clone()),
+                (None, Some(stamp)) => Version::Stamp(stamp),
+                (None, None) => return Err(KeyError::SelectionCount { count: 0 }.into()),
             };
-            let copies = (
-                records::hsm_count(tx)?,
-                records::key_copies_up(tx, key.reference as i64)?,
-            );
-            Ok((key, material, copies))
+            let decoded = self
+                .decoded
+                .get(&key.reference)
+                .is_some_and(|(held, _)| *held == version);
+            let fresh = match version {
+                _ if decoded => None,
+                Version::Blob(ref blob) => Some((version.clone(), blob.clone())),
+                Version::Stamp(_) => {
+                    let blob = records::key_material(tx, reference)?
+                        .ok_or(KeyError::SelectionCount { count: 0 })?;
+                    Some((version, blob))
+                }
+            };
+            let copies = records::key_availability(tx, reference, stamp)?;
+            Ok((key, fresh, copies))
         })
     }
 

@@ -140,10 +140,9 @@ impl Cluster {
         }
         // One read: the number of HSMs and the up HSMs holding the key's current version.
         let copies = self.store.read(|tx| {
-            Ok::<_, HsmError>((
-                records::hsm_count(tx)?,
-                records::key_copies_up(tx, key.reference as i64)?,
-            ))
+            let reference = key.reference as i64;
+            let stamp = records::key_stamp(tx, reference)?;
+            Ok::<_, HsmError>(records::key_availability(tx, reference, stamp)?)
         })?;
         availability(key, check, copies)
     }

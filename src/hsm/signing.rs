@@ -42,7 +42,7 @@ impl Cluster {
         session: &SessionKeys,
     ) -> Result<(Key, Vec<u8>), HsmError> {
         self.check_mechanism_available(mechanism)?;
-        let (key, blob, copies) = self.select_for_use(actor, terms, session)?;
+        let (key, fresh, copies) = self.select_for_use(actor, terms, session)?;
         if key.class != KeyClass::PrivateKey {
             return Err(KeyError::WrongClass {
                 needed: "a private key",
@@ -55,13 +55,9 @@ impl Cluster {
         super::replication::availability(&key, self.availability_check, copies)?;
         let token = self.approve_key(approval, Service::KeyUsage, &key)?;
         // Decoding (and the first use of) a key costs more than a signature: keep it.
-        let fresh = self
-            .decoded
-            .get(&key.reference)
-            .is_none_or(|(cached, _)| *cached != blob);
-        if fresh {
+        if let Some((version, blob)) = fresh {
             let material = KeyMaterial::from_blob(&blob).map_err(crypto_err)?;
-            self.decoded.insert(key.reference, (blob, material));
+            self.decoded.insert(key.reference, (version, material));
         }
         let Some((_, KeyMaterial::Private(private))) = self.decoded.get(&key.reference) else {
             return Err(KeyError::WrongClass {

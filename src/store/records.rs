@@ -578,16 +578,17 @@ pub fn key_copies(tx: &Tx<'_>, reference: i64) -> Result<i64> {
     )?)
 }
 
-/// How many up HSMs hold the current version of key `reference`.
-pub fn key_copies_up(tx: &Tx<'_>, reference: i64) -> Result<i64> {
+/// The number of HSMs of the cluster, and how many of those that are up hold version `stamp`
+/// of key `reference` (none when `stamp` is `None`: a session key is on no HSM).
+pub fn key_availability(tx: &Tx<'_>, reference: i64, stamp: Option<i64>) -> Result<(i64, i64)> {
     Ok(tx
         .prepare_cached(
-            "SELECT count(*) FROM object_hsms o JOIN keys k
-                 ON o.kind = 'key' AND o.object = CAST(k.reference AS TEXT) AND o.stamp = k.stamp
-                 JOIN hsms h ON h.id = o.hsm_id AND h.state = 'up'
-             WHERE k.reference = ?1",
+            "SELECT (SELECT count(*) FROM hsms),
+                    (SELECT count(*) FROM object_hsms o JOIN hsms h
+                         ON h.id = o.hsm_id AND h.state = 'up'
+                     WHERE o.kind = 'key' AND o.object = CAST(?1 AS TEXT) AND o.stamp = ?2)",
         )?
-        .query_row([reference], |r| r.get(0))?)
+        .query_row(params![reference, stamp], |r| Ok((r.get(0)?, r.get(1)?)))?)
 }
 
 // ---- Generic access to every table, for `cloudhsm-sim export` / `import` and `seed`. ----
