@@ -1718,3 +1718,51 @@ fn a_session_sees_key_changes_made_by_another_process() {
     );
     assert_eq!(live.close(), 0);
 }
+
+/// The same for the signing path, which also keeps the decoded private key: a `sign`
+/// attribute turned off by another process stops the next signature of a live session.
+#[test]
+fn a_session_signs_only_while_another_process_leaves_the_key_usable() {
+    let sim = Sim::with_crypto_user(ADMIN_PW, "alice", ALICE_PW);
+    let mut live = Live::start(&sim);
+    assert_user_ok(
+        &live.ask(&format!(
+            "login --username alice --role crypto-user --password {ALICE_PW}"
+        )),
+        "alice",
+        "crypto-user",
+    );
+    let made = live.ask(
+        "key generate-asymmetric-pair ec --curve prime256v1 --public-label p-pub \
+         --private-label p-priv --private-attributes sign=true",
+    );
+    assert_eq!(made["error_code"], 0, "{made}");
+    let sign = "crypto sign ecdsa --key-filter attr.label=p-priv --hash-function sha256 \
+                --data AAECAwQFBgcICQoLDA0ODw==";
+    for _ in 0..2 {
+        let v = live.ask(sign);
+        assert_eq!(v["error_code"], 0, "{v}");
+    }
+    let pin = format!("alice:{ALICE_PW}");
+    let run = sim.cli_env(
+        &[
+            "key",
+            "set-attribute",
+            "--filter",
+            "attr.label=p-priv",
+            "--name",
+            "sign",
+            "--value",
+            "false",
+        ],
+        &[("CLOUDHSM_ROLE", "crypto-user"), ("CLOUDHSM_PIN", &pin)],
+    );
+    assert_eq!(run.code, 0, "{}", run.stdout_text());
+    let v = live.ask(sign);
+    assert_eq!(
+        err_text(&v),
+        "The key's sign attribute must be true for this operation",
+        "the live session signed with a key whose sign attribute is now false"
+    );
+    assert_eq!(live.close(), 0);
+}
