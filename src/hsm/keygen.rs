@@ -265,110 +265,126 @@ impl Cluster {
                 Plan::Pair(p, s)
             }
         };
-        self.store.read(|tx| {
-            for user in &req.share_with {
-                super::keys::check_share_target(tx, actor, user)?;
-            }
-            Ok::<_, HsmError>(())
-        })?;
         let count = match plan {
             Plan::Secret(_) => 1,
             Plan::Pair(..) => 2,
         };
-        let first = self
-            .store
-            .write(|tx| Ok::<_, HsmError>(records::allocate_references(tx, count)?))?
-            as u64;
-        let mut rng = entropy.derive(first);
-        let material = match &req.kind {
-            KeyKind::Aes { bytes } => KeyMaterial::Secret(
-                crypto::generate_aes(&mut rng, *bytes as usize).map_err(crypto_err)?,
-            ),
-            KeyKind::GenericSecret { bytes } => KeyMaterial::Secret(
-                crypto::generate_generic_secret(&mut rng, *bytes as usize).map_err(crypto_err)?,
-            ),
-            KeyKind::Rsa {
-                modulus_bits,
-                public_exponent,
-            } => KeyMaterial::Private(
-                crypto::generate_rsa(
-                    &mut rng,
-                    *modulus_bits as usize,
-                    parse_exponent(public_exponent)?,
-                )
-                .map_err(crypto_err)?,
-            ),
-            KeyKind::Ec { curve } => KeyMaterial::Private(
-                crypto::generate_ec(&mut rng, Curve::from_name(curve).map_err(crypto_err)?)
+        // The material comes from a generator derived from the first reference.
+        let make = |first: u64| -> Result<Vec<NewKey>, HsmError> {
+            let mut rng = entropy.derive(first);
+            let material = match &req.kind {
+                KeyKind::Aes { bytes } => KeyMaterial::Secret(
+                    crypto::generate_aes(&mut rng, *bytes as usize).map_err(crypto_err)?,
+                ),
+                KeyKind::GenericSecret { bytes } => KeyMaterial::Secret(
+                    crypto::generate_generic_secret(&mut rng, *bytes as usize)
+                        .map_err(crypto_err)?,
+                ),
+                KeyKind::Rsa {
+                    modulus_bits,
+                    public_exponent,
+                } => KeyMaterial::Private(
+                    crypto::generate_rsa(
+                        &mut rng,
+                        *modulus_bits as usize,
+                        parse_exponent(public_exponent)?,
+                    )
                     .map_err(crypto_err)?,
-            ),
-            KeyKind::MlDsa { algorithm } => KeyMaterial::Private(
-                crypto::generate_ml_dsa(
-                    &mut rng,
-                    MlDsaAlgorithm::from_name(algorithm).map_err(crypto_err)?,
-                )
-                .map_err(crypto_err)?,
-            ),
-        };
-        let new = match (plan, material) {
-            (Plan::Secret(attrs), material) => {
-                let d = derived(&material);
-                let key_type = if matches!(req.kind, KeyKind::Aes { .. }) {
-                    KeyType::Aes
-                } else {
-                    KeyType::GenericSecret
-                };
-                vec![NewKey {
-                    reference: first,
-                    key_type,
-                    class: KeyClass::SecretKey,
-                    attrs,
-                    derived: d,
-                    quorum,
-                    share_with: req.share_with.clone(),
-                    material: material.to_blob(),
-                }]
-            }
-            (Plan::Pair(public_attrs, private_attrs), KeyMaterial::Private(private)) => {
-                let key_type = match req.kind {
-                    KeyKind::Rsa { .. } => KeyType::Rsa,
-                    KeyKind::MlDsa { .. } => KeyType::MlDsa,
-                    _ => KeyType::Ec,
-                };
-                let public = KeyMaterial::Public(private.public_key());
-                let private = KeyMaterial::Private(private);
-                // The guide's examples: the public key comes first, the private key next; only
-                // the private key is shared and carries the quorum values.
-                vec![
-                    NewKey {
+                ),
+                KeyKind::Ec { curve } => KeyMaterial::Private(
+                    crypto::generate_ec(&mut rng, Curve::from_name(curve).map_err(crypto_err)?)
+                        .map_err(crypto_err)?,
+                ),
+                KeyKind::MlDsa { algorithm } => KeyMaterial::Private(
+                    crypto::generate_ml_dsa(
+                        &mut rng,
+                        MlDsaAlgorithm::from_name(algorithm).map_err(crypto_err)?,
+                    )
+                    .map_err(crypto_err)?,
+                ),
+            };
+            let new = match (plan, material) {
+                (Plan::Secret(attrs), material) => {
+                    let d = derived(&material);
+                    let key_type = if matches!(req.kind, KeyKind::Aes { .. }) {
+                        KeyType::Aes
+                    } else {
+                        KeyType::GenericSecret
+                    };
+                    vec![NewKey {
                         reference: first,
                         key_type,
-                        class: KeyClass::PublicKey,
-                        attrs: public_attrs,
-                        derived: derived(&public),
-                        quorum: QuorumValues::default(),
-                        share_with: Vec::new(),
-                        material: public.to_blob(),
-                    },
-                    NewKey {
-                        reference: first + 1,
-                        key_type,
-                        class: KeyClass::PrivateKey,
-                        attrs: private_attrs,
-                        derived: derived(&private),
+                        class: KeyClass::SecretKey,
+                        attrs,
+                        derived: d,
                         quorum,
                         share_with: req.share_with.clone(),
-                        material: private.to_blob(),
-                    },
-                ]
-            }
-            (Plan::Pair(..), _) => {
-                return Err(
-                    KeyError::Crypto("key generation returned no private key".into()).into(),
-                )
-            }
+                        material: material.to_blob(),
+                    }]
+                }
+                (Plan::Pair(public_attrs, private_attrs), KeyMaterial::Private(private)) => {
+                    let key_type = match req.kind {
+                        KeyKind::Rsa { .. } => KeyType::Rsa,
+                        KeyKind::MlDsa { .. } => KeyType::MlDsa,
+                        _ => KeyType::Ec,
+                    };
+                    let public = KeyMaterial::Public(private.public_key());
+                    let private = KeyMaterial::Private(private);
+                    // The guide's examples: the public key comes first, the private key next; only
+                    // the private key is shared and carries the quorum values.
+                    vec![
+                        NewKey {
+                            reference: first,
+                            key_type,
+                            class: KeyClass::PublicKey,
+                            attrs: public_attrs,
+                            derived: derived(&public),
+                            quorum: QuorumValues::default(),
+                            share_with: Vec::new(),
+                            material: public.to_blob(),
+                        },
+                        NewKey {
+                            reference: first + 1,
+                            key_type,
+                            class: KeyClass::PrivateKey,
+                            attrs: private_attrs,
+                            derived: derived(&private),
+                            quorum,
+                            share_with: req.share_with.clone(),
+                            material: private.to_blob(),
+                        },
+                    ]
+                }
+                (Plan::Pair(..), _) => {
+                    return Err(
+                        KeyError::Crypto("key generation returned no private key".into()).into(),
+                    )
+                }
+            };
+            Ok(new)
         };
-        self.store_keys(actor, new, token, session)
+        if matches!(req.kind, KeyKind::Rsa { .. }) {
+            // RSA generation takes 50 ms to seconds: not while holding the write lock. The
+            // reference is taken in a transaction of its own (a refused key then leaves a
+            // gap), after the users to share with are checked.
+            self.store.read(|tx| {
+                for user in &req.share_with {
+                    super::keys::check_share_target(tx, actor, user)?;
+                }
+                Ok::<_, HsmError>(())
+            })?;
+            let first = self
+                .store
+                .write(|tx| Ok::<_, HsmError>(records::allocate_references(tx, count)?))?;
+            let new = make(first as u64)?;
+            self.store_keys(actor, token, session, |_| Ok(new))
+        } else {
+            // Everything else is made in microseconds: reference, material and key in one
+            // transaction, one commit.
+            self.store_keys(actor, token, session, |tx| {
+                make(records::allocate_references(tx, count)? as u64)
+            })
+        }
     }
 
     /// `key import pem`: a public key (RSA, EC or Ed25519) from PEM text, owned by `actor`,
@@ -410,21 +426,18 @@ impl Cluster {
             self.id_settable(),
         )?;
         let material = KeyMaterial::Public(public);
-        let reference = self
-            .store
-            .write(|tx| Ok::<_, HsmError>(records::allocate_references(tx, 1)?))?
-            as u64;
-        let new = NewKey {
-            reference,
-            key_type: found,
-            class: KeyClass::PublicKey,
-            attrs,
-            derived: derived(&material),
-            quorum: QuorumValues::default(),
-            share_with: Vec::new(),
-            material: material.to_blob(),
-        };
-        let mut keys = self.store_keys(actor, vec![new], true, session)?;
+        let mut keys = self.store_keys(actor, true, session, |tx| {
+            Ok(vec![NewKey {
+                reference: records::allocate_references(tx, 1)? as u64,
+                key_type: found,
+                class: KeyClass::PublicKey,
+                attrs,
+                derived: derived(&material),
+                quorum: QuorumValues::default(),
+                share_with: Vec::new(),
+                material: material.to_blob(),
+            }])
+        })?;
         keys.pop()
             .ok_or_else(|| KeyError::Crypto("the imported key was not stored".into()).into())
     }

@@ -328,12 +328,16 @@ impl Cluster {
 
     /// Stores new keys owned by `actor` (a pair, or one key) in one transaction, after the
     /// quotas and the users to share with are checked. Session keys go to `session`.
+    ///
+    /// `make` runs inside that transaction and returns the keys; it may take their references
+    /// there (`records::allocate_references`), so that a new key costs one commit, and a
+    /// refused one takes no reference.
     pub fn store_keys(
         &mut self,
         actor: &Actor,
-        new: Vec<NewKey>,
         token: bool,
         session: &mut SessionKeys,
+        make: impl FnOnce(&Tx<'_>) -> Result<Vec<NewKey>, HsmError>,
     ) -> Result<Vec<Key>, HsmError> {
         let (max_keys, max_asym) = key_quotas(self.settings.hsm_type);
         let in_session = session.keys.len();
@@ -343,6 +347,7 @@ impl Cluster {
             .filter(|s| s.key.key_type.is_asymmetric())
             .count();
         let (keys, stored) = self.store.write(|tx| {
+            let new = make(tx)?;
             let (total, asym) = records::key_counts(tx)?;
             let adding = new.len();
             let adding_asym = new.iter().filter(|k| k.key_type.is_asymmetric()).count();

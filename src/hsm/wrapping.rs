@@ -182,27 +182,18 @@ impl Cluster {
             }
             UnwrapTarget::Des3 => return Err(KeyError::Des3Unsupported.into()),
         };
-        self.store.read(|tx| {
-            for user in &req.share_with {
-                super::keys::check_share_target(tx, actor, user)?;
-            }
-            Ok::<_, HsmError>(())
+        let mut keys = self.store_keys(actor, req.token, session, |tx| {
+            Ok(vec![NewKey {
+                reference: records::allocate_references(tx, 1)? as u64,
+                key_type,
+                class,
+                attrs,
+                derived: derived(&material),
+                quorum,
+                share_with: req.share_with.clone(),
+                material: material.to_blob(),
+            }])
         })?;
-        let reference = self
-            .store
-            .write(|tx| Ok::<_, HsmError>(records::allocate_references(tx, 1)?))?
-            as u64;
-        let new = NewKey {
-            reference,
-            key_type,
-            class,
-            attrs,
-            derived: derived(&material),
-            quorum,
-            share_with: req.share_with.clone(),
-            material: material.to_blob(),
-        };
-        let mut keys = self.store_keys(actor, vec![new], req.token, session)?;
         self.consume_tokens(&[token])?;
         keys.pop()
             .ok_or_else(|| KeyError::Crypto("the unwrapped key was not stored".into()).into())
