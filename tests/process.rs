@@ -1085,6 +1085,19 @@ fn a_successful_login_resets_the_failure_count() {
 // 7. A user logged in by another process
 // ---------------------------------------------------------------------------------------
 
+/// A live `interactive` session on `sim` with alice logged in.
+fn live_alice(sim: &Sim) -> Live {
+    let mut live = Live::start(sim);
+    assert_user_ok(
+        &live.ask(&format!(
+            "login --username alice --role crypto-user --password {ALICE_PW}"
+        )),
+        "alice",
+        "crypto-user",
+    );
+    live
+}
+
 fn admin_delete_alice(sim: &Sim) -> Run {
     let admin = admin_env(ADMIN_PW);
     sim.cli_env(
@@ -1103,11 +1116,7 @@ fn admin_delete_alice(sim: &Sim) -> Run {
 #[test]
 fn a_user_logged_in_elsewhere_cannot_be_deleted_or_have_the_password_changed() {
     let sim = Sim::with_crypto_user(ADMIN_PW, "alice", ALICE_PW);
-    let mut live = Live::start(&sim);
-    let login = live.ask(&format!(
-        "login --username alice --role crypto-user --password {ALICE_PW}"
-    ));
-    assert_user_ok(&login, "alice", "crypto-user");
+    let mut live = live_alice(&sim);
 
     let run = admin_delete_alice(&sim);
     assert_eq!(run.code, 1, "{}", run.stdout_text());
@@ -1158,14 +1167,7 @@ fn a_user_logged_in_elsewhere_cannot_be_deleted_or_have_the_password_changed() {
 #[test]
 fn a_logout_in_the_other_process_releases_the_user() {
     let sim = Sim::with_crypto_user(ADMIN_PW, "alice", ALICE_PW);
-    let mut live = Live::start(&sim);
-    assert_user_ok(
-        &live.ask(&format!(
-            "login --username alice --role crypto-user --password {ALICE_PW}"
-        )),
-        "alice",
-        "crypto-user",
-    );
+    let mut live = live_alice(&sim);
     assert_eq!(admin_delete_alice(&sim).code, 1);
     assert_message(&live.ask("logout"), "Logout successful");
     let run = admin_delete_alice(&sim);
@@ -1181,14 +1183,7 @@ fn a_logout_in_the_other_process_releases_the_user() {
 #[test]
 fn the_login_of_a_killed_process_is_pruned() {
     let sim = Sim::with_crypto_user(ADMIN_PW, "alice", ALICE_PW);
-    let mut live = Live::start(&sim);
-    assert_user_ok(
-        &live.ask(&format!(
-            "login --username alice --role crypto-user --password {ALICE_PW}"
-        )),
-        "alice",
-        "crypto-user",
-    );
+    let mut live = live_alice(&sim);
     assert_eq!(
         admin_delete_alice(&sim).code,
         1,
@@ -1642,14 +1637,7 @@ fn a_session_sees_key_changes_made_by_another_process() {
         &env_refs(&admin),
     );
     assert_eq!(bob.code, 0, "{}", bob.stdout_text());
-    let mut live = Live::start(&sim);
-    assert_user_ok(
-        &live.ask(&format!(
-            "login --username alice --role crypto-user --password {ALICE_PW}"
-        )),
-        "alice",
-        "crypto-user",
-    );
+    let mut live = live_alice(&sim);
     let made = live.ask("key generate-symmetric aes --label before --key-length-bytes 16");
     assert_eq!(made["error_code"], 0, "{made}");
     let list = |live: &mut Live, label: &str| {
@@ -1724,14 +1712,7 @@ fn a_session_sees_key_changes_made_by_another_process() {
 #[test]
 fn a_session_signs_only_while_another_process_leaves_the_key_usable() {
     let sim = Sim::with_crypto_user(ADMIN_PW, "alice", ALICE_PW);
-    let mut live = Live::start(&sim);
-    assert_user_ok(
-        &live.ask(&format!(
-            "login --username alice --role crypto-user --password {ALICE_PW}"
-        )),
-        "alice",
-        "crypto-user",
-    );
+    let mut live = live_alice(&sim);
     let made = live.ask(
         "key generate-asymmetric-pair ec --curve prime256v1 --public-label p-pub \
          --private-label p-priv --private-attributes sign=true",
@@ -1758,11 +1739,27 @@ fn a_session_signs_only_while_another_process_leaves_the_key_usable() {
         &[("CLOUDHSM_ROLE", "crypto-user"), ("CLOUDHSM_PIN", &pin)],
     );
     assert_eq!(run.code, 0, "{}", run.stdout_text());
+    let refused = "The key's sign attribute must be true for this operation";
     let v = live.ask(sign);
     assert_eq!(
         err_text(&v),
-        "The key's sign attribute must be true for this operation",
+        refused,
         "the live session signed with a key whose sign attribute is now false"
     );
+    // And the session's own changes, in both directions.
+    for (value, expect_ok) in [("true", true), ("false", false)] {
+        let set = live.ask(&format!(
+            "key set-attribute --filter attr.label=p-priv --name sign --value {value}"
+        ));
+        assert_eq!(set["error_code"], 0, "{set}");
+        for _ in 0..2 {
+            let v = live.ask(sign);
+            if expect_ok {
+                assert_eq!(v["error_code"], 0, "{v}");
+            } else {
+                assert_eq!(err_text(&v), refused, "signed after the session set sign=false");
+            }
+        }
+    }
     assert_eq!(live.close(), 0);
 }

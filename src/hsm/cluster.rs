@@ -82,6 +82,8 @@ pub struct Cluster {
         std::collections::BTreeMap<u64, (super::keys::Version, super::crypto::KeyMaterial)>,
     /// Keys decoded from their rows, by version.
     pub(super) keys: super::keys::KeyCache,
+    /// The last key selected for use (`Cluster::select_for_use`).
+    pub(super) last_use: Option<super::keys::LastUse>,
 }
 
 /// Checks the form of a cluster id given by a user.
@@ -281,6 +283,7 @@ impl Cluster {
             availability_check: home.cli_config().key_availability_check,
             decoded: Default::default(),
             keys: Default::default(),
+            last_use: None,
         })
     }
 

@@ -134,6 +134,10 @@ END;
     sql
 }
 
+/// See [`Store::version`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DbVersion(i64, u64);
+
 /// An open cluster database.
 #[derive(Debug)]
 pub struct Store {
@@ -247,6 +251,17 @@ impl Store {
     /// Where this database lives.
     pub fn path(&self) -> &Path {
         &self.path
+    }
+
+    /// A value that differs whenever the database may have changed since it was last taken:
+    /// a commit of another connection (`PRAGMA data_version`) or a row changed through this
+    /// one (`sqlite3_total_changes`, which also counts changes rolled back).
+    pub fn version(&mut self) -> Result<DbVersion, StoreError> {
+        let data_version = self
+            .conn
+            .prepare_cached("PRAGMA data_version")?
+            .query_row([], |r| r.get(0))?;
+        Ok(DbVersion(data_version, self.conn.total_changes()))
     }
 
     /// Runs `f` in one `BEGIN IMMEDIATE` transaction and commits only when it returns `Ok`.

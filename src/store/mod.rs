@@ -9,6 +9,6 @@ mod error;
 mod home;
 pub mod records;
 
-pub use db::{Store, Tx, APPLICATION_ID, SCHEMA_VERSION};
+pub use db::{DbVersion, Store, Tx, APPLICATION_ID, SCHEMA_VERSION};
 pub use error::StoreError;
 pub use home::{CliConfig, Home};
