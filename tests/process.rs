@@ -26,6 +26,13 @@ fn admin_env(pw: &str) -> [(&'static str, String); 2] {
     ]
 }
 
+fn alice_env() -> [(&'static str, String); 2] {
+    [
+        ("CLOUDHSM_ROLE", "crypto-user".to_string()),
+        ("CLOUDHSM_PIN", format!("alice:{ALICE_PW}")),
+    ]
+}
+
 fn env_refs<'a>(env: &'a [(&'static str, String)]) -> Vec<(&'static str, &'a str)> {
     env.iter().map(|(k, v)| (*k, v.as_str())).collect()
 }
@@ -683,11 +690,8 @@ fn terraform_style_activation_with_credentials_in_the_environment() {
 #[test]
 fn single_command_crypto_user_changes_own_password() {
     let sim = Sim::with_crypto_user(ADMIN_PW, "alice", ALICE_PW);
-    let pin = format!("alice:{ALICE_PW}");
-    let env = [
-        ("CLOUDHSM_ROLE", "crypto-user"),
-        ("CLOUDHSM_PIN", pin.as_str()),
-    ];
+    let alice = alice_env();
+    let env = env_refs(&alice);
     let run = sim.cli_env(
         &[
             "user",
@@ -1324,11 +1328,8 @@ fn on_a_full_disk(sim: &Sim, args: &[&str], env: &[(&str, &str)], stdin: &[u8]) 
 #[test]
 fn a_full_disk_fails_commands_clearly_and_loses_nothing() {
     let sim = Sim::with_crypto_user(ADMIN_PW, "alice", ALICE_PW);
-    let pin = format!("alice:{ALICE_PW}");
-    let alice = [
-        ("CLOUDHSM_ROLE", "crypto-user"),
-        ("CLOUDHSM_PIN", pin.as_str()),
-    ];
+    let alice = alice_env();
+    let alice = env_refs(&alice);
     let generate = |label: &'static str| {
         [
             "key",
@@ -1652,10 +1653,7 @@ fn a_session_sees_key_changes_made_by_another_process() {
     assert_eq!(seen.len(), 1);
     assert_eq!(seen[0]["key-info"]["shared-users"], json!([]));
 
-    let alice = [
-        ("CLOUDHSM_ROLE", "crypto-user".to_string()),
-        ("CLOUDHSM_PIN", format!("alice:{ALICE_PW}")),
-    ];
+    let alice = alice_env();
     for args in [
         &[
             "key",
@@ -1724,7 +1722,6 @@ fn a_session_signs_only_while_another_process_leaves_the_key_usable() {
         let v = live.ask(sign);
         assert_eq!(v["error_code"], 0, "{v}");
     }
-    let pin = format!("alice:{ALICE_PW}");
     let run = sim.cli_env(
         &[
             "key",
@@ -1736,7 +1733,7 @@ fn a_session_signs_only_while_another_process_leaves_the_key_usable() {
             "--value",
             "false",
         ],
-        &[("CLOUDHSM_ROLE", "crypto-user"), ("CLOUDHSM_PIN", &pin)],
+        &env_refs(&alice_env()),
     );
     assert_eq!(run.code, 0, "{}", run.stdout_text());
     let refused = "The key's sign attribute must be true for this operation";
@@ -1757,7 +1754,11 @@ fn a_session_signs_only_while_another_process_leaves_the_key_usable() {
             if expect_ok {
                 assert_eq!(v["error_code"], 0, "{v}");
             } else {
-                assert_eq!(err_text(&v), refused, "signed after the session set sign=false");
+                assert_eq!(
+                    err_text(&v),
+                    refused,
+                    "signed after the session set sign=false"
+                );
             }
         }
     }
