@@ -337,12 +337,20 @@ impl Cluster {
         label: &str,
     ) -> Result<Option<SeededKey>, FixtureError> {
         self.store.read(|tx| {
-            let found = records::visible_keys(tx, Some(owner), Some(label), None)?
-                .into_iter()
-                .map(|(_stamp, k)| k)
-                .find(|k| {
-                    k.owner == owner && k.key_type == key_type.as_str() && k.class == class.as_str()
-                });
+            let found = records::visible_keys(
+                tx,
+                records::Visible {
+                    username: Some(owner),
+                    label: Some(label),
+                    reference: None,
+                },
+                None,
+            )?
+            .into_iter()
+            .map(|(_stamp, k)| k)
+            .find(|k| {
+                k.owner == owner && k.key_type == key_type.as_str() && k.class == class.as_str()
+            });
             match found {
                 None => Ok(None),
                 Some(k) => Ok(Some(SeededKey {
@@ -363,12 +371,20 @@ impl Cluster {
     ) -> Result<(), FixtureError> {
         let reference = reference as i64;
         self.store.write(|tx| {
-            let (_stamp, record) = records::visible_keys(tx, None, None, Some(reference))?
-                .pop()
-                .ok_or_else(|| HsmError::Corrupt {
-                    id: self.settings.id.clone(),
-                    detail: "the seeded key vanished".into(),
-                })?;
+            let (_stamp, record) = records::visible_keys(
+                tx,
+                records::Visible {
+                    username: None,
+                    label: None,
+                    reference: Some(reference),
+                },
+                None,
+            )?
+            .pop()
+            .ok_or_else(|| HsmError::Corrupt {
+                id: self.settings.id.clone(),
+                detail: "the seeded key vanished".into(),
+            })?;
             let kind = match KeyType::parse(&record.key_type) {
                 Some(KeyType::Aes) => SecretKind::Aes,
                 Some(KeyType::GenericSecret) => SecretKind::GenericSecret,

@@ -203,6 +203,31 @@ impl KeyCache {
     }
 }
 
+/// The rows of the keys `actor` can see, narrowed by what of `terms` SQL can check.
+fn visible_rows<'a>(actor: &'a Actor, terms: &'a [Term]) -> records::Visible<'a> {
+    // Admins and the appliance user see every key (references and labels for admins).
+    let sees_all = matches!(actor.role, Role::Admin | Role::ApplianceUser);
+    records::Visible {
+        username: (!sees_all).then_some(actor.username.as_str()),
+        label: filter::label(terms),
+        reference: filter::reference(terms).map(|r| r as i64),
+    }
+}
+
+/// Whether SQL checks all of `terms` (at most one label and one reference), so that the
+/// rows need no decoding to be counted and paged.
+fn sql_checks_all(terms: &[Term]) -> bool {
+    let labels = terms
+        .iter()
+        .filter(|t| matches!(t, Term::Attribute { name, .. } if name == "label"))
+        .count();
+    let references = terms
+        .iter()
+        .filter(|t| matches!(t, Term::Reference(_)))
+        .count();
+    labels <= 1 && references <= 1 && labels + references == terms.len()
+}
+
 /// The keys `actor` can see that match `terms`, token and session keys together, in
 /// reference order. `cache` is for read transactions only (see [`KeyCache`]).
 fn visible(
@@ -212,15 +237,7 @@ fn visible(
     terms: &[Term],
     session: &SessionKeys,
 ) -> Result<Vec<Key>, HsmError> {
-    // Admins and the appliance user see every key (references and labels for admins).
-    let sees_all = matches!(actor.role, Role::Admin | Role::ApplianceUser);
-    let username = (!sees_all).then_some(actor.username.as_str());
-    let rows = records::visible_keys(
-        tx,
-        username,
-        filter::label(terms),
-        filter::reference(terms).map(|r| r as i64),
-    )?;
+    let rows = records::visible_keys(tx, visible_rows(actor, terms), None)?;
     let mut keys = Vec::new();
     for (stamp, row) in rows {
         let key = match cache.as_deref_mut() {
@@ -270,6 +287,38 @@ impl Cluster {
     ) -> Result<Vec<Key>, HsmError> {
         self.store
             .read(|tx| visible(tx, Some(&mut self.keys), actor, terms, session))
+    }
+
+    /// One page of the keys `actor` can see that match `terms` (`start` keys skipped, at
+    /// most `max` returned), and how many match in all. When SQL checks the whole filter and
+    /// the session has no session keys, only the page is read and decoded: a first page of
+    /// `key list` does not decode every key of the cluster.
+    pub fn list_keys_page(
+        &mut self,
+        actor: &Actor,
+        terms: &[Term],
+        session: &SessionKeys,
+        start: usize,
+        max: usize,
+    ) -> Result<(Vec<Key>, usize), HsmError> {
+        if !(session.is_empty() && sql_checks_all(terms)) {
+            let keys = self.list_keys(actor, terms, session)?;
+            let total = keys.len();
+            return Ok((keys.into_iter().skip(start).take(max).collect(), total));
+        }
+        let which = visible_rows(actor, terms);
+        let page = (
+            i64::try_from(start).unwrap_or(i64::MAX),
+            i64::try_from(max).unwrap_or(i64::MAX),
+        );
+        self.store.read(|tx| {
+            let total = records::visible_count(tx, which)?;
+            let mut keys = Vec::new();
+            for (stamp, row) in records::visible_keys(tx, which, Some(page))? {
+                keys.push(self.keys.key(tx, stamp, row)?);
+            }
+            Ok((keys, usize::try_from(total).unwrap_or(0)))
+        })
     }
 
     /// The one key the filter selects (the documented error for any other number).

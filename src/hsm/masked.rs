@@ -88,10 +88,18 @@ impl Cluster {
         }
         let reference = key.reference as i64;
         let (record, material, shares) = self.store.read(|tx| {
-            let (_stamp, record) = records::visible_keys(tx, None, None, Some(reference))?
-                .into_iter()
-                .next()
-                .ok_or(KeyError::SelectionCount { count: 0 })?;
+            let (_stamp, record) = records::visible_keys(
+                tx,
+                records::Visible {
+                    username: None,
+                    label: None,
+                    reference: Some(reference),
+                },
+                None,
+            )?
+            .into_iter()
+            .next()
+            .ok_or(KeyError::SelectionCount { count: 0 })?;
             let material = records::key_material(tx, reference)?.unwrap_or_default();
             let shares = records::key_shares(tx, reference)?;
             Ok::<_, HsmError>((record, material, shares))

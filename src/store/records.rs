@@ -241,39 +241,71 @@ pub fn insert_key(tx: &Tx<'_>, key: &KeyRecord, material: &[u8]) -> Result<()> {
     Ok(())
 }
 
-/// Keys visible to `username` (owned, shared with it, or public), optionally narrowed to one
-/// label or one reference, in reference order, each with its row's stamp (its version: the
-/// replication triggers give a row a new stamp on every change). `None` means every key (an
-/// admin's view).
+/// Which keys a listing reads: those `username` may see (owned, shared with it, or public;
+/// `None` means every key, an admin's view), optionally narrowed to one label or one
+/// reference.
+#[derive(Debug, Clone, Copy)]
+pub struct Visible<'a> {
+    pub username: Option<&'a str>,
+    pub label: Option<&'a str>,
+    pub reference: Option<i64>,
+}
+
+impl Visible<'_> {
+    /// The `WHERE` clause and its arguments.
+    fn clause(&self) -> (String, Vec<rusqlite::types::Value>) {
+        let mut sql = String::from(" WHERE 1=1");
+        let mut args: Vec<rusqlite::types::Value> = Vec::new();
+        if let Some(user) = self.username {
+            sql.push_str(
+                " AND (owner = ?1 OR class = 'public-key' \
+                 OR reference IN (SELECT reference FROM key_shares WHERE username = ?1))",
+            );
+            args.push(user.to_string().into());
+        }
+        if let Some(label) = self.label {
+            args.push(label.to_string().into());
+            sql.push_str(&format!(" AND label = ?{}", args.len()));
+        }
+        if let Some(reference) = self.reference {
+            args.push(reference.into());
+            sql.push_str(&format!(" AND reference = ?{}", args.len()));
+        }
+        (sql, args)
+    }
+}
+
+/// The visible keys in reference order, each with its row's stamp (its version: the
+/// replication triggers give a row a new stamp on every change); with `page` (offset,
+/// limit), only that slice of them.
 pub fn visible_keys(
     tx: &Tx<'_>,
-    username: Option<&str>,
-    label: Option<&str>,
-    reference: Option<i64>,
+    which: Visible<'_>,
+    page: Option<(i64, i64)>,
 ) -> Result<Vec<(i64, KeyRecord)>> {
-    let mut sql = format!("SELECT {KEY_COLUMNS}, stamp FROM keys WHERE 1=1");
-    let mut args: Vec<rusqlite::types::Value> = Vec::new();
-    if let Some(user) = username {
-        sql.push_str(
-            " AND (owner = ?1 OR class = 'public-key' \
-             OR reference IN (SELECT reference FROM key_shares WHERE username = ?1))",
-        );
-        args.push(user.to_string().into());
+    let (clause, mut args) = which.clause();
+    let mut sql = format!("SELECT {KEY_COLUMNS}, stamp FROM keys{clause} ORDER BY reference");
+    if let Some((offset, limit)) = page {
+        args.push(limit.into());
+        args.push(offset.into());
+        sql.push_str(&format!(
+            " LIMIT ?{} OFFSET ?{}",
+            args.len() - 1,
+            args.len()
+        ));
     }
-    if let Some(label) = label {
-        args.push(label.to_string().into());
-        sql.push_str(&format!(" AND label = ?{}", args.len()));
-    }
-    if let Some(reference) = reference {
-        args.push(reference.into());
-        sql.push_str(&format!(" AND reference = ?{}", args.len()));
-    }
-    sql.push_str(" ORDER BY reference");
     let mut stmt = tx.prepare_cached(&sql)?;
     let rows = stmt.query_map(rusqlite::params_from_iter(args), |r| {
         Ok((r.get(9)?, key_row(r)?))
     })?;
     Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
+/// How many keys are visible.
+pub fn visible_count(tx: &Tx<'_>, which: Visible<'_>) -> Result<i64> {
+    let (clause, args) = which.clause();
+    let mut stmt = tx.prepare_cached(&format!("SELECT count(*) FROM keys{clause}"))?;
+    Ok(stmt.query_row(rusqlite::params_from_iter(args), |r| r.get(0))?)
 }
 
 /// The users a key is shared with, in the order it was shared.

@@ -112,12 +112,14 @@ pub(crate) fn list(ctx: &mut Context<'_>, c: &KeyList) -> Result<Response> {
             SessionError::Hsm(KeyError::InvalidStartingToken { token: t.clone() }.into())
         })?,
     };
-    let keys = ctx
-        .cluster
-        .list_keys(&actor, &terms, ctx.session.session_keys(&ctx.cluster_id))?;
-    let total = keys.len();
     let max = usize::try_from(c.max_items).unwrap_or(usize::MAX);
-    let page: Vec<&Key> = keys.iter().skip(start).take(max).collect();
+    let (page, total) = ctx.cluster.list_keys_page(
+        &actor,
+        &terms,
+        ctx.session.session_keys(&ctx.cluster_id),
+        start,
+        max,
+    )?;
     let end = start.saturating_add(page.len());
     // "This flag when used by Admins has no effect": admins see references and labels.
     let verbose = c.verbose && actor.role != Role::Admin;
