@@ -9,7 +9,7 @@ use std::path::Path;
 use std::process::Command;
 
 use base64::Engine;
-use common::{ok_data, Sim};
+use common::{argv, ok_data, Sim};
 use serde_json::Value;
 
 const CU: &[(&str, &str)] = &[
@@ -141,13 +141,7 @@ fn exported_rsa_key_is_what_the_attributes_say_and_signatures_verify_in_openssl(
     let sim = sim();
     pair(
         &sim,
-        &[
-            "rsa",
-            "--modulus-size-bits",
-            "2048",
-            "--public-exponent",
-            "65537",
-        ],
+        &argv("rsa --modulus-size-bits 2048 --public-exponent 65537"),
         "rsa",
     );
     let pem = export(&sim, "rsa-pub");
@@ -643,15 +637,7 @@ fn wrapped_keys_cross_the_border_with_openssl_in_both_directions() {
     );
     let v = cu(
         &sim,
-        &[
-            "key",
-            "generate-symmetric",
-            "aes",
-            "--label",
-            "data-key",
-            "--key-length-bytes",
-            "32",
-        ],
+        &argv("key generate-symmetric aes --label data-key --key-length-bytes 32"),
     );
     let check_value = ok_data(&v)["key"]["attributes"]["check-value"]
         .as_str()
@@ -733,40 +719,16 @@ fn wrapped_keys_cross_the_border_with_openssl_in_both_directions() {
     // The other way: OpenSSL wraps a key for the HSM's RSA key, the CLI unwraps it.
     pair(
         &sim,
-        &[
-            "rsa",
-            "--modulus-size-bits",
-            "2048",
-            "--public-exponent",
-            "65537",
-        ],
+        &argv("rsa --modulus-size-bits 2048 --public-exponent 65537"),
         "hsm-rsa",
     );
     cu(
         &sim,
-        &[
-            "key",
-            "set-attribute",
-            "--filter",
-            "attr.label=hsm-rsa-pub",
-            "--name",
-            "wrap",
-            "--value",
-            "true",
-        ],
+        &argv("key set-attribute --filter attr.label=hsm-rsa-pub --name wrap --value true"),
     );
     cu(
         &sim,
-        &[
-            "key",
-            "set-attribute",
-            "--filter",
-            "attr.label=hsm-rsa-priv",
-            "--name",
-            "unwrap",
-            "--value",
-            "true",
-        ],
+        &argv("key set-attribute --filter attr.label=hsm-rsa-priv --name unwrap --value true"),
     );
     let hsm_pub = export(&sim, "hsm-rsa-pub");
     let secret = [0x42u8; 16];

@@ -5,7 +5,7 @@
 
 mod common;
 
-use common::{Sim, CLUSTER};
+use common::{argv, Sim, CLUSTER};
 use serde_json::{json, Value};
 
 const ADMIN: &[(&str, &str)] = &[
@@ -118,30 +118,13 @@ fn an_hsm_fails_misses_changes_and_heals() {
     );
     ok(
         &sim,
-        &[
-            "user",
-            "create",
-            "--username",
-            "cu1",
-            "--role",
-            "crypto-user",
-            "--password",
-            "cu1-password",
-        ],
+        &argv("user create --username cu1 --role crypto-user --password cu1-password"),
         ADMIN,
     );
     assert_eq!(coverage(&sim, "cu1"), "partial");
     let key = ok(
         &sim,
-        &[
-            "key",
-            "generate-symmetric",
-            "aes",
-            "--label",
-            "k",
-            "--key-length-bytes",
-            "32",
-        ],
+        &argv("key generate-symmetric aes --label k --key-length-bytes 32"),
         CU,
     );
     assert_eq!(key["key"]["key-info"]["cluster-coverage"], "partial");
@@ -202,33 +185,15 @@ fn all_hsms_down_then_up_loses_nothing() {
     let (sim, ids) = three_hsms();
     ok(
         &sim,
-        &[
-            "user",
-            "create",
-            "--username",
-            "cu1",
-            "--role",
-            "crypto-user",
-            "--password",
-            "cu1-password",
-        ],
+        &argv("user create --username cu1 --role crypto-user --password cu1-password"),
         ADMIN,
     );
     ok(
         &sim,
-        &[
-            "key",
-            "generate-asymmetric-pair",
-            "ec",
-            "--curve",
-            "prime256v1",
-            "--public-label",
-            "p",
-            "--private-label",
-            "q",
-            "--private-attributes",
-            "sign=true",
-        ],
+        &argv(
+            "key generate-asymmetric-pair ec --curve prime256v1 --public-label p \
+             --private-label q --private-attributes sign=true",
+        ),
         CU,
     );
     for id in &ids {
@@ -249,17 +214,7 @@ fn all_hsms_down_then_up_loses_nothing() {
     assert_eq!(ok(&sim, &["key", "list"], CU)["total_key_count"], 2);
     ok(
         &sim,
-        &[
-            "crypto",
-            "sign",
-            "ecdsa",
-            "--key-filter",
-            "attr.label=q",
-            "--hash-function",
-            "sha256",
-            "--data",
-            "YWJj",
-        ],
+        &argv("crypto sign ecdsa --key-filter attr.label=q --hash-function sha256 --data YWJj"),
         CU,
     );
     assert!(sync(&sim).0);
@@ -270,48 +225,21 @@ fn keys_need_two_hsms_unless_the_check_is_disabled() {
     let (sim, ids) = three_hsms();
     ok(
         &sim,
-        &[
-            "user",
-            "create",
-            "--username",
-            "cu1",
-            "--role",
-            "crypto-user",
-            "--password",
-            "cu1-password",
-        ],
+        &argv("user create --username cu1 --role crypto-user --password cu1-password"),
         ADMIN,
     );
     sim_ok(&sim, &["hsm", "fail", &ids[0]]);
     sim_ok(&sim, &["hsm", "fail", &ids[1]]);
     ok(
         &sim,
-        &[
-            "key",
-            "generate-asymmetric-pair",
-            "ec",
-            "--curve",
-            "prime256v1",
-            "--public-label",
-            "p",
-            "--private-label",
-            "q",
-            "--private-attributes",
-            "sign=true",
-        ],
+        &argv(
+            "key generate-asymmetric-pair ec --curve prime256v1 --public-label p \
+             --private-label q --private-attributes sign=true",
+        ),
         CU,
     );
-    let sign = [
-        "crypto",
-        "sign",
-        "ecdsa",
-        "--key-filter",
-        "attr.label=q",
-        "--hash-function",
-        "sha256",
-        "--data",
-        "YWJj",
-    ];
+    let sign =
+        argv("crypto sign ecdsa --key-filter attr.label=q --hash-function sha256 --data YWJj");
     let v = sim.cli_env(&sign, CU).one();
     assert_eq!(v["data"], "Cannot perform the requested key operation as the key must be available on at least 2 HSMs");
     let run = sim.configure(&["--disable-key-availability-check"]);
@@ -326,43 +254,17 @@ fn masked_objects_round_trip_only_inside_their_cluster() {
     let (sim, _) = three_hsms();
     ok(
         &sim,
-        &[
-            "user",
-            "create",
-            "--username",
-            "cu1",
-            "--role",
-            "crypto-user",
-            "--password",
-            "cu1-password",
-        ],
+        &argv("user create --username cu1 --role crypto-user --password cu1-password"),
         ADMIN,
     );
     ok(
         &sim,
-        &[
-            "user",
-            "create",
-            "--username",
-            "cu2",
-            "--role",
-            "crypto-user",
-            "--password",
-            "cu2-password",
-        ],
+        &argv("user create --username cu2 --role crypto-user --password cu2-password"),
         ADMIN,
     );
     let key = ok(
         &sim,
-        &[
-            "key",
-            "generate-symmetric",
-            "aes",
-            "--label",
-            "k",
-            "--key-length-bytes",
-            "32",
-        ],
+        &argv("key generate-symmetric aes --label k --key-length-bytes 32"),
         CU,
     );
     let check = key["key"]["attributes"]["check-value"].clone();
@@ -469,16 +371,7 @@ fn masked_objects_round_trip_only_inside_their_cluster() {
     );
     ok(
         &other,
-        &[
-            "user",
-            "create",
-            "--username",
-            "cu1",
-            "--role",
-            "crypto-user",
-            "--password",
-            "cu1-password",
-        ],
+        &argv("user create --username cu1 --role crypto-user --password cu1-password"),
         ADMIN,
     );
     let v = other

@@ -102,14 +102,7 @@ fn twenty_concurrent_user_creates_all_land_exactly_once() {
 
     // The processes' admin logins did not leak into anything that blocks a later delete.
     let run = sim.cli_env(
-        &[
-            "user",
-            "delete",
-            "--username",
-            "cu_07",
-            "--role",
-            "crypto-user",
-        ],
+        &argv("user delete --username cu_07 --role crypto-user"),
         &[("CLOUDHSM_ROLE", "admin"), ("CLOUDHSM_PIN", &pin)],
     );
     assert_eq!(run.code, 0, "{}", run.stdout_text());
@@ -215,15 +208,9 @@ fn eight_concurrent_failed_logins_are_each_counted() {
         runs.iter().map(|r| r.one()["data"].clone()).collect::<Vec<_>>()
     );
     assert_eq!(sim.locked("alice"), "true");
-    let run = sim.cli(&[
-        "login",
-        "--username",
-        "alice",
-        "--role",
-        "crypto-user",
-        "--password",
-        "alice-pw-1",
-    ]);
+    let run = sim.cli(&argv(
+        "login --username alice --role crypto-user --password alice-pw-1",
+    ));
     assert_eq!(run.code, 1);
     assert_eq!(err_text(&run.one()), ALICE_LOCKED);
 }
@@ -310,15 +297,9 @@ fn concurrent_creates_of_one_name_have_exactly_one_winner() {
     let commands = (0..10)
         .map(|i| {
             let mut cmd = sim.cli_command();
-            cmd.args([
-                "user",
-                "create",
-                "--username",
-                "dup",
-                "--role",
-                "crypto-user",
-                "--password",
-            ])
+            cmd.args(argv(
+                "user create --username dup --role crypto-user --password",
+            ))
             .arg(format!("dup-pw-{i:02}"))
             .env("CLOUDHSM_ROLE", "admin")
             .env("CLOUDHSM_PIN", &pin);

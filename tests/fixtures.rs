@@ -170,15 +170,7 @@ fn export_import_export_is_exact_and_holds_no_password() {
         ("CLOUDHSM_PIN", "alice:alice-pw-1"),
     ];
     let run = one.cli_env(
-        &[
-            "key",
-            "generate-symmetric",
-            "aes",
-            "--label",
-            "gone",
-            "--key-length-bytes",
-            "16",
-        ],
+        &argv("key generate-symmetric aes --label gone --key-length-bytes 16"),
         &alice,
     );
     assert_eq!(run.code, 0, "{}", run.stdout_text());
@@ -192,16 +184,7 @@ fn export_import_export_is_exact_and_holds_no_password() {
         ("CLOUDHSM_PIN", "admin:admin-pw-1"),
     ];
     let run = one.cli_env(
-        &[
-            "user",
-            "create",
-            "--username",
-            "temp",
-            "--role",
-            "crypto-user",
-            "--password",
-            "temp-pw-12",
-        ],
+        &argv("user create --username temp --role crypto-user --password temp-pw-12"),
         &admin,
     );
     assert_eq!(run.code, 0, "{}", run.stdout_text());
@@ -282,17 +265,9 @@ fn imported_cluster_works_and_is_never_overwritten_by_accident() {
         ("CLOUDHSM_ROLE", "crypto-user"),
         ("CLOUDHSM_PIN", "alice:alice-pw-1"),
     ];
-    let args = [
-        "crypto",
-        "mac",
-        "hmac",
-        "--key-filter",
-        "attr.label=mac-key",
-        "--hash-function",
-        "sha256",
-        "--data",
-        "aGVsbG8=",
-    ];
+    let args = argv(
+        "crypto mac hmac --key-filter attr.label=mac-key --hash-function sha256 --data aGVsbG8=",
+    );
     let run = two.cli_env(&args, &alice);
     assert_eq!(
         ok_data(&run.one())["mac"],

@@ -175,16 +175,7 @@ fn getting_started_as_single_commands_sharing_one_state_dir() {
 
     let alice_pin = format!("alice:{ALICE_PW}");
     let run = sim.cli_env(
-        &[
-            "user",
-            "create",
-            "--username",
-            "bob",
-            "--role",
-            "crypto-user",
-            "--password",
-            "bob-pw-11",
-        ],
+        &argv("user create --username bob --role crypto-user --password bob-pw-11"),
         &[
             ("CLOUDHSM_ROLE", "crypto-user"),
             ("CLOUDHSM_PIN", &alice_pin),
@@ -202,14 +193,7 @@ fn getting_started_as_single_commands_sharing_one_state_dir() {
 
     // The single-command logins left nobody logged in: alice can be deleted.
     let run = sim.cli_env(
-        &[
-            "user",
-            "delete",
-            "--username",
-            "alice",
-            "--role",
-            "crypto-user",
-        ],
+        &argv("user delete --username alice --role crypto-user"),
         &env_refs(&admin),
     );
     assert_eq!(run.code, 0, "user delete alice: {}", run.stdout_text());
@@ -246,14 +230,7 @@ fn single_command_exit_code_follows_error_code() {
 
     let admin = admin_env(ADMIN_PW);
     let missing = sim.cli_env(
-        &[
-            "user",
-            "delete",
-            "--username",
-            "nobody",
-            "--role",
-            "crypto-user",
-        ],
+        &argv("user delete --username nobody --role crypto-user"),
         &env_refs(&admin),
     );
     assert_eq!(missing.code, 1);
@@ -270,28 +247,11 @@ fn usage_errors_exit_2_with_clap_message_on_stderr_only() {
         (&["user", "bogus"], "unrecognized subcommand 'bogus'"),
         (&["bogus"], "unrecognized subcommand 'bogus'"),
         (
-            &[
-                "login",
-                "--username",
-                "admin",
-                "--role",
-                "co",
-                "--password",
-                "x",
-            ],
+            &argv("login --username admin --role co --password x"),
             "invalid value 'co' for '--role <ROLE>'",
         ),
         (
-            &[
-                "user",
-                "create",
-                "--username",
-                "a",
-                "--role",
-                "co",
-                "--password",
-                "abcdefgh",
-            ],
+            &argv("user create --username a --role co --password abcdefgh"),
             "invalid value 'co' for '--role <ROLE>'",
         ),
         (
@@ -514,16 +474,7 @@ fn strict_mode_usage_error_exits_2() {
 #[test]
 fn single_command_without_credentials_is_refused() {
     let sim = Sim::activated(ADMIN_PW);
-    let args = [
-        "user",
-        "create",
-        "--username",
-        "carol",
-        "--role",
-        "crypto-user",
-        "--password",
-        "carol-pw-1",
-    ];
+    let args = argv("user create --username carol --role crypto-user --password carol-pw-1");
     let pin = format!("admin:{ADMIN_PW}");
     for env in [
         vec![],
@@ -544,16 +495,7 @@ fn single_command_without_credentials_is_refused() {
 #[test]
 fn single_command_with_malformed_pin_or_role_is_refused() {
     let sim = Sim::activated(ADMIN_PW);
-    let args = [
-        "user",
-        "create",
-        "--username",
-        "carol",
-        "--role",
-        "crypto-user",
-        "--password",
-        "carol-pw-1",
-    ];
+    let args = argv("user create --username carol --role crypto-user --password carol-pw-1");
     // Six times: had these counted as failed logins, admin would now be locked.
     for _ in 0..6 {
         let run = sim.cli_env(
@@ -585,16 +527,7 @@ fn single_command_with_malformed_pin_or_role_is_refused() {
 #[test]
 fn single_command_with_wrong_password_is_a_login_error() {
     let sim = Sim::activated(ADMIN_PW);
-    let args = [
-        "user",
-        "create",
-        "--username",
-        "carol",
-        "--role",
-        "crypto-user",
-        "--password",
-        "carol-pw-1",
-    ];
+    let args = argv("user create --username carol --role crypto-user --password carol-pw-1");
     let run = sim.cli_env(
         &args,
         &[
@@ -668,16 +601,7 @@ fn terraform_style_activation_with_credentials_in_the_environment() {
     assert_message(&run.one(), "Cluster activation successful");
     // The admin password is now the one given.
     let run = sim.cli_env(
-        &[
-            "user",
-            "create",
-            "--username",
-            "carol",
-            "--role",
-            "crypto-user",
-            "--password",
-            "carol-pw-1",
-        ],
+        &argv("user create --username carol --role crypto-user --password carol-pw-1"),
         &env,
     );
     assert_eq!(run.code, 0, "{}", run.stdout_text());
@@ -693,32 +617,14 @@ fn single_command_crypto_user_changes_own_password() {
     let alice = alice_env();
     let env = env_refs(&alice);
     let run = sim.cli_env(
-        &[
-            "user",
-            "change-password",
-            "--username",
-            "alice",
-            "--role",
-            "crypto-user",
-            "--password",
-            "alice-pw-2",
-        ],
+        &argv("user change-password --username alice --role crypto-user --password alice-pw-2"),
         &env,
     );
     assert_eq!(run.code, 0, "own password change: {}", run.stdout_text());
     assert_user_ok(&run.one(), "alice", "crypto-user");
     // Someone else's password is not hers to change.
     let run = sim.cli_env(
-        &[
-            "user",
-            "change-password",
-            "--username",
-            "admin",
-            "--role",
-            "admin",
-            "--password",
-            "hijacked-1",
-        ],
+        &argv("user change-password --username admin --role admin --password hijacked-1"),
         &[
             ("CLOUDHSM_ROLE", "crypto-user"),
             ("CLOUDHSM_PIN", "alice:alice-pw-2"),
@@ -731,29 +637,14 @@ fn single_command_crypto_user_changes_own_password() {
     );
     // The old password no longer works (exit 1), the new one does.
     let run = sim.cli_env(
-        &[
-            "user",
-            "change-password",
-            "--username",
-            "alice",
-            "--role",
-            "crypto-user",
-            "--password",
-            "alice-pw-3",
-        ],
+        &argv("user change-password --username alice --role crypto-user --password alice-pw-3"),
         &env,
     );
     assert_eq!(run.code, 1);
     assert_eq!(err_text(&run.one()), BAD_CREDENTIALS);
-    let run = sim.cli(&[
-        "login",
-        "--username",
-        "alice",
-        "--role",
-        "crypto-user",
-        "--password",
-        "alice-pw-2",
-    ]);
+    let run = sim.cli(&argv(
+        "login --username alice --role crypto-user --password alice-pw-2",
+    ));
     assert_eq!(run.code, 0, "{}", run.stdout_text());
 }
 
@@ -817,28 +708,15 @@ fn single_command_user_create_reads_password_twice_from_stdin() {
     let sim = Sim::activated(ADMIN_PW);
     let admin = admin_env(ADMIN_PW);
     let run = sim.cli_full(
-        &[
-            "user",
-            "create",
-            "--username",
-            "carol",
-            "--role",
-            "crypto-user",
-        ],
+        &argv("user create --username carol --role crypto-user"),
         &env_refs(&admin),
         b"carol-stdin-pw\ncarol-stdin-pw\n",
     );
     assert_eq!(run.code, 0, "stderr: {}", run.stderr);
     assert_user_ok(&run.one(), "carol", "crypto-user");
-    let run = sim.cli(&[
-        "login",
-        "--username",
-        "carol",
-        "--role",
-        "crypto-user",
-        "--password",
-        "carol-stdin-pw",
-    ]);
+    let run = sim.cli(&argv(
+        "login --username carol --role crypto-user --password carol-stdin-pw",
+    ));
     assert_eq!(
         run.code,
         0,
@@ -848,14 +726,7 @@ fn single_command_user_create_reads_password_twice_from_stdin() {
 
     // A mismatch exits 1 and creates nothing.
     let run = sim.cli_full(
-        &[
-            "user",
-            "create",
-            "--username",
-            "dave",
-            "--role",
-            "crypto-user",
-        ],
+        &argv("user create --username dave --role crypto-user"),
         &env_refs(&admin),
         b"dave-stdin-pw1\ndave-stdin-pw2\n",
     );
@@ -1007,30 +878,15 @@ fn six_failed_logins_lock_the_user_and_an_admin_password_reset_unlocks_it() {
     // An admin resets the password: unlocked, and the new password works.
     let admin = admin_env(ADMIN_PW);
     let run = sim.cli_env(
-        &[
-            "user",
-            "change-password",
-            "--username",
-            "alice",
-            "--role",
-            "crypto-user",
-            "--password",
-            "alice-new-pw",
-        ],
+        &argv("user change-password --username alice --role crypto-user --password alice-new-pw"),
         &env_refs(&admin),
     );
     assert_eq!(run.code, 0, "{}", run.stdout_text());
     assert_user_ok(&run.one(), "alice", "crypto-user");
     assert_eq!(sim.locked("alice"), "false");
-    let run = sim.cli(&[
-        "login",
-        "--username",
-        "alice",
-        "--role",
-        "crypto-user",
-        "--password",
-        "alice-new-pw",
-    ]);
+    let run = sim.cli(&argv(
+        "login --username alice --role crypto-user --password alice-new-pw",
+    ));
     assert_eq!(run.code, 0, "{}", run.stdout_text());
     assert_user_ok(&run.one(), "alice", "crypto-user");
     // The reset also cleared the count: five more failures do not lock.
@@ -1105,14 +961,7 @@ fn live_alice(sim: &Sim) -> Live {
 fn admin_delete_alice(sim: &Sim) -> Run {
     let admin = admin_env(ADMIN_PW);
     sim.cli_env(
-        &[
-            "user",
-            "delete",
-            "--username",
-            "alice",
-            "--role",
-            "crypto-user",
-        ],
+        &argv("user delete --username alice --role crypto-user"),
         &env_refs(&admin),
     )
 }
@@ -1130,16 +979,7 @@ fn a_user_logged_in_elsewhere_cannot_be_deleted_or_have_the_password_changed() {
     );
     let admin = admin_env(ADMIN_PW);
     let run = sim.cli_env(
-        &[
-            "user",
-            "change-password",
-            "--username",
-            "alice",
-            "--role",
-            "crypto-user",
-            "--password",
-            "other-pw-11",
-        ],
+        &argv("user change-password --username alice --role crypto-user --password other-pw-11"),
         &env_refs(&admin),
     );
     assert_eq!(run.code, 1, "{}", run.stdout_text());
@@ -1226,15 +1066,7 @@ fn assert_refused_untouched(sim: &Sim, expect_in_error: &str) {
     let attempts: [&[&str]; 3] = [
         &["user", "list"],
         &["cluster", "activate", "--password", "new-admin-pw"],
-        &[
-            "login",
-            "--username",
-            "admin",
-            "--role",
-            "admin",
-            "--password",
-            "password",
-        ],
+        &argv("login --username admin --role admin --password password"),
     ];
     for args in attempts {
         let run = sim.cli(args);
@@ -1625,16 +1457,7 @@ fn a_session_sees_key_changes_made_by_another_process() {
     let sim = Sim::with_crypto_user(ADMIN_PW, "alice", ALICE_PW);
     let admin = admin_env(ADMIN_PW);
     let bob = sim.cli_env(
-        &[
-            "user",
-            "create",
-            "--username",
-            "bob",
-            "--role",
-            "crypto-user",
-            "--password",
-            "bob-pw-12",
-        ],
+        &argv("user create --username bob --role crypto-user --password bob-pw-12"),
         &env_refs(&admin),
     );
     assert_eq!(bob.code, 0, "{}", bob.stdout_text());
@@ -1655,26 +1478,8 @@ fn a_session_sees_key_changes_made_by_another_process() {
 
     let alice = alice_env();
     for args in [
-        &[
-            "key",
-            "set-attribute",
-            "--filter",
-            "attr.label=before",
-            "--name",
-            "label",
-            "--value",
-            "after",
-        ][..],
-        &[
-            "key",
-            "share",
-            "--filter",
-            "attr.label=after",
-            "--username",
-            "bob",
-            "--role",
-            "crypto-user",
-        ][..],
+        &argv("key set-attribute --filter attr.label=before --name label --value after")[..],
+        &argv("key share --filter attr.label=after --username bob --role crypto-user")[..],
     ] {
         let run = sim.cli_env(args, &env_refs(&alice));
         assert_eq!(run.code, 0, "{args:?}: {}", run.stdout_text());
@@ -1723,16 +1528,7 @@ fn a_session_signs_only_while_another_process_leaves_the_key_usable() {
         assert_eq!(v["error_code"], 0, "{v}");
     }
     let run = sim.cli_env(
-        &[
-            "key",
-            "set-attribute",
-            "--filter",
-            "attr.label=p-priv",
-            "--name",
-            "sign",
-            "--value",
-            "false",
-        ],
+        &argv("key set-attribute --filter attr.label=p-priv --name sign --value false"),
         &env_refs(&alice_env()),
     );
     assert_eq!(run.code, 0, "{}", run.stdout_text());

@@ -226,16 +226,7 @@ fn key_material_appears_in_no_output_but_the_wrapped_export() {
     let sim = Sim::with_crypto_user(ADMIN_PW, "owner", "owner-pw-1");
     let admin_pin = format!("admin:{ADMIN_PW}");
     let run = sim.cli_env(
-        &[
-            "user",
-            "create",
-            "--username",
-            "sharee",
-            "--role",
-            "crypto-user",
-            "--password",
-            "sharee-pw-1",
-        ],
+        &argv("user create --username sharee --role crypto-user --password sharee-pw-1"),
         &[("CLOUDHSM_ROLE", "admin"), ("CLOUDHSM_PIN", &admin_pin)],
     );
     assert_eq!(run.code, 0, "{}", run.stdout_text());
@@ -289,95 +280,32 @@ fn key_material_appears_in_no_output_but_the_wrapped_export() {
 
     // Keys of every kind, shared with another crypto user.
     let generate: &[&[&str]] = &[
-        &[
-            "key",
-            "generate-symmetric",
-            "aes",
-            "--label",
-            "s-aes",
-            "--key-length-bytes",
-            "32",
-            "--attributes",
-            "encrypt=true",
-            "decrypt=true",
-        ],
-        &[
-            "key",
-            "generate-symmetric",
-            "generic-secret",
-            "--label",
-            "s-gs",
-            "--key-length-bytes",
-            "48",
-        ],
-        &[
-            "key",
-            "generate-asymmetric-pair",
-            "ec",
-            "--curve",
-            "prime256v1",
-            "--public-label",
-            "s-ec-pub",
-            "--private-label",
-            "s-ec",
-            "--private-attributes",
-            "sign=true",
-        ],
-        &[
-            "key",
-            "generate-asymmetric-pair",
-            "ec",
-            "--curve",
-            "secp384r1",
-            "--public-label",
-            "s-p384-pub",
-            "--private-label",
-            "s-p384",
-            "--private-attributes",
-            "sign=true",
-        ],
-        &[
-            "key",
-            "generate-asymmetric-pair",
-            "ec",
-            "--curve",
-            "ed25519",
-            "--public-label",
-            "s-ed-pub",
-            "--private-label",
-            "s-ed",
-            "--private-attributes",
-            "sign=true",
-        ],
-        &[
-            "key",
-            "generate-asymmetric-pair",
-            "rsa",
-            "--modulus-size-bits",
-            "2048",
-            "--public-exponent",
-            "65537",
-            "--public-label",
-            "s-rsa-pub",
-            "--private-label",
-            "s-rsa",
-            "--private-attributes",
-            "sign=true",
-            "decrypt=true",
-        ],
-        &[
-            "key",
-            "generate-asymmetric-pair",
-            "ml-dsa",
-            "--mldsa-algorithm",
-            "ML-DSA-44",
-            "--public-label",
-            "s-ml-pub",
-            "--private-label",
-            "s-ml",
-            "--private-attributes",
-            "sign=true",
-        ],
+        &argv(
+            "key generate-symmetric aes --label s-aes --key-length-bytes 32 --attributes \
+             encrypt=true decrypt=true",
+        ),
+        &argv("key generate-symmetric generic-secret --label s-gs --key-length-bytes 48"),
+        &argv(
+            "key generate-asymmetric-pair ec --curve prime256v1 --public-label s-ec-pub \
+             --private-label s-ec --private-attributes sign=true",
+        ),
+        &argv(
+            "key generate-asymmetric-pair ec --curve secp384r1 --public-label s-p384-pub \
+             --private-label s-p384 --private-attributes sign=true",
+        ),
+        &argv(
+            "key generate-asymmetric-pair ec --curve ed25519 --public-label s-ed-pub \
+             --private-label s-ed --private-attributes sign=true",
+        ),
+        &argv(
+            "key generate-asymmetric-pair rsa --modulus-size-bits 2048 --public-exponent 65537 \
+             --public-label s-rsa-pub --private-label s-rsa --private-attributes sign=true \
+             decrypt=true",
+        ),
+        &argv(
+            "key generate-asymmetric-pair ml-dsa --mldsa-algorithm ML-DSA-44 --public-label \
+             s-ml-pub --private-label s-ml --private-attributes sign=true",
+        ),
     ];
     for args in generate {
         let run = owner(&f, args, &mut seen);
@@ -510,15 +438,7 @@ fn key_material_appears_in_no_output_but_the_wrapped_export() {
     // The AES and generic-secret bytes are the real keys: reproduce the emulator's results.
     let run = owner(
         &f,
-        &[
-            "crypto",
-            "encrypt",
-            "aes-gcm",
-            "--key-filter",
-            "attr.label=s-aes",
-            "--data",
-            "aGVsbG8gc2VjcmV0",
-        ],
+        &argv("crypto encrypt aes-gcm --key-filter attr.label=s-aes --data aGVsbG8gc2VjcmV0"),
         &mut seen,
     );
     let v = run.one();
@@ -536,17 +456,9 @@ fn key_material_appears_in_no_output_but_the_wrapped_export() {
     }
     let run = owner(
         &f,
-        &[
-            "crypto",
-            "mac",
-            "hmac",
-            "--key-filter",
-            "attr.label=s-gs",
-            "--hash-function",
-            "sha256",
-            "--data",
-            "aGVsbG8=",
-        ],
+        &argv(
+            "crypto mac hmac --key-filter attr.label=s-gs --hash-function sha256 --data aGVsbG8=",
+        ),
         &mut seen,
     );
     let v = run.one();

@@ -209,14 +209,7 @@ fn ctrl_d_ends_the_session_with_status_0_and_logs_out() {
     // While the REPL holds alice's login, an admin cannot delete her.
     let pin = format!("admin:{ADMIN_PW}");
     let admin = [("CLOUDHSM_ROLE", "admin"), ("CLOUDHSM_PIN", pin.as_str())];
-    let delete = [
-        "user",
-        "delete",
-        "--username",
-        "alice",
-        "--role",
-        "crypto-user",
-    ];
+    let delete = argv("user delete --username alice --role crypto-user");
     assert_eq!(sim.cli_env(&delete, &admin).code, 1);
     term.press("C-d");
     assert_eq!(

@@ -583,6 +583,12 @@ pub fn files_under(root: &Path) -> Vec<PathBuf> {
     out
 }
 
+/// The words of a command line: `argv("key list --filter attr.label=k")`, split at
+/// whitespace; write an array where a word holds a space.
+pub fn argv(line: &str) -> Vec<&str> {
+    line.split_whitespace().collect()
+}
+
 /// Whether `needle` occurs in `haystack`.
 pub fn contains_bytes(haystack: &[u8], needle: &[u8]) -> bool {
     !needle.is_empty() && haystack.windows(needle.len()).any(|w| w == needle)
