@@ -468,39 +468,15 @@ fn the_same_seed_makes_the_same_keys() {
         let sim = Sim::with_crypto_user("admin-pw-1", "cu1", "cu1-password");
         let env = [CU[0], CU[1], ("CLOUDHSM_SIM_SEED", "42")];
         for args in [
-            vec![
-                "key",
-                "generate-symmetric",
-                "aes",
-                "--label",
-                "a",
-                "--key-length-bytes",
-                "32",
-            ],
-            vec![
-                "key",
-                "generate-asymmetric-pair",
-                "ec",
-                "--curve",
-                "secp384r1",
-                "--public-label",
-                "p",
-                "--private-label",
-                "q",
-            ],
-            vec![
-                "key",
-                "generate-asymmetric-pair",
-                "rsa",
-                "--modulus-size-bits",
-                "2048",
-                "--public-exponent",
-                "65537",
-                "--public-label",
-                "r",
-                "--private-label",
-                "s",
-            ],
+            argv("key generate-symmetric aes --label a --key-length-bytes 32"),
+            argv(
+                "key generate-asymmetric-pair ec --curve secp384r1 --public-label p \
+                 --private-label q",
+            ),
+            argv(
+                "key generate-asymmetric-pair rsa --modulus-size-bits 2048 --public-exponent \
+                 65537 --public-label r --private-label s",
+            ),
         ] {
             assert_eq!(sim.cli_env(&args, &env).code, 0);
         }

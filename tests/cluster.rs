@@ -412,31 +412,12 @@ fn two_clusters_need_a_cluster_id_and_configure_cli_forms_are_accepted() {
     // The documented configure-cli forms run; unknown subcommands are usage errors.
     for args in [
         vec!["-a", "10.0.0.1", "10.0.0.2"],
-        vec![
-            "--cluster-id",
-            "cluster-one",
-            "--region",
-            "us-east-1",
-            "--hsm-ca-cert",
-            "/opt/cloudhsm/etc/customerCA.crt",
-        ],
-        vec![
-            "--log-type",
-            "file",
-            "--log-file",
-            "/tmp/cli.log",
-            "--log-level",
-            "info",
-            "--log-rotation",
-            "daily",
-        ],
-        vec![
-            "add-cluster",
-            "--cluster-id",
-            "cluster-two",
-            "--region",
-            "us-east-1",
-        ],
+        argv(
+            "--cluster-id cluster-one --region us-east-1 --hsm-ca-cert \
+             /opt/cloudhsm/etc/customerCA.crt",
+        ),
+        argv("--log-type file --log-file /tmp/cli.log --log-level info --log-rotation daily"),
+        argv("add-cluster --cluster-id cluster-two --region us-east-1"),
         vec!["add-cluster", "--cluster-id", "cluster-three"],
         vec!["remove-cluster", "--cluster-id", "cluster-three"],
         vec!["--disable-key-availability-check"],

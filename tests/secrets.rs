@@ -495,13 +495,7 @@ fn key_material_appears_in_no_output_but_the_wrapped_export() {
     let commands: Vec<Vec<String>> = [
         vec!["key", "list"],
         vec!["key", "list", "--verbose", "--max-items", "100"],
-        vec![
-            "key",
-            "list",
-            "--verbose",
-            "--filter",
-            "attr.class=private-key",
-        ],
+        argv("key list --verbose --filter attr.class=private-key"),
         vec!["key", "list", "--verbose", "--filter", "attr.key-type=aes"],
         vec![
             "key",
@@ -579,136 +573,45 @@ fn key_material_appears_in_no_output_but_the_wrapped_export() {
             "--path",
             &file("rsa.masked"),
         ],
-        vec![
-            "crypto",
-            "sign",
-            "ecdsa",
-            "--key-filter",
-            "attr.label=s-ec",
-            "--hash-function",
-            "sha256",
-            "--data",
-            "aGVsbG8=",
-        ],
-        vec![
-            "crypto",
-            "sign",
-            "ed25519",
-            "--key-filter",
-            "attr.label=s-ed",
-            "--data",
-            "aGVsbG8=",
-        ],
-        vec![
-            "crypto",
-            "sign",
-            "rsa-pkcs",
-            "--key-filter",
-            "attr.label=s-rsa",
-            "--hash-function",
-            "sha256",
-            "--data",
-            "aGVsbG8=",
-        ],
-        vec![
-            "crypto",
-            "sign",
-            "ml-dsa",
-            "--key-filter",
-            "attr.label=s-ml",
-            "--hash-function",
-            "shake256",
-            "--data-type",
-            "raw",
-            "--data",
-            "aGVsbG8=",
-        ],
+        argv(
+            "crypto sign ecdsa --key-filter attr.label=s-ec --hash-function sha256 --data \
+             aGVsbG8=",
+        ),
+        argv("crypto sign ed25519 --key-filter attr.label=s-ed --data aGVsbG8="),
+        argv(
+            "crypto sign rsa-pkcs --key-filter attr.label=s-rsa --hash-function sha256 --data \
+             aGVsbG8=",
+        ),
+        argv(
+            "crypto sign ml-dsa --key-filter attr.label=s-ml --hash-function shake256 \
+             --data-type raw --data aGVsbG8=",
+        ),
         // Failures on the secret keys.
-        vec![
-            "crypto",
-            "sign",
-            "ecdsa",
-            "--key-filter",
-            "attr.label=s-rsa",
-            "--hash-function",
-            "sha256",
-            "--data",
-            "aGVsbG8=",
-        ],
-        vec![
-            "crypto",
-            "sign",
-            "rsa-pkcs",
-            "--key-filter",
-            "attr.label=s-aes",
-            "--hash-function",
-            "sha256",
-            "--data",
-            "aGVsbG8=",
-        ],
-        vec![
-            "crypto",
-            "sign",
-            "ecdsa",
-            "--key-filter",
-            "attr.label=s-ec",
-            "--hash-function",
-            "sha256",
-            "--data-type",
-            "digest",
-            "--data",
-            "aGVsbG8=",
-        ],
-        vec![
-            "crypto",
-            "sign",
-            "rsa-pkcs-pss",
-            "--key-filter",
-            "attr.label=s-rsa",
-            "--hash-function",
-            "sha512",
-            "--mgf",
-            "mgf1-sha512",
-            "--salt-length",
-            "4000",
-            "--data",
-            "aGVsbG8=",
-        ],
-        vec![
-            "crypto",
-            "decrypt",
-            "aes-gcm",
-            "--key-filter",
-            "attr.label=s-aes",
-            "--iv",
-            "00112233445566778899aabb",
-            "--data",
-            "AAAAAAAAAAAAAAAAAAAAAAAAAAAA",
-        ],
-        vec![
-            "crypto",
-            "decrypt",
-            "rsa-oaep",
-            "--key-filter",
-            "attr.label=s-rsa",
-            "--hash-function",
-            "sha256",
-            "--mgf",
-            "mgf1-sha256",
-            "--data",
-            "AAAA",
-        ],
-        vec![
-            "crypto",
-            "mac",
-            "hmac",
-            "--key-filter",
-            "attr.label=s-ec",
-            "--hash-function",
-            "sha256",
-            "--data",
-            "aGVsbG8=",
-        ],
+        argv(
+            "crypto sign ecdsa --key-filter attr.label=s-rsa --hash-function sha256 --data \
+             aGVsbG8=",
+        ),
+        argv(
+            "crypto sign rsa-pkcs --key-filter attr.label=s-aes --hash-function sha256 --data \
+             aGVsbG8=",
+        ),
+        argv(
+            "crypto sign ecdsa --key-filter attr.label=s-ec --hash-function sha256 --data-type \
+             digest --data aGVsbG8=",
+        ),
+        argv(
+            "crypto sign rsa-pkcs-pss --key-filter attr.label=s-rsa --hash-function sha512 \
+             --mgf mgf1-sha512 --salt-length 4000 --data aGVsbG8=",
+        ),
+        argv(
+            "crypto decrypt aes-gcm --key-filter attr.label=s-aes --iv 00112233445566778899aabb \
+             --data AAAAAAAAAAAAAAAAAAAAAAAAAAAA",
+        ),
+        argv(
+            "crypto decrypt rsa-oaep --key-filter attr.label=s-rsa --hash-function sha256 --mgf \
+             mgf1-sha256 --data AAAA",
+        ),
+        argv("crypto mac hmac --key-filter attr.label=s-ec --hash-function sha256 --data aGVsbG8="),
         vec![
             "key",
             "import",
@@ -731,23 +634,11 @@ fn key_material_appears_in_no_output_but_the_wrapped_export() {
             "--key-type-class",
             "ec-public",
         ],
-        vec![
-            "key",
-            "unwrap",
-            "aes-gcm",
-            "--filter",
-            "attr.label=s-aes",
-            "--iv",
-            "00112233445566778899aabb",
-            "--tag-length-bits",
-            "128",
-            "--data",
-            "AAAAAAAAAAAAAAAAAAAAAAAAAAAA",
-            "--key-type-class",
-            "aes",
-            "--label",
-            "u",
-        ],
+        argv(
+            "key unwrap aes-gcm --filter attr.label=s-aes --iv 00112233445566778899aabb \
+             --tag-length-bits 128 --data AAAAAAAAAAAAAAAAAAAAAAAAAAAA --key-type-class aes \
+             --label u",
+        ),
         vec![
             "key",
             "unwrap",
@@ -765,63 +656,20 @@ fn key_material_appears_in_no_output_but_the_wrapped_export() {
             "--label",
             "u",
         ],
-        vec![
-            "key",
-            "wrap",
-            "aes-gcm",
-            "--payload-filter",
-            "attr.label=s-ec",
-            "--wrapping-filter",
-            "attr.label=s-gs",
-            "--tag-length-bits",
-            "128",
-        ],
-        vec![
-            "key",
-            "wrap",
-            "rsa-oaep",
-            "--payload-filter",
-            "attr.label=s-rsa",
-            "--wrapping-filter",
-            "attr.label=kek",
-            "--hash-function",
-            "sha256",
-            "--mgf",
-            "mgf1-sha256",
-        ],
-        vec![
-            "key",
-            "set-attribute",
-            "--filter",
-            "attr.label=s-aes",
-            "--name",
-            "sensitive",
-            "--value",
-            "false",
-        ],
-        vec![
-            "key",
-            "set-attribute",
-            "--filter",
-            "attr.label=s-gs",
-            "--name",
-            "extractable",
-            "--value",
-            "false",
-        ],
-        vec![
-            "key",
-            "wrap",
-            "rsa-aes",
-            "--payload-filter",
-            "attr.label=s-gs",
-            "--wrapping-filter",
-            "attr.label=kek",
-            "--hash-function",
-            "sha256",
-            "--mgf",
-            "mgf1-sha256",
-        ],
+        argv(
+            "key wrap aes-gcm --payload-filter attr.label=s-ec --wrapping-filter \
+             attr.label=s-gs --tag-length-bits 128",
+        ),
+        argv(
+            "key wrap rsa-oaep --payload-filter attr.label=s-rsa --wrapping-filter \
+             attr.label=kek --hash-function sha256 --mgf mgf1-sha256",
+        ),
+        argv("key set-attribute --filter attr.label=s-aes --name sensitive --value false"),
+        argv("key set-attribute --filter attr.label=s-gs --name extractable --value false"),
+        argv(
+            "key wrap rsa-aes --payload-filter attr.label=s-gs --wrapping-filter attr.label=kek \
+             --hash-function sha256 --mgf mgf1-sha256",
+        ),
         vec!["key", "list", "--verbose", "--filter", "attr.label=s-gs"],
     ]
     .into_iter()
@@ -835,17 +683,10 @@ fn key_material_appears_in_no_output_but_the_wrapped_export() {
     // status commands of both binaries.
     for args in [
         vec!["key", "list", "--verbose", "--max-items", "100"],
-        vec![
-            "crypto",
-            "sign",
-            "ecdsa",
-            "--key-filter",
-            "attr.label=s-ec",
-            "--hash-function",
-            "sha256",
-            "--data",
-            "aGVsbG8=",
-        ],
+        argv(
+            "crypto sign ecdsa --key-filter attr.label=s-ec --hash-function sha256 --data \
+             aGVsbG8=",
+        ),
     ] {
         as_user(&f, SHAREE_PIN, "crypto-user", &args, &mut seen);
     }
