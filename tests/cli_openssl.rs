@@ -94,6 +94,42 @@ fn pair(sim: &Sim, kind: &[&str], label: &str) {
     cu(sim, &args);
 }
 
+/// A key pair made by `openssl genpkey -algorithm ALGORITHM -pkeyopt OPTION`: the private
+/// key at `key`, its public key (SubjectPublicKeyInfo PEM) at `public`.
+fn openssl_key_pair(key: &Path, public: &Path, algorithm: &str, option: &str) {
+    let made = openssl(&[
+        "genpkey",
+        "-algorithm",
+        algorithm,
+        "-pkeyopt",
+        option,
+        "-out",
+        p(key),
+    ]);
+    assert!(made.0, "openssl genpkey {algorithm}: {}", made.1);
+    assert!(openssl(&["pkey", "-in", p(key), "-pubout", "-out", p(public)]).0);
+}
+
+/// `key import pem` of the public key at `path` as the crypto user; the response.
+fn import_pem(sim: &Sim, path: &Path, label: &str, class: &str, attributes: &str) -> Value {
+    cu(
+        sim,
+        &[
+            "key",
+            "import",
+            "pem",
+            "--path",
+            p(path),
+            "--label",
+            label,
+            "--key-type-class",
+            class,
+            "--attributes",
+            attributes,
+        ],
+    )
+}
+
 fn export(sim: &Sim, label: &str) -> std::path::PathBuf {
     let path = sim.dir.path().join(format!("{label}.pem"));
     let filter = format!("attr.label={label}");
@@ -326,35 +362,8 @@ fn openssl_keys_import_and_openssl_signatures_verify_in_the_cli() {
     // RSA: same modulus after import; an OpenSSL PKCS#1 v1.5 signature verifies.
     let key = dir.join("rsa.key");
     let public = dir.join("rsa.pub.pem");
-    assert!(
-        openssl(&[
-            "genpkey",
-            "-algorithm",
-            "RSA",
-            "-pkeyopt",
-            "rsa_keygen_bits:2048",
-            "-out",
-            p(&key)
-        ])
-        .0
-    );
-    assert!(openssl(&["pkey", "-in", p(&key), "-pubout", "-out", p(&public)]).0);
-    let v = cu(
-        &sim,
-        &[
-            "key",
-            "import",
-            "pem",
-            "--path",
-            p(&public),
-            "--label",
-            "ossl-rsa",
-            "--key-type-class",
-            "rsa-public",
-            "--attributes",
-            "verify=true",
-        ],
-    );
+    openssl_key_pair(&key, &public, "RSA", "rsa_keygen_bits:2048");
+    let v = import_pem(&sim, &public, "ossl-rsa", "rsa-public", "verify=true");
     let modulus = ok_data(&v)["key"]["attributes"]["modulus"]
         .as_str()
         .expect("modulus")
@@ -417,35 +426,8 @@ fn openssl_keys_import_and_openssl_signatures_verify_in_the_cli() {
     // EC P-256: same point after import.
     let key = dir.join("ec.key");
     let public = dir.join("ec.pub.pem");
-    assert!(
-        openssl(&[
-            "genpkey",
-            "-algorithm",
-            "EC",
-            "-pkeyopt",
-            "ec_paramgen_curve:P-256",
-            "-out",
-            p(&key)
-        ])
-        .0
-    );
-    assert!(openssl(&["pkey", "-in", p(&key), "-pubout", "-out", p(&public)]).0);
-    let v = cu(
-        &sim,
-        &[
-            "key",
-            "import",
-            "pem",
-            "--path",
-            p(&public),
-            "--label",
-            "ossl-ec",
-            "--key-type-class",
-            "ec-public",
-            "--attributes",
-            "verify=true",
-        ],
-    );
+    openssl_key_pair(&key, &public, "EC", "ec_paramgen_curve:P-256");
+    let v = import_pem(&sim, &public, "ossl-ec", "ec-public", "verify=true");
     let point = ok_data(&v)["key"]["attributes"]["ec-point"]
         .as_str()
         .expect("ec-point")
@@ -582,34 +564,13 @@ fn wrapped_keys_cross_the_border_with_openssl_in_both_directions() {
     // An RSA wrapping key made by OpenSSL, imported as AWS KMS scripts do.
     let kms_key = dir.join("kms.key");
     let kms_pub = dir.join("kms.pub.pem");
-    assert!(
-        openssl(&[
-            "genpkey",
-            "-algorithm",
-            "RSA",
-            "-pkeyopt",
-            "rsa_keygen_bits:2048",
-            "-out",
-            p(&kms_key)
-        ])
-        .0
-    );
-    assert!(openssl(&["pkey", "-in", p(&kms_key), "-pubout", "-out", p(&kms_pub)]).0);
-    cu(
+    openssl_key_pair(&kms_key, &kms_pub, "RSA", "rsa_keygen_bits:2048");
+    import_pem(
         &sim,
-        &[
-            "key",
-            "import",
-            "pem",
-            "--path",
-            p(&kms_pub),
-            "--label",
-            "kms-wrapping-key",
-            "--key-type-class",
-            "rsa-public",
-            "--attributes",
-            "wrap=true",
-        ],
+        &kms_pub,
+        "kms-wrapping-key",
+        "rsa-public",
+        "wrap=true",
     );
     let v = cu(
         &sim,
