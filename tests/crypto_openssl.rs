@@ -50,6 +50,21 @@ fn openssl(args: &[&str]) -> Output {
     out
 }
 
+/// `openssl genpkey -algorithm ALGORITHM -pkeyopt OPTION` into `key.pem` of `dir`; its path.
+fn openssl_genpkey(dir: &Scratch, algorithm: &str, option: &str) -> String {
+    let key_pem = dir.file("key.pem");
+    openssl(&[
+        "genpkey",
+        "-algorithm",
+        algorithm,
+        "-pkeyopt",
+        option,
+        "-out",
+        &key_pem,
+    ]);
+    key_pem
+}
+
 fn run_openssl(args: &[&str]) -> Output {
     Command::new("openssl")
         .args(args)
@@ -239,16 +254,7 @@ fn exported_ec_pem_is_read_by_openssl_with_our_point() {
 #[test]
 fn openssl_rsa_keys_import_with_the_same_modulus() {
     let dir = Scratch::new();
-    let key_pem = dir.file("key.pem");
-    openssl(&[
-        "genpkey",
-        "-algorithm",
-        "RSA",
-        "-pkeyopt",
-        "rsa_keygen_bits:2048",
-        "-out",
-        &key_pem,
-    ]);
+    let key_pem = openssl_genpkey(&dir, "RSA", "rsa_keygen_bits:2048");
     let pub_pem = dir.file("pub.pem");
     openssl(&["pkey", "-in", &key_pem, "-pubout", "-out", &pub_pem]);
     let modulus = stdout(&openssl(&["rsa", "-in", &key_pem, "-noout", "-modulus"]));
@@ -445,16 +451,7 @@ fn our_rsa_signatures_verify_with_openssl() {
 #[test]
 fn openssl_rsa_signatures_verify_with_ours_and_match_byte_for_byte() {
     let dir = Scratch::new();
-    let key_pem = dir.file("key.pem");
-    openssl(&[
-        "genpkey",
-        "-algorithm",
-        "RSA",
-        "-pkeyopt",
-        "rsa_keygen_bits:2048",
-        "-out",
-        &key_pem,
-    ]);
+    let key_pem = openssl_genpkey(&dir, "RSA", "rsa_keygen_bits:2048");
     let private = PrivateKey::from_pkcs8_der(&openssl_pkcs8(&dir, &key_pem)).unwrap();
     let public = private.public_key();
     let data = dir.write("data", b"openssl signed this");
@@ -558,17 +555,8 @@ fn ecdsa_signatures_interoperate_with_openssl_on_every_curve_and_hash() {
         }
 
         // OpenSSL's key and signatures, verified by us.
-        let key_pem = dir.file("key.pem");
         let param = format!("ec_paramgen_curve:{}", openssl_curve(curve));
-        openssl(&[
-            "genpkey",
-            "-algorithm",
-            "EC",
-            "-pkeyopt",
-            &param,
-            "-out",
-            &key_pem,
-        ]);
+        let key_pem = openssl_genpkey(&dir, "EC", &param);
         openssl(&[
             "pkey",
             "-in",
