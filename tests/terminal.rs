@@ -251,3 +251,131 @@ fn password_is_not_echoed_when_only_stdout_is_redirected() {
         "prompt shown: {prompted}; password echoed: {echoed}; the terminal shows:\n{screen}"
     );
 }
+
+/// How many JSON responses the screen shows (each starts with a `{` alone on its line).
+fn responses(screen: &str) -> usize {
+    screen.lines().filter(|l| l.trim_end() == "{").count()
+}
+
+#[test]
+fn every_line_typed_ahead_runs_in_order() {
+    let sim = Sim::unactivated();
+    let term = Term::start(&sim);
+    // Three commands sent in one burst, as a fast typist or `tmux send-keys` does: rustyline
+    // reads them in one go, and what it read past the first line must not be dropped.
+    term.tmux(&[
+        "send-keys",
+        "-t",
+        "main",
+        "quorum token-sign list-timeouts",
+        "Enter",
+        "cluster hsm-info",
+        "Enter",
+        "user list",
+        "Enter",
+    ]);
+    let screen = term.wait_for("three responses", |s| {
+        responses(s) == 3 && Term::prompts(s) == 4
+    });
+    let timeouts = parse_one(&output_after(&screen, "quorum token-sign list-timeouts"));
+    assert!(ok_data(&timeouts).is_object(), "{timeouts}");
+    let hsms = parse_one(&output_after(&screen, "cluster hsm-info"));
+    assert!(ok_data(&hsms)["hsms"].is_array(), "{hsms}");
+    let users = parse_one(&output_after(&screen, "user list"));
+    assert_eq!(users_of(&users).len(), 2, "{users}");
+    // In the order typed.
+    let at = |line: &str| screen.find(&format!("{PROMPT}{line}")).ctx(line);
+    assert!(at("quorum token-sign list-timeouts") < at("cluster hsm-info"));
+    assert!(at("cluster hsm-info") < at("user list"));
+    term.quit();
+}
+
+#[test]
+fn a_pasted_block_runs_whole_with_its_password_and_continuations() {
+    let sim = Sim::with_crypto_user(ADMIN_PW, "alice", "alice-pw-1");
+    let term = Term::start(&sim);
+    // A block as a runbook holds it: a login whose password is the next line, then AWS's EC
+    // example over several lines, then a list of what it made.
+    let block = "login --username alice --role crypto-user\n\
+                 alice-pw-1\n\
+                 key generate-asymmetric-pair ec \\\n    \
+                 --curve secp256r1 \\\n    \
+                 --public-label ec-public-key-example \\\n    \
+                 --private-label ec-private-key-example\n\
+                 key list --filter attr.label=ec-public-key-example\n";
+    let file = sim.dir.path().join("paste.txt");
+    std::fs::write(&file, block).ctx("write the paste");
+    term.tmux(&["load-buffer", &file.to_string_lossy()]);
+    term.tmux(&["paste-buffer", "-t", "main"]);
+    let screen = term.wait_for("three responses", |s| {
+        responses(s) == 3 && Term::prompts(s) == 4
+    });
+    assert!(
+        !screen.contains("alice-pw-1"),
+        "the pasted password is on the screen:\n{screen}"
+    );
+    let login = output_after(&screen, "login --username alice --role crypto-user");
+    let json = login.find('{').ctx("the login response");
+    assert_eq!(login[..json].trim(), "Enter password:");
+    assert_user_ok(&parse_one(&login[json..]), "alice", "crypto-user");
+    // The continued lines show the continuation prompt, and run as one command.
+    assert!(
+        screen.contains("\n>     --curve secp256r1 \\\n"),
+        "no continuation prompt:\n{screen}"
+    );
+    let listed = parse_one(&output_after(
+        &screen,
+        "key list --filter attr.label=ec-public-key-example",
+    ));
+    assert_eq!(ok_data(&listed)["total_key_count"], 1, "{listed}");
+    term.quit();
+    // The history holds the joined command, never the password line.
+    let text = history(&sim.home);
+    assert!(!text.contains("alice-pw-1"), "history:\n{text}");
+    assert!(
+        text.lines()
+            .any(|l| l.starts_with("key generate-asymmetric-pair ec")
+                && l.contains("--private-label ec-private-key-example")),
+        "history:\n{text}"
+    );
+}
+
+#[test]
+fn history_judges_a_password_by_the_words_the_shell_parses() {
+    let sim = Sim::with_crypto_user(ADMIN_PW, "alice", "alice-pw-1");
+    let term = Term::start(&sim);
+    // Each of these quotings is read as `--password`, so each logs in (then out).
+    for option in [
+        r"--pass\word",
+        "--pass'word'",
+        r#"--pass""word"#,
+        "--password",
+    ] {
+        let out = term.run_line(&format!(
+            "login --username alice --role crypto-user {option} alice-pw-1"
+        ));
+        assert_user_ok(&parse_one(&out), "alice", "crypto-user");
+        assert_message(&parse_one(&term.run_line("logout")), "Logout successful");
+    }
+    term.quit();
+    let text = history(&sim.home);
+    assert!(
+        !text.contains("alice-pw-1"),
+        "history holds the password:\n{text}"
+    );
+    assert!(text.lines().any(|l| l == "logout"), "history:\n{text}");
+}
+
+#[test]
+fn ctrl_d_leaves_the_terminal_on_a_new_line() {
+    let sim = Sim::unactivated();
+    // What the terminal's shell prints after the REPL ends must start a line of its own.
+    let term = Term::launch(&sim, "; printf 'AFTER-EXIT'; sleep 5");
+    term.wait_for("the first prompt", |s| s.contains(PROMPT.trim_end()));
+    term.press("C-d");
+    let screen = term.wait_for("the text after the REPL", |s| s.contains("AFTER-EXIT"));
+    assert!(
+        screen.lines().any(|l| l.trim_end() == "AFTER-EXIT"),
+        "Ctrl-D left the cursor on the prompt line:\n{screen}"
+    );
+}

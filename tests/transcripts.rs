@@ -3,7 +3,8 @@
 //!
 //! Format:
 //! - `aws-cloudhsm > LINE` runs LINE in the shell; the lines under it are its expected output
-//!   (stdout and stderr as they appear on a terminal).
+//!   (stdout and stderr as they appear on a terminal). A LINE that ends in `\` goes on over
+//!   the next lines, as AWS prints its examples and as the shell reads them.
 //! - `# ...` comments are copied through; blank lines between blocks are ignored.
 //! - `#< TEXT` queues TEXT as the answer to the next password prompt; the prompt itself
 //!   (`Enter password:`) appears in the output, as on a terminal.
@@ -27,7 +28,7 @@ use std::path::{Path, PathBuf};
 use std::rc::Rc;
 
 use cloudhsm_sim::session::{Prompter, Session};
-use cloudhsm_sim::shell::{Shell, PROMPT};
+use cloudhsm_sim::shell::{Continuation, Shell, PROMPT};
 
 const SEED: u64 = 20261128;
 
@@ -58,16 +59,36 @@ impl Prompter for Queued<'_> {
 
 enum Item {
     Comment(String),
-    Command { line: String, expected: Vec<String> },
+    Command {
+        /// The command as written: its first line, then the lines a `\` continued it on.
+        written: Vec<String>,
+        /// The command line the shell runs (continuations joined).
+        line: String,
+        expected: Vec<String>,
+    },
 }
 
 fn parse(text: &str) -> (Vec<String>, Vec<Item>) {
     let mut setup = Vec::new();
     let mut items = Vec::new();
+    // A command whose line ends in `\` goes on over the next lines, as the shell reads it.
+    let mut continuation = Continuation::new();
     for line in text.lines() {
-        if let Some(cmd) = line.strip_prefix(PROMPT) {
+        if continuation.is_continuing() {
+            if let Some(Item::Command {
+                written, line: cmd, ..
+            }) = items.last_mut()
+            {
+                written.push(line.to_string());
+                if let Some(joined) = continuation.push(line) {
+                    *cmd = joined.to_string();
+                }
+            }
+        } else if let Some(cmd) = line.strip_prefix(PROMPT) {
+            let joined = continuation.push(cmd);
             items.push(Item::Command {
-                line: cmd.to_string(),
+                written: vec![cmd.to_string()],
+                line: joined.map(|j| j.to_string()).unwrap_or_default(),
                 expected: Vec::new(),
             });
         } else if let Some(args) = line.strip_prefix("#! ") {
@@ -80,6 +101,11 @@ fn parse(text: &str) -> (Vec<String>, Vec<Item>) {
         } else if !line.trim().is_empty() {
             items.push(Item::Comment(line.to_string()));
         }
+    }
+    if let (Some(joined), Some(Item::Command { line, .. })) =
+        (continuation.finish(), items.last_mut())
+    {
+        *line = joined.to_string();
     }
     // Trailing blank lines of a block are separators, not output.
     for item in &mut items {
@@ -175,7 +201,11 @@ fn run_transcript(path: &Path) -> (String, bool) {
                 actual_text.push_str(&c);
                 actual_text.push('\n');
             }
-            Item::Command { line, expected } => {
+            Item::Command {
+                written,
+                line,
+                expected,
+            } => {
                 let shell = sessions.entry(current.clone()).or_insert_with(|| {
                     let session = Session::new(Some(home.clone()), None, Some(SEED));
                     let out: &'static mut Capture = Box::leak(Box::new(screen.clone()));
@@ -195,7 +225,11 @@ fn run_transcript(path: &Path) -> (String, bool) {
                 let actual: Vec<String> = output.lines().map(str::to_string).collect();
                 let matched = lines_match(&expected, &actual);
                 ok &= matched;
-                actual_text.push_str(&format!("{PROMPT}{line}\n"));
+                actual_text.push_str(PROMPT);
+                for w in &written {
+                    actual_text.push_str(w);
+                    actual_text.push('\n');
+                }
                 // Keep the expected text (with its wildcards) where it matched.
                 for l in if matched { &expected } else { &actual } {
                     actual_text.push_str(l);

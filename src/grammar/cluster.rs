@@ -24,7 +24,7 @@ pub struct ClusterActivate {
     #[command(flatten)]
     pub cluster: ClusterIdArg,
     /// Optional: Plaintext activation password If you do not include this argument you will be prompted for it
-    #[arg(long, value_name = "PASSWORD")]
+    #[arg(long, value_name = "PASSWORD", allow_hyphen_values = true)]
     pub password: Option<Password>,
 }
 

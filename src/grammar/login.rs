@@ -16,7 +16,7 @@ pub struct Login {
     #[arg(long, value_name = "ROLE")]
     pub role: LoginRole,
     /// Optional: Plaintext user's password. If you do not include this argument you will be prompted for it
-    #[arg(long, value_name = "PASSWORD")]
+    #[arg(long, value_name = "PASSWORD", allow_hyphen_values = true)]
     pub password: Option<Password>,
     #[command(subcommand)]
     pub mfa: Option<LoginCommand>,

@@ -42,7 +42,7 @@ pub struct UserCreate {
     #[arg(long, value_name = "ROLE")]
     pub role: UserRole,
     /// Optional: Plaintext user's password. If you do not include this argument you will be prompted for it
-    #[arg(long, value_name = "PASSWORD")]
+    #[arg(long, value_name = "PASSWORD", allow_hyphen_values = true)]
     pub password: Option<Password>,
     /// Filepath of signed quorum token file to approve operation
     #[arg(long, value_name = "APPROVAL")]
@@ -77,7 +77,7 @@ pub struct UserChangePassword {
     #[arg(long, value_name = "ROLE")]
     pub role: TargetRole,
     /// Optional: Plaintext user's password. If you do not include this argument you will be prompted for it
-    #[arg(long, value_name = "PASSWORD")]
+    #[arg(long, value_name = "PASSWORD", allow_hyphen_values = true)]
     pub password: Option<Password>,
     /// Filepath of signed quorum token file to approve operation
     #[arg(long, value_name = "APPROVAL")]

@@ -30,6 +30,13 @@ pub trait Prompter {
     fn line(&mut self, prompt: &str) -> io::Result<Option<String>> {
         self.password(prompt)
     }
+
+    /// Reads and forgets up to `count` lines that were written as a password for a command
+    /// that then failed to parse; returns how many there were. Only input that is already
+    /// there counts (piped lines, a paste): nobody is prompted for a password no command reads.
+    fn skip_secret_lines(&mut self, _count: usize) -> io::Result<usize> {
+        Ok(0)
+    }
 }
 
 /// What the caller does after a command.

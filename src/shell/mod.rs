@@ -7,6 +7,7 @@
 //! at the first failure with that failure's status.
 
 mod env;
+mod lines;
 mod repl;
 mod secret;
 mod terminal;
@@ -20,9 +21,10 @@ use crate::session::Session;
 use zeroize::Zeroizing;
 
 pub use env::Env;
+pub use lines::{holds_secret, Continuation};
 pub use repl::{Failure, Shell, Step};
 pub use secret::{read_line, LinePrompter, NoInput, TerminalPrompter};
-pub use terminal::{holds_secret, PROMPT};
+pub use terminal::{CONTINUATION_PROMPT, PROMPT};
 
 /// The process's standard streams, injectable for tests.
 pub struct Stdio<'a> {
@@ -169,11 +171,15 @@ fn terminal_loop(
     loop {
         // A line may hold a password: its bytes are zeroed once the command has run.
         let line = match terminal.read() {
-            terminal::Input::Line(line) => Zeroizing::new(line),
+            terminal::Input::Line(line) => line,
             terminal::Input::Interrupted => continue,
-            terminal::Input::Eof => return finish(shell, 0),
+            terminal::Input::Eof => {
+                // Leave the terminal on a fresh line, as shells do at Ctrl-D.
+                let _ = shell.end_line();
+                return finish(shell, 0);
+            }
         };
-        match shell.run_line(&line, &mut TerminalPrompter) {
+        match shell.run_line(&line, &mut terminal::EditorPrompter(&mut terminal)) {
             Ok(Step::Quit) => return finish(shell, 0),
             Ok(Step::Done { failed: Some(f) }) if strict => return finish(shell, f.exit_code()),
             Ok(Step::Done { .. }) => {}
@@ -195,13 +201,26 @@ pub fn piped_loop(
     err: &mut dyn Write,
 ) -> i32 {
     let mut shell = Shell::new(session, out, err);
+    let mut continuation = Continuation::new();
     loop {
         // A line may hold a password: its bytes are zeroed once the command has run.
         let line = match read_line(input) {
-            Ok(Some(line)) => Zeroizing::new(line),
-            Ok(None) => return finish(shell, 0),
+            Ok(Some(line)) => match continuation.push(&Zeroizing::new(line)) {
+                Some(line) => line,
+                None => continue,
+            },
+            // The end of input runs a command whose last line ended in `\`, as shells do.
+            Ok(None) => match continuation.finish() {
+                Some(line) => line,
+                None => return finish(shell, 0),
+            },
             Err(e) if e.kind() == io::ErrorKind::InvalidData => {
-                let _ = shell.diagnostic("error: input line is not valid UTF-8; it was skipped");
+                let what = if continuation.finish().is_some() {
+                    "error: input line is not valid UTF-8; the command it continues was skipped"
+                } else {
+                    "error: input line is not valid UTF-8; it was skipped"
+                };
+                let _ = shell.diagnostic(what);
                 if strict {
                     return finish(shell, Failure::Usage.exit_code());
                 }

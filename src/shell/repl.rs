@@ -7,6 +7,8 @@ use crate::grammar::Cli;
 use crate::output::Response;
 use crate::session::{Outcome, Prompter, Session};
 
+use super::lines;
+
 /// How a line went.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Step {
@@ -34,6 +36,11 @@ impl Failure {
         }
     }
 }
+
+/// The usage error of an input line whose first word is no command. Unlike clap's own text it
+/// does not repeat the word: such a line is often a password.
+const NOT_A_COMMAND: &str = "error: unrecognized command (the line is not repeated here: it \
+                             may be a password)\n\nFor more information, try 'help'.\n";
 
 /// A session with somewhere to write.
 pub struct Shell<'w> {
@@ -74,12 +81,16 @@ impl<'w> Shell<'w> {
         let parsed = grammar
             .try_get_matches_from_mut(argv)
             .and_then(|mut m| <Cli as clap::FromArgMatches>::from_arg_matches_mut(&mut m));
-        // The words may hold a password; clap's own copies are out of reach.
-        words.iter_mut().for_each(zeroize::Zeroize::zeroize);
         let cli = match parsed {
             Ok(cli) => cli,
-            Err(e) => return self.usage(&e),
+            Err(e) => {
+                let step = self.usage_of_line(&e, &words, prompter);
+                words.iter_mut().for_each(zeroize::Zeroize::zeroize);
+                return step;
+            }
         };
+        // The words may hold a password; clap's own copies are out of reach.
+        words.iter_mut().for_each(zeroize::Zeroize::zeroize);
         match self.session.execute(&cli.command, prompter) {
             Outcome::Quit => Ok(Step::Quit),
             Outcome::Respond(response) => self.respond(&response),
@@ -94,11 +105,59 @@ impl<'w> Shell<'w> {
         })
     }
 
+    /// A line that did not parse. Its message never shows a password the line gave, and when
+    /// the line is a command that reads its password from the next input line(s) (`login`
+    /// without `--password`, say), those lines are consumed as the command would have
+    /// consumed them: they were written as a password, so they must not run, and so be
+    /// echoed, as commands (docs/scripting.md).
+    fn usage_of_line(
+        &mut self,
+        e: &clap::Error,
+        words: &[String],
+        prompter: &mut dyn Prompter,
+    ) -> io::Result<Step> {
+        let is_command = |word: &String| {
+            self.grammar
+                .as_ref()
+                .is_some_and(|g| g.find_subcommand(word).is_some())
+        };
+        let asked = matches!(
+            e.kind(),
+            clap::error::ErrorKind::DisplayHelp | clap::error::ErrorKind::DisplayVersion
+        );
+        let text = if !asked && words.first().is_some_and(|w| !is_command(w)) {
+            // The line does not start with a command. It may be a password that its command
+            // never read (a typo'd `login` above it, a paste): say so without showing it.
+            NOT_A_COMMAND.to_string()
+        } else {
+            lines::redact(&e.render().to_string(), words)
+        };
+        let step = self.usage_text(e.kind(), &text)?;
+        if step != (Step::Done { failed: None }) {
+            let skipped = prompter.skip_secret_lines(lines::password_lines(words))?;
+            if skipped > 0 {
+                let (lines, were) = if skipped == 1 {
+                    ("line was", "it was not run as a command")
+                } else {
+                    ("lines were", "they were not run as commands")
+                };
+                self.diagnostic(&format!(
+                    "note: the next {skipped} input {lines} read as this command's password; \
+                     {were}"
+                ))?;
+            }
+        }
+        Ok(step)
+    }
+
     /// Prints clap's message: help and version to stdout (asked for), errors to stderr.
     pub fn usage(&mut self, e: &clap::Error) -> io::Result<Step> {
+        self.usage_text(e.kind(), &e.render().to_string())
+    }
+
+    fn usage_text(&mut self, kind: clap::error::ErrorKind, text: &str) -> io::Result<Step> {
         use clap::error::ErrorKind;
-        let text = e.render().to_string();
-        match e.kind() {
+        match kind {
             // Asked for: help and version go to stdout and count as success.
             ErrorKind::DisplayHelp | ErrorKind::DisplayVersion => {
                 write!(self.out, "{text}")?;
@@ -115,6 +174,13 @@ impl<'w> Shell<'w> {
                 })
             }
         }
+    }
+
+    /// Ends the terminal's current line (after Ctrl-D at the prompt).
+    pub fn end_line(&mut self) -> io::Result<()> {
+        // stderr is the same terminal, and no JSON reader (the table view) sees it.
+        writeln!(self.err)?;
+        self.err.flush()
     }
 
     /// Writes a diagnostic line to stderr.

@@ -42,6 +42,21 @@ impl Prompter for LinePrompter<'_> {
     fn password(&mut self, _prompt: &str) -> io::Result<Option<String>> {
         read_line(self.input)
     }
+
+    fn skip_secret_lines(&mut self, count: usize) -> io::Result<usize> {
+        let mut skipped = 0;
+        while skipped < count {
+            match read_line(self.input) {
+                Ok(Some(line)) => drop(zeroize::Zeroizing::new(line)),
+                Ok(None) => break,
+                // Not UTF-8: still a line, and still not to be run.
+                Err(e) if e.kind() == io::ErrorKind::InvalidData => {}
+                Err(e) => return Err(e),
+            }
+            skipped += 1;
+        }
+        Ok(skipped)
+    }
 }
 
 /// One line without its line ending; `None` at end of input.

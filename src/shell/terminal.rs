@@ -5,7 +5,7 @@ use std::borrow::Cow;
 use std::path::PathBuf;
 
 use rustyline::completion::{Completer, Pair};
-use rustyline::config::Config;
+use rustyline::config::{Config, Configurer};
 use rustyline::error::ReadlineError;
 use rustyline::highlight::Highlighter;
 use rustyline::hint::Hinter;
@@ -13,14 +13,26 @@ use rustyline::history::FileHistory;
 use rustyline::validate::Validator;
 use rustyline::{Context, Editor, Helper};
 
+use std::io;
+
+use rustyline::highlight::CmdKind;
+use rustyline::ColorMode;
+use zeroize::Zeroizing;
+
+use super::lines::{holds_secret, Continuation};
 use crate::grammar::Cli;
+use crate::session::Prompter;
 
 /// The prompt of the real CLI.
 pub const PROMPT: &str = "aws-cloudhsm > ";
 
-/// A line from the terminal.
+/// The prompt for the next line of a command whose line ended in `\`.
+pub const CONTINUATION_PROMPT: &str = "> ";
+
+/// A command line from the terminal.
 pub enum Input {
-    Line(String),
+    /// A whole command line (continuations joined). It may hold a password: zeroed on drop.
+    Line(Zeroizing<String>),
     /// Ctrl-C: the line was cleared.
     Interrupted,
     /// Ctrl-D or a closed terminal.
@@ -28,6 +40,12 @@ pub enum Input {
 }
 
 /// The line editor and its history file.
+///
+/// Lines typed ahead or pasted while a command runs are kept: rustyline's `buffer-redux`
+/// feature hands the bytes one `readline` read past its line to the next one (without it they
+/// were dropped, and only the first of three typed-ahead commands ran). Bracketed paste is off,
+/// so a pasted block arrives as if typed: each line runs in turn, and a password line in it
+/// answers the password prompt of the command before it, as piped input does.
 pub struct Terminal {
     editor: Editor<GrammarHelper, FileHistory>,
     history: Option<PathBuf>,
@@ -38,12 +56,16 @@ impl Terminal {
         let config = Config::builder()
             .auto_add_history(false)
             .history_ignore_space(true)
+            .bracketed_paste(false)
             .completion_type(rustyline::CompletionType::List)
             .build();
         let mut editor = Editor::with_config(config)?;
         let mut tree = Cli::command_tree();
         tree.build();
-        editor.set_helper(Some(GrammarHelper { tree }));
+        editor.set_helper(Some(GrammarHelper {
+            tree,
+            masking: false,
+        }));
         if let Some(path) = &history {
             // A missing or unreadable history file only means no history.
             let _ = editor.load_history(path);
@@ -51,15 +73,56 @@ impl Terminal {
         Ok(Terminal { editor, history })
     }
 
+    /// Reads one command line; a line ending in `\` continues after a `> ` prompt.
     pub fn read(&mut self) -> Input {
-        match self.editor.readline(PROMPT) {
-            Ok(line) => {
-                self.remember(&line);
-                Input::Line(line)
+        let mut continuation = Continuation::new();
+        loop {
+            let prompt = if continuation.is_continuing() {
+                CONTINUATION_PROMPT
+            } else {
+                PROMPT
+            };
+            match self.editor.readline(prompt) {
+                Ok(line) => {
+                    if let Some(line) = continuation.push(&Zeroizing::new(line)) {
+                        self.remember(&line);
+                        return Input::Line(line);
+                    }
+                }
+                Err(ReadlineError::Interrupted) => return Input::Interrupted,
+                Err(_) => return Input::Eof,
             }
-            Err(ReadlineError::Interrupted) => Input::Interrupted,
-            Err(_) => Input::Eof,
         }
+    }
+
+    /// Reads a password at `prompt` through the line editor, shown as blanks with the cursor
+    /// hidden. Going through the editor keeps the order of what was typed ahead or pasted: a
+    /// password that came in with its command answers this prompt instead of running as the
+    /// next command. Never added to the history. `None` at Ctrl-C or Ctrl-D.
+    pub fn secret(&mut self, prompt: &str) -> io::Result<Option<String>> {
+        self.set_masking(true);
+        let cursor = self.editor.set_cursor_visibility(false).ok().flatten();
+        let read = self.editor.readline(prompt);
+        drop(cursor);
+        self.set_masking(false);
+        finish_prompt(read)
+    }
+
+    /// Reads one line that is not secret (a file path) at `prompt`, not kept in the history.
+    pub fn plain(&mut self, prompt: &str) -> io::Result<Option<String>> {
+        finish_prompt(self.editor.readline(prompt))
+    }
+
+    fn set_masking(&mut self, on: bool) {
+        if let Some(helper) = self.editor.helper_mut() {
+            helper.masking = on;
+        }
+        // Masking is a highlighter, and the editor only highlights when colours are on.
+        self.editor.set_color_mode(if on {
+            ColorMode::Forced
+        } else {
+            ColorMode::Enabled
+        });
     }
 
     /// Adds a line to the history unless it could hold a secret.
@@ -75,15 +138,34 @@ impl Terminal {
     }
 }
 
-/// Whether a command line carries a password and must stay out of the history file.
-pub fn holds_secret(line: &str) -> bool {
-    line.contains("--password") || line.contains("--change-password")
+fn finish_prompt(read: rustyline::Result<String>) -> io::Result<Option<String>> {
+    match read {
+        Ok(line) => Ok(Some(line)),
+        Err(ReadlineError::Interrupted | ReadlineError::Eof) => Ok(None),
+        Err(ReadlineError::Io(e)) => Err(e),
+        Err(e) => Err(io::Error::other(e.to_string())),
+    }
+}
+
+/// The session's prompts on the terminal, read through the line editor.
+pub struct EditorPrompter<'t>(pub &'t mut Terminal);
+
+impl Prompter for EditorPrompter<'_> {
+    fn password(&mut self, prompt: &str) -> io::Result<Option<String>> {
+        self.0.secret(prompt)
+    }
+
+    fn line(&mut self, prompt: &str) -> io::Result<Option<String>> {
+        self.0.plain(prompt)
+    }
 }
 
 /// Completion of commands, subcommands, option names and enumerated option values from the
 /// grammar.
 struct GrammarHelper {
     tree: clap::Command,
+    /// Reading a password: nothing typed is shown and nothing is completed.
+    masking: bool,
 }
 
 impl Completer for GrammarHelper {
@@ -95,6 +177,9 @@ impl Completer for GrammarHelper {
         pos: usize,
         _ctx: &Context<'_>,
     ) -> rustyline::Result<(usize, Vec<Pair>)> {
+        if self.masking {
+            return Ok((pos, Vec::new()));
+        }
         let head = line.get(..pos).unwrap_or(line);
         let (start, names) = complete(&self.tree, head);
         let pairs = names
@@ -262,6 +347,18 @@ impl Hinter for GrammarHelper {
 }
 
 impl Highlighter for GrammarHelper {
+    fn highlight<'l>(&self, line: &'l str, _pos: usize) -> Cow<'l, str> {
+        if self.masking {
+            Cow::Owned(" ".repeat(line.chars().count()))
+        } else {
+            Cow::Borrowed(line)
+        }
+    }
+
+    fn highlight_char(&self, _line: &str, _pos: usize, kind: CmdKind) -> bool {
+        self.masking && kind != CmdKind::MoveCursor
+    }
+
     fn highlight_prompt<'b, 's: 'b, 'p: 'b>(
         &'s self,
         prompt: &'p str,
@@ -343,11 +440,5 @@ mod tests {
         assert!(names("login --username ").is_empty());
         // After the value, options again.
         assert_eq!(names("login --role admin --us"), ["--username"]);
-    }
-
-    #[test]
-    fn secrets_stay_out_of_history() {
-        assert!(holds_secret("login --username a --role admin --password x"));
-        assert!(!holds_secret("user list"));
     }
 }
