@@ -379,3 +379,37 @@ fn ctrl_d_leaves_the_terminal_on_a_new_line() {
         "Ctrl-D left the cursor on the prompt line:\n{screen}"
     );
 }
+
+#[test]
+fn a_password_typed_at_the_command_prompt_is_neither_echoed_nor_kept() {
+    let sim = Sim::unactivated();
+    let term = Term::start(&sim);
+    // The login fails to parse (no --role), so its prompt never comes; the person types the
+    // password anyway, at the command prompt.
+    let out = term.run_line("login --username admin");
+    assert!(out.contains("--role <ROLE>"), "{out}");
+    let out = term.run_line("Typed-Secret-5");
+    assert!(
+        out.starts_with("error: unrecognized command (the line is not repeated here"),
+        "{out}"
+    );
+    let out = term.run_line("user lst");
+    assert!(out.contains("unrecognized subcommand 'lst'"), "{out}");
+    parse_one(&term.run_line("user list"));
+    let screen = term.screen();
+    term.quit();
+    assert_eq!(
+        screen.matches("Typed-Secret-5").count(),
+        1,
+        "only the typed line itself may show it:\n{screen}"
+    );
+    let text = history(&sim.home);
+    assert!(!text.contains("Typed-Secret-5"), "history:\n{text}");
+    // Only lines that parse as commands are kept.
+    assert_eq!(
+        text.lines()
+            .filter(|l| !l.starts_with('#'))
+            .collect::<Vec<_>>(),
+        ["user list"]
+    );
+}

@@ -179,7 +179,17 @@ fn terminal_loop(
                 return finish(shell, 0);
             }
         };
-        match shell.run_line(&line, &mut terminal::EditorPrompter(&mut terminal)) {
+        let step = shell.run_line(&line, &mut terminal::EditorPrompter(&mut terminal));
+        if matches!(
+            step,
+            Ok(Step::Quit
+                | Step::Done {
+                    failed: None | Some(Failure::Command)
+                })
+        ) {
+            terminal.remember(&line);
+        }
+        match step {
             Ok(Step::Quit) => return finish(shell, 0),
             Ok(Step::Done { failed: Some(f) }) if strict => return finish(shell, f.exit_code()),
             Ok(Step::Done { .. }) => {}

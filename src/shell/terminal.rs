@@ -85,7 +85,6 @@ impl Terminal {
             match self.editor.readline(prompt) {
                 Ok(line) => {
                     if let Some(line) = continuation.push(&Zeroizing::new(line)) {
-                        self.remember(&line);
                         return Input::Line(line);
                     }
                 }
@@ -125,8 +124,9 @@ impl Terminal {
         });
     }
 
-    /// Adds a line to the history unless it could hold a secret.
-    fn remember(&mut self, line: &str) {
+    /// Adds a command line that parsed to the history, unless it could hold a secret. (A
+    /// line that did not parse may be a password typed at the wrong prompt: never kept.)
+    pub fn remember(&mut self, line: &str) {
         if line.trim().is_empty() || holds_secret(line) {
             return;
         }
