@@ -122,6 +122,18 @@ impl Session {
         }
     }
 
+    /// Checks the cluster `interactive --cluster-id` named, so that a session on a cluster
+    /// that does not exist fails at its start rather than at its first command.
+    pub fn check_default_cluster(&mut self) -> Result<(), Response> {
+        if self.default_cluster.is_none() {
+            return Ok(());
+        }
+        let home = self.home().map_err(|e| Response::error(e.to_string()))?;
+        hsm::resolve(&home, self.default_cluster.as_deref(), &mut self.entropy)
+            .map(drop)
+            .map_err(|e| Response::error(SessionError::from(e).to_string()))
+    }
+
     /// Runs one parsed command.
     pub fn execute(&mut self, command: &Command, prompter: &mut dyn Prompter) -> Outcome {
         match self.dispatch(command, prompter) {
@@ -221,6 +233,11 @@ impl Session {
             .or(self.default_cluster.as_deref())
             .map(str::to_string);
         let cluster_id = hsm::resolve(&home, requested.as_deref(), &mut self.entropy)?;
+        // The session keeps the cluster it found when nothing named one: a cluster that
+        // another process adds later must not make every command ambiguous.
+        if requested.is_none() {
+            self.default_cluster = Some(cluster_id.clone());
+        }
         let cluster = match self.open.remove(&cluster_id) {
             Some(mut c) if c.is_current() => {
                 c.refresh_config(&home);

@@ -134,7 +134,11 @@ fn single(command: Command, mut session: Session, env: &Env, io: Stdio<'_>) -> i
 }
 
 /// `cloudhsm-cli interactive`: the line editor on a terminal, plain lines otherwise.
-fn interactive(session: Session, env: &Env, io: Stdio<'_>) -> i32 {
+fn interactive(mut session: Session, env: &Env, io: Stdio<'_>) -> i32 {
+    if let Err(response) = session.check_default_cluster() {
+        let _ = response.write_json(io.out);
+        return Failure::Command.exit_code();
+    }
     if io.interactive_terminal {
         let history = env
             .home

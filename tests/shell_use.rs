@@ -1,7 +1,10 @@
+//! The shell as people use it, through the real binary.
+//!
 //! AWS's examples as people paste them: into heredocs and command files piped to
 //! `cloudhsm-cli interactive`, and into bash for single-command mode. Lines continued with `\`
 //! run as one command; a line a script meant as a password is never run, or echoed, as a
-//! command. (The terminal's side of the same is in tests/terminal.rs.)
+//! command. (The terminal's side of the same is in tests/terminal.rs.) And a long-lived
+//! session keeps the cluster it started on.
 
 mod common;
 
@@ -204,4 +207,40 @@ fn a_password_may_begin_with_a_hyphen() {
     assert_eq!(run.code, 0, "{} / {}", run.stdout_text(), run.stderr);
     let run = sim.piped("login --username dash --role crypto-user --password -dash-pw-1\n");
     assert_user_ok(&run.one(), "dash", "crypto-user");
+}
+
+#[test]
+fn a_session_keeps_its_cluster_when_another_one_appears() {
+    let sim = alice();
+    let mut live = Live::start(&sim);
+    let v = live.ask(login_alice().trim_end());
+    assert_user_ok(&v, "alice", "crypto-user");
+    // Another process adds a second cluster: a command that names none is now ambiguous for a
+    // new session, but not for this one, which found its cluster when there was one.
+    let run = sim.sim(&argv("init --cluster-id cluster-dr1 --kdf fast"));
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let v = live.ask("key list");
+    assert_eq!(ok_data(&v)["total_key_count"], 0, "{v}");
+    let v = live.ask("user list");
+    assert!(users_of(&v).iter().any(|(u, _, _)| u == "alice"), "{v}");
+    assert_eq!(live.close(), 0);
+    let run = sim.cli(&argv("user list"));
+    assert!(
+        run.stdout_text().contains("multiple clusters"),
+        "{}",
+        run.stdout_text()
+    );
+}
+
+#[test]
+fn interactive_on_an_unknown_cluster_fails_at_its_start() {
+    let sim = Sim::unactivated();
+    let run = sim.cli_full(
+        &argv("interactive --cluster-id cluster-nope"),
+        &[],
+        b"user list\n",
+    );
+    assert_eq!(run.code, 1, "{}", run.stdout_text());
+    let v = run.one();
+    assert!(err_text(&v).contains("cluster-nope"), "{v}");
 }
