@@ -494,3 +494,35 @@ fn init_prints_a_generated_appliance_password_that_logs_in() {
     // Unauthenticated: no sync status.
     assert_eq!(sim.cli(&["cluster", "sync-status"]).code, 1);
 }
+
+#[test]
+fn a_successful_login_changes_no_user_record() {
+    let (sim, ids) = three_hsms();
+    ok(
+        &sim,
+        &argv("user create --username cu1 --role crypto-user --password cu1-password"),
+        ADMIN,
+    );
+    sim_ok(&sim, &["hsm", "fail", &ids[0]]);
+    // Logins while an HSM is down: a rewrite of the (unchanged) failed-login counter would give
+    // the users a version the failed HSM lacks, and show them `partial`.
+    ok(&sim, &argv("key list"), CU);
+    ok(&sim, &argv("user list"), ADMIN);
+    ok(&sim, &argv("key list"), CU);
+    assert_eq!(coverage(&sim, "cu1"), "full");
+    assert_eq!(coverage(&sim, "admin"), "full");
+    // A failed login does change the counter, and so the record.
+    let run = sim.cli_env(
+        &argv("key list"),
+        &[
+            ("CLOUDHSM_ROLE", "crypto-user"),
+            ("CLOUDHSM_PIN", "cu1:wrong-pw-12"),
+        ],
+    );
+    assert_eq!(run.code, 1);
+    assert_eq!(coverage(&sim, "cu1"), "partial");
+    // And the next good login resets it.
+    sim_ok(&sim, &["hsm", "restore", &ids[0]]);
+    ok(&sim, &argv("key list"), CU);
+    assert_eq!(coverage(&sim, "cu1"), "full");
+}

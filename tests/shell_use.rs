@@ -244,3 +244,37 @@ fn interactive_on_an_unknown_cluster_fails_at_its_start() {
     let v = run.one();
     assert!(err_text(&v).contains("cluster-nope"), "{v}");
 }
+
+#[test]
+fn a_command_refused_before_its_prompt_still_consumes_its_password_lines() {
+    let sim = Sim::activated(ADMIN_PW);
+    // Each command is refused before it would read its password lines; those lines must still
+    // not run as commands.
+    let script = format!(
+        "cluster activate\nActivate-Secret-1\nActivate-Secret-1\n\
+         login --username admin --role admin --password {ADMIN_PW}\n\
+         login --username admin --role admin\nLogin-Secret-2\n\
+         user create --username admin --role admin\nCreate-Secret-3\nCreate-Secret-3\n\
+         user change-password --username nobody --role crypto-user\nChange-Secret-4\nChange-Secret-4\n\
+         user list\n"
+    );
+    let run = sim.piped(&script);
+    let all = format!("{}{}", run.stdout_text(), run.stderr);
+    assert!(
+        !all.contains("Secret"),
+        "a password line ran as a command:\n{all}"
+    );
+    let r = run.json();
+    let texts: Vec<&str> = r.iter().skip(2).take(3).map(err_text).collect();
+    assert_eq!(err_text(&r[0]), "Cluster has already been activated");
+    assert_eq!(
+        texts,
+        [
+            "User admin is already logged in. Log out before logging in again",
+            "User already exists",
+            "User nobody with role crypto-user does not exist",
+        ]
+    );
+    assert_eq!(r.len(), 6, "{}", run.stdout_text());
+    assert!(users_of(&r[5]).iter().any(|(u, _, _)| u == "admin"));
+}

@@ -393,7 +393,11 @@ impl Cluster {
                 records::set_login_failures(tx, &username, failed, failed > MAX_FAILED_LOGINS)?;
                 return Ok(Err(HsmError::BadCredentials));
             }
-            records::set_login_failures(tx, &username, 0, false)?;
+            // Rewriting an unchanged counter would give the user a new version: a durable
+            // write per login, and `partial` coverage while an HSM is down.
+            if user.failed_logins != 0 {
+                records::set_login_failures(tx, &username, 0, false)?;
+            }
             records::insert_login(tx, &session.record(&username))?;
             Ok::<_, HsmError>(Ok(UserInfo {
                 username: username.clone(),
@@ -427,12 +431,7 @@ impl Cluster {
         let hash = hash_password(password, self.settings.kdf, entropy)?;
         let max = self.settings.hsm_type.max_users();
         self.store.write(|tx| {
-            if records::user(tx, &username)?.is_some() {
-                return Err(HsmError::UserExists);
-            }
-            if usize::try_from(records::user_count(tx)?).unwrap_or(usize::MAX) >= max {
-                return Err(HsmError::UserQuota { max });
-            }
+            new_user_allowed(tx, &username, max)?;
             records::insert_user(tx, &username, role.as_str(), Some(&hash))?;
             Ok(UserInfo {
                 username: username.clone(),
@@ -440,6 +439,31 @@ impl Cluster {
                 locked: false,
             })
         })
+    }
+
+    /// What `user create` can refuse before it asks for a password: a reserved role, a
+    /// username taken or malformed, the user quota reached. (The create itself checks again.)
+    pub fn check_new_user(&mut self, username: &str, role: Role) -> Result<(), HsmError> {
+        let username = normalize_username(username)?;
+        if !matches!(role, Role::Admin | Role::CryptoUser) {
+            return Err(HsmError::ReservedRole {
+                role: role.as_str().to_string(),
+            });
+        }
+        let max = self.settings.hsm_type.max_users();
+        self.store.read(|tx| new_user_allowed(tx, &username, max))
+    }
+
+    /// What `login` can refuse before it asks for a password: a locked user, which `user
+    /// list` shows anyone anyway. Whether a user exists is never told before the password.
+    pub fn check_login(&mut self, username: &str) -> Result<(), HsmError> {
+        let Ok(username) = normalize_username(username) else {
+            return Ok(());
+        };
+        match self.store.read(|tx| records::user(tx, &username))? {
+            Some(user) if user.locked => Err(HsmError::UserLocked { username }),
+            _ => Ok(()),
+        }
     }
 
     /// `user delete`: the user must exist with that role and be logged in nowhere.
@@ -498,6 +522,17 @@ impl Cluster {
         let n = self.store.read(records::user_count)?;
         Ok(usize::try_from(n).unwrap_or_default())
     }
+}
+
+/// A user named `username` may be added: the name is free and the quota not reached.
+fn new_user_allowed(tx: &Tx<'_>, username: &str, max: usize) -> Result<(), HsmError> {
+    if records::user(tx, username)?.is_some() {
+        return Err(HsmError::UserExists);
+    }
+    if usize::try_from(records::user_count(tx)?).unwrap_or(usize::MAX) >= max {
+        return Err(HsmError::UserQuota { max });
+    }
+    Ok(())
 }
 
 fn user_info(cluster_id: &str, u: UserRecord) -> Result<UserInfo, HsmError> {

@@ -140,11 +140,16 @@ pub(crate) fn run(
         Command::Key(KeyCommand::ExtractMasked(c)) => key::extract_masked(ctx, c),
         Command::Key(KeyCommand::InsertMasked(c)) => key::insert_masked(ctx, c),
         Command::Login(c) => {
-            if let Some(login) = &ctx.login {
-                return Err(SessionError::AlreadyLoggedIn {
+            let known = match &ctx.login {
+                Some(login) => Err(SessionError::AlreadyLoggedIn {
                     username: login.username.clone(),
-                });
-            }
+                }),
+                None if c.password.is_none() => {
+                    ctx.cluster.check_login(&c.username).map_err(Into::into)
+                }
+                None => Ok(()),
+            };
+            before_prompt(c.password.as_ref(), 1, prompter, known)?;
             let password = password(c.password.as_ref(), prompter)?;
             let response = login(ctx, &c.username, c.role, password.expose())?;
             let username = ctx
@@ -291,6 +296,24 @@ pub(crate) fn approval<'a>(
     }
 }
 
+/// Refuses a command before its password prompt when `known` already says it fails:
+/// nobody is asked for a password that cannot be used. Input already written as that password
+/// (the next piped `lines`, a paste) is consumed all the same, so that it never runs, and is
+/// never echoed, as a command.
+fn before_prompt<T>(
+    given: Option<&Password>,
+    lines: usize,
+    prompter: &mut dyn Prompter,
+    known: Result<T>,
+) -> Result<T> {
+    if known.is_err() && given.is_none() {
+        prompter
+            .skip_secret_lines(lines)
+            .map_err(SessionError::Prompt)?;
+    }
+    known
+}
+
 /// A password given as an option, or else prompted for once.
 fn password(given: Option<&Password>, prompter: &mut dyn Prompter) -> Result<Password> {
     if let Some(p) = given {
@@ -329,9 +352,12 @@ fn activate(
     given: Option<&Password>,
     prompter: &mut dyn Prompter,
 ) -> Result<Response> {
-    if ctx.cluster.activated()? {
-        return Err(crate::hsm::HsmError::AlreadyActivated.into());
-    }
+    let known = match ctx.cluster.activated() {
+        Ok(true) => Err(crate::hsm::HsmError::AlreadyActivated.into()),
+        Ok(false) => Ok(()),
+        Err(e) => Err(e.into()),
+    };
+    before_prompt(given, 2, prompter, known)?;
     let pw = new_password(given, prompter)?;
     ctx.cluster
         .activate(pw.expose(), &mut ctx.session.entropy)?;
@@ -491,7 +517,17 @@ fn user_create(
     c: &UserCreate,
     prompter: &mut dyn Prompter,
 ) -> Result<Response> {
-    let token = user_service_approval(ctx, c.approval.as_deref())?;
+    // With the password given, the create itself checks, in its own order.
+    let known = user_service_approval(ctx, c.approval.as_deref()).and_then(|token| {
+        if c.password.is_some() {
+            return Ok(token);
+        }
+        ctx.cluster
+            .check_new_user(&c.username, user_role(c.role))
+            .map(|()| token)
+            .map_err(Into::into)
+    });
+    let token = before_prompt(c.password.as_ref(), 2, prompter, known)?;
     let pw = new_password(c.password.as_ref(), prompter)?;
     let user = ctx.cluster.create_user(
         &c.username,
@@ -520,7 +556,16 @@ fn user_change_password(
         TargetRole::CryptoUser => Role::CryptoUser,
         TargetRole::ApplianceUser => Role::ApplianceUser,
     };
-    let token = user_service_approval(ctx, c.approval.as_deref())?;
+    let known = user_service_approval(ctx, c.approval.as_deref()).and_then(|token| {
+        if c.password.is_some() {
+            return Ok(token);
+        }
+        ctx.cluster
+            .require_user(&c.username, role)
+            .map(|_| token)
+            .map_err(Into::into)
+    });
+    let token = before_prompt(c.password.as_ref(), 2, prompter, known)?;
     let pw = new_password(c.password.as_ref(), prompter)?;
     if c.deregister_mfa || c.deregister_quorum {
         let username = c.username.to_ascii_lowercase();
