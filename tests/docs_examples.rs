@@ -346,6 +346,24 @@ fn generated_artefacts_and_versions() {
         assert!(text.contains(&format!(".TH {name} 1")), "{page}:\n{text}");
     }
     assert!(run(SIM, &["man"]).contains(".TH cloudhsm-cli 1"));
+    // Every page a SUBCOMMANDS section names (`cloudhsm\-cli\-key(1)`) was written.
+    let mut named = 0;
+    for entry in std::fs::read_dir(dir.path()).unwrap() {
+        let text = std::fs::read_to_string(entry.unwrap().path()).unwrap();
+        for (at, _) in text.match_indices("(1)") {
+            let head = &text[..at];
+            let start = head.rfind(|c: char| c.is_whitespace()).map_or(0, |i| i + 1);
+            let page = head[start..].replace("\\-", "-").replace("\\fB", "");
+            if page.starts_with("cloudhsm-") {
+                named += 1;
+                assert!(
+                    dir.path().join(format!("{page}.1")).exists(),
+                    "{page}(1) is named but not written"
+                );
+            }
+        }
+    }
+    assert!(named > 20, "only {named} sub-pages named");
 
     // The bash script really completes: a curve after `--curve`, a command of each binary.
     let bash = run(SIM, &["completions", "bash"]);

@@ -4,7 +4,7 @@
 
 use std::fs;
 use std::io::Write;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use clap::{CommandFactory, ValueEnum};
 use serde_json::json;
@@ -63,8 +63,9 @@ pub struct Completions {
 /// `cloudhsm-sim man`
 #[derive(Debug, clap::Args)]
 pub struct Man {
-    /// Write cloudhsm-cli.1 and cloudhsm-sim.1 into this directory instead of printing the
-    /// page of cloudhsm-cli to stdout
+    /// Write the pages of cloudhsm-cli and cloudhsm-sim, one per command (cloudhsm-cli.1,
+    /// cloudhsm-cli-key-list.1, ...), into this directory instead of printing the page of
+    /// cloudhsm-cli to stdout
     #[arg(long, value_name = "DIR")]
     pub dir: Option<PathBuf>,
 }
@@ -117,21 +118,39 @@ fn fix_bash_states(script: &[u8], name: &str) -> Vec<u8> {
 /// Writes the man page of `cloudhsm-cli` to `out`, or both pages into `--dir`.
 pub fn man(args: &Man, out: &mut dyn Write) -> Result<(), ControlError> {
     let Some(dir) = &args.dir else {
-        clap_mangen::Man::new(Cli::command_tree()).render(out)?;
+        clap_mangen::Man::new(man_tree(Cli::command_tree())).render(out)?;
         out.flush()?;
         return Ok(());
     };
     fs::create_dir_all(dir)?;
     let mut written = Vec::new();
     for bin in [BinArg::Cli, BinArg::Sim] {
-        let (cmd, name) = grammar(bin);
-        let mut page = Vec::new();
-        clap_mangen::Man::new(cmd).render(&mut page)?;
-        let path = dir.join(format!("{name}.1"));
-        fs::write(&path, page)?;
-        written.push(path);
+        let (cmd, _) = grammar(bin);
+        write_man_pages(&man_tree(cmd), dir, &mut written)?;
     }
     print_json(out, &json!({ "written": written }))
+}
+
+/// A command tree as the man pages show it: built (so each subcommand's page is named
+/// `parent-child`), without clap's `help` subcommand, which has no page of its own.
+fn man_tree(cmd: clap::Command) -> clap::Command {
+    let mut cmd = cmd.disable_help_subcommand(true);
+    cmd.build();
+    cmd
+}
+
+/// Writes the page of `cmd` and of every visible subcommand below it: each page's
+/// SUBCOMMANDS section names those pages, so all of them must exist.
+fn write_man_pages(
+    cmd: &clap::Command,
+    dir: &Path,
+    written: &mut Vec<PathBuf>,
+) -> Result<(), ControlError> {
+    written.push(clap_mangen::Man::new(cmd.clone()).generate_to(dir)?);
+    for sub in cmd.get_subcommands().filter(|s| !s.is_hide_set()) {
+        write_man_pages(sub, dir, written)?;
+    }
+    Ok(())
 }
 
 /// Who may run a command of `class`, from the permission table.

@@ -66,7 +66,7 @@ pub enum Command {
     /// Cluster management
     #[command(subcommand)]
     Cluster(ClusterCommand),
-    /// Cryptographic operations: sign and verify
+    /// Cryptographic operations: sign and verify; [emulator extension] encrypt, decrypt, digest, mac
     #[command(subcommand)]
     Crypto(CryptoCommand),
     /// Key management

@@ -37,6 +37,14 @@ impl Failure {
     }
 }
 
+/// The command tree as the shell shows it: `interactive` (refused inside a session) and
+/// `--version` are the binary's, not the shell's, so `help` does not list them.
+pub(crate) fn shell_grammar() -> clap::Command {
+    Cli::command_tree()
+        .mut_subcommand("interactive", |c| c.hide(true))
+        .disable_version_flag(true)
+}
+
 /// The usage error of an input line whose first word is no command. Unlike clap's own text it
 /// does not repeat the word: such a line is often a password.
 const NOT_A_COMMAND: &str = "error: unrecognized command (the line is not repeated here: it \
@@ -75,7 +83,7 @@ impl<'w> Shell<'w> {
                 failed: Some(Failure::Usage),
             });
         };
-        let grammar = self.grammar.get_or_insert_with(Cli::command_tree);
+        let grammar = self.grammar.get_or_insert_with(shell_grammar);
         let argv =
             std::iter::once(crate::grammar::BIN_NAME).chain(words.iter().map(String::as_str));
         let parsed = grammar
@@ -129,6 +137,8 @@ impl<'w> Shell<'w> {
             // The line does not start with a command. It may be a password that its command
             // never read (a typo'd `login` above it, a paste): say so without showing it.
             NOT_A_COMMAND.to_string()
+        } else if let Some(better) = self.help_suggestion(e, words) {
+            better
         } else {
             lines::redact(&e.render().to_string(), words)
         };
@@ -148,6 +158,22 @@ impl<'w> Shell<'w> {
             }
         }
         Ok(step)
+    }
+
+    /// `help key lst`: clap's `help` names the unknown word but suggests nothing; the same
+    /// path without `help` gets clap's "a similar subcommand exists" tip.
+    fn help_suggestion(&mut self, e: &clap::Error, words: &[String]) -> Option<String> {
+        use clap::error::ErrorKind;
+        if e.kind() != ErrorKind::InvalidSubcommand || words.first()? != "help" {
+            return None;
+        }
+        let grammar = self.grammar.as_mut()?;
+        let argv =
+            std::iter::once(crate::grammar::BIN_NAME).chain(words[1..].iter().map(String::as_str));
+        match grammar.try_get_matches_from_mut(argv) {
+            Err(e) if e.kind() == ErrorKind::InvalidSubcommand => Some(e.render().to_string()),
+            _ => None,
+        }
     }
 
     /// Prints clap's message: help and version to stdout (asked for), errors to stderr.

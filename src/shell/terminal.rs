@@ -20,7 +20,6 @@ use rustyline::ColorMode;
 use zeroize::Zeroizing;
 
 use super::lines::{holds_secret, Continuation};
-use crate::grammar::Cli;
 use crate::session::Prompter;
 
 /// The prompt of the real CLI.
@@ -60,7 +59,7 @@ impl Terminal {
             .completion_type(rustyline::CompletionType::List)
             .build();
         let mut editor = Editor::with_config(config)?;
-        let mut tree = Cli::command_tree();
+        let mut tree = super::repl::shell_grammar();
         tree.build();
         editor.set_helper(Some(GrammarHelper {
             tree,
@@ -377,7 +376,7 @@ mod tests {
     use super::*;
 
     fn tree() -> clap::Command {
-        let mut tree = Cli::command_tree();
+        let mut tree = crate::shell::repl::shell_grammar();
         tree.build();
         tree
     }
