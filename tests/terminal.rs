@@ -13,7 +13,7 @@ use std::path::Path;
 use std::time::Duration;
 
 use common::*;
-use tmux::{output_after, Term, PROMPT};
+use tmux::{current_line, output_after, Term, PROMPT};
 
 const ADMIN_PW: &str = "admin-pw-1";
 
@@ -412,4 +412,35 @@ fn a_password_typed_at_the_command_prompt_is_neither_echoed_nor_kept() {
             .collect::<Vec<_>>(),
         ["user list"]
     );
+}
+
+#[test]
+fn the_prompt_names_user_and_cluster_once_there_are_several_clusters() {
+    let sim = Sim::with_crypto_user(ADMIN_PW, "alice", "alice-pw-1");
+    let term = Term::start(&sim);
+    let out = term.run_line("login --username alice --role crypto-user --password alice-pw-1");
+    assert_user_ok(&parse_one(&out), "alice", "crypto-user");
+    // One cluster: the real CLI's plain prompt.
+    assert_eq!(current_line(&term.screen()).as_deref(), Some(""));
+    let run = sim.sim(&argv("init --cluster-id cluster-dr1 --kdf fast"));
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    term.type_text("key list");
+    term.press("Enter");
+    let who = format!("alice@{CLUSTER} > ");
+    let screen = term.wait_for("the user@cluster prompt", |s| {
+        s.lines().any(|l| l.trim_end() == who.trim_end())
+    });
+    let out = output_after(&screen, "key list");
+    let json = &out[..out.find(who.trim_end()).ctx("the new prompt")];
+    assert_eq!(ok_data(&parse_one(json))["total_key_count"], 0);
+    // Logged out: the plain prompt again.
+    term.type_text("logout");
+    term.press("Enter");
+    term.wait_for("the plain prompt after logout", |s| {
+        s.trim_end()
+            .lines()
+            .last()
+            .is_some_and(|l| l.trim_end() == PROMPT.trim_end())
+    });
+    term.quit();
 }

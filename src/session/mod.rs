@@ -134,6 +134,18 @@ impl Session {
             .map_err(|e| Response::error(SessionError::from(e).to_string()))
     }
 
+    /// The prompt's `user@cluster` part, as the real CLI shows it under a multi-cluster
+    /// configuration: the user logged in on the session's cluster, when the state directory
+    /// (or the CLI configuration) holds more than one cluster. `None`: the plain prompt.
+    pub fn whoami(&self) -> Option<String> {
+        let cluster = self.default_cluster.as_deref()?;
+        let login = self.logins.get(cluster)?;
+        let home = self.home().ok()?;
+        let configured = home.cli_config().clusters.len();
+        let present = home.cluster_ids().map_or(0, |ids| ids.len());
+        (configured.max(present) > 1).then(|| format!("{}@{cluster}", login.username))
+    }
+
     /// Runs one parsed command.
     pub fn execute(&mut self, command: &Command, prompter: &mut dyn Prompter) -> Outcome {
         match self.dispatch(command, prompter) {

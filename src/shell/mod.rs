@@ -174,7 +174,12 @@ fn terminal_loop(
     let mut shell = Shell::new(session, out, err);
     loop {
         // A line may hold a password: its bytes are zeroed once the command has run.
-        let line = match terminal.read() {
+        // `aws-cloudhsm > `, or `user@cluster > ` once more than one cluster is configured.
+        let prompt = shell
+            .session
+            .whoami()
+            .map_or_else(|| PROMPT.to_string(), |who| format!("{who} > "));
+        let line = match terminal.read(&prompt) {
             terminal::Input::Line(line) => line,
             terminal::Input::Interrupted => continue,
             terminal::Input::Eof => {

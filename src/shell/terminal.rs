@@ -72,14 +72,15 @@ impl Terminal {
         Ok(Terminal { editor, history })
     }
 
-    /// Reads one command line; a line ending in `\` continues after a `> ` prompt.
-    pub fn read(&mut self) -> Input {
+    /// Reads one command line at `prompt`; a line ending in `\` continues after a `> `
+    /// prompt.
+    pub fn read(&mut self, prompt: &str) -> Input {
         let mut continuation = Continuation::new();
         loop {
             let prompt = if continuation.is_continuing() {
                 CONTINUATION_PROMPT
             } else {
-                PROMPT
+                prompt
             };
             match self.editor.readline(prompt) {
                 Ok(line) => {
