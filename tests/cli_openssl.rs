@@ -804,3 +804,33 @@ fn wrapped_keys_cross_the_border_with_openssl_in_both_directions() {
         assert!(text.trim().ends_with(&hex(&digest)), "{h}: openssl {text}");
     }
 }
+
+#[test]
+fn the_documented_ecdsa_recipe_verifies_in_openssl() {
+    let sim = sim();
+    for curve in ["secp256r1", "secp384r1", "secp521r1"] {
+        let dir = tempfile::tempdir().unwrap();
+        pair(&sim, &["ec", "--curve", curve], "ec-signer");
+        let public = export(&sim, "ec-signer-pub");
+        std::fs::copy(&public, dir.path().join("ec-signer-pub.pem")).unwrap();
+        std::fs::write(dir.path().join("msg.bin"), b"a message to sign").unwrap();
+        // docs/scripting.md, as printed: sign, raw r||s to DER, `openssl dgst -verify`.
+        let recipe =
+            common::doc_block("scripting.md", "### An ECDSA signature, checked by OpenSSL");
+        let run = common::run_bash(&sim, dir.path(), &recipe, CU);
+        assert_eq!(
+            run.code,
+            0,
+            "{curve}: {}\n{}",
+            run.stdout_text(),
+            run.stderr
+        );
+        assert_eq!(run.stdout_text().trim(), "Verified OK", "{curve}");
+        // The same recipe rejects a signature over other data.
+        let tampered = recipe.replace("openssl dgst", "echo tampered > msg.bin; openssl dgst");
+        let run = common::run_bash(&sim, dir.path(), &tampered, CU);
+        assert_ne!(run.code, 0, "{curve}: a wrong message verified");
+        cu(&sim, &argv("key delete --filter attr.label=ec-signer-priv"));
+        cu(&sim, &argv("key delete --filter attr.label=ec-signer-pub"));
+    }
+}

@@ -237,6 +237,7 @@ pub fn catalogue() -> Vec<(&'static str, String)> {
         },
         Q::InvalidSignaturePair,
         Q::NoSignatures,
+        Q::SessionEnded,
         Q::Expired,
         Q::WrongService {
             issued: s("{service}"),
@@ -326,6 +327,7 @@ fn quorum_name(e: &crate::hsm::QuorumError) -> &'static str {
         Q::TooFew { .. } => "TooFewApprovals",
         Q::InvalidSignaturePair => "InvalidSignaturePair",
         Q::NoSignatures => "NoSignatures",
+        Q::SessionEnded => "TokenSessionEnded",
         Q::Expired => "TokenExpired",
         Q::WrongService { .. } => "WrongService",
         Q::WrongKey => "WrongKey",

@@ -522,10 +522,23 @@ pub fn delete_all_tokens(tx: &Tx<'_>) -> Result<()> {
     Ok(())
 }
 
-pub fn delete_session_tokens(tx: &Tx<'_>, session: &str) -> Result<()> {
-    tx.execute("DELETE FROM tokens WHERE session = ?1", [session])?;
+/// Voids the tokens of a session that ended: approval tokens stay, under the session tag
+/// [`ENDED_SESSION`], until they would have expired (so that offering one can be answered
+/// with why it is void); the others go.
+pub fn end_session_tokens(tx: &Tx<'_>, session: &str) -> Result<()> {
+    tx.execute(
+        "DELETE FROM tokens WHERE session = ?1 AND kind != 'approval'",
+        [session],
+    )?;
+    tx.execute(
+        "UPDATE tokens SET session = ?2 WHERE session = ?1",
+        [session, ENDED_SESSION],
+    )?;
     Ok(())
 }
+
+/// The session tag of tokens whose login session has ended (no live session has it).
+pub const ENDED_SESSION: &str = "ended";
 
 /// How many HSMs hold the current version of each object of `kind` (`user` or `key`).
 pub fn coverage(tx: &Tx<'_>, kind: &str) -> Result<std::collections::BTreeMap<String, i64>> {

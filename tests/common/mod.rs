@@ -593,3 +593,44 @@ pub fn argv(line: &str) -> Vec<&str> {
 pub fn contains_bytes(haystack: &[u8], needle: &[u8]) -> bool {
     !needle.is_empty() && haystack.windows(needle.len()).any(|w| w == needle)
 }
+
+/// The first ```` ```bash ```` block under `heading` (a whole heading line) in `docs/FILE`:
+/// recipes the docs give are run as tests, so they cannot rot.
+pub fn doc_block(file: &str, heading: &str) -> String {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("docs")
+        .join(file);
+    let text = std::fs::read_to_string(&path).ctx("read the doc");
+    let at = text
+        .lines()
+        .position(|l| l == heading)
+        .unwrap_or_else(|| panic!("{heading:?} is not a heading of docs/{file}"));
+    let mut lines = text.lines().skip(at + 1);
+    lines
+        .by_ref()
+        .find(|l| *l == "```bash")
+        .unwrap_or_else(|| panic!("no bash block under {heading:?}"));
+    let block: Vec<&str> = lines.take_while(|l| *l != "```").collect();
+    block.join("\n") + "\n"
+}
+
+/// Runs `script` with `bash -euo pipefail` in `dir`, on `sim`'s state directory, with the
+/// binaries under test first on PATH and `env` set.
+pub fn run_bash(sim: &Sim, dir: &Path, script: &str, env: &[(&str, &str)]) -> Run {
+    let bin = Path::new(CLI).parent().ctx("the binaries' directory");
+    let path = format!(
+        "{}:{}",
+        bin.display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    let mut cmd = Command::new("bash");
+    scrub(&mut cmd);
+    cmd.current_dir(dir)
+        .env("CLOUDHSM_SIM_HOME", &sim.home)
+        .env("PATH", path)
+        .args(["-euo", "pipefail", "-c", script]);
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    run(cmd, b"")
+}
