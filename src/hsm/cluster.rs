@@ -466,6 +466,20 @@ impl Cluster {
         }
     }
 
+    /// The next number of a counter kept in the cluster's state, for randomness of seeded
+    /// runs that must not repeat across uses (AES-GCM IVs): the seed makes a run repeatable,
+    /// this makes each use, in any process, distinct.
+    pub(crate) fn next_seeded_use(&mut self) -> Result<u64, HsmError> {
+        self.store.write(|tx| {
+            let next = records::meta(tx, SEEDED_USES)?
+                .and_then(|v| v.parse::<u64>().ok())
+                .unwrap_or(0)
+                + 1;
+            records::set_meta(tx, SEEDED_USES, &next.to_string())?;
+            Ok(next)
+        })
+    }
+
     /// `user delete`: the user must exist with that role and be logged in nowhere.
     pub fn delete_user(&mut self, username: &str, role: Role) -> Result<UserInfo, HsmError> {
         let username = normalize_username(username)?;
@@ -523,6 +537,9 @@ impl Cluster {
         Ok(usize::try_from(n).unwrap_or_default())
     }
 }
+
+/// The meta key of [`Cluster::next_seeded_use`]'s counter.
+const SEEDED_USES: &str = "seeded_uses";
 
 /// A user named `username` may be added: the name is free and the quota not reached.
 fn new_user_allowed(tx: &Tx<'_>, username: &str, max: usize) -> Result<(), HsmError> {

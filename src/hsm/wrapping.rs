@@ -239,7 +239,13 @@ impl Cluster {
         session: &SessionKeys,
     ) -> Result<(Key, Vec<u8>, Vec<u8>), HsmError> {
         let (key, material) = self.cipher_key(actor, terms, "encrypt", session)?;
-        let mut rng = entropy.derive(key.reference);
+        // A seeded run must still never repeat an IV under a key, in this process or another.
+        let position = if entropy.is_seeded() {
+            self.next_seeded_use()?
+        } else {
+            0
+        };
+        let mut rng = entropy.derive_use(key.reference, position);
         let (iv, ciphertext) =
             crypto::aes_gcm_encrypt(&material, plaintext, aad, tag_length_bits, &mut rng)
                 .map_err(crypto_err)?;
