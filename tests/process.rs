@@ -1587,7 +1587,7 @@ fn seeded_runs_never_repeat_an_aes_gcm_iv_under_a_key() {
             + &"crypto encrypt aes-gcm --key-filter attr.label=gcm --data aGVsbG8=\n".repeat(2);
         let piped = sim.cli_full(&["interactive"], &env, script.as_bytes());
         for v in piped.json().iter().skip(1) {
-            ivs.push(ok_data(&v)["iv"].as_str().ctx("iv").to_string());
+            ivs.push(ok_data(v)["iv"].as_str().ctx("iv").to_string());
         }
         ivs
     };
