@@ -79,8 +79,12 @@ pub fn matches(terms: &[Term], key: &Key) -> bool {
     })
 }
 
+/// Whether an attribute's printed value matches a filter's value. The values of enumerated
+/// attributes (booleans, `key-type`, `class`, `curve`, `mldsa-algorithm`) compare without
+/// regard to case (`attr.key-type=RSA` finds RSA keys, as `attr.sign=TRUE` finds signing keys);
+/// binary values compare as numbers; labels, and everything else, exactly.
 fn same_value(name: &str, actual: &str, wanted: &str) -> bool {
-    if Flag::parse(name).is_some() {
+    if is_enumerated(name) {
         return actual.eq_ignore_ascii_case(wanted);
     }
     match name {
@@ -89,6 +93,12 @@ fn same_value(name: &str, actual: &str, wanted: &str) -> bool {
         }
         _ => actual == wanted,
     }
+}
+
+/// Attributes whose values come from a fixed set of names.
+fn is_enumerated(name: &str) -> bool {
+    Flag::parse(name).is_some()
+        || matches!(name, "key-type" | "class" | "curve" | "mldsa-algorithm")
 }
 
 fn normalize_hex(v: &str) -> String {
@@ -158,5 +168,10 @@ mod tests {
         assert!(same_value("check-value", "0xABCDEF", "0xabcdef"));
         assert!(!same_value("label", "A", "a"));
         assert!(same_value("sign", "true", "TRUE"));
+        assert!(same_value("key-type", "rsa", "RSA"));
+        assert!(same_value("class", "private-key", "Private-Key"));
+        assert!(same_value("curve", "secp224r1", "SECP224R1"));
+        assert!(same_value("mldsa-algorithm", "ML-DSA-44", "ml-dsa-44"));
+        assert!(!same_value("key-type", "rsa", "ec"));
     }
 }
