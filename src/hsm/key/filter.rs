@@ -88,7 +88,13 @@ fn same_value(name: &str, actual: &str, wanted: &str) -> bool {
         return actual.eq_ignore_ascii_case(wanted);
     }
     match name {
-        "id" | "check-value" | "modulus" | "public-exponent" | "ec-point" => {
+        // An id is a byte string: the same bytes, whatever the case of the hex digits, but
+        // leading zero bytes count (0x000a is not 0x0a).
+        "id" => {
+            let bytes = |v: &str| super::attributes::parse_hex("id", v).ok();
+            bytes(actual).is_some_and(|a| Some(a) == bytes(wanted))
+        }
+        "check-value" | "modulus" | "public-exponent" | "ec-point" => {
             normalize_hex(actual) == normalize_hex(wanted)
         }
         _ => actual == wanted,
@@ -173,5 +179,9 @@ mod tests {
         assert!(same_value("curve", "secp224r1", "SECP224R1"));
         assert!(same_value("mldsa-algorithm", "ML-DSA-44", "ml-dsa-44"));
         assert!(!same_value("key-type", "rsa", "ec"));
+        assert!(same_value("id", "0x0a1b", "0x0A1B"));
+        assert!(same_value("id", "0x", ""));
+        assert!(!same_value("id", "0x000a", "0x0a"));
+        assert!(!same_value("id", "0x0a", "0x0g"));
     }
 }
