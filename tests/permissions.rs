@@ -96,10 +96,14 @@ fn principal_session(principal: Principal, home: &Path) -> (Session, &'static st
     (s, name, role)
 }
 
+/// A denial by the permission table: of the whole command, of the attribute `key
+/// set-attribute` sets (`trusted`, or any other), or for want of a login.
 fn is_table_denial(r: &Response) -> bool {
     let text = r.data.as_str().unwrap_or_default();
     r.error_code == 1
-        && (text.contains("is not permitted to run") || text.starts_with("You must be logged in"))
+        && (text.contains("is not permitted to run")
+            || text.contains("is not permitted to set the")
+            || text.starts_with("You must be logged in"))
 }
 
 #[test]

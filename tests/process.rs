@@ -699,6 +699,12 @@ fn piped_prompt_at_end_of_input_is_an_error() {
     let sim = Sim::unactivated();
     let run = sim.piped("cluster activate\nonly-one-pw\n");
     assert_eq!(run.code, 0);
+    // The input ends where the confirmation was due.
+    assert_eq!(
+        err_text(&run.one()),
+        "No confirmation password was given: the password must be entered twice"
+    );
+    let run = sim.piped("cluster activate\n");
     assert_eq!(err_text(&run.one()), "No password was given");
     assert_eq!(sim.users()[0].1, "unactivated-admin");
 }

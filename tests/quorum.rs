@@ -114,7 +114,9 @@ fn register(
         "quorum token-sign generate --service registration --token {}",
         file.display()
     ));
+    // The command page prints `filepath`; the quorum setup guides' scripts read `.data.path`.
     assert_eq!(ok(&v)["filepath"], file.display().to_string());
+    assert_eq!(ok(&v)["path"], file.display().to_string());
     let tokens = read_json(&file);
     assert_eq!(tokens["version"], "2.0");
     assert_eq!(

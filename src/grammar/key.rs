@@ -105,7 +105,7 @@ pub struct KeyShare {
     #[arg(long, value_name = "USERNAME")]
     pub username: String,
     /// Role the user has in the cluster
-    #[arg(long, value_name = "ROLE")]
+    #[arg(long, value_name = "ROLE", value_parser = super::RoleParser::<UserRole>::new())]
     pub role: UserRole,
     /// Filepath of signed quorum token file to approve operation
     #[arg(long, value_name = "APPROVAL")]

@@ -13,7 +13,7 @@ pub struct Login {
     #[arg(long, value_name = "USERNAME")]
     pub username: String,
     /// Role the user has in the Cluster
-    #[arg(long, value_name = "ROLE")]
+    #[arg(long, value_name = "ROLE", value_parser = super::RoleParser::<LoginRole>::new())]
     pub role: LoginRole,
     /// Optional: Plaintext user's password. If you do not include this argument you will be prompted for it
     #[arg(long, value_name = "PASSWORD", allow_hyphen_values = true)]

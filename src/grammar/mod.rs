@@ -32,7 +32,7 @@ pub use quorum::{
     LoginCommand, MfaTokenSign, QuorumCommand, QuorumRegister, QuorumServiceArg, ScopeArg,
     ServiceArg, SetQuorumValue, SetTimeout, TokenDelete, TokenGenerate, TokenSignCommand,
 };
-pub use shared::{ClusterIdArg, LoginRole, Password, TargetRole, UserRole};
+pub use shared::{ClusterIdArg, LoginRole, Password, RoleParser, TargetRole, UserRole};
 pub use user::{UserChangePassword, UserCommand, UserCreate, UserDelete, UserList};
 pub use wrap::{
     GcmArgs, OaepArgs, UnwrapAesGcm, UnwrapArgs, UnwrapCloudhsmAesGcm, UnwrapCommand,

@@ -190,7 +190,7 @@ pub struct ChangeMfaTokenSign {
     #[arg(long, value_name = "USERNAME")]
     pub username: String,
     /// Role the user has in the cluster
-    #[arg(long, value_name = "ROLE")]
+    #[arg(long, value_name = "ROLE", value_parser = super::RoleParser::<TargetRole>::new())]
     pub role: TargetRole,
     /// Optional: Plaintext user's password. If you do not include this argument you will be prompted for it
     #[arg(long = "change-password", value_name = "CHANGE_PASSWORD")]

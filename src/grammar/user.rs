@@ -39,7 +39,7 @@ pub struct UserCreate {
     #[arg(long, value_name = "USERNAME")]
     pub username: String,
     /// Role the user has in the cluster
-    #[arg(long, value_name = "ROLE")]
+    #[arg(long, value_name = "ROLE", value_parser = super::RoleParser::<UserRole>::new())]
     pub role: UserRole,
     /// Optional: Plaintext user's password. If you do not include this argument you will be prompted for it
     #[arg(long, value_name = "PASSWORD", allow_hyphen_values = true)]
@@ -58,7 +58,7 @@ pub struct UserDelete {
     #[arg(long, value_name = "USERNAME")]
     pub username: String,
     /// Role the user has in the cluster
-    #[arg(long, value_name = "ROLE")]
+    #[arg(long, value_name = "ROLE", value_parser = super::RoleParser::<UserRole>::new())]
     pub role: UserRole,
     /// Filepath of signed quorum token file to approve operation
     #[arg(long, value_name = "APPROVAL")]
@@ -74,7 +74,7 @@ pub struct UserChangePassword {
     #[arg(long, value_name = "USERNAME")]
     pub username: String,
     /// Role the user has in the cluster
-    #[arg(long, value_name = "ROLE")]
+    #[arg(long, value_name = "ROLE", value_parser = super::RoleParser::<TargetRole>::new())]
     pub role: TargetRole,
     /// Optional: Plaintext user's password. If you do not include this argument you will be prompted for it
     #[arg(long, value_name = "PASSWORD", allow_hyphen_values = true)]

@@ -90,7 +90,7 @@ fn settable(
     given: &[String],
     token: bool,
     local: bool,
-    id_settable: bool,
+    hsm2m: bool,
 ) -> Result<Settable, HsmError> {
     attributes::check_label(label)?;
     let mut attrs = Settable {
@@ -107,7 +107,7 @@ fn settable(
             &name,
             &value,
             Setting::Creation,
-            id_settable,
+            hsm2m,
         )?;
     }
     Ok(attrs)
@@ -171,7 +171,8 @@ fn precheck(kind: &KeyKind) -> Result<(), HsmError> {
 }
 
 impl Cluster {
-    fn id_settable(&self) -> bool {
+    /// Whether the cluster's HSMs are hsm2m.medium (the attribute rules depend on it).
+    pub(super) fn hsm2m(&self) -> bool {
         self.settings.hsm_type == HsmType::Hsm2mMedium
     }
 
@@ -194,7 +195,7 @@ impl Cluster {
         session: &mut SessionKeys,
     ) -> Result<Vec<Key>, HsmError> {
         precheck(&req.kind)?;
-        let id_settable = self.id_settable();
+        let hsm2m = self.hsm2m();
         let token = req.token;
         let associated = 1 + req.share_with.len();
         let quorum: QuorumValues = check_quorum(req.manage_quorum, req.use_quorum, associated)?;
@@ -208,7 +209,7 @@ impl Cluster {
                     &req.attributes,
                     token,
                     true,
-                    id_settable,
+                    hsm2m,
                 )?,
                 settable(
                     key_type,
@@ -217,7 +218,7 @@ impl Cluster {
                     &req.private_attributes,
                     token,
                     true,
-                    id_settable,
+                    hsm2m,
                 )?,
             ))
         };
@@ -234,7 +235,7 @@ impl Cluster {
                 &req.attributes,
                 token,
                 true,
-                id_settable,
+                hsm2m,
             )?),
             KeyKind::GenericSecret { .. } => Plan::Secret(settable(
                 KeyType::GenericSecret,
@@ -243,7 +244,7 @@ impl Cluster {
                 &req.attributes,
                 token,
                 true,
-                id_settable,
+                hsm2m,
             )?),
             KeyKind::Rsa { .. } => {
                 let (p, s) = pair(self, KeyType::Rsa)?;
@@ -259,7 +260,7 @@ impl Cluster {
             KeyKind::MlDsa { algorithm } => {
                 MlDsaAlgorithm::from_name(algorithm).map_err(crypto_err)?;
                 if self.settings.hsm_type != HsmType::Hsm2mMedium {
-                    return Err(KeyError::NeedsHsm2mNonFips { what: "ML-DSA" }.into());
+                    return Err(KeyError::NeedsHsm2m { what: "ML-DSA" }.into());
                 }
                 let (p, s) = pair(self, KeyType::MlDsa)?;
                 Plan::Pair(p, s)
@@ -423,7 +424,7 @@ impl Cluster {
             attributes,
             true,
             false,
-            self.id_settable(),
+            self.hsm2m(),
         )?;
         let material = KeyMaterial::Public(public);
         let mut keys = self.store_keys(actor, true, session, |tx| {
@@ -450,8 +451,10 @@ impl Cluster {
         key: &Key,
         session: &SessionKeys,
     ) -> Result<String, HsmError> {
-        if key.class != KeyClass::PublicKey {
-            return Err(KeyError::PemNeedsPublicKey.into());
+        match key.class {
+            KeyClass::PublicKey => {}
+            KeyClass::SecretKey => return Err(KeyError::GenerateFileNeedsAsymmetricKey.into()),
+            KeyClass::PrivateKey => return Err(KeyError::PemNeedsPublicKey.into()),
         }
         super::keys::require_owner(actor, key)?;
         let blob = self.key_material(key, session)?;
@@ -475,8 +478,10 @@ impl Cluster {
         key: &Key,
         session: &SessionKeys,
     ) -> Result<String, HsmError> {
-        if key.class != KeyClass::PrivateKey {
-            return Err(KeyError::ReferencePemNeedsPrivateKey.into());
+        match key.class {
+            KeyClass::PrivateKey => {}
+            KeyClass::SecretKey => return Err(KeyError::GenerateFileNeedsAsymmetricKey.into()),
+            KeyClass::PublicKey => return Err(KeyError::ReferencePemNeedsPrivateKey.into()),
         }
         super::keys::require_owner(actor, key)?;
         let blob = self.key_material(key, session)?;

@@ -587,7 +587,7 @@ impl Cluster {
         approval: &Approval<'_>,
         session: &mut SessionKeys,
     ) -> Result<(), HsmError> {
-        let id_settable = self.settings.hsm_type == HsmType::Hsm2mMedium;
+        let hsm2m = self.settings.hsm_type == HsmType::Hsm2mMedium;
         let selected = self.select_key(actor, terms, session)?;
         if actor.role != Role::Admin {
             require_owner(actor, &selected)?;
@@ -608,7 +608,7 @@ impl Cluster {
                 name,
                 value,
                 Setting::Modification,
-                id_settable,
+                hsm2m,
             )?;
             let in_session = session
                 .keys

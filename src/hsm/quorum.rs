@@ -186,7 +186,7 @@ pub enum QuorumError {
     NotAQuorumService,
     #[error("The cluster service is only available on hsm2m.medium clusters")]
     ClusterServiceUnavailable,
-    #[error("A timeout is a number of seconds from 1 to 86400")]
+    #[error("A timeout is a number of seconds greater than 0")]
     InvalidTimeout,
     #[error("MFA is not enabled for user {username}: log in without mfa-token-sign")]
     MfaNotEnabled { username: String },
@@ -223,7 +223,8 @@ impl Cluster {
         self.store.read(|tx| {
             let get = |k: &str| -> Result<i64, HsmError> {
                 Ok(records::meta(tx, k)?
-                    .and_then(|v| v.parse().ok())
+                    .and_then(|v| v.parse::<u64>().ok())
+                    .map(|v| i64::try_from(v).unwrap_or(i64::MAX))
                     .unwrap_or(DEFAULT_TIMEOUT))
             };
             Ok((
@@ -239,10 +240,10 @@ impl Cluster {
         generated: Option<u64>,
         approved: Option<u64>,
     ) -> Result<(), HsmError> {
-        for v in [generated, approved].into_iter().flatten() {
-            if !(1..=86_400).contains(&v) {
-                return Err(QuorumError::InvalidTimeout.into());
-            }
+        // Any positive number of seconds (the guide sets no upper bound; the clock saturates);
+        // a token that expires as it is made could never be used.
+        if generated == Some(0) || approved == Some(0) {
+            return Err(QuorumError::InvalidTimeout.into());
         }
         self.store.write(|tx| {
             if let Some(v) = generated {
@@ -303,7 +304,7 @@ impl Cluster {
             if row.key_reference.is_some() && row.key_reference != key_reference.map(|r| r as i64) {
                 return Err(QuorumError::WrongKey.into());
             }
-            if now > row.created + generated_timeout {
+            if now > row.created.saturating_add(generated_timeout) {
                 return Err(QuorumError::Expired.into());
             }
             let data = b64()
@@ -560,7 +561,9 @@ impl Cluster {
         self.store.read(|tx| {
             let mut out = Vec::new();
             for t in records::tokens(tx)? {
-                if t.kind != "approval" || now > t.created + generated || !tag_is_alive(&t.session)
+                if t.kind != "approval"
+                    || now > t.created.saturating_add(generated)
+                    || !tag_is_alive(&t.session)
                 {
                     continue;
                 }
@@ -574,7 +577,7 @@ impl Cluster {
                     service: t.service,
                     key_reference: t.key_reference.map(|r| r as u64),
                     approvals_required: u8::try_from(required).unwrap_or(u8::MAX),
-                    timeout_seconds: t.created + generated - now,
+                    timeout_seconds: t.created.saturating_add(generated) - now,
                 });
             }
             Ok(out)

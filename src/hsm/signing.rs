@@ -23,7 +23,7 @@ impl Cluster {
                 .into())
             }
             Mechanism::MlDsa { .. } if !hsm2m => {
-                Err(KeyError::NeedsHsm2mNonFips { what: "ML-DSA" }.into())
+                Err(KeyError::NeedsHsm2m { what: "ML-DSA" }.into())
             }
             _ => Ok(()),
         }

@@ -132,7 +132,7 @@ impl Cluster {
         };
         attributes::check_label(&req.label)?;
         attrs.flags.local = false;
-        let id_settable = self.settings.hsm_type == HsmType::Hsm2mMedium;
+        let hsm2m = self.settings.hsm_type == HsmType::Hsm2mMedium;
         for (name, value) in attributes::split_assignments(&req.attributes)? {
             attributes::apply(
                 &mut attrs,
@@ -141,7 +141,7 @@ impl Cluster {
                 &name,
                 &value,
                 Setting::Creation,
-                id_settable,
+                hsm2m,
             )?;
         }
         // An unwrapped key has been outside the HSM: never "always sensitive".

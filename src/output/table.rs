@@ -188,11 +188,12 @@ fn list<'v>(data: &'v Map<String, Value>, key: &str) -> Option<Vec<&'v Map<Strin
         .collect()
 }
 
-/// A cell: strings bare, `null` empty, anything else as compact JSON.
+/// A cell: strings bare (control characters escaped, so that a label cannot drive the
+/// terminal), `null` empty, anything else as compact JSON.
 fn cell(v: Option<&Value>) -> String {
     match v {
         None | Some(Value::Null) => String::new(),
-        Some(Value::String(s)) => s.clone(),
+        Some(Value::String(s)) => printable(s),
         Some(Value::Array(items)) => items
             .iter()
             .map(|i| cell(Some(i)))
@@ -203,6 +204,22 @@ fn cell(v: Option<&Value>) -> String {
         }
         Some(other) => other.to_string(),
     }
+}
+
+/// `s` with its control characters written as escapes (`\u{1b}`, `\t`, ...).
+fn printable(s: &str) -> String {
+    if !s.chars().any(char::is_control) {
+        return s.to_string();
+    }
+    s.chars()
+        .map(|c| {
+            if c.is_control() {
+                c.escape_default().to_string()
+            } else {
+                c.to_string()
+            }
+        })
+        .collect()
 }
 
 /// `{"strategy": "token-sign", "status": "enabled"}` as `token-sign (enabled)`; a key user
@@ -404,6 +421,21 @@ mod tests {
             "{text}"
         );
         assert!(text.ends_with("in-sync: false\n"), "{text}");
+    }
+
+    #[test]
+    fn control_characters_in_labels_are_escaped() {
+        let label = "evil\u{1b}]0;pwned\u{7}\tlabel";
+        assert_eq!(printable(label), "evil\\u{1b}]0;pwned\\u{7}\\tlabel");
+        let v = json!({"error_code": 0, "data": {"matched_keys": [
+            {"key-reference": "0x0000000000000030", "attributes": {"label": label}}
+        ], "total_key_count": 1, "returned_key_count": 1}});
+        let text = render(&v, Some(FIXED_WIDTH)).unwrap_or_default();
+        assert!(
+            !text.chars().any(|c| c.is_control() && c != '\n'),
+            "{text:?}"
+        );
+        assert!(text.contains("evil"), "{text}");
     }
 
     #[test]

@@ -18,12 +18,23 @@ pub enum SessionError {
         role: &'static str,
         command: &'static str,
     },
+    #[error(
+        "User {username} with role {role} is not permitted to set the {attribute} attribute: {why}"
+    )]
+    AttributeNotPermitted {
+        username: String,
+        role: &'static str,
+        attribute: String,
+        why: &'static str,
+    },
     #[error("The interactive command cannot be run inside an interactive session")]
     NestedInteractive,
     #[error("Passwords do not match")]
     PasswordMismatch,
     #[error("No password was given")]
     NoPassword,
+    #[error("No confirmation password was given: the password must be entered twice")]
+    NoConfirmation,
     #[error("No input was given")]
     NoInput,
     #[error("Could not read the password: {0}")]
@@ -88,6 +99,12 @@ pub fn catalogue() -> Vec<(&'static str, String)> {
         HsmError::OwnsKeys {
             username: s("{username}"),
         },
+        HsmError::NoHsmAvailable {
+            id: s("{cluster-id}"),
+        },
+        HsmError::HsmNotFound { id: s("{hsm-id}") },
+        HsmError::LastHsm,
+        HsmError::TooManyHsms { max: 28 },
         HsmError::Store(StoreError::NotOurs {
             path: PathBuf::from("{path}"),
         }),
@@ -105,9 +122,16 @@ pub fn catalogue() -> Vec<(&'static str, String)> {
             role: "{role}",
             command: "{command}",
         },
+        SessionError::AttributeNotPermitted {
+            username: s("{username}"),
+            role: "{role}",
+            attribute: s("{attribute}"),
+            why: "{why}",
+        },
         SessionError::NestedInteractive,
         SessionError::PasswordMismatch,
         SessionError::NoPassword,
+        SessionError::NoConfirmation,
         SessionError::NoInput,
         SessionError::Prompt(std::io::Error::other("{detail}")),
         SessionError::MissingCredentials {
@@ -154,6 +178,9 @@ pub fn catalogue() -> Vec<(&'static str, String)> {
             name: s("{name}"),
             value: s("{value}"),
         },
+        K::InvalidId {
+            value: s("{value}"),
+        },
         K::ReadOnlyAttribute { name: s("{name}") },
         K::OneWayAttribute {
             name: s("{name}"),
@@ -170,7 +197,6 @@ pub fn catalogue() -> Vec<(&'static str, String)> {
             why: "{why}",
         },
         K::LabelTooLong { max: 127 },
-        K::LabelControlCharacters,
         K::NotModifiable,
         K::NotOwner,
         K::ShareWithNonCryptoUser,
@@ -192,8 +218,11 @@ pub fn catalogue() -> Vec<(&'static str, String)> {
             token: s("{token}"),
         },
         K::NeedsHsm2mNonFips { what: "{what}" },
+        K::NeedsHsm2m { what: "{what}" },
         K::PemNeedsPublicKey,
         K::ReferencePemNeedsPrivateKey,
+        K::GenerateFileNeedsAsymmetricKey,
+        K::SignatureFileIsBase64 { path: s("{path}") },
         K::ImportTypeMismatch {
             found: "{found}",
             expected: "{expected}",
@@ -207,6 +236,7 @@ pub fn catalogue() -> Vec<(&'static str, String)> {
             reason: s("{reason}"),
         },
         K::QuorumFailed,
+        K::SignatureInvalid,
         K::WrongClass { needed: "{needed}" },
         K::AttributeRequired { name: "{name}" },
         K::InvalidBase64 { what: "{what}" },
@@ -285,6 +315,7 @@ pub fn catalogue() -> Vec<(&'static str, String)> {
     for e in &store {
         out.push((store_name(e), e.to_string()));
     }
+    out.extend(super::error_basis::crypto_catalogue());
     out
 }
 
@@ -354,13 +385,13 @@ fn key_name(e: &crate::hsm::key::KeyError) -> &'static str {
         K::UnknownAttribute { .. } => "UnknownAttribute",
         K::MalformedAttribute { .. } => "MalformedAttribute",
         K::InvalidAttributeValue { .. } => "InvalidAttributeValue",
+        K::InvalidId { .. } => "InvalidId",
         K::ReadOnlyAttribute { .. } => "ReadOnlyAttribute",
         K::OneWayAttribute { .. } => "OneWayAttribute",
         K::TokenInAttributes => "TokenInAttributes",
         K::AttributeDoesNotFit { .. } => "AttributeDoesNotFit",
         K::AttributeUnsupported { .. } => "AttributeUnsupported",
         K::LabelTooLong { .. } => "LabelTooLong",
-        K::LabelControlCharacters => "LabelControlCharacters",
         K::NotModifiable => "NotModifiable",
         K::NotOwner => "NotOwner",
         K::ShareWithNonCryptoUser => "ShareWithNonCryptoUser",
@@ -374,12 +405,16 @@ fn key_name(e: &crate::hsm::key::KeyError) -> &'static str {
         K::AsymmetricKeyQuota { .. } => "AsymmetricKeyQuota",
         K::InvalidStartingToken { .. } => "InvalidStartingToken",
         K::NeedsHsm2mNonFips { .. } => "NeedsHsm2mNonFips",
+        K::NeedsHsm2m { .. } => "NeedsHsm2m",
         K::PemNeedsPublicKey => "PemNeedsPublicKey",
         K::ReferencePemNeedsPrivateKey => "ReferencePemNeedsPrivateKey",
+        K::GenerateFileNeedsAsymmetricKey => "GenerateFileNeedsAsymmetricKey",
+        K::SignatureFileIsBase64 { .. } => "SignatureFileIsBase64",
         K::ImportTypeMismatch { .. } => "ImportTypeMismatch",
         K::ReadFile { .. } => "ReadFile",
         K::WriteFile { .. } => "WriteFile",
         K::QuorumFailed => "QuorumFailed",
+        K::SignatureInvalid => "SignatureInvalid",
         K::WrongClass { .. } => "WrongClass",
         K::AttributeRequired { .. } => "AttributeRequired",
         K::InvalidBase64 { .. } => "InvalidBase64",
@@ -403,9 +438,11 @@ fn session_name(e: &SessionError) -> &'static str {
         SessionError::NoLogin => "NoLogin",
         SessionError::AlreadyLoggedIn { .. } => "AlreadyLoggedIn",
         SessionError::PermissionDenied { .. } => "PermissionDenied",
+        SessionError::AttributeNotPermitted { .. } => "AttributeNotPermitted",
         SessionError::NestedInteractive => "NestedInteractive",
         SessionError::PasswordMismatch => "PasswordMismatch",
         SessionError::NoPassword => "NoPassword",
+        SessionError::NoConfirmation => "NoConfirmation",
         SessionError::NoInput => "NoInput",
         SessionError::Prompt(_) => "Prompt",
         SessionError::MissingCredentials { .. } => "MissingCredentials",
@@ -429,37 +466,35 @@ fn store_name(e: &crate::store::StoreError) -> &'static str {
     }
 }
 
-/// `docs/errors.md`, generated from [`catalogue`].
+/// `docs/errors.md`, generated from [`catalogue`] and the bases of
+/// [`super::error_basis::basis`].
 pub fn render_errors_markdown() -> String {
     let mut md = String::from(
         "# Errors\n\n\
-         <!-- Generated from src/session/error.rs (`SNAPSHOTS=overwrite cargo test --lib errors_md`). \
+         <!-- Generated from src/session/error.rs and src/session/error_basis.rs \
+         (`SNAPSHOTS=overwrite cargo test --lib errors_md`). \
          Do not edit: a test fails when this file and the code drift apart. -->\n\n\
          Every refusal of a command is one JSON envelope on stdout, `{\"error_code\": 1, \"data\": \"<text>\"}`, \
          and in single-command mode exit status 1. Usage errors (unknown command, option or value) \
          are clap's plain-text message on stderr and exit status 2 instead.\n\n\
-         Texts marked *documented* are verbatim from the AWS guide or from scripts written against \
-         the real CLI; the others are the emulator's choice where the guide is silent \
-         (see fidelity.md). Values in braces vary.\n\n\
-         | error | `data` text | source |\n| --- | --- | --- |\n",
+         The basis column says why the emulator refuses: *documented* (the AWS CloudHSM User \
+         Guide says so), *observed* (scripts and runbooks written against the real CLI show it), \
+         *enforced by the HSM* (it follows from what an HSM must enforce: PKCS #11 semantics, \
+         the file system, the input), or *ours* (a condition of the simulator itself or of an \
+         emulator extension, which the real CLI never meets). A refusal of a well-formed command \
+         with none of these bases is a bug. The texts of *observed* rows, and of `SelectionCount`, \
+         `OneWayAttribute`, `InvalidQuorumValue` and `SignatureInvalid`, are the real CLI's; the \
+         others are the emulator's where the guide gives none (see fidelity.md). Values in braces \
+         vary. `Crypto.*` rows are the texts of `Crypto`.\n\n\
+         | error | `data` text | basis | source |\n| --- | --- | --- | --- |\n",
     );
     for (name, text) in catalogue() {
-        let source = match name {
-            "AlreadyActivated"
-            | "UserExists"
-            | "MultipleClusters"
-            | "SelectionCount"
-            | "OneWayAttribute"
-            | "TokenInAttributes"
-            | "QuorumValuesBelowTwo"
-            | "InvalidQuorumValue"
-            | "QuorumFailed" => "documented",
-            "BadCredentials" => "SDK 5 client library",
-            _ => "emulator",
-        };
+        let (basis, source) =
+            super::error_basis::basis(name).unwrap_or(("unknown", "missing from error_basis.rs"));
         md.push_str(&format!(
-            "| {name} | {} | {source} |\n",
-            text.replace('|', "\\|")
+            "| {name} | {} | {basis} | {} |\n",
+            text.replace('|', "\\|"),
+            source.replace('|', "\\|")
         ));
     }
     md.push_str(
@@ -473,6 +508,19 @@ pub fn render_errors_markdown() -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn every_refusal_has_a_basis() {
+        let missing: Vec<&str> = catalogue()
+            .into_iter()
+            .map(|(name, _)| name)
+            .filter(|name| super::super::error_basis::basis(name).is_none())
+            .collect();
+        assert!(
+            missing.is_empty(),
+            "add these errors to src/session/error_basis.rs: {missing:?}"
+        );
+    }
 
     #[test]
     fn errors_md_is_generated_from_the_code() {

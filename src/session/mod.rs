@@ -5,6 +5,7 @@
 
 mod command_id;
 mod error;
+mod error_basis;
 mod handlers;
 pub mod permissions;
 
@@ -349,11 +350,24 @@ fn authorize(id: CommandId, command: &Command, ctx: &Context<'_>) -> Result<(), 
             }
         }
         Some(CommandClass::ByAttribute { trusted, other }) => {
-            if handlers::attribute_name(command) == Some("trusted") {
-                trusted
-            } else {
-                other
-            }
+            let who = principal(ctx.login.as_ref());
+            let (class, instead, why) = match handlers::attribute_name(command) {
+                Some("trusted") => (trusted, other, "only an admin can set it"),
+                _ => (other, trusted, "an admin can only set trusted"),
+            };
+            // Allowed the command, not this attribute: say so, not that the command is denied.
+            return match (&ctx.login, handlers::attribute_name(command)) {
+                _ if permissions::allows(class, who) => Ok(()),
+                (Some(login), Some(name)) if permissions::allows(instead, who) => {
+                    Err(SessionError::AttributeNotPermitted {
+                        username: login.username.clone(),
+                        role: login.role.as_str(),
+                        attribute: name.to_string(),
+                        why,
+                    })
+                }
+                _ => Err(denied()),
+            };
         }
     };
     let who = principal(ctx.login.as_ref());

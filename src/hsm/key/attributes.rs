@@ -163,26 +163,34 @@ impl Flag {
         }
     }
 
-    /// Whether the flag means anything for a key of this type and class; others are refused
-    /// both at creation and by `key set-attribute`.
-    pub fn fits(self, key_type: KeyType, class: KeyClass) -> bool {
-        use KeyClass::*;
-        use KeyType::*;
+    /// Why the HSM refuses `true` for this flag on a key of this type and class on a cluster
+    /// whose HSMs are (or not) hsm2m.medium, or `None` when it accepts it.
+    ///
+    /// The usage flags (`encrypt`, `decrypt`, `sign`, `verify`, `wrap`, `unwrap`) are stored
+    /// on any key, as the guide's own examples set them (`encrypt=true` on an EC public key):
+    /// an operation the key cannot do is refused when it is attempted. The documented
+    /// exceptions:
+    /// - `derive` "must be False for all public keys and cannot be set to True" (PKCS #11
+    ///   library, "Modifying attributes"), and "cannot be set for RSA keys on hsm1.medium
+    ///   instances" (CLI attribute table);
+    /// - `sensitive` "can be set with private keys, not with public keys" (CLI attribute table).
+    pub fn refusal(self, key_type: KeyType, class: KeyClass, hsm2m: bool) -> Option<Refusal> {
         match self {
-            Flag::Encrypt | Flag::Wrap => matches!((key_type, class), (Aes, _) | (Rsa, PublicKey)),
-            Flag::Decrypt | Flag::Unwrap => {
-                matches!((key_type, class), (Aes, _) | (Rsa, PrivateKey))
-            }
-            Flag::Sign => matches!(class, SecretKey | PrivateKey),
-            Flag::Verify => matches!(class, SecretKey | PublicKey),
-            Flag::Derive => matches!(
-                (key_type, class),
-                (Aes | GenericSecret, _) | (Ec, PrivateKey)
-            ),
-            Flag::Sensitive => class != PublicKey,
-            _ => true,
+            Flag::Derive if class == KeyClass::PublicKey => Some(Refusal::KeyClass),
+            Flag::Derive if key_type == KeyType::Rsa && !hsm2m => Some(Refusal::RsaOnHsm1),
+            Flag::Sensitive if class == KeyClass::PublicKey => Some(Refusal::KeyClass),
+            _ => None,
         }
     }
+}
+
+/// Why a flag cannot be set to `true` on a key (see [`Flag::refusal`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Refusal {
+    /// Never on a key of this class.
+    KeyClass,
+    /// Not on RSA keys of an hsm1.medium cluster.
+    RsaOnHsm1,
 }
 
 /// The defaults of a new key (AWS examples: AES keys may sign and verify; asymmetric halves
@@ -265,10 +273,9 @@ pub fn check_label(label: &str) -> Result<(), KeyError> {
         Err(KeyError::LabelTooLong {
             max: MAX_LABEL_CHARS,
         })
-    } else if label.chars().any(char::is_control) {
-        // Labels reach terminals (the table view): control characters could drive them.
-        Err(KeyError::LabelControlCharacters)
     } else {
+        // Any characters: JSON escapes control characters, and the table view shows them
+        // as escapes (output::table).
         Ok(())
     }
 }
@@ -281,7 +288,8 @@ pub enum Setting {
 }
 
 /// Applies one `NAME=VALUE` to `attrs` of a key of this type and class, with the rules of
-/// `setting`. `id_settable` is false on hsm1.medium clusters.
+/// `setting`. `hsm2m` tells whether the cluster's HSMs are hsm2m.medium (on hsm1.medium `id`
+/// cannot be set, nor `derive` on RSA keys).
 pub fn apply(
     attrs: &mut Settable,
     key_type: KeyType,
@@ -289,7 +297,7 @@ pub fn apply(
     name: &str,
     value: &str,
     setting: Setting,
-    id_settable: bool,
+    hsm2m: bool,
 ) -> Result<(), KeyError> {
     match name {
         "label" => {
@@ -298,13 +306,15 @@ pub fn apply(
             return Ok(());
         }
         "id" => {
-            if !id_settable {
+            if !hsm2m {
                 return Err(KeyError::AttributeUnsupported {
                     name: name.to_string(),
                     why: "on hsm1.medium clusters",
                 });
             }
-            attrs.id = parse_hex(name, value)?;
+            attrs.id = parse_hex(name, value).map_err(|_| KeyError::InvalidId {
+                value: value.to_string(),
+            })?;
             return Ok(());
         }
         _ => {}
@@ -344,12 +354,21 @@ pub fn apply(
         }
         _ => {}
     }
-    if !flag.fits(key_type, class) && v {
-        return Err(KeyError::AttributeDoesNotFit {
-            name: name.to_string(),
-            key_type: key_type.as_str(),
-            class: class.as_str(),
-        });
+    match flag.refusal(key_type, class, hsm2m).filter(|_| v) {
+        Some(Refusal::KeyClass) => {
+            return Err(KeyError::AttributeDoesNotFit {
+                name: name.to_string(),
+                key_type: key_type.as_str(),
+                class: class.as_str(),
+            })
+        }
+        Some(Refusal::RsaOnHsm1) => {
+            return Err(KeyError::AttributeUnsupported {
+                name: name.to_string(),
+                why: "on RSA keys of hsm1.medium clusters",
+            })
+        }
+        None => {}
     }
     let current = flag.get(&attrs.flags);
     if setting == Setting::Modification && current != v {
@@ -461,30 +480,51 @@ mod tests {
         let mut pubk = Settable {
             label: String::new(),
             id: vec![],
-            flags: defaults(KeyType::Rsa, KeyClass::PublicKey, true),
+            flags: defaults(KeyType::Ec, KeyClass::PublicKey, true),
         };
-        assert!(matches!(
+        let ec_public = |a: &mut Settable, name: &str| {
             apply(
-                &mut pubk,
-                KeyType::Rsa,
+                a,
+                KeyType::Ec,
                 KeyClass::PublicKey,
-                "sign",
+                name,
                 "true",
                 Setting::Creation,
-                true
-            ),
-            Err(KeyError::AttributeDoesNotFit { .. })
-        ));
-        apply(
-            &mut pubk,
-            KeyType::Rsa,
-            KeyClass::PublicKey,
-            "wrap",
-            "true",
-            Setting::Creation,
-            true,
-        )
-        .unwrap();
+                true,
+            )
+        };
+        // Usage flags are stored on any key (the guide's EC example sets encrypt=true).
+        for usage in ["encrypt", "decrypt", "sign", "verify", "wrap", "unwrap"] {
+            ec_public(&mut pubk, usage).unwrap();
+        }
+        assert!(pubk.flags.encrypt && pubk.flags.sign && pubk.flags.unwrap);
+        for refused in ["derive", "sensitive"] {
+            assert!(matches!(
+                ec_public(&mut pubk, refused),
+                Err(KeyError::AttributeDoesNotFit { .. })
+            ));
+        }
+        let rsa_private = |hsm2m: bool| {
+            let mut a = Settable {
+                label: String::new(),
+                id: vec![],
+                flags: defaults(KeyType::Rsa, KeyClass::PrivateKey, true),
+            };
+            apply(
+                &mut a,
+                KeyType::Rsa,
+                KeyClass::PrivateKey,
+                "derive",
+                "true",
+                Setting::Creation,
+                hsm2m,
+            )
+        };
+        rsa_private(true).unwrap();
+        assert_eq!(
+            rsa_private(false).unwrap_err().to_string(),
+            "Attribute derive cannot be set on RSA keys of hsm1.medium clusters"
+        );
     }
 
     #[test]

@@ -16,6 +16,11 @@ pub enum KeyError {
     MalformedAttribute { item: String },
     #[error("Invalid value {value} for attribute {name}")]
     InvalidAttributeValue { name: String, value: String },
+    #[error(
+        "Invalid value {value} for attribute id: an id is hexadecimal with an even number of \
+         digits, 0x optional (for example 0x0a1b)"
+    )]
+    InvalidId { value: String },
     #[error("Attribute {name} cannot be set by the user for this operation")]
     ReadOnlyAttribute { name: String },
     #[error("Attribute {name} cannot be set to the value {value} by the user for this operation")]
@@ -34,8 +39,6 @@ pub enum KeyError {
     AttributeUnsupported { name: String, why: &'static str },
     #[error("Invalid label: a label is at most {max} characters long")]
     LabelTooLong { max: usize },
-    #[error("Invalid label: a label may not contain control characters")]
-    LabelControlCharacters,
     #[error("The key is not modifiable")]
     NotModifiable,
     #[error("Only the owner of a key can perform this operation")]
@@ -62,10 +65,22 @@ pub enum KeyError {
     InvalidStartingToken { token: String },
     #[error("{what} is only supported on hsm2m.medium clusters in non-FIPS mode")]
     NeedsHsm2mNonFips { what: &'static str },
+    #[error("{what} is only supported on hsm2m.medium clusters")]
+    NeedsHsm2m { what: &'static str },
     #[error("The pem encoding supports public keys only; use reference-pem for a private key")]
     PemNeedsPublicKey,
     #[error("The reference-pem encoding supports private keys only; use pem for a public key")]
     ReferencePemNeedsPrivateKey,
+    #[error(
+        "key generate-file exports asymmetric keys only (a public key with pem, a private key \
+         with reference-pem): the selected key is a secret key"
+    )]
+    GenerateFileNeedsAsymmetricKey,
+    #[error(
+        "The signature file {path} holds base64 text: --signature-path takes the raw signature \
+         bytes (decode the file with base64 -d, or give the text with --signature)"
+    )]
+    SignatureFileIsBase64 { path: String },
     #[error("The PEM file holds {found}, not {expected}")]
     ImportTypeMismatch {
         found: &'static str,
@@ -77,6 +92,8 @@ pub enum KeyError {
     WriteFile { path: String, reason: String },
     #[error("Quorum Failed")]
     QuorumFailed,
+    #[error("Signature verification failed")]
+    SignatureInvalid,
     #[error("This operation needs {needed}")]
     WrongClass { needed: &'static str },
     #[error("The key's {name} attribute must be true for this operation")]

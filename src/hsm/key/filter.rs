@@ -79,16 +79,32 @@ pub fn matches(terms: &[Term], key: &Key) -> bool {
     })
 }
 
+/// Whether an attribute's printed value matches a filter's value. The values of enumerated
+/// attributes (booleans, `key-type`, `class`, `curve`, `mldsa-algorithm`) compare without
+/// regard to case (`attr.key-type=RSA` finds RSA keys, as `attr.sign=TRUE` finds signing keys);
+/// binary values compare as numbers; labels, and everything else, exactly.
 fn same_value(name: &str, actual: &str, wanted: &str) -> bool {
-    if Flag::parse(name).is_some() {
+    if is_enumerated(name) {
         return actual.eq_ignore_ascii_case(wanted);
     }
     match name {
-        "id" | "check-value" | "modulus" | "public-exponent" | "ec-point" => {
+        // An id is a byte string: the same bytes, whatever the case of the hex digits, but
+        // leading zero bytes count (0x000a is not 0x0a).
+        "id" => {
+            let bytes = |v: &str| super::attributes::parse_hex("id", v).ok();
+            bytes(actual).is_some_and(|a| Some(a) == bytes(wanted))
+        }
+        "check-value" | "modulus" | "public-exponent" | "ec-point" => {
             normalize_hex(actual) == normalize_hex(wanted)
         }
         _ => actual == wanted,
     }
+}
+
+/// Attributes whose values come from a fixed set of names.
+fn is_enumerated(name: &str) -> bool {
+    Flag::parse(name).is_some()
+        || matches!(name, "key-type" | "class" | "curve" | "mldsa-algorithm")
 }
 
 fn normalize_hex(v: &str) -> String {
@@ -158,5 +174,14 @@ mod tests {
         assert!(same_value("check-value", "0xABCDEF", "0xabcdef"));
         assert!(!same_value("label", "A", "a"));
         assert!(same_value("sign", "true", "TRUE"));
+        assert!(same_value("key-type", "rsa", "RSA"));
+        assert!(same_value("class", "private-key", "Private-Key"));
+        assert!(same_value("curve", "secp224r1", "SECP224R1"));
+        assert!(same_value("mldsa-algorithm", "ML-DSA-44", "ml-dsa-44"));
+        assert!(!same_value("key-type", "rsa", "ec"));
+        assert!(same_value("id", "0x0a1b", "0x0A1B"));
+        assert!(same_value("id", "0x", ""));
+        assert!(!same_value("id", "0x000a", "0x0a"));
+        assert!(!same_value("id", "0x0a", "0x0g"));
     }
 }

@@ -79,6 +79,39 @@ pub(crate) fn bytes(
     }
 }
 
+/// The signature of `crypto verify`: `--signature` base64 text, or the raw bytes of the
+/// `--signature-path` file. A file of base64 text (what `jq -r .data.signature > FILE` writes)
+/// is refused with a message that says so, rather than failing verification: no raw
+/// signature (64 bytes or more of binary) reads as base64 text.
+fn signature(input: &VerifyInput) -> Result<Vec<u8>> {
+    let signature = bytes(
+        input.signature.as_deref(),
+        input.signature_path.as_deref(),
+        "--signature",
+    )?;
+    match (&input.signature, &input.signature_path) {
+        (None, Some(path)) if is_base64_text(&signature) => {
+            Err(key_error(KeyError::SignatureFileIsBase64 {
+                path: path.clone(),
+            }))
+        }
+        _ => Ok(signature),
+    }
+}
+
+/// Whether `bytes` are base64 text (line breaks and surrounding blanks allowed).
+fn is_base64_text(bytes: &[u8]) -> bool {
+    let text: Vec<u8> = bytes
+        .iter()
+        .copied()
+        .filter(|b| !b.is_ascii_whitespace())
+        .collect();
+    !text.is_empty()
+        && base64::engine::general_purpose::STANDARD
+            .decode(&text)
+            .is_ok()
+}
+
 fn salt(len: u64) -> usize {
     usize::try_from(len).unwrap_or(usize::MAX)
 }
@@ -165,11 +198,7 @@ pub(crate) fn verify(ctx: &mut Context<'_>, c: &VerifyCommand) -> Result<Respons
     let actor = actor(ctx)?;
     let terms = filter::parse(&input.key_filter).map_err(key_error)?;
     let data = bytes(input.data.as_deref(), input.data_path.as_deref(), "--data")?;
-    let signature = bytes(
-        input.signature.as_deref(),
-        input.signature_path.as_deref(),
-        "--signature",
-    )?;
+    let signature = signature(input)?;
     let id = ctx.cluster_id.clone();
     let valid = ctx.cluster.verify_data(
         &actor,
@@ -184,7 +213,7 @@ pub(crate) fn verify(ctx: &mut Context<'_>, c: &VerifyCommand) -> Result<Respons
             message: "Signature verified successfully".into(),
         }))
     } else {
-        Ok(Response::error("Signature verification failed"))
+        Err(key_error(KeyError::SignatureInvalid))
     }
 }
 

@@ -50,12 +50,8 @@ pub(crate) fn key_view(key: &Key, full: bool) -> KeyView {
     let flags = &key.attrs.flags;
     a.insert("key-type".into(), key.key_type.as_str().into());
     a.insert("label".into(), key.attrs.label.clone().into());
-    let id = if key.attrs.id.is_empty() {
-        String::new()
-    } else {
-        hex(&key.attrs.id)
-    };
-    a.insert("id".into(), id.into());
+    // An empty id prints as "0x", as the newest pages of the guide print it.
+    a.insert("id".into(), hex(&key.attrs.id).into());
     if let Some(cv) = &key.derived.check_value {
         a.insert("check-value".into(), cv.clone().into());
     }
@@ -112,7 +108,12 @@ pub(crate) fn list(ctx: &mut Context<'_>, c: &KeyList) -> Result<Response> {
             SessionError::Hsm(KeyError::InvalidStartingToken { token: t.clone() }.into())
         })?,
     };
-    let max = usize::try_from(c.max_items).unwrap_or(usize::MAX);
+    // `--max-items 0` means no limit: an empty page whose next_token is the token given
+    // would make a paging loop run forever (docs/fidelity.md).
+    let max = match usize::try_from(c.max_items) {
+        Ok(0) | Err(_) => usize::MAX,
+        Ok(n) => n,
+    };
     let (page, total) = ctx.cluster.list_keys_page(
         &actor,
         &terms,

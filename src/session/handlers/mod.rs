@@ -339,7 +339,7 @@ pub(crate) fn new_password(
         .password("Confirm password:")
         .map_err(SessionError::Prompt)?
         .map(Password::from)
-        .ok_or(SessionError::NoPassword)?;
+        .ok_or(SessionError::NoConfirmation)?;
     if first == second {
         Ok(first)
     } else {

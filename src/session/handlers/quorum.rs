@@ -50,10 +50,13 @@ fn token_set(path: &str) -> Result<TokenSetFile> {
     })
 }
 
-/// `{"filepath": …}` of `quorum token-sign generate`.
+/// `{"filepath": …, "path": …}` of `quorum token-sign generate`: the command page prints
+/// `filepath`, the quorum setup guides (admin and crypto user) print `path`, and scripts follow
+/// either, so both keys carry the file's path.
 #[derive(Debug, Serialize)]
 struct FilepathView {
     filepath: String,
+    path: String,
 }
 
 pub(crate) fn generate(ctx: &mut Context<'_>, c: &TokenGenerate) -> Result<Response> {
@@ -84,6 +87,7 @@ pub(crate) fn generate(ctx: &mut Context<'_>, c: &TokenGenerate) -> Result<Respo
     write_json(&c.token, &file)?;
     Ok(Response::ok(FilepathView {
         filepath: c.token.clone(),
+        path: c.token.clone(),
     }))
 }
 
