@@ -18,6 +18,8 @@ pub enum SessionError {
         role: &'static str,
         command: &'static str,
     },
+    #[error("User admin with role unactivated-admin is not permitted to run {command}: the cluster is not activated yet; activate it with cluster activate, then log in as admin")]
+    NotActivated { command: &'static str },
     #[error(
         "User {username} with role {role} is not permitted to set the {attribute} attribute: {why}"
     )]
@@ -120,6 +122,9 @@ pub fn catalogue() -> Vec<(&'static str, String)> {
         SessionError::PermissionDenied {
             username: s("{username}"),
             role: "{role}",
+            command: "{command}",
+        },
+        SessionError::NotActivated {
             command: "{command}",
         },
         SessionError::AttributeNotPermitted {
@@ -438,6 +443,7 @@ fn session_name(e: &SessionError) -> &'static str {
         SessionError::NoLogin => "NoLogin",
         SessionError::AlreadyLoggedIn { .. } => "AlreadyLoggedIn",
         SessionError::PermissionDenied { .. } => "PermissionDenied",
+        SessionError::NotActivated { .. } => "NotActivated",
         SessionError::AttributeNotPermitted { .. } => "AttributeNotPermitted",
         SessionError::NestedInteractive => "NestedInteractive",
         SessionError::PasswordMismatch => "PasswordMismatch",

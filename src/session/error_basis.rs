@@ -100,6 +100,7 @@ pub fn basis(name: &str) -> Option<(&'static str, &'static str)> {
         "NoLogin" => (ENFORCED, "logout needs a login"),
         "AlreadyLoggedIn" => (ENFORCED, "one login per cluster in a session"),
         "PermissionDenied" => (DOCUMENTED, "Managing HSM users: the permission table"),
+        "NotActivated" => (DOCUMENTED, "Activate the cluster: the unactivated admin may only log in and run cluster activate"),
         "AttributeNotPermitted" => (DOCUMENTED, "trusted keys page: only an admin sets trusted, and an admin sets nothing else"),
         "NestedInteractive" => (OURS, "interactive typed inside the shell"),
         "PasswordMismatch" | "NoPassword" | "NoConfirmation" | "NoInput" | "Prompt" => (ENFORCED, "the input ended or the two entries differ"),

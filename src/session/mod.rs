@@ -328,6 +328,9 @@ pub fn principal(login: Option<&LoggedIn>) -> Principal {
 fn authorize(id: CommandId, command: &Command, ctx: &Context<'_>) -> Result<(), SessionError> {
     let denied = || match &ctx.login {
         None => SessionError::NotLoggedIn { command: id.name() },
+        Some(login) if login.role == Role::UnactivatedAdmin => {
+            SessionError::NotActivated { command: id.name() }
+        }
         Some(login) => SessionError::PermissionDenied {
             username: login.username.clone(),
             role: login.role.as_str(),
