@@ -109,3 +109,41 @@ fn table_view_on_a_terminal_uses_its_width() {
     term.wait_for_line("");
     term.quit();
 }
+
+#[test]
+fn tab_completes_filters_attribute_names_cluster_ids_and_paths() {
+    let sim = Sim::unactivated();
+    let term = Term::start(&sim);
+    // Filter terms and attribute names.
+    term.complete("key list --filter at", "key list --filter attr.");
+    term.complete("key-t", "key list --filter attr.key-type=");
+    term.clear();
+    term.complete(
+        "key set-attribute --filter key-reference=0x30 --name wrap-w",
+        "key set-attribute --filter key-reference=0x30 --name wrap-with-trusted",
+    );
+    term.clear();
+    // The clusters of the state directory.
+    term.complete(
+        "user list --cluster-id cluster-a",
+        &format!("user list --cluster-id {CLUSTER}"),
+    );
+    term.clear();
+    // Files, for the options that take one.
+    let dir = sim.dir.path().join("keys");
+    std::fs::create_dir(&dir).unwrap();
+    std::fs::write(dir.join("approver-public.pem"), b"").unwrap();
+    let typed = format!(
+        "quorum token-sign generate --service user --token {}/appr",
+        dir.display()
+    );
+    term.complete(
+        &typed,
+        &format!(
+            "quorum token-sign generate --service user --token {}/approver-public.pem",
+            dir.display()
+        ),
+    );
+    term.clear();
+    term.quit();
+}

@@ -145,7 +145,7 @@ fn interactive(mut session: Session, env: &Env, io: Stdio<'_>) -> i32 {
             .clone()
             .and_then(|p| crate::store::Home::open(p).ok())
             .map(|h| h.history_path());
-        if let Ok(terminal) = terminal::Terminal::new(history) {
+        if let Ok(terminal) = terminal::Terminal::new(history, env.home.clone()) {
             return terminal_loop(session, terminal, env.strict, io.out, io.err);
         }
     }

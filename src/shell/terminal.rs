@@ -4,7 +4,7 @@
 use std::borrow::Cow;
 use std::path::PathBuf;
 
-use rustyline::completion::{Completer, Pair};
+use rustyline::completion::{Completer, FilenameCompleter, Pair};
 use rustyline::config::{Config, Configurer};
 use rustyline::error::ReadlineError;
 use rustyline::highlight::Highlighter;
@@ -51,7 +51,9 @@ pub struct Terminal {
 }
 
 impl Terminal {
-    pub fn new(history: Option<PathBuf>) -> rustyline::Result<Terminal> {
+    /// The editor, with its history file and the state directory whose cluster ids
+    /// `--cluster-id` completes.
+    pub fn new(history: Option<PathBuf>, home: Option<PathBuf>) -> rustyline::Result<Terminal> {
         let config = Config::builder()
             .auto_add_history(false)
             .history_ignore_space(true)
@@ -64,6 +66,8 @@ impl Terminal {
         editor.set_helper(Some(GrammarHelper {
             tree,
             masking: false,
+            home,
+            files: FilenameCompleter::new(),
         }));
         if let Some(path) = &history {
             // A missing or unreadable history file only means no history.
@@ -166,6 +170,20 @@ struct GrammarHelper {
     tree: clap::Command,
     /// Reading a password: nothing typed is shown and nothing is completed.
     masking: bool,
+    /// The state directory, for the cluster ids `--cluster-id` takes.
+    home: Option<PathBuf>,
+    /// Paths, for the options that take a file.
+    files: FilenameCompleter,
+}
+
+impl GrammarHelper {
+    fn cluster_ids(&self) -> Vec<String> {
+        self.home
+            .clone()
+            .and_then(|h| crate::store::Home::open(h).ok())
+            .and_then(|h| h.cluster_ids().ok())
+            .unwrap_or_default()
+    }
 }
 
 impl Completer for GrammarHelper {
@@ -181,15 +199,24 @@ impl Completer for GrammarHelper {
             return Ok((pos, Vec::new()));
         }
         let head = line.get(..pos).unwrap_or(line);
-        let (start, names) = complete(&self.tree, head);
-        let pairs = names
+        let found = complete_with(&self.tree, head, &|| self.cluster_ids());
+        if found.files {
+            return self.files.complete_path(line, pos);
+        }
+        let pairs = found
+            .names
             .into_iter()
             .map(|n| Pair {
                 display: n.clone(),
-                replacement: format!("{n} "),
+                // `attr.` and `attr.label=` go on with their value: no space after them.
+                replacement: if n.ends_with(['=', '.']) {
+                    n
+                } else {
+                    format!("{n} ")
+                },
             })
             .collect();
-        Ok((start, pairs))
+        Ok((found.start, pairs))
     }
 }
 
@@ -281,11 +308,73 @@ fn values_of(arg: &clap::Arg) -> Vec<String> {
         .collect()
 }
 
+/// What an option's value is, when it is not one of a fixed set of values: the grammar
+/// names it (`value_name`) as AWS's help texts do.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum FreeValue {
+    /// A file (token files, PEM files, `--path`, data and signature files).
+    File,
+    /// A key filter term: `key-reference=...` or `attr.NAME=VALUE`.
+    Filter,
+    /// The attribute `key set-attribute --name` changes.
+    AttributeName,
+    /// A cluster of the state directory.
+    ClusterId,
+}
+
+fn free_value(arg: &clap::Arg) -> Option<FreeValue> {
+    let name = arg.get_value_names()?.first()?.as_str();
+    Some(match name {
+        "PATH" | "DATA_PATH" | "SIGNATURE_PATH" | "TOKEN" | "SIGNED_TOKEN" | "PUBLIC_KEY"
+        | "APPROVAL" | "WRAPPING_APPROVALR" => FreeValue::File,
+        "FILTER" | "KEY_FILTER" | "WRAPPING_FILTER" | "PAYLOAD_FILTER" => FreeValue::Filter,
+        "KEY_ATTRIBUTE" => FreeValue::AttributeName,
+        "CLUSTER_ID" => FreeValue::ClusterId,
+        _ => return None,
+    })
+}
+
+/// The terms a key filter word can become: `attr.` and `key-reference=`, then
+/// `attr.NAME=` for every attribute name.
+fn filter_terms(partial: &str) -> Vec<String> {
+    if partial.starts_with("attr.") && !partial.contains('=') {
+        crate::hsm::key::attribute_names()
+            .into_iter()
+            .map(|n| format!("attr.{n}="))
+            .collect()
+    } else {
+        vec!["attr.".to_string(), "key-reference=".to_string()]
+    }
+}
+
+/// The candidates for the word at the cursor.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct Completion {
+    /// Where the word being completed starts.
+    pub start: usize,
+    /// Sorted candidates that extend it.
+    pub names: Vec<String>,
+    /// The word is a file path: complete it from the file system instead.
+    pub files: bool,
+}
+
 /// Completes the word that ends `head` (the line up to the cursor): returns where that word
 /// starts and the sorted candidates that extend it. After an option whose clap argument has
 /// possible values, the candidates are those values (`--role c` gives `crypto-user`); after
 /// any other option that takes a value, nothing is offered.
-pub fn complete(tree: &clap::Command, head: &str) -> (usize, Vec<String>) {
+#[cfg(test)]
+fn complete(tree: &clap::Command, head: &str) -> (usize, Vec<String>) {
+    let found = complete_with(tree, head, &Vec::new);
+    (found.start, found.names)
+}
+
+/// [`complete`], and also the values the grammar cannot enumerate: key filter terms,
+/// attribute names, the clusters `cluster_ids` lists, and (as [`Completion::files`]) paths.
+pub fn complete_with(
+    tree: &clap::Command,
+    head: &str,
+    cluster_ids: &dyn Fn() -> Vec<String>,
+) -> Completion {
     let start = head.rfind(char::is_whitespace).map_or(0, |i| i + 1);
     let partial = &head[start..];
     let words: Vec<&str> = head[..start].split_whitespace().collect();
@@ -309,6 +398,26 @@ pub fn complete(tree: &clap::Command, head: &str) -> (usize, Vec<String>) {
         prefix = value;
     } else if let Some(arg) = at.pending.filter(|_| !partial.starts_with('-')) {
         names = values_of(arg);
+        if names.is_empty() {
+            match free_value(arg) {
+                Some(FreeValue::File) => {
+                    return Completion {
+                        start,
+                        names,
+                        files: true,
+                    }
+                }
+                Some(FreeValue::Filter) => names = filter_terms(partial),
+                Some(FreeValue::AttributeName) => {
+                    names = crate::hsm::key::settable_names()
+                        .into_iter()
+                        .map(String::from)
+                        .collect();
+                }
+                Some(FreeValue::ClusterId) => names = cluster_ids(),
+                None => {}
+            }
+        }
     } else if partial.starts_with('-') {
         names = options(&at);
     } else if at.cmd.get_subcommands().next().is_none() {
@@ -339,7 +448,11 @@ pub fn complete(tree: &clap::Command, head: &str) -> (usize, Vec<String>) {
     names.retain(|n| n.starts_with(prefix));
     names.sort();
     names.dedup();
-    (word_start, names)
+    Completion {
+        start: word_start,
+        names,
+        files: false,
+    }
 }
 
 impl Hinter for GrammarHelper {
@@ -416,6 +529,49 @@ mod tests {
         assert!(!left.contains(&"--role".to_string()), "{left:?}");
         // A leaf with nothing typed offers its options.
         assert!(names("user list ").contains(&"--cluster-id".to_string()));
+    }
+
+    #[test]
+    fn completes_filters_attribute_names_clusters_and_files() {
+        let tree = tree();
+        let clusters = || vec!["cluster-abc".to_string(), "cluster-dr1".to_string()];
+        let at = |head: &str| complete_with(&tree, head, &clusters);
+        assert_eq!(at("key list --filter ").names, ["attr.", "key-reference="]);
+        assert_eq!(at("key list --filter k").names, ["key-reference="]);
+        assert_eq!(
+            at("key list --filter attr.la").names,
+            ["attr.label="],
+            "attribute names after attr."
+        );
+        let types = at("crypto sign ecdsa --key-filter attr.key-").names;
+        assert_eq!(types, ["attr.key-length-bytes=", "attr.key-type="]);
+        // A filter takes several terms.
+        assert_eq!(
+            at("key list --filter attr.sign=true attr.cl").names,
+            ["attr.class="]
+        );
+        assert_eq!(
+            at("key set-attribute --filter key-reference=0x30 --name wrap").names,
+            ["wrap", "wrap-with-trusted"]
+        );
+        assert!(!at("key set-attribute --filter key-reference=0x30 --name ")
+            .names
+            .contains(&"class".to_string()));
+        assert_eq!(
+            at("user list --cluster-id cluster-d").names,
+            ["cluster-dr1"]
+        );
+        for head in [
+            "key generate-file --encoding pem --path ./",
+            "crypto sign ecdsa --data-path x",
+            "quorum token-sign generate --service user --token ",
+            "user create --username a --role admin --approval ",
+            "login mfa-token-sign --token ",
+        ] {
+            assert!(at(head).files, "{head}: a path");
+        }
+        assert!(!at("key list --max-items ").files);
+        assert!(!at("login --username ").files);
     }
 
     #[test]

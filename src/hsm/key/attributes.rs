@@ -396,23 +396,25 @@ pub fn apply(
 }
 
 /// Attribute names the CLI prints but nobody sets.
+pub const READ_ONLY_NAMES: [&str; 13] = [
+    "key-type",
+    "class",
+    "check-value",
+    "key-length-bytes",
+    "modulus",
+    "modulus-size-bits",
+    "public-exponent",
+    "ec-point",
+    "curve",
+    "mldsa-algorithm",
+    "always-sensitive",
+    "local",
+    "never-extractable",
+];
+
+/// Whether `name` is one of [`READ_ONLY_NAMES`].
 pub fn is_read_only_name(name: &str) -> bool {
-    matches!(
-        name,
-        "key-type"
-            | "class"
-            | "check-value"
-            | "key-length-bytes"
-            | "modulus"
-            | "modulus-size-bits"
-            | "public-exponent"
-            | "ec-point"
-            | "curve"
-            | "mldsa-algorithm"
-            | "always-sensitive"
-            | "local"
-            | "never-extractable"
-    )
+    READ_ONLY_NAMES.contains(&name)
 }
 
 /// Splits `NAME=VALUE` items of `--attributes`.

@@ -181,3 +181,29 @@ pub fn is_attribute_name(name: &str) -> bool {
         || matches!(name, "label" | "id")
         || attributes::is_read_only_name(name)
 }
+
+/// Every attribute name a filter may test, sorted (for completion).
+pub fn attribute_names() -> Vec<&'static str> {
+    let mut names: Vec<&'static str> = Flag::ALL
+        .iter()
+        .map(|f| f.name())
+        .chain(["label", "id"])
+        .chain(attributes::READ_ONLY_NAMES)
+        .collect();
+    names.sort_unstable();
+    names.dedup();
+    names
+}
+
+/// The attribute names `key set-attribute --name` may change (for completion): the usage
+/// flags and label and id; which of them a given key takes is checked when it is set.
+pub fn settable_names() -> Vec<&'static str> {
+    let mut names: Vec<&'static str> = Flag::ALL
+        .iter()
+        .map(|f| f.name())
+        .filter(|n| !attributes::is_read_only_name(n))
+        .chain(["label", "id"])
+        .collect();
+    names.sort_unstable();
+    names
+}
