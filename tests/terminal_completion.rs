@@ -147,3 +147,44 @@ fn tab_completes_filters_attribute_names_cluster_ids_and_paths() {
     term.clear();
     term.quit();
 }
+
+#[test]
+fn table_view_fits_an_80_column_terminal() {
+    let sim = Sim::with_crypto_user("admin-pw-1", "alice", "alice-pw-1");
+    let term = Term::start_with(&sim, "--output table");
+    term.tmux(&["resize-window", "-t", "main", "-x", "80"]);
+    for line in [
+        "login --username alice --role crypto-user --password alice-pw-1",
+        "key generate-asymmetric-pair rsa --public-exponent 65537 --modulus-size-bits 2048 \
+         --public-label a-rather-long-public-label --private-label a-rather-long-private-label \
+         --public-attributes verify=true encrypt=true wrap=true --private-attributes sign=true",
+    ] {
+        term.type_text(line);
+        term.press("Enter");
+        term.wait_for("the response", |s| {
+            s.contains("\"error_code\": 0") && tmux::current_line(s).as_deref() == Some("")
+        });
+        term.tmux(&["clear-history", "-t", "main"]);
+    }
+    for command in ["user list", "key list --verbose"] {
+        term.type_text(command);
+        term.press("Enter");
+        let screen = term.wait_for("the table", |s| {
+            s.contains(" keys") || s.contains("app_user")
+        });
+        let table = tmux::output_after(&screen, command);
+        assert!(
+            table.lines().all(|l| l.chars().count() <= 80),
+            "{command} overflows 80 columns:\n{table}"
+        );
+        if command.starts_with("key") {
+            assert!(
+                table.contains("usage") && table.contains("verify"),
+                "{table}"
+            );
+        }
+        term.wait_for_line("");
+        term.press("C-l");
+    }
+    term.quit();
+}

@@ -163,10 +163,22 @@ pub fn render(envelope: &Value, width: Option<u16>) -> Option<String> {
         floors.push((one_word, name.len(), longest.clamp(name.len(), 40)));
     }
     // Each column adds its padding (2) and a border (1), and the table one more border.
+    // On a terminal, its width (a table wider than the terminal would wrap every line).
+    let limit = width.or_else(|| table.width());
     let total: usize = 1 + floors.iter().map(|(_, _, f)| f + 3).sum::<usize>();
-    let fits = width.is_none_or(|w| total <= usize::from(w));
+    let fits = limit.is_none_or(|w| total <= usize::from(w));
+    // Too wide: text columns may wrap; if that is still too wide, one-word columns too.
+    let unwrapped: usize = 1 + floors
+        .iter()
+        .map(|(one_word, header, words)| 3 + if *one_word { *words } else { *header })
+        .sum::<usize>();
+    let words_fit = limit.is_none_or(|w| unwrapped <= usize::from(w));
     for (column, (one_word, header, words)) in table.column_iter_mut().zip(floors) {
-        let floor = if fits || one_word { words } else { header };
+        let floor = if fits || (one_word && words_fit) {
+            words
+        } else {
+            header
+        };
         let floor = u16::try_from(floor + 2).unwrap_or(u16::MAX);
         column.set_constraint(ColumnConstraint::LowerBoundary(Width::Fixed(floor)));
     }
@@ -257,7 +269,44 @@ fn records_table(rows: Vec<&Map<String, Value>>, columns: &[&str]) -> Table {
     table
 }
 
-/// `key list`: reference and label, and for `--verbose` the type, class, owner and sharees;
+/// A key's size: the bits of an RSA modulus or of a symmetric key, or its curve.
+fn size(attrs: &Map<String, Value>) -> String {
+    if let Some(bits) = attrs.get("modulus-size-bits") {
+        return cell(Some(bits));
+    }
+    if let Some(curve) = attrs.get("curve").or_else(|| attrs.get("mldsa-algorithm")) {
+        return cell(Some(curve));
+    }
+    match attrs.get("key-length-bytes").and_then(Value::as_u64) {
+        Some(bytes) => (bytes * 8).to_string(),
+        None => String::new(),
+    }
+}
+
+/// What a key may be used for: its usage attributes that are true (and `trusted`,
+/// `wrap-with-trusted` when set), in the order the key object lists them.
+fn usage(attrs: &Map<String, Value>) -> String {
+    const USAGE: [&str; 9] = [
+        "encrypt",
+        "decrypt",
+        "sign",
+        "verify",
+        "wrap",
+        "unwrap",
+        "derive",
+        "trusted",
+        "wrap-with-trusted",
+    ];
+    attrs
+        .iter()
+        .filter(|(k, v)| USAGE.contains(&k.as_str()) && v.as_bool() == Some(true))
+        .map(|(k, _)| k.as_str())
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// `key list`: reference and label, and for `--verbose` the type, class, size (bits or
+/// curve), usage (the usage attributes that are true), owner and sharees;
 /// a footer with the counts and the next page's token.
 fn keys_table(
     data: &Map<String, Value>,
@@ -269,10 +318,12 @@ fn keys_table(
         &[
             "key-reference",
             "label",
-            "key-type",
+            "type",
             "class",
-            "key-owners",
-            "shared-users",
+            "size",
+            "usage",
+            "owner",
+            "shared",
         ]
     } else {
         &["key-reference", "label"]
@@ -283,8 +334,12 @@ fn keys_table(
         let info = key.get("key-info").and_then(Value::as_object);
         let row = names.iter().map(|n| match *n {
             "key-reference" => cell(key.get(*n)),
-            "label" | "key-type" | "class" => cell(attrs.and_then(|a| a.get(*n))),
-            other => cell(info.and_then(|i| i.get(other))),
+            "label" | "class" => cell(attrs.and_then(|a| a.get(*n))),
+            "type" => cell(attrs.and_then(|a| a.get("key-type"))),
+            "size" => attrs.map(size).unwrap_or_default(),
+            "usage" => attrs.map(usage).unwrap_or_default(),
+            "owner" => cell(info.and_then(|i| i.get("key-owners"))),
+            _ => cell(info.and_then(|i| i.get("shared-users"))),
         });
         table.add_row(row.collect::<Vec<_>>());
     }

@@ -144,7 +144,7 @@ mod tests {
         assert_eq!(status, 0, "{err}");
         assert!(out.contains("\"data\": \"Logout successful\""), "{out}");
         assert!(
-            out.contains("| key-reference      | label    | key-type | class"),
+            out.contains("| key-reference      | label    | type | class      | size | usage"),
             "{out}"
         );
         assert!(out.contains("1 of 1 keys\n"), "{out}");
