@@ -129,10 +129,17 @@ pub fn catalogue() -> Vec<(&'static str, String)> {
         },
         StoreError::FutureSchema {
             path: PathBuf::from("{path}"),
-            found: 2,
-            supported: 1,
+            found: 3,
+            supported: 2,
         },
         StoreError::Damaged {
+            path: PathBuf::from("{path}"),
+            detail: s("{detail}"),
+        },
+        StoreError::Replaced {
+            path: PathBuf::from("{path}"),
+        },
+        StoreError::Config {
             path: PathBuf::from("{path}"),
             detail: s("{detail}"),
         },
@@ -421,6 +428,8 @@ fn store_name(e: &crate::store::StoreError) -> &'static str {
         StoreError::NotOurs { .. } => "StoreNotOurs",
         StoreError::FutureSchema { .. } => "StoreFutureSchema",
         StoreError::Damaged { .. } => "StoreDamaged",
+        StoreError::Replaced { .. } => "StoreReplaced",
+        StoreError::Config { .. } => "StoreConfig",
         StoreError::Unwritable(_) => "StoreUnwritable",
         StoreError::Sqlite(_) => "StoreSqlite",
         StoreError::Io(_) => "StoreIo",

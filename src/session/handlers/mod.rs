@@ -16,7 +16,7 @@ use crate::grammar::{
 use crate::hsm::{fips_state, Approval, ApprovalFile, QuorumError, Role, Service};
 use crate::output::{HsmInfoView, HsmView, LoginView, Response, StrategyView, UserView, UsersView};
 
-use super::{Context, LoggedIn, Prompter, SessionError};
+use super::{Context, Prompter, SessionError};
 
 type Result<T> = std::result::Result<T, SessionError>;
 
@@ -149,10 +149,9 @@ pub(crate) fn run(
             let response = login(ctx, &c.username, c.role, password.expose())?;
             let username = ctx
                 .session
-                .logins
-                .get(&ctx.cluster_id)
-                .map(|l| l.username.clone())
-                .unwrap_or_default();
+                .logged_in_as(&ctx.cluster_id)
+                .unwrap_or_default()
+                .to_string();
             // A user with MFA logs in only with the second factor, and only such a user can.
             let mfa = ctx.cluster.mfa_enabled(&username)?;
             let second = match (&c.mfa, mfa) {
@@ -393,21 +392,16 @@ pub(crate) fn login(
         LoginRole::CryptoUser => Role::CryptoUser,
         LoginRole::ApplianceUser => Role::ApplianceUser,
     };
-    let user = ctx
+    let login = ctx
         .cluster
         .login(username, role, password, &ctx.session.id)?;
+    let view = LoginView {
+        username: login.username().to_string(),
+        role: login.role().as_str().into(),
+    };
     let id = ctx.cluster.settings().id.clone();
-    ctx.session.logins.insert(
-        id,
-        LoggedIn {
-            username: user.username.clone(),
-            role: user.role,
-        },
-    );
-    Ok(Response::ok(LoginView {
-        username: user.username,
-        role: user.role.as_str().into(),
-    }))
+    ctx.session.remember_login(id, login);
+    Ok(Response::ok(view))
 }
 
 fn logout(ctx: &mut Context<'_>) -> Result<Response> {
