@@ -16,8 +16,8 @@ use crate::store::records::{self, AnyValue};
 use crate::store::{Home, Store, StoreError, Tx, INSTANCE_KEY, SCHEMA_VERSION};
 
 use super::auth::{hash_password, verify_password};
-use super::crypto::{KeyMaterial, SecretKey, SecretKind};
-use super::key::{KeyClass, KeyType, Settable};
+use super::crypto::KeyMaterial;
+use super::key::{KeyClass, KeyType};
 use super::keys::{check_share_target, Actor};
 use super::user::{check_password, normalize_username};
 use super::{check_cluster_id, Cluster, Entropy, HsmError, Role};
@@ -310,9 +310,18 @@ impl Cluster {
         entropy: &mut Entropy,
     ) -> Result<Seeded, FixtureError> {
         let name = normalize_username(username)?;
-        let Some(user) = self.store.read(|tx| records::user(tx, &name))? else {
-            self.create_user(&name, role, password, entropy)?;
-            return Ok(Seeded::Created);
+        let user = match self.store.read(|tx| records::user(tx, &name))? {
+            Some(user) => user,
+            None => match self.create_user(&name, role, password, entropy) {
+                Ok(_) => return Ok(Seeded::Created),
+                // Created meanwhile by a command of another process: kept, as if it had
+                // been there first.
+                Err(HsmError::UserExists) => self
+                    .store
+                    .read(|tx| records::user(tx, &name))?
+                    .ok_or(HsmError::UserExists)?,
+                Err(e) => return Err(e.into()),
+            },
         };
         if user.role != role.as_str() {
             return Err(FixtureError::RoleMismatch {
@@ -369,51 +378,22 @@ impl Cluster {
         })
     }
 
-    /// Replaces the material of a secret key just generated for a seed with `bytes`; the key
-    /// is then marked as an imported one (`local`, `always-sensitive` and
-    /// `never-extractable` false) and its check value and length follow the bytes.
-    pub fn set_secret_material(
+    /// Whether the secret key `reference` holds exactly `bytes` (a seed's `material_hex`).
+    pub fn secret_material_is(
         &mut self,
         reference: u64,
-        bytes: Vec<u8>,
-    ) -> Result<(), FixtureError> {
-        let reference = reference as i64;
-        self.store.write(|tx| {
-            let (_stamp, record) = records::visible_keys(
-                tx,
-                records::Visible {
-                    username: None,
-                    label: None,
-                    reference: Some(reference),
-                },
-                None,
-            )?
-            .pop()
+        bytes: &[u8],
+    ) -> Result<bool, FixtureError> {
+        let blob = self
+            .store
+            .read(|tx| records::key_material(tx, reference as i64))?
             .ok_or_else(|| HsmError::Corrupt {
                 id: self.settings.id.clone(),
-                detail: "the seeded key vanished".into(),
+                detail: format!("key {reference:#x} vanished"),
             })?;
-            let kind = match KeyType::parse(&record.key_type) {
-                Some(KeyType::Aes) => SecretKind::Aes,
-                Some(KeyType::GenericSecret) => SecretKind::GenericSecret,
-                _ => return Err(crypto("fixed material is for aes and generic-secret keys")),
-            };
-            let secret = SecretKey::new(kind, bytes).map_err(|e| crypto(&e.to_string()))?;
-            let material = KeyMaterial::Secret(secret);
-            let mut attrs: Settable = serde_json::from_str(&record.settable)
-                .map_err(|e| StoreError::Io(std::io::Error::other(e)))?;
-            attrs.flags.local = false;
-            attrs.flags.always_sensitive = false;
-            attrs.flags.never_extractable = false;
-            let derived = super::keygen::derived(&material);
-            records::set_key_material(
-                tx,
-                reference,
-                &to_json(&attrs)?,
-                &to_json(&derived)?,
-                &material.to_blob(),
-            )?;
-            Ok::<_, FixtureError>(())
+        Ok(match KeyMaterial::from_blob(&blob) {
+            Ok(KeyMaterial::Secret(secret)) => secret.bytes() == bytes,
+            _ => false,
         })
     }
 
@@ -443,14 +423,4 @@ impl Cluster {
             Ok::<_, FixtureError>(added)
         })
     }
-}
-
-/// A refusal about key material, in the key errors' words.
-fn crypto(text: &str) -> FixtureError {
-    HsmError::from(super::key::KeyError::Crypto(text.to_string())).into()
-}
-
-/// A value as the JSON text a key column holds, as the key store writes it.
-fn to_json<T: serde::Serialize>(value: &T) -> Result<String, StoreError> {
-    serde_json::to_string(value).map_err(|e| StoreError::Io(std::io::Error::other(e)))
 }
