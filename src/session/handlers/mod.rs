@@ -242,6 +242,69 @@ pub(crate) fn read_input(path: &str) -> std::io::Result<Vec<u8>> {
     Ok(bytes)
 }
 
+/// Whether a file a command writes holds anything a key could be derived from (a masked
+/// object, a wrapped key): such a file is private to its owner.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Sensitivity {
+    /// Public keys, key references, unsigned tokens: created with the usual mode (0666 less
+    /// the umask).
+    Public,
+    /// Created 0600; an existing file others may read is made 0600 before it is written.
+    Secret,
+}
+
+/// Writes the file a command produces at a path the user gave (`--path`, `--token`). An
+/// existing regular file is overwritten, as the real CLI does (docs/fidelity.md). The last
+/// component is never followed when it is a symbolic link, and only a regular file is ever
+/// written: a FIFO, a device or a directory is refused, and opening one never blocks.
+pub(crate) fn write_output(path: &str, bytes: &[u8], sensitivity: Sensitivity) -> Result<()> {
+    use std::io::Write;
+    use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+    let refuse = |reason: String| {
+        SessionError::Hsm(
+            crate::hsm::key::KeyError::WriteFile {
+                path: path.to_string(),
+                reason,
+            }
+            .into(),
+        )
+    };
+    let secret = sensitivity == Sensitivity::Secret;
+    let opened = std::fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .mode(if secret { 0o600 } else { 0o666 })
+        .custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK | libc::O_CLOEXEC)
+        .open(path);
+    let file = match opened {
+        Ok(file) => file,
+        Err(e) if e.raw_os_error() == Some(libc::ELOOP) => {
+            return Err(refuse(
+                "it is a symbolic link, which is never followed".into(),
+            ))
+        }
+        // O_NONBLOCK on a FIFO that nobody reads.
+        Err(e) if e.raw_os_error() == Some(libc::ENXIO) => {
+            return Err(refuse("it is not a regular file".into()))
+        }
+        Err(e) => return Err(refuse(e.to_string())),
+    };
+    let meta = file.metadata().map_err(|e| refuse(e.to_string()))?;
+    if !meta.is_file() {
+        return Err(refuse("it is not a regular file".into()));
+    }
+    let mut file = file;
+    let write = |file: &mut std::fs::File| -> std::io::Result<()> {
+        if secret && meta.permissions().mode() & 0o077 != 0 {
+            file.set_permissions(std::fs::Permissions::from_mode(0o600))?;
+        }
+        file.set_len(0)?;
+        file.write_all(bytes)?;
+        file.flush()
+    };
+    write(&mut file).map_err(|e| refuse(e.to_string()))
+}
+
 /// An input file named by an option, read with [`read_input`]; failures name the path.
 pub(crate) fn read_path(path: &str) -> Result<Vec<u8>> {
     read_input(path).map_err(|e| {
