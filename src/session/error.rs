@@ -38,6 +38,17 @@ pub enum SessionError {
     Hsm(#[from] HsmError),
 }
 
+impl SessionError {
+    /// Whether the command was stopped because its cluster's database was replaced (reset,
+    /// imported) by another process while it ran.
+    pub fn is_replaced(&self) -> bool {
+        matches!(
+            self,
+            SessionError::Hsm(HsmError::Store(crate::store::StoreError::Replaced { .. }))
+        )
+    }
+}
+
 /// Every error the session and the simulated HSM can report, with placeholder values in
 /// braces, for `docs/errors.md`. The exhaustive matches below stop the build when a variant
 /// is added without a sample here.

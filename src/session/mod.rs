@@ -191,6 +191,27 @@ impl Session {
         command: &Command,
         prompter: &mut dyn Prompter,
     ) -> Result<Outcome, SessionError> {
+        let result = self.dispatch_once(command, prompter);
+        // A command that only reads, whose cluster was reset or imported while it ran, is
+        // simply run again on the new database: it changed nothing and prompts for nothing.
+        let read_only = matches!(
+            CommandId::of(command),
+            CommandId::UserList
+                | CommandId::ClusterHsmInfo
+                | CommandId::QuorumTokenSignListQuorumValues
+                | CommandId::QuorumTokenSignListTimeouts
+        );
+        match result {
+            Err(e) if read_only && e.is_replaced() => self.dispatch_once(command, prompter),
+            other => other,
+        }
+    }
+
+    fn dispatch_once(
+        &mut self,
+        command: &Command,
+        prompter: &mut dyn Prompter,
+    ) -> Result<Outcome, SessionError> {
         let id = CommandId::of(command);
         match command {
             Command::Quit => return Ok(Outcome::Quit),
