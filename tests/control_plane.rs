@@ -484,8 +484,8 @@ fn kill_9_during_reset_never_loses_the_cluster() {
         cluster_files(&sim)
     );
     println!(
-        "reset: {} rounds, {killed} killed before the end, {done} resets completed \
-         (one reset takes about {typical:?} here)",
+        "reset: {} rounds, {killed} killed by SIGKILL before exiting, {done} found reset \
+         afterwards (one reset takes about {typical:?} here)",
         rounds()
     );
 }
@@ -534,8 +534,8 @@ fn kill_9_during_import_replace_never_loses_the_cluster() {
         before = users;
     }
     println!(
-        "import --replace: {} rounds, {killed} killed before the end, {done} imports completed \
-         (one import takes about {typical:?} here)",
+        "import --replace: {} rounds, {killed} killed by SIGKILL before exiting, {done} found \
+         imported afterwards (one import takes about {typical:?} here)",
         rounds()
     );
 }
