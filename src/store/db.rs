@@ -667,4 +667,145 @@ mod tests {
             .unwrap();
         assert_eq!(n, 0);
     }
+
+    fn count(store: &mut Store, sql: &str) -> Result<i64, StoreError> {
+        store.read(|tx| Ok(tx.query_row(sql, [], |r| r.get(0))?))
+    }
+
+    #[test]
+    fn a_rebuild_binds_the_new_instance_and_refuses_old_handles() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = fresh(dir.path());
+        let mut old = Store::open(&path).unwrap();
+        let mut rebuilder = Store::open(&path).unwrap();
+        assert_eq!(
+            count(&mut old, "SELECT count(*) FROM meta WHERE key = 'k'").unwrap(),
+            1
+        );
+        let before = old.instance().unwrap().to_string();
+        assert_eq!(before.len(), 32);
+        assert!(old.is_current());
+
+        rebuilder
+            .rebuild(
+                |tx| records_meta(tx, "k"),
+                |tx, kept| {
+                    tx.execute("INSERT INTO meta VALUES ('kept', ?1)", [kept])?;
+                    Ok(())
+                },
+            )
+            .unwrap();
+        assert_ne!(rebuilder.instance(), Some(before.as_str()));
+        // The new contents: a fresh schema, the rows of `fill` and nothing else.
+        assert_eq!(
+            count(
+                &mut rebuilder,
+                "SELECT count(*) FROM meta WHERE key = 'kept' AND value = 'v'"
+            )
+            .unwrap(),
+            1
+        );
+        assert_eq!(
+            count(&mut rebuilder, "SELECT count(*) FROM meta WHERE key = 'k'").unwrap(),
+            0
+        );
+        // The old handle is done, and says so.
+        assert!(!old.is_current());
+        assert!(matches!(
+            count(&mut old, "SELECT 1"),
+            Err(StoreError::Replaced { .. })
+        ));
+        let mut reopened = Store::open(&path).unwrap();
+        assert_eq!(count(&mut reopened, "SELECT 1").unwrap(), 1);
+        assert_eq!(reopened.instance(), rebuilder.instance());
+    }
+
+    #[test]
+    fn a_failed_rebuild_changes_nothing() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = fresh(dir.path());
+        let mut handle = Store::open(&path).unwrap();
+        assert_eq!(count(&mut handle, "SELECT 1").unwrap(), 1);
+        let mut rebuilder = Store::open(&path).unwrap();
+        let failed = rebuilder.rebuild(
+            |_| Ok::<_, StoreError>(()),
+            |tx, ()| {
+                tx.execute("INSERT INTO meta VALUES ('half', 'done')", [])?;
+                Err(StoreError::Damaged {
+                    path: PathBuf::new(),
+                    detail: "refused".into(),
+                })
+            },
+        );
+        assert!(failed.is_err());
+        assert!(handle.is_current());
+        assert_eq!(
+            count(&mut handle, "SELECT count(*) FROM meta WHERE key = 'k'").unwrap(),
+            1
+        );
+        assert_eq!(
+            count(&mut handle, "SELECT count(*) FROM meta WHERE key = 'half'").unwrap(),
+            0
+        );
+    }
+
+    #[test]
+    fn a_version_1_database_is_brought_up_to_date() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = fresh(dir.path());
+        {
+            let conn = Connection::open(&path).unwrap();
+            conn.execute_batch(
+                "ALTER TABLE logins DROP COLUMN session_keys;
+                 ALTER TABLE logins DROP COLUMN session_asymmetric_keys;
+                 PRAGMA user_version = 1;",
+            )
+            .unwrap();
+        }
+        let mut store = Store::open(&path).unwrap();
+        assert_eq!(
+            count(
+                &mut store,
+                "SELECT count(*) FROM pragma_table_info('logins')"
+            )
+            .unwrap(),
+            5
+        );
+        assert_eq!(
+            count(&mut store, "PRAGMA user_version").unwrap(),
+            SCHEMA_VERSION
+        );
+    }
+
+    #[test]
+    fn temporary_names_are_recognised() {
+        let tmp = temporary_path(Path::new("/x/cluster-abc.db")).unwrap();
+        let name = tmp.file_name().unwrap().to_string_lossy().into_owned();
+        assert!(name.starts_with("cluster-abc.db.tmp-"), "{name}");
+        assert_ne!(tmp, temporary_path(Path::new("/x/cluster-abc.db")).unwrap());
+        for orphan in [
+            name.as_str(),
+            &format!("{name}-wal"),
+            &format!("{name}-shm"),
+            "cluster-abc.tmp4242",
+            "cluster-abc.tmp4242-journal",
+            "cluster-abc.importing",
+            "cluster-abc.importing-wal",
+        ] {
+            assert!(is_temporary(orphan), "{orphan}");
+        }
+        for kept in [
+            "cluster-abc.db",
+            "cluster-abc.db-wal",
+            "cluster-tmp1.db",
+            "notes.tmp",
+            ".tmp12",
+        ] {
+            assert!(!is_temporary(kept), "{kept}");
+        }
+    }
+
+    fn records_meta(tx: &Tx<'_>, key: &str) -> Result<String, StoreError> {
+        Ok(tx.query_row("SELECT value FROM meta WHERE key = ?1", [key], |r| r.get(0))?)
+    }
 }
