@@ -389,6 +389,7 @@ fn a_single_command_whose_cluster_is_reset_midway_does_nothing() {
             fs::read_to_string(format!("/proc/{pid}/wchan")).is_ok_and(|w| w.contains("pipe_read"));
         thread::sleep(Duration::from_millis(5));
     }
+    println!("reset while the command waited for its password: {midway}");
     assert_eq!(sim.sim(&["reset", "--cluster-id", CLUSTER]).code, 0);
     {
         use std::io::Write;

@@ -6,8 +6,9 @@
 //! itself, so a table or column added later is exported without a change here. Only
 //! [`RUNTIME_TABLES`] (which process holds a login, the quorum and MFA tokens of login
 //! sessions) and the database's instance id are left out: they describe running processes
-//! and one copy of the database, not the cluster. Values: integers as numbers, text as strings (a text column
-//! holding a JSON object or array, such as a key's attributes, as that JSON), blobs as base64.
+//! and one copy of the database, not the cluster. Values: integers as numbers, text as
+//! strings (a text column holding a JSON object or array, such as a key's attributes, as that
+//! JSON), blobs as base64.
 
 use base64::Engine;
 use serde_json::{json, Map, Value};
