@@ -79,8 +79,12 @@ fn export(sim: &Sim, name: &str) -> Vec<u8> {
     std::fs::read(&path).unwrap()
 }
 
-/// Every row of every table (but the runtime `logins`), every schema object, and the schema
-/// version of a cluster database, read with SQLite directly.
+/// Tables of process state, never exported or imported.
+const RUNTIME_TABLES: &[&str] = &["logins", "tokens"];
+
+/// Every row of every table (but the runtime tables, and the `meta` row naming the database's
+/// instance, which every copy has its own of), every schema object, and the schema version of
+/// a cluster database, read with SQLite directly.
 fn dump(path: &Path) -> BTreeMap<String, Vec<String>> {
     use rusqlite::{Connection, OpenFlags};
     let conn = Connection::open_with_flags(path, OpenFlags::SQLITE_OPEN_READ_ONLY).unwrap();
@@ -103,10 +107,15 @@ fn dump(path: &Path) -> BTreeMap<String, Vec<String>> {
     out.insert("(user_version)".into(), vec![version.to_string()]);
     for (_, table, _) in objects
         .iter()
-        .filter(|(t, n, _)| t == "table" && n != "logins")
+        .filter(|(t, n, _)| t == "table" && !RUNTIME_TABLES.contains(&n.as_str()))
     {
+        let filter = if table == "meta" {
+            " WHERE key != 'instance'"
+        } else {
+            ""
+        };
         let mut stmt = conn
-            .prepare(&format!("SELECT * FROM \"{table}\" ORDER BY rowid"))
+            .prepare(&format!("SELECT * FROM \"{table}\"{filter} ORDER BY rowid"))
             .unwrap();
         let n = stmt.column_count();
         let rows = stmt
@@ -126,16 +135,17 @@ fn dump(path: &Path) -> BTreeMap<String, Vec<String>> {
     out
 }
 
-/// The columns of each table of a cluster database.
+/// The columns of each table of a cluster database (but the runtime tables).
 fn columns(path: &Path) -> BTreeMap<String, Vec<String>> {
     let conn = rusqlite::Connection::open(path).unwrap();
     let mut stmt = conn
-        .prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name != 'logins'")
+        .prepare("SELECT name FROM sqlite_master WHERE type = 'table'")
         .unwrap();
     let tables: Vec<String> = stmt
         .query_map([], |r| r.get(0))
         .unwrap()
         .map(Result::unwrap)
+        .filter(|t: &String| !RUNTIME_TABLES.contains(&t.as_str()))
         .collect();
     tables
         .into_iter()

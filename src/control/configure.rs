@@ -9,7 +9,7 @@ use std::path::PathBuf;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use crate::hsm::{self, ClusterConfig, Entropy, HsmError};
-use crate::store::Home;
+use crate::store::{CliConfig, Home, HomeLock};
 
 /// Configure the CloudHSM CLI (simulated by cloudhsm-sim)
 #[derive(Debug, Parser)]
@@ -165,7 +165,7 @@ fn note(err: &mut dyn Write, what: &str) {
     );
 }
 
-fn record_endpoint(config: &mut crate::store::CliConfig, e: &EndpointArgs, err: &mut dyn Write) {
+fn record_endpoint(config: &mut CliConfig, e: &EndpointArgs, err: &mut dyn Write) {
     for (name, value) in [
         ("--endpoint", &e.endpoint),
         ("--region", &e.region),
@@ -181,7 +181,12 @@ fn record_endpoint(config: &mut crate::store::CliConfig, e: &EndpointArgs, err: 
 }
 
 /// Makes sure cluster `id` exists in the simulation, creating a default one if needed.
-fn ensure_cluster(home: &Home, id: &str, entropy: &mut Entropy) -> Result<(), HsmError> {
+fn ensure_cluster(
+    home: &Home,
+    lock: &HomeLock,
+    id: &str,
+    entropy: &mut Entropy,
+) -> Result<(), HsmError> {
     hsm::check_cluster_id(id)?;
     if home.cluster_path(id).exists() {
         return Ok(());
@@ -190,10 +195,7 @@ fn ensure_cluster(home: &Home, id: &str, entropy: &mut Entropy) -> Result<(), Hs
         id: Some(id.to_string()),
         ..ClusterConfig::default()
     };
-    match hsm::create(home, &config, entropy) {
-        Ok(_) | Err(HsmError::ClusterExists { .. }) => Ok(()),
-        Err(e) => Err(e),
-    }
+    hsm::create_locked(home, lock, &config, entropy).map(|_| ())
 }
 
 fn configure(
@@ -207,7 +209,22 @@ fn configure(
     })?;
     let home = Home::open(root)?;
     let mut entropy = Entropy::new(seed);
-    let mut config = home.cli_config();
+    // One configure-cli at a time: the clusters it names are made and the configuration is
+    // read, changed and written under the state directory's lock, so that no concurrent
+    // change is lost.
+    let lock = home.lock()?;
+    if let Some(id) = &cli.cluster_id {
+        ensure_cluster(&home, &lock, id, &mut entropy)?;
+    }
+    if let Some(ConfigureCommand::AddCluster(add)) = &cli.command {
+        ensure_cluster(&home, &lock, &add.cluster_id, &mut entropy)?;
+    }
+    home.update_cli_config(&lock, |config| apply(&cli, config, err))?;
+    Ok(())
+}
+
+/// The changes `cli` makes to the configuration; says on `err` what has no effect here.
+fn apply(cli: &ConfigureCli, config: &mut CliConfig, err: &mut dyn Write) {
     if cli.disable_key_availability_check {
         config.key_availability_check = false;
     }
@@ -255,18 +272,16 @@ fn configure(
             note(err, name);
         }
     }
-    record_endpoint(&mut config, &cli.endpoint, err);
+    record_endpoint(config, &cli.endpoint, err);
     if let Some(id) = &cli.cluster_id {
-        ensure_cluster(&home, id, &mut entropy)?;
         config.clusters = vec![id.clone()];
     }
     match &cli.command {
         Some(ConfigureCommand::AddCluster(add)) => {
-            ensure_cluster(&home, &add.cluster_id, &mut entropy)?;
             if !config.clusters.contains(&add.cluster_id) {
                 config.clusters.push(add.cluster_id.clone());
             }
-            record_endpoint(&mut config, &add.endpoint, err);
+            record_endpoint(config, &add.endpoint, err);
         }
         Some(ConfigureCommand::RemoveCluster(rm)) => {
             config.clusters.retain(|c| *c != rm.cluster_id);
@@ -278,6 +293,4 @@ fn configure(
         }
         None => {}
     }
-    home.save_cli_config(&config)?;
-    Ok(())
 }

@@ -74,10 +74,21 @@ pub fn export(home: &Home, args: Export, out: &mut dyn Write) -> Result<(), Cont
     )
 }
 
-/// Writes `bytes` to `path` through a 0600 temporary file renamed into place.
+/// Writes `bytes` to `path` through a 0600 temporary file (uniquely named beside it) renamed
+/// into place: whatever was at `path` (a file, a symbolic link, a FIFO) is replaced, never
+/// written through.
 fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    use rand_core::RngCore;
+    let mut nonce = [0u8; 8];
+    rand_core::OsRng
+        .try_fill_bytes(&mut nonce)
+        .map_err(std::io::Error::other)?;
     let name = path.file_name().unwrap_or_default().to_string_lossy();
-    let tmp = path.with_file_name(format!(".{name}.tmp{}", std::process::id()));
+    let tmp = path.with_file_name(format!(
+        ".{name}.tmp-{}-{:016x}",
+        std::process::id(),
+        u64::from_le_bytes(nonce)
+    ));
     let result = (|| {
         let mut file = OpenOptions::new()
             .write(true)

@@ -150,6 +150,28 @@ struct Status {
     #[serde(rename = "state-directory")]
     state_directory: PathBuf,
     clusters: Vec<ClusterStatus>,
+    /// Files of `clusters/` that are not clusters (never used; shown when there are any).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    ignored: Vec<Ignored>,
+}
+
+/// A file of `clusters/` that no command uses, and why.
+#[derive(Debug, Serialize)]
+struct Ignored {
+    path: PathBuf,
+    reason: &'static str,
+}
+
+fn ignored(home: &Home) -> Result<Vec<Ignored>, ControlError> {
+    Ok(home
+        .strays()
+        .map_err(HsmError::from)?
+        .into_iter()
+        .map(|s| Ignored {
+            path: s.path,
+            reason: s.reason,
+        })
+        .collect())
 }
 
 /// The control commands' error: a refusal of the simulator, or no state directory.
@@ -268,12 +290,18 @@ fn execute(
                 &Status {
                     state_directory: home.root().to_path_buf(),
                     clusters,
+                    ignored: ignored(&home)?,
                 },
             )
         }
         SimCommand::List => {
             let ids = home.cluster_ids().map_err(HsmError::from)?;
-            print_json(out, &serde_json::json!({ "clusters": ids }))
+            let mut list = serde_json::json!({ "clusters": ids });
+            let strays = ignored(&home)?;
+            if !strays.is_empty() {
+                list["ignored"] = serde_json::to_value(strays).map_err(std::io::Error::from)?;
+            }
+            print_json(out, &list)
         }
         SimCommand::Reset(target) => {
             let id = only_cluster(&home, target.cluster_id)?;

@@ -5,9 +5,10 @@
 //! permission table, never decided here.
 
 use crate::store::records::{self, HsmRecord, UserRecord};
-use crate::store::{Home, Store, Tx};
+use crate::store::{Home, HomeLock, Store, StoreError, Tx};
 
 use super::auth::{hash_password, verify_password, Kdf};
+use super::keys::SessionKeys;
 use super::model::HsmType;
 use super::process::{is_alive, SessionId};
 use super::user::{
@@ -70,6 +71,35 @@ pub struct UserInfo {
     pub locked: bool,
 }
 
+/// A user logged in to a cluster, bound to the instance of the cluster database the login
+/// was made on, with the session keys it makes (they live and die with it).
+///
+/// A database that was replaced since (`cloudhsm-sim reset`, `cloudhsm-sim import
+/// --replace`) does not admit it ([`Cluster::admits`]): a replaced cluster starts with nobody
+/// logged in, whichever front end holds the login (the shell, single-command mode, a PKCS#11
+/// module). Only [`Cluster::login`] makes one.
+#[derive(Debug)]
+pub struct Login {
+    user: UserInfo,
+    instance: String,
+    keys: SessionKeys,
+}
+
+impl Login {
+    pub fn username(&self) -> &str {
+        &self.user.username
+    }
+
+    pub fn role(&self) -> Role {
+        self.user.role
+    }
+
+    /// The session keys (`--session`) this login made.
+    pub fn session_keys(&mut self) -> &mut SessionKeys {
+        &mut self.keys
+    }
+}
+
 /// An open simulated cluster.
 #[derive(Debug)]
 pub struct Cluster {
@@ -88,13 +118,7 @@ pub struct Cluster {
 
 /// Checks the form of a cluster id given by a user.
 pub fn check_cluster_id(id: &str) -> Result<(), HsmError> {
-    let body = id.strip_prefix("cluster-").unwrap_or_default();
-    let ok = !body.is_empty()
-        && id.len() <= 64
-        && body
-            .chars()
-            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit());
-    if ok {
+    if crate::store::valid_cluster_id(id) {
         Ok(())
     } else {
         Err(HsmError::InvalidClusterId { id: id.to_string() })
@@ -107,15 +131,16 @@ pub fn create(
     config: &ClusterConfig,
     entropy: &mut Entropy,
 ) -> Result<String, HsmError> {
-    let _lock = home.lock()?;
-    create_locked(home, config, entropy, None)
+    let lock = home.lock()?;
+    create_locked(home, &lock, config, entropy)
 }
 
-fn create_locked(
+/// [`create`] for a caller that already holds the state directory's lock.
+pub fn create_locked(
     home: &Home,
+    _lock: &HomeLock,
     config: &ClusterConfig,
     entropy: &mut Entropy,
-    appliance_hash: Option<String>,
 ) -> Result<String, HsmError> {
     let id = match &config.id {
         Some(id) => {
@@ -130,52 +155,76 @@ fn create_locked(
     }
     // Hash outside the database transaction: argon2 is the slow part.
     let admin_hash = hash_password(UNACTIVATED_ADMIN_PASSWORD, config.kdf, entropy)?;
-    let appliance_hash = match (&config.appliance_password, appliance_hash) {
-        (Some(pw), _) => {
+    let appliance_hash = match &config.appliance_password {
+        Some(pw) => {
             check_password(pw)?;
             Some(hash_password(pw, config.kdf, entropy)?)
         }
-        (None, kept) => kept,
+        None => None,
     };
-    let model = config.hsm_type.model();
-    let mut hsms = Vec::with_capacity(config.hsms);
-    for ordinal in 0..config.hsms {
-        hsms.push(HsmRecord {
-            id: format!("hsm-{}", entropy.id_chars(11)),
-            ordinal: ordinal as i64,
-            serial_number: format!(
-                "{}{:04}-ICM{:06}",
-                model.serial_prefix,
-                1900 + entropy.below(100),
-                entropy.below(1_000_000)
-            ),
-            state: "up".to_string(),
-        });
-    }
-    Store::create(&path, |tx| {
-        records::set_meta(tx, "cluster_id", &id)?;
-        records::set_meta(tx, "hsm_type", config.hsm_type.as_str())?;
-        records::set_meta(tx, "fips", if config.fips { "true" } else { "false" })?;
-        records::set_meta(tx, "kdf", config.kdf.as_str())?;
+    let factory = Factory {
+        id: id.clone(),
+        hsm_type: config.hsm_type,
+        fips: config.fips,
+        kdf: config.kdf,
+        hsms: config.hsms,
+        admin_hash,
+        appliance_hash,
+    };
+    Store::create(&path, |tx| factory.write(tx, entropy))?;
+    Ok(id)
+}
+
+/// The rows of a cluster in its factory state: never activated, `admin` with the
+/// unactivated admin's password, `app_user`, and its HSMs.
+struct Factory {
+    id: String,
+    hsm_type: HsmType,
+    fips: bool,
+    kdf: Kdf,
+    hsms: usize,
+    admin_hash: String,
+    appliance_hash: Option<String>,
+}
+
+impl Factory {
+    fn write(&self, tx: &Tx<'_>, entropy: &mut Entropy) -> Result<(), StoreError> {
+        records::set_meta(tx, "cluster_id", &self.id)?;
+        records::set_meta(tx, "hsm_type", self.hsm_type.as_str())?;
+        records::set_meta(tx, "fips", if self.fips { "true" } else { "false" })?;
+        records::set_meta(tx, "kdf", self.kdf.as_str())?;
         records::set_meta(tx, "activated", "false")?;
-        for hsm in &hsms {
-            records::insert_hsm(tx, hsm)?;
+        let model = self.hsm_type.model();
+        for ordinal in 0..self.hsms {
+            records::insert_hsm(
+                tx,
+                &HsmRecord {
+                    id: format!("hsm-{}", entropy.id_chars(11)),
+                    ordinal: ordinal as i64,
+                    serial_number: format!(
+                        "{}{:04}-ICM{:06}",
+                        model.serial_prefix,
+                        1900 + entropy.below(100),
+                        entropy.below(1_000_000)
+                    ),
+                    state: "up".to_string(),
+                },
+            )?;
         }
         records::insert_user(
             tx,
             ADMIN,
             Role::UnactivatedAdmin.as_str(),
-            Some(&admin_hash),
+            Some(&self.admin_hash),
         )?;
         records::insert_user(
             tx,
             APPLIANCE_USER,
             Role::ApplianceUser.as_str(),
-            appliance_hash.as_deref(),
+            self.appliance_hash.as_deref(),
         )?;
         Ok(())
-    })?;
-    Ok(id)
+    }
 }
 
 /// Picks the cluster a command runs against, as the real CLI's multi-cluster configuration
@@ -212,44 +261,66 @@ pub fn resolve(
     if let Some(id) = pick(home.cluster_ids()?)? {
         return Ok(id);
     }
-    let _lock = home.lock()?;
+    let lock = home.lock()?;
     if let Some(id) = pick(home.cluster_ids()?)? {
         return Ok(id);
     }
-    create_locked(home, &ClusterConfig::default(), entropy, None)
+    create_locked(home, &lock, &ClusterConfig::default(), entropy)
 }
 
-/// Returns cluster `id` to its factory state: same id and settings, never activated, no
-/// users but `admin` and `app_user` (whose password is kept).
+/// Returns cluster `id` to its factory state: same id and settings, as many HSMs (with new
+/// ids), never activated, no users but `admin` and `app_user` (whose password is kept).
+///
+/// The database is rebuilt in place in one transaction ([`Store::rebuild`]): a kill at any
+/// moment leaves the cluster as it was or reset, never missing; processes reading it
+/// meanwhile see the old cluster; and the reset database is a new instance, so that every
+/// login, session key and quorum token of the old one is void.
 pub fn reset(home: &Home, id: &str, entropy: &mut Entropy) -> Result<(), HsmError> {
     let mut cluster = Cluster::open(home, id)?;
-    let settings = cluster.settings.clone();
-    let hsm_count = cluster.hsms()?.len();
-    let appliance_hash = cluster
-        .store
-        .read(|tx| records::user(tx, APPLIANCE_USER))?
-        .and_then(|u| u.password_hash);
-    drop(cluster);
-    let _lock = home.lock()?;
-    home.remove_cluster(id)?;
-    let config = ClusterConfig {
-        id: Some(settings.id),
-        hsms: hsm_count,
-        hsm_type: settings.hsm_type,
-        fips: settings.fips,
-        kdf: settings.kdf,
-        appliance_password: None,
+    // The slow hash first, outside the transaction, with the cost the cluster has now; the
+    // rest is read again inside it.
+    let admin_hash = hash_password(UNACTIVATED_ADMIN_PASSWORD, cluster.settings.kdf, entropy)?;
+    let corrupt = |detail: &str| HsmError::Corrupt {
+        id: id.to_string(),
+        detail: detail.to_string(),
     };
-    create_locked(home, &config, entropy, appliance_hash)?;
-    Ok(())
+    cluster.store.rebuild(
+        |tx| {
+            let settings = read_settings(tx, id)?;
+            let hsms = records::hsms(tx)?.len();
+            let appliance_hash = records::user(tx, APPLIANCE_USER)?.and_then(|u| u.password_hash);
+            if hsms == 0 {
+                return Err(corrupt("the cluster has no HSM"));
+            }
+            Ok(Factory {
+                id: settings.id,
+                hsm_type: settings.hsm_type,
+                fips: settings.fips,
+                kdf: settings.kdf,
+                hsms,
+                admin_hash,
+                appliance_hash,
+            })
+        },
+        |tx, factory| Ok(factory.write(tx, entropy)?),
+    )
 }
 
-/// Deletes cluster `id` and everything in it.
-pub fn remove(home: &Home, id: &str) -> Result<(), HsmError> {
-    Cluster::open(home, id)?;
-    let _lock = home.lock()?;
-    home.remove_cluster(id)?;
-    Ok(())
+/// The fixed settings of cluster `id` from its `meta` rows.
+fn read_settings(tx: &Tx<'_>, id: &str) -> Result<Settings, HsmError> {
+    let corrupt = |detail: &str| HsmError::Corrupt {
+        id: id.to_string(),
+        detail: detail.to_string(),
+    };
+    let get = |key: &str| -> Result<String, HsmError> {
+        records::meta(tx, key)?.ok_or_else(|| corrupt(&format!("missing setting {key}")))
+    };
+    Ok(Settings {
+        id: id.to_string(),
+        hsm_type: HsmType::parse(&get("hsm_type")?).ok_or_else(|| corrupt("unknown hsm type"))?,
+        fips: get("fips")? == "true",
+        kdf: Kdf::parse(&get("kdf")?).ok_or_else(|| corrupt("unknown password-hash preset"))?,
+    })
 }
 
 impl Cluster {
@@ -261,22 +332,8 @@ impl Cluster {
             return Err(HsmError::ClusterNotFound { id: id.to_string() });
         }
         let mut store = Store::open(&path)?;
-        let corrupt = |detail: &str| HsmError::Corrupt {
-            id: id.to_string(),
-            detail: detail.to_string(),
-        };
-        let (hsm_type, fips, kdf) = store.read(|tx| {
-            let get = |key: &str| -> Result<String, HsmError> {
-                records::meta(tx, key)?.ok_or_else(|| corrupt(&format!("missing setting {key}")))
-            };
-            Ok::<_, HsmError>((get("hsm_type")?, get("fips")?, get("kdf")?))
-        })?;
-        let settings = Settings {
-            id: id.to_string(),
-            hsm_type: HsmType::parse(&hsm_type).ok_or_else(|| corrupt("unknown hsm type"))?,
-            fips: fips == "true",
-            kdf: Kdf::parse(&kdf).ok_or_else(|| corrupt("unknown password-hash preset"))?,
-        };
+        // The first transaction binds the handle to the instance it reads.
+        let settings = store.read(|tx| read_settings(tx, id))?;
         Ok(Cluster {
             settings,
             store,
@@ -287,10 +344,26 @@ impl Cluster {
         })
     }
 
-    /// Whether this open cluster still reads the database file at its path (a session keeps
-    /// clusters open between commands; `cloudhsm-sim reset` or `import` replaces the file).
-    pub fn is_current(&self) -> bool {
+    /// Whether this open cluster still reads the database it was opened on (a session keeps
+    /// clusters open between commands; `cloudhsm-sim reset` or `import` replaces it). When
+    /// it does not, every transaction through it is refused: open the cluster again.
+    pub fn is_current(&mut self) -> bool {
         self.store.is_current()
+    }
+
+    /// Whether `login` holds on this cluster: it was made on the database instance this
+    /// handle reads. A login made before the cluster was reset or imported is void, and so
+    /// are its session keys and the quorum tokens of its session.
+    pub fn admits(&self, login: &Login) -> bool {
+        self.store.instance() == Some(login.instance.as_str())
+    }
+
+    /// Names the database file in an error that says the file is damaged.
+    pub fn locate(&self, e: HsmError) -> HsmError {
+        match e {
+            HsmError::Store(e) => HsmError::Store(e.located(self.store.path())),
+            other => other,
+        }
     }
 
     /// Takes the CLI configuration again (`configure-cli` may have changed it).
@@ -364,7 +437,7 @@ impl Cluster {
         login_role: Role,
         password: &str,
         session: &SessionId,
-    ) -> Result<UserInfo, HsmError> {
+    ) -> Result<Login, HsmError> {
         let username = normalize_username(username).map_err(|_| HsmError::BadCredentials)?;
         let Some(user) = self.store.read(|tx| records::user(tx, &username))? else {
             return Err(HsmError::BadCredentials);
@@ -376,7 +449,7 @@ impl Cluster {
         };
         let mut verified = (user.password_hash.clone(), matches(&user));
         let cluster_id = self.settings.id.clone();
-        self.store.write(|tx| {
+        let user = self.store.write(|tx| {
             let Some(user) = records::user(tx, &username)? else {
                 return Ok(Err(HsmError::BadCredentials));
             };
@@ -404,7 +477,13 @@ impl Cluster {
                 role,
                 locked: false,
             }))
-        })?
+        })??;
+        // The write above checked that it recorded the login on the bound instance.
+        Ok(Login {
+            keys: SessionKeys::for_login(session.record(&user.username)),
+            instance: self.store.instance().unwrap_or_default().to_string(),
+            user,
+        })
     }
 
     /// `logout`: forgets that `username` is logged in through `session`.
@@ -599,4 +678,56 @@ fn logged_in_elsewhere(
         }
     }
     Ok(found)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn fast_cluster(home: &Home) -> Cluster {
+        let config = ClusterConfig {
+            id: Some("cluster-abc".into()),
+            kdf: Kdf::Fast,
+            ..ClusterConfig::default()
+        };
+        let mut entropy = Entropy::new(Some(1));
+        let id = create(home, &config, &mut entropy).unwrap();
+        let mut cluster = Cluster::open(home, &id).unwrap();
+        cluster.activate("admin-pw-1", &mut entropy).unwrap();
+        cluster
+    }
+
+    /// The rule every front end relies on: a login holds only on the database instance it
+    /// was made on, whatever the seed (two runs with one seed make the same ids otherwise).
+    #[test]
+    fn a_login_is_void_on_a_reset_or_imported_cluster() {
+        let dir = tempfile::tempdir().unwrap();
+        let home = Home::open(dir.path().join("state")).unwrap();
+        let mut cluster = fast_cluster(&home);
+        let session = SessionId::new();
+        let login = cluster
+            .login("admin", Role::Admin, "admin-pw-1", &session)
+            .unwrap();
+        assert!(cluster.admits(&login));
+        assert!(Cluster::open(&home, "cluster-abc").unwrap().admits(&login));
+
+        reset(&home, "cluster-abc", &mut Entropy::new(Some(1))).unwrap();
+        let reopened = Cluster::open(&home, "cluster-abc").unwrap();
+        assert!(!reopened.admits(&login));
+        // The handle the login was made through is done.
+        assert!(!cluster.is_current());
+        assert!(matches!(
+            cluster.users(),
+            Err(HsmError::Store(StoreError::Replaced { .. }))
+        ));
+
+        let mut reopened = reopened;
+        let again = reopened
+            .login("admin", Role::Admin, UNACTIVATED_ADMIN_PASSWORD, &session)
+            .unwrap();
+        assert!(reopened.admits(&again));
+        let doc = super::super::export_cluster(&home, "cluster-abc").unwrap();
+        super::super::import_cluster(&home, &doc, true).unwrap();
+        assert!(!Cluster::open(&home, "cluster-abc").unwrap().admits(&again));
+    }
 }

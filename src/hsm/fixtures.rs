@@ -4,19 +4,21 @@
 //!
 //! The export is generic over the schema: it reads the tables and columns from the database
 //! itself, so a table or column added later is exported without a change here. Only
-//! [`RUNTIME_TABLES`] (which process holds a login) are left out: they describe running
-//! processes, not the cluster. Values: integers as numbers, text as strings (a text column
-//! holding a JSON object or array, such as a key's attributes, as that JSON), blobs as base64.
+//! [`RUNTIME_TABLES`] (which process holds a login, the quorum and MFA tokens of login
+//! sessions) and the database's instance id are left out: they describe running processes
+//! and one copy of the database, not the cluster. Values: integers as numbers, text as
+//! strings (a text column holding a JSON object or array, such as a key's attributes, as that
+//! JSON), blobs as base64.
 
 use base64::Engine;
 use serde_json::{json, Map, Value};
 
 use crate::store::records::{self, AnyValue};
-use crate::store::{Home, Store, StoreError, Tx, SCHEMA_VERSION};
+use crate::store::{Home, Store, StoreError, Tx, INSTANCE_KEY, SCHEMA_VERSION};
 
 use super::auth::{hash_password, verify_password};
-use super::crypto::{KeyMaterial, SecretKey, SecretKind};
-use super::key::{KeyClass, KeyType, Settable};
+use super::crypto::KeyMaterial;
+use super::key::{KeyClass, KeyType};
 use super::keys::{check_share_target, Actor};
 use super::user::{check_password, normalize_username};
 use super::{check_cluster_id, Cluster, Entropy, HsmError, Role};
@@ -25,8 +27,13 @@ use super::{check_cluster_id, Cluster, Entropy, HsmError, Role};
 pub const EXPORT_FORMAT: &str = "cloudhsm-sim-cluster";
 /// The version of the export document's layout.
 pub const EXPORT_VERSION: u64 = 1;
-/// Tables of process state, never exported (an import starts with nobody logged in).
-pub const RUNTIME_TABLES: &[&str] = &["logins"];
+/// Tables of process state, never exported and never imported: an import starts with nobody
+/// logged in, and a token belongs to the login session that generated it.
+pub const RUNTIME_TABLES: &[&str] = &["logins", "tokens"];
+
+/// The oldest database schema whose exports this build imports. Schema 2 changed only the
+/// runtime table `logins`, which no export holds.
+const OLDEST_IMPORTED_SCHEMA: i64 = 1;
 
 /// Why an export, import or seed step was refused.
 #[derive(Debug, thiserror::Error)]
@@ -115,6 +122,7 @@ pub fn export_cluster(home: &Home, id: &str) -> Result<Value, FixtureError> {
                 .collect();
             let rows = records::table_rows(tx, &table, &names)?
                 .into_iter()
+                .filter(|row| !(table == "meta" && is_instance_row(row)))
                 .map(|row| {
                     Value::Object(
                         names
@@ -137,6 +145,12 @@ pub fn export_cluster(home: &Home, id: &str) -> Result<Value, FixtureError> {
     })
 }
 
+/// Whether a `meta` row (key, value) names the database's instance: that belongs to one copy
+/// of the database, not to the cluster.
+fn is_instance_row(row: &[AnyValue]) -> bool {
+    matches!(row.first(), Some(AnyValue::Text(key)) if key == INSTANCE_KEY)
+}
+
 /// Restores an export document into `home`; refuses to overwrite an existing cluster of the
 /// same id unless `replace`. Returns the cluster id.
 pub fn import_cluster(home: &Home, doc: &Value, replace: bool) -> Result<String, FixtureError> {
@@ -155,7 +169,7 @@ pub fn import_cluster(home: &Home, doc: &Value, replace: bool) -> Result<String,
         )));
     }
     let found = field("schema_version")?.as_i64().unwrap_or(-1);
-    if found != SCHEMA_VERSION {
+    if !(OLDEST_IMPORTED_SCHEMA..=SCHEMA_VERSION).contains(&found) {
         return Err(FixtureError::Schema {
             found,
             supported: SCHEMA_VERSION,
@@ -171,42 +185,33 @@ pub fn import_cluster(home: &Home, doc: &Value, replace: bool) -> Result<String,
         .ok_or_else(|| FixtureError::NotAnExport("tables is not an object".into()))?;
     let _lock = home.lock()?;
     let path = home.cluster_path(&id);
-    if path.exists() && !replace {
+    if !path.exists() {
+        // A new cluster: built in a temporary file, renamed into place once complete.
+        let mut refusal = None;
+        let created = Store::create(&path, |tx| {
+            restore(tx, tables).map_err(|e| {
+                refusal = Some(e);
+                StoreError::Io(std::io::Error::other("import refused"))
+            })
+        });
+        return match (created, refusal) {
+            (_, Some(e)) => Err(e),
+            (Err(e), None) => Err(e.into()),
+            (Ok(()), None) => Ok(id),
+        };
+    }
+    if !replace {
         return Err(FixtureError::Exists { id });
     }
-    // The new database is built beside the old one and only then takes its place, so a
-    // document that cannot be restored leaves an existing cluster as it was.
-    let staged = path.with_extension("importing");
-    let _ = std::fs::remove_file(&staged);
-    let mut refusal = None;
-    let created = Store::create(&staged, |tx| {
-        restore(tx, tables).map_err(|e| {
-            refusal = Some(e);
-            StoreError::Io(std::io::Error::other("import refused"))
-        })
-    });
-    let placed = match (created, refusal) {
-        (_, Some(e)) => Err(e),
-        (Err(e), None) => Err(e.into()),
-        (Ok(()), None) => replace_with(home, &id, &staged),
-    };
-    if placed.is_err() {
-        let _ = std::fs::remove_file(&staged);
-    }
-    placed.map(|()| id)
-}
-
-/// Moves the staged database into the place of cluster `id`, removing the old one (and its
-/// WAL files, which must never meet the new database) first. Call with the lock held.
-fn replace_with(home: &Home, id: &str, staged: &std::path::Path) -> Result<(), FixtureError> {
-    let path = home.cluster_path(id);
-    if path.exists() {
-        // Only a cluster database of ours is ever removed.
-        drop(Cluster::open(home, id)?);
-        home.remove_cluster(id)?;
-    }
-    std::fs::rename(staged, &path).map_err(StoreError::from)?;
-    Ok(())
+    // An existing cluster (only a cluster database of ours is ever replaced) is rebuilt in
+    // place, in one transaction: a document that cannot be restored, or a kill, leaves it
+    // as it was; the imported database is a new instance, so that no login of the old one
+    // holds on it.
+    let mut cluster = Cluster::open(home, &id)?;
+    cluster
+        .store
+        .rebuild(|_| Ok::<_, FixtureError>(()), |tx, ()| restore(tx, tables))?;
+    Ok(id)
 }
 
 /// Writes the rows of `tables` over a freshly created schema: triggers are dropped while the
@@ -226,8 +231,12 @@ fn restore(tx: &Tx<'_>, tables: &Map<String, Value>) -> Result<(), FixtureError>
     names.sort_by_key(|n| n == "sqlite_sequence");
     for table in names {
         records::clear_table(tx, &table)?;
+        // Runtime rows are never imported (exports of older versions held tokens).
+        if RUNTIME_TABLES.contains(&table.as_str()) {
+            continue;
+        }
         let Some(rows) = tables.get(&table) else {
-            if RUNTIME_TABLES.contains(&table.as_str()) || table == "sqlite_sequence" {
+            if table == "sqlite_sequence" {
                 continue;
             }
             return Err(FixtureError::NotAnExport(format!("no table {table}")));
@@ -302,9 +311,18 @@ impl Cluster {
         entropy: &mut Entropy,
     ) -> Result<Seeded, FixtureError> {
         let name = normalize_username(username)?;
-        let Some(user) = self.store.read(|tx| records::user(tx, &name))? else {
-            self.create_user(&name, role, password, entropy)?;
-            return Ok(Seeded::Created);
+        let user = match self.store.read(|tx| records::user(tx, &name))? {
+            Some(user) => user,
+            None => match self.create_user(&name, role, password, entropy) {
+                Ok(_) => return Ok(Seeded::Created),
+                // Created meanwhile by a command of another process: kept, as if it had
+                // been there first.
+                Err(HsmError::UserExists) => self
+                    .store
+                    .read(|tx| records::user(tx, &name))?
+                    .ok_or(HsmError::UserExists)?,
+                Err(e) => return Err(e.into()),
+            },
         };
         if user.role != role.as_str() {
             return Err(FixtureError::RoleMismatch {
@@ -361,51 +379,22 @@ impl Cluster {
         })
     }
 
-    /// Replaces the material of a secret key just generated for a seed with `bytes`; the key
-    /// is then marked as an imported one (`local`, `always-sensitive` and
-    /// `never-extractable` false) and its check value and length follow the bytes.
-    pub fn set_secret_material(
+    /// Whether the secret key `reference` holds exactly `bytes` (a seed's `material_hex`).
+    pub fn secret_material_is(
         &mut self,
         reference: u64,
-        bytes: Vec<u8>,
-    ) -> Result<(), FixtureError> {
-        let reference = reference as i64;
-        self.store.write(|tx| {
-            let (_stamp, record) = records::visible_keys(
-                tx,
-                records::Visible {
-                    username: None,
-                    label: None,
-                    reference: Some(reference),
-                },
-                None,
-            )?
-            .pop()
+        bytes: &[u8],
+    ) -> Result<bool, FixtureError> {
+        let blob = self
+            .store
+            .read(|tx| records::key_material(tx, reference as i64))?
             .ok_or_else(|| HsmError::Corrupt {
                 id: self.settings.id.clone(),
-                detail: "the seeded key vanished".into(),
+                detail: format!("key {reference:#x} vanished"),
             })?;
-            let kind = match KeyType::parse(&record.key_type) {
-                Some(KeyType::Aes) => SecretKind::Aes,
-                Some(KeyType::GenericSecret) => SecretKind::GenericSecret,
-                _ => return Err(crypto("fixed material is for aes and generic-secret keys")),
-            };
-            let secret = SecretKey::new(kind, bytes).map_err(|e| crypto(&e.to_string()))?;
-            let material = KeyMaterial::Secret(secret);
-            let mut attrs: Settable = serde_json::from_str(&record.settable)
-                .map_err(|e| StoreError::Io(std::io::Error::other(e)))?;
-            attrs.flags.local = false;
-            attrs.flags.always_sensitive = false;
-            attrs.flags.never_extractable = false;
-            let derived = super::keygen::derived(&material);
-            records::set_key_material(
-                tx,
-                reference,
-                &to_json(&attrs)?,
-                &to_json(&derived)?,
-                &material.to_blob(),
-            )?;
-            Ok::<_, FixtureError>(())
+        Ok(match KeyMaterial::from_blob(&blob) {
+            Ok(KeyMaterial::Secret(secret)) => secret.bytes() == bytes,
+            _ => false,
         })
     }
 
@@ -435,14 +424,4 @@ impl Cluster {
             Ok::<_, FixtureError>(added)
         })
     }
-}
-
-/// A refusal about key material, in the key errors' words.
-fn crypto(text: &str) -> FixtureError {
-    HsmError::from(super::key::KeyError::Crypto(text.to_string())).into()
-}
-
-/// A value as the JSON text a key column holds, as the key store writes it.
-fn to_json<T: serde::Serialize>(value: &T) -> Result<String, StoreError> {
-    serde_json::to_string(value).map_err(|e| StoreError::Io(std::io::Error::other(e)))
 }

@@ -388,6 +388,58 @@ impl Cluster {
         }
     }
 
+    /// A secret key of fixed bytes (a seed's `material_hex`) for an `aes` or `generic-secret`
+    /// request: checked like a generated key and stored, bytes and all, in one transaction,
+    /// so that a failure leaves no key rather than a key of other bytes. It is marked as an
+    /// imported key (`local`, `always-sensitive` and `never-extractable` false); its check
+    /// value and length follow the bytes.
+    pub fn store_secret(
+        &mut self,
+        actor: &Actor,
+        req: &GenerateRequest,
+        bytes: Vec<u8>,
+        session: &mut SessionKeys,
+    ) -> Result<Vec<Key>, HsmError> {
+        let (kind, key_type) = match req.kind {
+            KeyKind::Aes { .. } => (crypto::SecretKind::Aes, KeyType::Aes),
+            KeyKind::GenericSecret { .. } => {
+                (crypto::SecretKind::GenericSecret, KeyType::GenericSecret)
+            }
+            _ => {
+                return Err(KeyError::Crypto(
+                    "fixed material is for aes and generic-secret keys".into(),
+                )
+                .into())
+            }
+        };
+        let material =
+            KeyMaterial::Secret(crypto::SecretKey::new(kind, bytes).map_err(crypto_err)?);
+        let mut attrs = settable(
+            key_type,
+            KeyClass::SecretKey,
+            &req.label,
+            &req.attributes,
+            req.token,
+            false,
+            self.hsm2m(),
+        )?;
+        attrs.flags.always_sensitive = false;
+        attrs.flags.never_extractable = false;
+        let quorum = check_quorum(req.manage_quorum, req.use_quorum, 1 + req.share_with.len())?;
+        self.store_keys(actor, req.token, session, |tx| {
+            Ok(vec![NewKey {
+                reference: records::allocate_references(tx, 1)? as u64,
+                key_type,
+                class: KeyClass::SecretKey,
+                attrs,
+                derived: derived(&material),
+                quorum,
+                share_with: req.share_with.clone(),
+                material: material.to_blob(),
+            }])
+        })
+    }
+
     /// `key import pem`: a public key (RSA, EC or Ed25519) from PEM text, owned by `actor`,
     /// `local: false`.
     pub fn import_public_pem(

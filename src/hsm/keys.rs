@@ -5,7 +5,7 @@
 //! Token keys live in the cluster database; session keys (`--session`) live only in the
 //! `SessionKeys` of the process that made them.
 
-use crate::store::records::{self, KeyRecord};
+use crate::store::records::{self, KeyRecord, LoginRecord};
 use crate::store::{DbVersion, StoreError, Tx};
 
 use super::key::attributes::{self, Setting};
@@ -13,6 +13,7 @@ use super::key::{
     filter, Derived, Flag, Key, KeyClass, KeyError, KeyType, QuorumValues, Settable, Term,
 };
 use super::model::HsmType;
+use super::process::is_alive;
 use super::quorum::{Approval, Service};
 use super::user::Role;
 use super::{Cluster, HsmError};
@@ -37,13 +38,25 @@ pub struct StoredKey {
     pub material: Blob,
 }
 
-/// The session keys of one login on one cluster.
+/// The session keys of one login on one cluster. They live in the process, and how many it
+/// holds is published on its login's row, so that every process counts the session keys of
+/// the others towards the key quotas.
 #[derive(Debug, Default)]
 pub struct SessionKeys {
     keys: Vec<StoredKey>,
+    /// The login row that publishes their number (none for keys made outside a login).
+    login: Option<LoginRecord>,
 }
 
 impl SessionKeys {
+    /// No session keys yet, published on `login`'s row.
+    pub(super) fn for_login(login: LoginRecord) -> SessionKeys {
+        SessionKeys {
+            keys: Vec::new(),
+            login: Some(login),
+        }
+    }
+
     pub fn len(&self) -> usize {
         self.keys.len()
     }
@@ -51,6 +64,61 @@ impl SessionKeys {
     pub fn is_empty(&self) -> bool {
         self.keys.is_empty()
     }
+
+    /// (all, asymmetric) session keys.
+    fn counts(&self) -> (usize, usize) {
+        let asymmetric = self
+            .keys
+            .iter()
+            .filter(|s| s.key.key_type.is_asymmetric())
+            .count();
+        (self.keys.len(), asymmetric)
+    }
+
+    /// Publishes, in `tx`, the numbers these keys will have once `removing` is gone and
+    /// `adding` is in.
+    fn publish(
+        &self,
+        tx: &Tx<'_>,
+        removing: Option<u64>,
+        adding: &[StoredKey],
+    ) -> Result<(), HsmError> {
+        let Some(login) = &self.login else {
+            return Ok(());
+        };
+        let count = |keys: &mut dyn Iterator<Item = &StoredKey>| {
+            keys.fold((0i64, 0i64), |(all, asym), s| {
+                (all + 1, asym + i64::from(s.key.key_type.is_asymmetric()))
+            })
+        };
+        let (all, asymmetric) = count(
+            &mut self
+                .keys
+                .iter()
+                .filter(|s| Some(s.key.reference) != removing)
+                .chain(adding),
+        );
+        records::set_session_key_counts(tx, login, all, asymmetric)?;
+        Ok(())
+    }
+}
+
+/// (all, asymmetric) session keys held by the live logins other than `own`; logins of
+/// processes that are gone are pruned on the way.
+fn others_session_keys(tx: &Tx<'_>, own: Option<&LoginRecord>) -> Result<(usize, usize), HsmError> {
+    let (mut all, mut asymmetric) = (0usize, 0usize);
+    for (login, n, a) in records::session_key_holders(tx)? {
+        if own == Some(&login) {
+            continue;
+        }
+        if !is_alive(&login) {
+            records::delete_login(tx, &login)?;
+            continue;
+        }
+        all += usize::try_from(n).unwrap_or(0);
+        asymmetric += usize::try_from(a).unwrap_or(0);
+    }
+    Ok((all, asymmetric))
 }
 
 /// A key about to be stored, under a reference taken with `records::allocate_references`.
@@ -431,15 +499,15 @@ impl Cluster {
         make: impl FnOnce(&Tx<'_>) -> Result<Vec<NewKey>, HsmError>,
     ) -> Result<Vec<Key>, HsmError> {
         let (max_keys, max_asym) = key_quotas(self.settings.hsm_type);
-        let in_session = session.keys.len();
-        let in_session_asym = session
-            .keys
-            .iter()
-            .filter(|s| s.key.key_type.is_asymmetric())
-            .count();
+        let (own, own_asym) = session.counts();
         let (keys, stored) = self.store.write(|tx| {
             let new = make(tx)?;
+            // Token keys, and the session keys of every live login (this one's included):
+            // a session key takes room on the HSM like any other.
             let (total, asym) = records::key_counts(tx)?;
+            let (others, others_asym) = others_session_keys(tx, session.login.as_ref())?;
+            let in_session = own + others;
+            let in_session_asym = own_asym + others_asym;
             let adding = new.len();
             let adding_asym = new.iter().filter(|k| k.key_type.is_asymmetric()).count();
             if total as usize + in_session + adding > max_keys {
@@ -479,6 +547,9 @@ impl Cluster {
                 }
                 keys.push(key);
             }
+            if !stored.is_empty() {
+                session.publish(tx, None, &stored)?;
+            }
             Ok::<_, HsmError>((keys, stored))
         })?;
         session.keys.extend(stored);
@@ -500,6 +571,7 @@ impl Cluster {
                 .iter()
                 .any(|s| s.key.reference == key.reference)
             {
+                session.publish(tx, Some(key.reference), &[])?;
                 return Ok(Some(key.reference));
             }
             records::delete_key(tx, key.reference as i64)?;
@@ -626,6 +698,7 @@ impl Cluster {
                     for user in &key.shared {
                         records::add_key_share(tx, key.reference as i64, user)?;
                     }
+                    session.publish(tx, Some(key.reference), &[])?;
                     Ok(Some((i, None)))
                 }
                 Some(i) => Ok(Some((i, Some(key)))),

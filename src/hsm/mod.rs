@@ -22,8 +22,8 @@ mod wrapping;
 
 pub use auth::Kdf;
 pub use cluster::{
-    check_cluster_id, create, remove, reset, resolve, Cluster, ClusterConfig, HsmInfo, Settings,
-    UserInfo, MAX_FAILED_LOGINS,
+    check_cluster_id, create, create_locked, reset, resolve, Cluster, ClusterConfig, HsmInfo,
+    Login, Settings, UserInfo, MAX_FAILED_LOGINS,
 };
 pub use entropy::Entropy;
 pub use error::HsmError;

@@ -51,6 +51,17 @@ pub enum SessionError {
     Hsm(#[from] HsmError),
 }
 
+impl SessionError {
+    /// Whether the command was stopped because its cluster's database was replaced (reset,
+    /// imported) by another process while it ran.
+    pub fn is_replaced(&self) -> bool {
+        matches!(
+            self,
+            SessionError::Hsm(HsmError::Store(crate::store::StoreError::Replaced { .. }))
+        )
+    }
+}
+
 /// Every error the session and the simulated HSM can report, with placeholder values in
 /// braces, for `docs/errors.md`. The exhaustive matches below stop the build when a variant
 /// is added without a sample here.
@@ -158,10 +169,17 @@ pub fn catalogue() -> Vec<(&'static str, String)> {
         },
         StoreError::FutureSchema {
             path: PathBuf::from("{path}"),
-            found: 2,
-            supported: 1,
+            found: 3,
+            supported: 2,
         },
         StoreError::Damaged {
+            path: PathBuf::from("{path}"),
+            detail: s("{detail}"),
+        },
+        StoreError::Replaced {
+            path: PathBuf::from("{path}"),
+        },
+        StoreError::Config {
             path: PathBuf::from("{path}"),
             detail: s("{detail}"),
         },
@@ -466,6 +484,8 @@ fn store_name(e: &crate::store::StoreError) -> &'static str {
         StoreError::NotOurs { .. } => "StoreNotOurs",
         StoreError::FutureSchema { .. } => "StoreFutureSchema",
         StoreError::Damaged { .. } => "StoreDamaged",
+        StoreError::Replaced { .. } => "StoreReplaced",
+        StoreError::Config { .. } => "StoreConfig",
         StoreError::Unwritable(_) => "StoreUnwritable",
         StoreError::Sqlite(_) => "StoreSqlite",
         StoreError::Io(_) => "StoreIo",

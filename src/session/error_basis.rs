@@ -105,7 +105,7 @@ pub fn basis(name: &str) -> Option<(&'static str, &'static str)> {
         "NestedInteractive" => (OURS, "interactive typed inside the shell"),
         "PasswordMismatch" | "NoPassword" | "NoConfirmation" | "NoInput" | "Prompt" => (ENFORCED, "the input ended or the two entries differ"),
         "MissingCredentials" | "MalformedPin" | "UnknownRole" => (DOCUMENTED, "single-command mode: CLOUDHSM_ROLE and CLOUDHSM_PIN=<username>:<password>"),
-        "Store (any state error below)" | "StoreDirectory" | "StoreSymlink" | "StoreNotOurs" | "StoreFutureSchema" | "StoreDamaged" | "StoreUnwritable" => (OURS, "the simulator's state directory"),
+        "Store (any state error below)" | "StoreDirectory" | "StoreSymlink" | "StoreNotOurs" | "StoreFutureSchema" | "StoreDamaged" | "StoreUnwritable" | "StoreReplaced" | "StoreConfig" => (OURS, "the simulator's state directory"),
         // Cryptography.
         "Crypto.AesKeyLength" => (DOCUMENTED, "AES keys are 16, 24 or 32 bytes"),
         "Crypto.GenericSecretLength" => (DOCUMENTED, "generic secrets are 1 to 800 bytes"),

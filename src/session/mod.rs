@@ -14,7 +14,7 @@ use std::io;
 use std::path::PathBuf;
 
 use crate::grammar::{Command, LoginRole};
-use crate::hsm::{self, Cluster, Entropy, Role, SessionId, SessionKeys};
+use crate::hsm::{self, Cluster, Entropy, Login, Role, SessionId, SessionKeys};
 use crate::output::Response;
 use crate::store::Home;
 
@@ -62,9 +62,11 @@ pub struct LoggedIn {
 pub struct Session {
     home_path: Option<PathBuf>,
     default_cluster: Option<String>,
-    logins: BTreeMap<String, LoggedIn>,
-    /// Session keys (`--session`) of the login on each cluster; gone at logout.
-    session_keys: BTreeMap<String, SessionKeys>,
+    /// The login on each cluster, with its session keys (`--session`; gone at logout). The
+    /// cluster decides whether a login still holds ([`Cluster::admits`]).
+    logins: BTreeMap<String, Login>,
+    /// What `session_keys` hands out where nobody is logged in: always empty.
+    no_keys: SessionKeys,
     id: SessionId,
     entropy: Entropy,
     /// Clusters opened by earlier commands, kept open: opening a database (schema parse, WAL
@@ -95,7 +97,7 @@ impl Session {
             home_path,
             default_cluster,
             logins: BTreeMap::new(),
-            session_keys: BTreeMap::new(),
+            no_keys: SessionKeys::default(),
             id: SessionId::new(),
             entropy: Entropy::new(seed),
             open: BTreeMap::new(),
@@ -144,7 +146,7 @@ impl Session {
         let home = self.home().ok()?;
         let configured = home.cli_config().clusters.len();
         let present = home.cluster_ids().map_or(0, |ids| ids.len());
-        (configured.max(present) > 1).then(|| format!("{}@{cluster}", login.username))
+        (configured.max(present) > 1).then(|| format!("{}@{cluster}", login.username()))
     }
 
     /// Runs one parsed command.
@@ -201,16 +203,43 @@ impl Session {
             return;
         };
         for (cluster_id, login) in logins {
-            let cached = self.open.remove(&cluster_id).filter(Cluster::is_current);
+            let cached = self
+                .open
+                .remove(&cluster_id)
+                .and_then(|mut c| c.is_current().then_some(c));
             if let Ok(mut cluster) = cached.map_or_else(|| Cluster::open(&home, &cluster_id), Ok) {
-                // Best effort: a record left behind is pruned once this process is gone.
-                let _ = cluster.logout(&login.username, &self.id);
-                let _ = cluster.forget_session_tokens(&self.id);
+                // A login of a cluster that was replaced since has nothing to end there.
+                if cluster.admits(&login) {
+                    // Best effort: a record left behind is pruned once this process is gone.
+                    let _ = cluster.logout(login.username(), &self.id);
+                    let _ = cluster.forget_session_tokens(&self.id);
+                }
             }
         }
     }
 
     fn dispatch(
+        &mut self,
+        command: &Command,
+        prompter: &mut dyn Prompter,
+    ) -> Result<Outcome, SessionError> {
+        let result = self.dispatch_once(command, prompter);
+        // A command that only reads, whose cluster was reset or imported while it ran, is
+        // simply run again on the new database: it changed nothing and prompts for nothing.
+        let read_only = matches!(
+            CommandId::of(command),
+            CommandId::UserList
+                | CommandId::ClusterHsmInfo
+                | CommandId::QuorumTokenSignListQuorumValues
+                | CommandId::QuorumTokenSignListTimeouts
+        );
+        match result {
+            Err(e) if read_only && e.is_replaced() => self.dispatch_once(command, prompter),
+            other => other,
+        }
+    }
+
+    fn dispatch_once(
         &mut self,
         command: &Command,
         prompter: &mut dyn Prompter,
@@ -229,7 +258,11 @@ impl Session {
             }
             authorize(id, command, &ctx)?;
             handlers::run(command, &mut ctx, prompter).map(Outcome::Respond)
-        })();
+        })()
+        .map_err(|e| match e {
+            SessionError::Hsm(e) => SessionError::Hsm(ctx.cluster.locate(e)),
+            other => other,
+        });
         let Context {
             cluster_id,
             cluster,
@@ -251,14 +284,30 @@ impl Session {
         if requested.is_none() {
             self.default_cluster = Some(cluster_id.clone());
         }
-        let cluster = match self.open.remove(&cluster_id) {
-            Some(mut c) if c.is_current() => {
+        let cached = self
+            .open
+            .remove(&cluster_id)
+            .and_then(|mut c| c.is_current().then_some(c));
+        let cluster = match cached {
+            Some(mut c) => {
                 c.refresh_config(&home);
                 c
             }
-            _ => Cluster::open(&home, &cluster_id)?,
+            None => Cluster::open(&home, &cluster_id)?,
         };
-        let login = self.logins.get(&cluster_id).cloned();
+        // A login made on a database that was replaced since (reset, import) is void, and its
+        // session keys with it.
+        if self
+            .logins
+            .get(&cluster_id)
+            .is_some_and(|l| !cluster.admits(l))
+        {
+            self.logins.remove(&cluster_id);
+        }
+        let login = self.logins.get(&cluster_id).map(|l| LoggedIn {
+            username: l.username().to_string(),
+            role: l.role(),
+        });
         Ok(Context {
             cluster_id,
             cluster,
@@ -272,9 +321,28 @@ impl Session {
         self.entropy.derive(0)
     }
 
-    /// The session keys of this session's login on `cluster_id`.
+    /// The session keys of this session's login on `cluster_id` (none without a login).
     pub(crate) fn session_keys(&mut self, cluster_id: &str) -> &mut SessionKeys {
-        self.session_keys.entry(cluster_id.to_string()).or_default()
+        let Session {
+            logins, no_keys, ..
+        } = self;
+        match logins.get_mut(cluster_id) {
+            Some(login) => login.session_keys(),
+            None => {
+                *no_keys = SessionKeys::default();
+                no_keys
+            }
+        }
+    }
+
+    /// Records `login` as this session's login on `cluster_id`.
+    pub(crate) fn remember_login(&mut self, cluster_id: String, login: Login) {
+        self.logins.insert(cluster_id, login);
+    }
+
+    /// The username of this session's login on `cluster_id`.
+    pub(crate) fn logged_in_as(&self, cluster_id: &str) -> Option<&str> {
+        self.logins.get(cluster_id).map(Login::username)
     }
 
     /// The session's identity (for tokens bound to it).
@@ -290,7 +358,6 @@ impl Session {
     /// Ends the login on `cluster_id` in this process (its session keys go with it).
     pub(crate) fn forget_login(&mut self, cluster_id: &str) {
         self.logins.remove(cluster_id);
-        self.session_keys.remove(cluster_id);
     }
 
     fn home(&self) -> Result<Home, SessionError> {

@@ -5,7 +5,7 @@ use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use rusqlite::{Connection, OpenFlags, TransactionBehavior};
+use rusqlite::{Connection, OpenFlags, OptionalExtension, TransactionBehavior};
 
 use super::StoreError;
 
@@ -13,8 +13,15 @@ use super::StoreError;
 /// some other program's and is never touched.
 pub const APPLICATION_ID: i64 = 0x4348_534D;
 
-/// The schema this build writes and reads (`PRAGMA user_version`).
-pub const SCHEMA_VERSION: i64 = 1;
+/// The schema this build writes and reads (`PRAGMA user_version`). Version 2 added the
+/// session-key counts of the runtime table `logins`; a version 1 database is brought up to
+/// date when it is opened.
+pub const SCHEMA_VERSION: i64 = 2;
+
+/// The `meta` row naming the instance of a cluster database: a random id written when the
+/// database is created and replaced whenever its contents are (reset, import). Everything
+/// bound to a database (a handle, a login, its session keys) is bound to this id.
+pub const INSTANCE_KEY: &str = "instance";
 
 /// A transaction on a cluster database.
 pub type Tx<'a> = rusqlite::Transaction<'a>;
@@ -61,6 +68,8 @@ CREATE TABLE logins (
     pid        INTEGER NOT NULL,
     started    TEXT NOT NULL,
     username   TEXT NOT NULL,
+    session_keys            INTEGER NOT NULL DEFAULT 0,
+    session_asymmetric_keys INTEGER NOT NULL DEFAULT 0,
     PRIMARY KEY (pid, started, username)
 );
 CREATE TABLE keys (
@@ -138,13 +147,74 @@ END;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct DbVersion(i64, u64);
 
-/// An open cluster database.
+/// An open cluster database, bound to one instance of it ([`INSTANCE_KEY`]). Its first
+/// transaction takes the instance it finds; every later transaction first checks that it
+/// still reads that instance. When another process has reset or imported the cluster since,
+/// the transaction is refused with [`StoreError::Replaced`] and the handle is done: nothing
+/// made on one instance (a cached key, a login, a session key) is ever applied to another.
 #[derive(Debug)]
 pub struct Store {
     conn: Connection,
     path: PathBuf,
-    /// (device, inode) of the file when it was opened, to notice a replaced database.
+    /// (device, inode) of the file when it was opened, to notice a file put in its place.
     identity: Option<(u64, u64)>,
+    binding: Binding,
+}
+
+/// The instance a [`Store`] is bound to.
+#[derive(Debug, Default)]
+struct Binding {
+    /// `None` until the first transaction.
+    instance: Option<String>,
+    /// A transaction found another instance: the handle is done.
+    replaced: bool,
+    /// [`Store::version`] when the instance was last confirmed.
+    confirmed: Option<DbVersion>,
+}
+
+impl Binding {
+    /// Checks (the first time: takes) the instance that `tx` reads.
+    fn check(&mut self, tx: &Connection, path: &Path) -> Result<(), StoreError> {
+        let replaced = || StoreError::Replaced {
+            path: path.to_path_buf(),
+        };
+        if self.replaced {
+            return Err(replaced());
+        }
+        let found = read_instance(tx).map_err(|e| e.located(path))?;
+        match &self.instance {
+            None => {
+                self.instance = Some(found);
+                Ok(())
+            }
+            Some(bound) if *bound == found => Ok(()),
+            Some(_) => {
+                self.replaced = true;
+                Err(replaced())
+            }
+        }
+    }
+}
+
+/// The instance id of the database `conn` reads. A database made before instance ids
+/// existed has none: it reads as the empty id until a reset or an import gives it one.
+fn read_instance(conn: &Connection) -> Result<String, StoreError> {
+    Ok(conn
+        .prepare_cached("SELECT value FROM meta WHERE key = ?1")?
+        .query_row([INSTANCE_KEY], |r| r.get(0))
+        .optional()?
+        .unwrap_or_default())
+}
+
+/// A new instance id: 128 bits from the operating system. Never from `CLOUDHSM_SIM_SEED`:
+/// two runs with one seed must not make databases that pass for one another.
+fn new_instance() -> Result<String, StoreError> {
+    use rand_core::RngCore;
+    let mut bytes = [0u8; 16];
+    rand_core::OsRng
+        .try_fill_bytes(&mut bytes)
+        .map_err(|e| StoreError::Io(std::io::Error::other(e)))?;
+    Ok(bytes.iter().map(|b| format!("{b:02x}")).collect())
 }
 
 fn file_identity(path: &Path) -> Option<(u64, u64)> {
@@ -152,14 +222,122 @@ fn file_identity(path: &Path) -> Option<(u64, u64)> {
     fs::metadata(path).ok().map(|m| (m.dev(), m.ino()))
 }
 
+/// What a temporary database being built for `path` is called: `<name>.tmp-<pid>-<random>`,
+/// unique even when a process id comes round again. [`is_temporary`] recognises it.
+fn temporary_path(path: &Path) -> Result<PathBuf, StoreError> {
+    let name = path.file_name().unwrap_or_default().to_string_lossy();
+    let nonce = new_instance()?;
+    Ok(path.with_file_name(format!(
+        "{name}{TEMPORARY_MARK}{}-{}",
+        std::process::id(),
+        &nonce[..12]
+    )))
+}
+
+const TEMPORARY_MARK: &str = ".tmp-";
+
+/// Whether `name` is a file of a database that was being built when its process died: a
+/// temporary database of [`Store::create`] (also its `-wal`, `-shm` and `-journal`), or the
+/// names earlier versions used (`<id>.tmp<pid>`, `<id>.importing`).
+pub fn is_temporary(name: &str) -> bool {
+    let base = ["-wal", "-shm", "-journal"]
+        .iter()
+        .find_map(|s| name.strip_suffix(s))
+        .unwrap_or(name);
+    if base.contains(TEMPORARY_MARK) || base.ends_with(".importing") {
+        return true;
+    }
+    match base.rsplit_once(".tmp") {
+        Some((stem, pid)) => {
+            !stem.is_empty() && !pid.is_empty() && pid.bytes().all(|b| b.is_ascii_digit())
+        }
+        None => false,
+    }
+}
+
+fn drop_temporary(tmp: &Path) {
+    for suffix in ["", "-wal", "-shm", "-journal"] {
+        let mut p = tmp.to_path_buf().into_os_string();
+        p.push(suffix);
+        let _ = fs::remove_file(PathBuf::from(p));
+    }
+}
+
+/// Writes the schema (tables, indexes, replication triggers) into an empty database.
+fn create_schema(tx: &Tx<'_>) -> Result<(), StoreError> {
+    tx.execute_batch(SCHEMA)?;
+    tx.execute_batch(&replication_triggers("users", "user", "username"))?;
+    tx.execute_batch(&replication_triggers("keys", "key", "reference"))?;
+    Ok(())
+}
+
+/// Drops every table, index, view and trigger: the database is empty again (in `tx`).
+fn drop_schema(tx: &Tx<'_>) -> Result<(), StoreError> {
+    let objects: Vec<(String, String)> = {
+        let mut stmt = tx.prepare(
+            "SELECT type, name FROM sqlite_master
+              WHERE type IN ('trigger', 'view', 'table')
+                AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\'
+              ORDER BY CASE type WHEN 'trigger' THEN 0 WHEN 'view' THEN 1 ELSE 2 END,
+                       rowid DESC",
+        )?;
+        let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
+        rows.collect::<rusqlite::Result<_>>()?
+    };
+    // Tables go in the reverse order of their creation: a table that refers to another
+    // was created after it.
+    for (kind, name) in objects {
+        let kind = match kind.as_str() {
+            "trigger" => "TRIGGER",
+            "view" => "VIEW",
+            _ => "TABLE",
+        };
+        tx.execute(
+            &format!("DROP {kind} IF EXISTS \"{}\"", name.replace('"', "\"\"")),
+            [],
+        )?;
+    }
+    let counters: bool = tx.query_row(
+        "SELECT count(*) > 0 FROM sqlite_master WHERE name = 'sqlite_sequence'",
+        [],
+        |r| r.get(0),
+    )?;
+    if counters {
+        tx.execute("DELETE FROM sqlite_sequence", [])?;
+    }
+    Ok(())
+}
+
+/// Brings a database of an older schema up to [`SCHEMA_VERSION`], in one transaction.
+fn migrate(conn: &mut Connection) -> Result<(), StoreError> {
+    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    let version: i64 = tx.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+    if version < 2 {
+        // Version 2: the session keys each login holds, so that every process counts the
+        // session keys of the others towards the key quotas.
+        tx.execute_batch(
+            "ALTER TABLE logins ADD COLUMN session_keys INTEGER NOT NULL DEFAULT 0;
+             ALTER TABLE logins ADD COLUMN session_asymmetric_keys INTEGER NOT NULL DEFAULT 0;",
+        )?;
+    }
+    if version < SCHEMA_VERSION {
+        tx.pragma_update(None, "user_version", SCHEMA_VERSION)?;
+    }
+    tx.commit()?;
+    Ok(())
+}
+
 impl Store {
     /// Opens an existing cluster database. The file is checked before anything is written to
     /// it: a file that is not SQLite, a SQLite file of another program, or a schema from a
-    /// newer build is refused and left byte for byte as it was.
+    /// newer build is refused and left byte for byte as it was. A damaged file is refused
+    /// with its path. An older schema is brought up to date.
     pub fn open(path: &Path) -> Result<Store, StoreError> {
+        let located = |e: rusqlite::Error| StoreError::from(e).located(path);
         let flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX;
-        let conn = Connection::open_with_flags(path, flags)?;
-        conn.busy_timeout(Duration::from_secs(30))?;
+        let mut conn = Connection::open_with_flags(path, flags).map_err(located)?;
+        conn.busy_timeout(Duration::from_secs(30))
+            .map_err(located)?;
         let not_ours = || StoreError::NotOurs {
             path: path.to_path_buf(),
         };
@@ -171,12 +349,14 @@ impl Store {
             {
                 return Err(not_ours())
             }
-            Err(e) => return Err(e.into()),
+            Err(e) => return Err(located(e)),
         };
         if app_id != APPLICATION_ID {
             return Err(not_ours());
         }
-        let version: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+        let version: i64 = conn
+            .query_row("PRAGMA user_version", [], |r| r.get(0))
+            .map_err(located)?;
         if version > SCHEMA_VERSION {
             return Err(StoreError::FutureSchema {
                 path: path.to_path_buf(),
@@ -190,22 +370,28 @@ impl Store {
                 detail: format!("unknown schema version {version}"),
             });
         }
-        configure(&conn)?;
+        configure(&conn).map_err(|e| e.located(path))?;
+        if version < SCHEMA_VERSION {
+            migrate(&mut conn).map_err(|e| e.located(path))?;
+        }
         Ok(Store {
             conn,
             path: path.to_path_buf(),
             identity: file_identity(path),
+            binding: Binding::default(),
         })
     }
 
     /// Creates a new cluster database at `path`, atomically: the schema and the rows that
-    /// `fill` writes go into a private temporary file that is renamed into place only once it
-    /// is complete. Fails if `path` exists.
+    /// `fill` writes go into a private temporary file (a unique name beside `path`) that is
+    /// renamed into place only once it is complete. Fails if `path` exists. Call it with the
+    /// state directory's lock held: the lock is what makes a leftover temporary file an
+    /// orphan that [`Home::lock`](super::Home::lock) may remove.
     pub fn create(
         path: &Path,
         fill: impl FnOnce(&Tx<'_>) -> Result<(), StoreError>,
     ) -> Result<(), StoreError> {
-        let tmp = path.with_extension(format!("tmp{}", std::process::id()));
+        let tmp = temporary_path(path)?;
         let result = (|| {
             OpenOptions::new()
                 .write(true)
@@ -216,10 +402,9 @@ impl Store {
             conn.pragma_update(None, "application_id", APPLICATION_ID)?;
             conn.pragma_update(None, "journal_mode", "WAL")?;
             let tx = conn.transaction()?;
-            tx.execute_batch(SCHEMA)?;
-            tx.execute_batch(&replication_triggers("users", "user", "username"))?;
-            tx.execute_batch(&replication_triggers("keys", "key", "reference"))?;
+            create_schema(&tx)?;
             fill(&tx)?;
+            records_set_instance(&tx, &new_instance()?)?;
             tx.pragma_update(None, "user_version", SCHEMA_VERSION)?;
             tx.commit()?;
             conn.close().map_err(|(_, e)| e)?;
@@ -233,19 +418,77 @@ impl Store {
             Ok(())
         })();
         if result.is_err() {
-            for suffix in ["", "-wal", "-shm"] {
-                let mut p = tmp.clone().into_os_string();
-                p.push(suffix);
-                let _ = fs::remove_file(PathBuf::from(p));
-            }
+            drop_temporary(&tmp);
         }
         result
     }
 
-    /// Whether the file at this store's path is still the one it opened (a reset or an
-    /// import replaces it).
-    pub fn is_current(&self) -> bool {
-        self.identity.is_some() && file_identity(&self.path) == self.identity
+    /// Replaces the whole contents of this database in one transaction, so that a crash or
+    /// a kill leaves either the old contents or the new, never neither; readers meanwhile
+    /// see the old contents. `keep` reads what the new contents need from the old, then
+    /// every table, index and trigger is dropped, the schema made afresh and `fill` writes
+    /// the new rows. The database gets a new instance id and this handle is bound to it;
+    /// every other handle of the old instance is refused from its next transaction on.
+    ///
+    /// The file stays where it is: renaming a new file over a SQLite database that other
+    /// processes hold open would mix its WAL and shared-memory files with theirs.
+    pub fn rebuild<K, E: From<StoreError>>(
+        &mut self,
+        keep: impl FnOnce(&Tx<'_>) -> Result<K, E>,
+        fill: impl FnOnce(&Tx<'_>, K) -> Result<(), E>,
+    ) -> Result<(), E> {
+        let Store {
+            conn,
+            path,
+            binding,
+            ..
+        } = self;
+        let located = |e: rusqlite::Error| StoreError::from(e).located(path);
+        let tx = conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(located)?;
+        let kept = keep(&tx)?;
+        drop_schema(&tx)?;
+        create_schema(&tx)?;
+        fill(&tx, kept)?;
+        let instance = new_instance()?;
+        records_set_instance(&tx, &instance)?;
+        tx.pragma_update(None, "user_version", SCHEMA_VERSION)
+            .map_err(located)?;
+        tx.commit().map_err(located)?;
+        *binding = Binding {
+            instance: Some(instance),
+            ..Binding::default()
+        };
+        Ok(())
+    }
+
+    /// Whether this handle still reads the database it was bound to: the same file at its
+    /// path, holding the same instance (a reset or an import by another process replaces
+    /// it). Cheap while no other connection has committed since it was last confirmed.
+    pub fn is_current(&mut self) -> bool {
+        if self.binding.replaced
+            || self.identity.is_none()
+            || file_identity(&self.path) != self.identity
+        {
+            return false;
+        }
+        let Ok(version) = self.version() else {
+            return false;
+        };
+        if self.binding.confirmed == Some(version) {
+            return true;
+        }
+        let current = self.read(|_| Ok::<_, StoreError>(())).is_ok();
+        if current {
+            self.binding.confirmed = Some(version);
+        }
+        current
+    }
+
+    /// The instance id this handle is bound to (`None` before its first transaction).
+    pub fn instance(&self) -> Option<&str> {
+        self.binding.instance.as_deref()
     }
 
     /// Where this database lives.
@@ -271,13 +514,7 @@ impl Store {
         &mut self,
         f: impl FnOnce(&Tx<'_>) -> Result<T, E>,
     ) -> Result<T, E> {
-        let tx = self
-            .conn
-            .transaction_with_behavior(TransactionBehavior::Immediate)
-            .map_err(StoreError::from)?;
-        let value = f(&tx)?;
-        tx.commit().map_err(StoreError::from)?;
-        Ok(value)
+        self.transaction(TransactionBehavior::Immediate, f, true)
     }
 
     /// Runs `f` in one read transaction (a consistent snapshot).
@@ -285,14 +522,41 @@ impl Store {
         &mut self,
         f: impl FnOnce(&Tx<'_>) -> Result<T, E>,
     ) -> Result<T, E> {
-        let tx = self
-            .conn
-            .transaction_with_behavior(TransactionBehavior::Deferred)
-            .map_err(StoreError::from)?;
+        self.transaction(TransactionBehavior::Deferred, f, false)
+    }
+
+    fn transaction<T, E: From<StoreError>>(
+        &mut self,
+        behavior: TransactionBehavior,
+        f: impl FnOnce(&Tx<'_>) -> Result<T, E>,
+        commit: bool,
+    ) -> Result<T, E> {
+        let Store {
+            conn,
+            path,
+            binding,
+            ..
+        } = self;
+        let located = |e: rusqlite::Error| StoreError::from(e).located(path);
+        let tx = conn.transaction_with_behavior(behavior).map_err(located)?;
+        binding.check(&tx, path)?;
         let value = f(&tx)?;
-        tx.finish().map_err(StoreError::from)?;
+        if commit {
+            tx.commit().map_err(located)?;
+        } else {
+            tx.finish().map_err(located)?;
+        }
         Ok(value)
     }
+}
+
+fn records_set_instance(tx: &Tx<'_>, instance: &str) -> Result<(), StoreError> {
+    tx.execute(
+        "INSERT INTO meta (key, value) VALUES (?1, ?2)
+         ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+        rusqlite::params![INSTANCE_KEY, instance],
+    )?;
+    Ok(())
 }
 
 fn configure(conn: &Connection) -> Result<(), StoreError> {
@@ -402,5 +666,146 @@ mod tests {
             })
             .unwrap();
         assert_eq!(n, 0);
+    }
+
+    fn count(store: &mut Store, sql: &str) -> Result<i64, StoreError> {
+        store.read(|tx| Ok(tx.query_row(sql, [], |r| r.get(0))?))
+    }
+
+    #[test]
+    fn a_rebuild_binds_the_new_instance_and_refuses_old_handles() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = fresh(dir.path());
+        let mut old = Store::open(&path).unwrap();
+        let mut rebuilder = Store::open(&path).unwrap();
+        assert_eq!(
+            count(&mut old, "SELECT count(*) FROM meta WHERE key = 'k'").unwrap(),
+            1
+        );
+        let before = old.instance().unwrap().to_string();
+        assert_eq!(before.len(), 32);
+        assert!(old.is_current());
+
+        rebuilder
+            .rebuild(
+                |tx| records_meta(tx, "k"),
+                |tx, kept| {
+                    tx.execute("INSERT INTO meta VALUES ('kept', ?1)", [kept])?;
+                    Ok(())
+                },
+            )
+            .unwrap();
+        assert_ne!(rebuilder.instance(), Some(before.as_str()));
+        // The new contents: a fresh schema, the rows of `fill` and nothing else.
+        assert_eq!(
+            count(
+                &mut rebuilder,
+                "SELECT count(*) FROM meta WHERE key = 'kept' AND value = 'v'"
+            )
+            .unwrap(),
+            1
+        );
+        assert_eq!(
+            count(&mut rebuilder, "SELECT count(*) FROM meta WHERE key = 'k'").unwrap(),
+            0
+        );
+        // The old handle is done, and says so.
+        assert!(!old.is_current());
+        assert!(matches!(
+            count(&mut old, "SELECT 1"),
+            Err(StoreError::Replaced { .. })
+        ));
+        let mut reopened = Store::open(&path).unwrap();
+        assert_eq!(count(&mut reopened, "SELECT 1").unwrap(), 1);
+        assert_eq!(reopened.instance(), rebuilder.instance());
+    }
+
+    #[test]
+    fn a_failed_rebuild_changes_nothing() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = fresh(dir.path());
+        let mut handle = Store::open(&path).unwrap();
+        assert_eq!(count(&mut handle, "SELECT 1").unwrap(), 1);
+        let mut rebuilder = Store::open(&path).unwrap();
+        let failed = rebuilder.rebuild(
+            |_| Ok::<_, StoreError>(()),
+            |tx, ()| {
+                tx.execute("INSERT INTO meta VALUES ('half', 'done')", [])?;
+                Err(StoreError::Damaged {
+                    path: PathBuf::new(),
+                    detail: "refused".into(),
+                })
+            },
+        );
+        assert!(failed.is_err());
+        assert!(handle.is_current());
+        assert_eq!(
+            count(&mut handle, "SELECT count(*) FROM meta WHERE key = 'k'").unwrap(),
+            1
+        );
+        assert_eq!(
+            count(&mut handle, "SELECT count(*) FROM meta WHERE key = 'half'").unwrap(),
+            0
+        );
+    }
+
+    #[test]
+    fn a_version_1_database_is_brought_up_to_date() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = fresh(dir.path());
+        {
+            let conn = Connection::open(&path).unwrap();
+            conn.execute_batch(
+                "ALTER TABLE logins DROP COLUMN session_keys;
+                 ALTER TABLE logins DROP COLUMN session_asymmetric_keys;
+                 PRAGMA user_version = 1;",
+            )
+            .unwrap();
+        }
+        let mut store = Store::open(&path).unwrap();
+        assert_eq!(
+            count(
+                &mut store,
+                "SELECT count(*) FROM pragma_table_info('logins')"
+            )
+            .unwrap(),
+            5
+        );
+        assert_eq!(
+            count(&mut store, "PRAGMA user_version").unwrap(),
+            SCHEMA_VERSION
+        );
+    }
+
+    #[test]
+    fn temporary_names_are_recognised() {
+        let tmp = temporary_path(Path::new("/x/cluster-abc.db")).unwrap();
+        let name = tmp.file_name().unwrap().to_string_lossy().into_owned();
+        assert!(name.starts_with("cluster-abc.db.tmp-"), "{name}");
+        assert_ne!(tmp, temporary_path(Path::new("/x/cluster-abc.db")).unwrap());
+        for orphan in [
+            name.as_str(),
+            &format!("{name}-wal"),
+            &format!("{name}-shm"),
+            "cluster-abc.tmp4242",
+            "cluster-abc.tmp4242-journal",
+            "cluster-abc.importing",
+            "cluster-abc.importing-wal",
+        ] {
+            assert!(is_temporary(orphan), "{orphan}");
+        }
+        for kept in [
+            "cluster-abc.db",
+            "cluster-abc.db-wal",
+            "cluster-tmp1.db",
+            "notes.tmp",
+            ".tmp12",
+        ] {
+            assert!(!is_temporary(kept), "{kept}");
+        }
+    }
+
+    fn records_meta(tx: &Tx<'_>, key: &str) -> Result<String, StoreError> {
+        Ok(tx.query_row("SELECT value FROM meta WHERE key = ?1", [key], |r| r.get(0))?)
     }
 }

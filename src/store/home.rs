@@ -5,10 +5,33 @@ use std::fs::{self, DirBuilder, File, OpenOptions};
 use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
 
+use super::db::is_temporary;
 use super::StoreError;
 
 const CLUSTERS: &str = "clusters";
 const DB_EXTENSION: &str = "db";
+const CONFIG: &str = "cloudhsm-cli.cfg";
+/// Where the CLI configuration is written before it is renamed into place; only the holder
+/// of the lock writes it.
+const CONFIG_TMP: &str = ".cloudhsm-cli.cfg.tmp";
+
+/// Whether `id` has the form of a cluster id: `cluster-` and lowercase letters and digits.
+pub fn valid_cluster_id(id: &str) -> bool {
+    let body = id.strip_prefix("cluster-").unwrap_or_default();
+    !body.is_empty()
+        && id.len() <= 64
+        && body
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit())
+}
+
+/// A file of `clusters/` that is not a cluster: reported, never used, never fatal.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Stray {
+    pub path: PathBuf,
+    /// Why it is not a cluster.
+    pub reason: &'static str,
+}
 
 /// The state directory (`$CLOUDHSM_SIM_HOME`, else `$XDG_DATA_HOME/cloudhsm-sim`, else
 /// `~/.local/share/cloudhsm-sim`), created 0700 on first use.
@@ -17,7 +40,8 @@ pub struct Home {
     root: PathBuf,
 }
 
-/// Held while clusters are created or removed; released on drop.
+/// The state directory's exclusive lock, held while clusters are created, a cluster is
+/// imported, a seed runs or the CLI configuration changes; released on drop.
 #[derive(Debug)]
 pub struct HomeLock {
     _file: File,
@@ -37,7 +61,8 @@ impl Home {
     }
 
     /// Opens (creating if needed, mode 0700) the state directory at `root`. A `root` that is
-    /// a symbolic link is refused: the state holds key material and password hashes.
+    /// a symbolic link is refused: the state holds key material and password hashes. One
+    /// that others may read or enter is made private (0700), or refused when it cannot be.
     pub fn open(root: PathBuf) -> Result<Home, StoreError> {
         let dir_err = |source| StoreError::Directory {
             path: root.clone(),
@@ -53,7 +78,7 @@ impl Home {
                     "not a directory",
                 )));
             }
-            Ok(_) => {}
+            Ok(meta) => make_private(&root, &meta)?,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
                 DirBuilder::new()
                     .recursive(true)
@@ -64,15 +89,16 @@ impl Home {
             Err(e) => return Err(dir_err(e)),
         }
         let clusters = root.join(CLUSTERS);
-        if !clusters.is_dir() {
-            DirBuilder::new()
+        match fs::symlink_metadata(&clusters) {
+            Ok(meta) if meta.is_dir() => make_private(&clusters, &meta)?,
+            _ => DirBuilder::new()
                 .recursive(true)
                 .mode(0o700)
                 .create(&clusters)
                 .map_err(|source| StoreError::Directory {
                     path: clusters.clone(),
                     source,
-                })?;
+                })?,
         }
         Ok(Home { root })
     }
@@ -94,27 +120,62 @@ impl Home {
             .join(format!("{id}.{DB_EXTENSION}"))
     }
 
-    /// The ids of the clusters in this state directory, sorted.
+    /// The ids of the clusters in this state directory, sorted: the files of `clusters/`
+    /// named `<cluster id>.db`. Anything else there is a [`Stray`] ([`Home::strays`]), which
+    /// no command uses.
     pub fn cluster_ids(&self) -> Result<Vec<String>, StoreError> {
+        Ok(self.scan()?.0)
+    }
+
+    /// The files of `clusters/` that are not clusters (and not SQLite's own companions of a
+    /// cluster database, nor a database being built), sorted.
+    pub fn strays(&self) -> Result<Vec<Stray>, StoreError> {
+        Ok(self.scan()?.1)
+    }
+
+    fn scan(&self) -> Result<(Vec<String>, Vec<Stray>), StoreError> {
         let dir = self.root.join(CLUSTERS);
         let mut ids = Vec::new();
+        let mut strays = Vec::new();
         for entry in fs::read_dir(&dir).map_err(|source| StoreError::Directory {
             path: dir.clone(),
             source,
         })? {
             let path = entry?.path();
-            if path.extension().and_then(|e| e.to_str()) == Some(DB_EXTENSION) {
-                if let Some(stem) = path.file_stem().and_then(|s| s.to_str()) {
-                    ids.push(stem.to_string());
-                }
+            let name = path.file_name().unwrap_or_default().to_string_lossy();
+            if is_temporary(&name) {
+                // Left by a process that died: removed under the lock.
+                continue;
+            }
+            let companion = ["-wal", "-shm", "-journal"]
+                .iter()
+                .find_map(|s| name.strip_suffix(s));
+            if companion.is_some_and(|base| base.ends_with(".db")) {
+                continue;
+            }
+            // A file named after a cluster is that cluster, damaged or not: using it says
+            // what is wrong with it, and it is never silently replaced by a new cluster.
+            match name
+                .strip_suffix(".db")
+                .filter(|stem| valid_cluster_id(stem))
+            {
+                Some(stem) => ids.push(stem.to_string()),
+                None => strays.push(Stray {
+                    path,
+                    reason: "not named <cluster id>.db",
+                }),
             }
         }
         ids.sort();
-        Ok(ids)
+        strays.sort_by(|a, b| a.path.cmp(&b.path));
+        Ok((ids, strays))
     }
 
-    /// Takes the exclusive lock that serialises creating and removing clusters, so that two
-    /// processes starting on an empty state directory create one default cluster, not two.
+    /// Takes the exclusive lock that serialises creating clusters, importing, seeding and
+    /// changing the CLI configuration, so that two processes starting on an empty state
+    /// directory create one default cluster, not two. Whatever a process that died while
+    /// holding it was building (a temporary database) is removed: nobody else builds one
+    /// without the lock.
     pub fn lock(&self) -> Result<HomeLock, StoreError> {
         let path = self.root.join("lock");
         let file = OpenOptions::new()
@@ -125,23 +186,55 @@ impl Home {
             .mode(0o600)
             .open(&path)?;
         file.lock()?;
+        self.remove_orphans();
         Ok(HomeLock { _file: file })
     }
 
-    /// Deletes cluster `id`'s database and its WAL files. Call with the lock held.
-    pub fn remove_cluster(&self, id: &str) -> Result<(), StoreError> {
-        let path = self.cluster_path(id);
-        fs::remove_file(&path)?;
-        for suffix in ["-wal", "-shm"] {
-            let mut p = path.clone().into_os_string();
-            p.push(suffix);
-            match fs::remove_file(PathBuf::from(p)) {
-                Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(e.into()),
-                _ => {}
+    /// Removes the temporary files of processes that died while holding the lock (best
+    /// effort: one that cannot be removed is tried again next time).
+    fn remove_orphans(&self) {
+        let dirs = [(self.root.join(CLUSTERS), true), (self.root.clone(), false)];
+        for (dir, databases) in dirs {
+            let Ok(entries) = fs::read_dir(&dir) else {
+                continue;
+            };
+            for entry in entries.flatten() {
+                let name = entry.file_name();
+                let name = name.to_string_lossy();
+                let orphan = if databases {
+                    is_temporary(&name)
+                } else {
+                    // The configuration's temporary file, and the names of older versions.
+                    name == CONFIG_TMP || name.starts_with("cloudhsm-cli.cfg.tmp")
+                };
+                if orphan {
+                    let _ = fs::remove_file(entry.path());
+                }
             }
         }
-        Ok(())
     }
+}
+
+/// Makes the directory `path` (whose metadata is `meta`) private to its owner, if others may
+/// read, write or enter it.
+fn make_private(path: &Path, meta: &fs::Metadata) -> Result<(), StoreError> {
+    use std::os::unix::fs::PermissionsExt;
+    let mode = meta.permissions().mode();
+    if mode & 0o077 == 0 {
+        return Ok(());
+    }
+    fs::set_permissions(path, fs::Permissions::from_mode(mode & 0o700 | 0o700)).map_err(|e| {
+        StoreError::Directory {
+            path: path.to_path_buf(),
+            source: std::io::Error::new(
+                e.kind(),
+                format!(
+                    "other users may use it (mode {:o}) and it cannot be made private: {e}",
+                    mode & 0o777
+                ),
+            ),
+        }
+    })
 }
 
 #[cfg(test)]
@@ -217,35 +310,64 @@ impl Default for CliConfig {
 
 impl Home {
     fn config_path(&self) -> PathBuf {
-        self.root.join("cloudhsm-cli.cfg")
+        self.root.join(CONFIG)
     }
 
     /// The CLI configuration; the default when there is none (or it cannot be read).
     pub fn cli_config(&self) -> CliConfig {
-        fs::read(self.config_path())
-            .ok()
-            .and_then(|b| serde_json::from_slice(&b).ok())
-            .unwrap_or_default()
+        self.read_cli_config().unwrap_or_default()
     }
 
-    /// Writes the CLI configuration (atomically, 0600).
-    pub fn save_cli_config(&self, config: &CliConfig) -> Result<(), StoreError> {
-        let tmp = self
-            .root
-            .join(format!("cloudhsm-cli.cfg.tmp{}", std::process::id()));
-        let text = serde_json::to_vec_pretty(config).map_err(std::io::Error::other)?;
-        {
+    /// The CLI configuration; the default when there is none, an error when the file
+    /// cannot be read or parsed.
+    fn read_cli_config(&self) -> Result<CliConfig, StoreError> {
+        let path = self.config_path();
+        let bytes = match fs::read(&path) {
+            Ok(bytes) => bytes,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(CliConfig::default()),
+            Err(e) => {
+                return Err(StoreError::Config {
+                    path,
+                    detail: e.to_string(),
+                })
+            }
+        };
+        serde_json::from_slice(&bytes).map_err(|e| StoreError::Config {
+            path,
+            detail: e.to_string(),
+        })
+    }
+
+    /// Changes the CLI configuration under the state directory's lock (`_lock` proves it is
+    /// held): reads it, applies `change` and writes it back atomically (0600), so that no
+    /// change of a concurrent `configure-cli` is lost. A configuration that exists but
+    /// cannot be read is an error, never overwritten.
+    pub fn update_cli_config<T>(
+        &self,
+        _lock: &HomeLock,
+        change: impl FnOnce(&mut CliConfig) -> T,
+    ) -> Result<T, StoreError> {
+        let mut config = self.read_cli_config()?;
+        let value = change(&mut config);
+        let tmp = self.root.join(CONFIG_TMP);
+        let text = serde_json::to_vec_pretty(&config).map_err(std::io::Error::other)?;
+        let written = (|| {
             use std::io::Write;
             let mut f = OpenOptions::new()
                 .write(true)
                 .create(true)
                 .truncate(true)
                 .mode(0o600)
+                .custom_flags(libc::O_NOFOLLOW)
                 .open(&tmp)?;
             f.write_all(&text)?;
             f.sync_all()?;
+            fs::rename(&tmp, self.config_path())
+        })();
+        if written.is_err() {
+            let _ = fs::remove_file(&tmp);
         }
-        fs::rename(&tmp, self.config_path())?;
-        Ok(())
+        written?;
+        Ok(value)
     }
 }

@@ -9,6 +9,6 @@ mod error;
 mod home;
 pub mod records;
 
-pub use db::{DbVersion, Store, Tx, APPLICATION_ID, SCHEMA_VERSION};
+pub use db::{is_temporary, DbVersion, Store, Tx, APPLICATION_ID, INSTANCE_KEY, SCHEMA_VERSION};
 pub use error::StoreError;
-pub use home::{CliConfig, Home};
+pub use home::{valid_cluster_id, CliConfig, Home, HomeLock, Stray};

@@ -172,6 +172,41 @@ pub fn insert_login(tx: &Tx<'_>, login: &LoginRecord) -> Result<()> {
     Ok(())
 }
 
+/// The logins holding session keys, with their numbers of (all, asymmetric) session keys.
+pub fn session_key_holders(tx: &Tx<'_>) -> Result<Vec<(LoginRecord, i64, i64)>> {
+    let mut stmt = tx.prepare_cached(
+        "SELECT pid, started, username, session_keys, session_asymmetric_keys
+           FROM logins WHERE session_keys > 0",
+    )?;
+    let rows = stmt.query_map([], |r| {
+        Ok((
+            LoginRecord {
+                pid: r.get(0)?,
+                started: r.get(1)?,
+                username: r.get(2)?,
+            },
+            r.get(3)?,
+            r.get(4)?,
+        ))
+    })?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
+/// Records how many session keys a login holds.
+pub fn set_session_key_counts(
+    tx: &Tx<'_>,
+    login: &LoginRecord,
+    all: i64,
+    asymmetric: i64,
+) -> Result<()> {
+    tx.execute(
+        "UPDATE logins SET session_keys = ?4, session_asymmetric_keys = ?5
+          WHERE pid = ?1 AND started = ?2 AND username = ?3",
+        params![login.pid, login.started, login.username, all, asymmetric],
+    )?;
+    Ok(())
+}
+
 pub fn delete_login(tx: &Tx<'_>, login: &LoginRecord) -> Result<()> {
     tx.execute(
         "DELETE FROM logins WHERE pid = ?1 AND started = ?2 AND username = ?3",

@@ -185,7 +185,7 @@ pub(crate) fn sign(ctx: &mut Context<'_>, c: &SignCommand) -> Result<Response> {
         &data,
         &entropy,
         &approval,
-        ctx.session.session_keys.entry(id).or_default(),
+        ctx.session.session_keys(&id),
     )?;
     Ok(Response::ok(SignatureView {
         key_reference: key.reference_string(),
@@ -206,7 +206,7 @@ pub(crate) fn verify(ctx: &mut Context<'_>, c: &VerifyCommand) -> Result<Respons
         &mechanism,
         &data,
         &signature,
-        ctx.session.session_keys.entry(id).or_default(),
+        ctx.session.session_keys(&id),
     )?;
     if valid {
         Ok(Response::ok(MessageView {

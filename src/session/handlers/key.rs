@@ -361,15 +361,8 @@ pub(crate) fn generate_file(ctx: &mut Context<'_>, c: &KeyGenerateFile) -> Resul
         KeyFileEncoding::Pem => ctx.cluster.public_key_pem(&actor, &key, sk)?,
         KeyFileEncoding::ReferencePem => ctx.cluster.reference_pem(&actor, &key, sk)?,
     };
-    std::fs::write(&c.path, text).map_err(|e| {
-        SessionError::Hsm(
-            KeyError::WriteFile {
-                path: c.path.clone(),
-                reason: e.to_string(),
-            }
-            .into(),
-        )
-    })?;
+    // A public key or a reference to a private key: nothing a key could be derived from.
+    super::write_output(&c.path, text.as_bytes(), super::Sensitivity::Public)?;
     Ok(message("Successfully generated key file"))
 }
 
@@ -386,15 +379,7 @@ pub(crate) fn extract_masked(
             .extract_masked(&actor, &terms, &mut entropy, ctx.session.session_keys(&id))?;
     let text = serde_json::to_vec_pretty(&file)
         .map_err(|e| SessionError::Prompt(std::io::Error::other(e)))?;
-    std::fs::write(&c.path, text).map_err(|e| {
-        SessionError::Hsm(
-            KeyError::WriteFile {
-                path: c.path.clone(),
-                reason: e.to_string(),
-            }
-            .into(),
-        )
-    })?;
+    super::write_output(&c.path, &text, super::Sensitivity::Secret)?;
     Ok(Response::ok(serde_json::json!({
         "key-reference": key.reference_string(),
         "message": "Masked object extracted successfully",

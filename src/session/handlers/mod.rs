@@ -16,7 +16,7 @@ use crate::grammar::{
 use crate::hsm::{fips_state, Approval, ApprovalFile, QuorumError, Role, Service};
 use crate::output::{HsmInfoView, HsmView, LoginView, Response, StrategyView, UserView, UsersView};
 
-use super::{Context, LoggedIn, Prompter, SessionError};
+use super::{Context, Prompter, SessionError};
 
 type Result<T> = std::result::Result<T, SessionError>;
 
@@ -154,10 +154,9 @@ pub(crate) fn run(
             let response = login(ctx, &c.username, c.role, password.expose())?;
             let username = ctx
                 .session
-                .logins
-                .get(&ctx.cluster_id)
-                .map(|l| l.username.clone())
-                .unwrap_or_default();
+                .logged_in_as(&ctx.cluster_id)
+                .unwrap_or_default()
+                .to_string();
             // A user with MFA logs in only with the second factor, and only such a user can.
             let mfa = ctx.cluster.mfa_enabled(&username)?;
             let second = match (&c.mfa, mfa) {
@@ -246,6 +245,69 @@ pub(crate) fn read_input(path: &str) -> std::io::Result<Vec<u8>> {
         return Err(std::io::Error::other("the file is larger than 64 MiB"));
     }
     Ok(bytes)
+}
+
+/// Whether a file a command writes holds anything a key could be derived from (a masked
+/// object, a wrapped key): such a file is private to its owner.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Sensitivity {
+    /// Public keys, key references, unsigned tokens: created with the usual mode (0666 less
+    /// the umask).
+    Public,
+    /// Created 0600; an existing file others may read is made 0600 before it is written.
+    Secret,
+}
+
+/// Writes the file a command produces at a path the user gave (`--path`, `--token`). An
+/// existing regular file is overwritten, as the real CLI does (docs/fidelity.md). The last
+/// component is never followed when it is a symbolic link, and only a regular file is ever
+/// written: a FIFO, a device or a directory is refused, and opening one never blocks.
+pub(crate) fn write_output(path: &str, bytes: &[u8], sensitivity: Sensitivity) -> Result<()> {
+    use std::io::Write;
+    use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+    let refuse = |reason: String| {
+        SessionError::Hsm(
+            crate::hsm::key::KeyError::WriteFile {
+                path: path.to_string(),
+                reason,
+            }
+            .into(),
+        )
+    };
+    let secret = sensitivity == Sensitivity::Secret;
+    let opened = std::fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .mode(if secret { 0o600 } else { 0o666 })
+        .custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK | libc::O_CLOEXEC)
+        .open(path);
+    let file = match opened {
+        Ok(file) => file,
+        Err(e) if e.raw_os_error() == Some(libc::ELOOP) => {
+            return Err(refuse(
+                "it is a symbolic link, which is never followed".into(),
+            ))
+        }
+        // O_NONBLOCK on a FIFO that nobody reads.
+        Err(e) if e.raw_os_error() == Some(libc::ENXIO) => {
+            return Err(refuse("it is not a regular file".into()))
+        }
+        Err(e) => return Err(refuse(e.to_string())),
+    };
+    let meta = file.metadata().map_err(|e| refuse(e.to_string()))?;
+    if !meta.is_file() {
+        return Err(refuse("it is not a regular file".into()));
+    }
+    let mut file = file;
+    let write = |file: &mut std::fs::File| -> std::io::Result<()> {
+        if secret && meta.permissions().mode() & 0o077 != 0 {
+            file.set_permissions(std::fs::Permissions::from_mode(0o600))?;
+        }
+        file.set_len(0)?;
+        file.write_all(bytes)?;
+        file.flush()
+    };
+    write(&mut file).map_err(|e| refuse(e.to_string()))
 }
 
 /// An input file named by an option, read with [`read_input`]; failures name the path.
@@ -419,21 +481,16 @@ pub(crate) fn login(
         LoginRole::CryptoUser => Role::CryptoUser,
         LoginRole::ApplianceUser => Role::ApplianceUser,
     };
-    let user = ctx
+    let login = ctx
         .cluster
         .login(username, role, password, &ctx.session.id)?;
+    let view = LoginView {
+        username: login.username().to_string(),
+        role: login.role().as_str().into(),
+    };
     let id = ctx.cluster.settings().id.clone();
-    ctx.session.logins.insert(
-        id,
-        LoggedIn {
-            username: user.username.clone(),
-            role: user.role,
-        },
-    );
-    Ok(Response::ok(LoginView {
-        username: user.username,
-        role: user.role.as_str().into(),
-    }))
+    ctx.session.remember_login(id, login);
+    Ok(Response::ok(view))
 }
 
 fn logout(ctx: &mut Context<'_>) -> Result<Response> {

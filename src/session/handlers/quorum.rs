@@ -8,7 +8,7 @@ use crate::grammar::{
     ChangeMfaTokenSign, QuorumRegister, QuorumServiceArg, ScopeArg, SetQuorumValue, SetTimeout,
     TargetRole, TokenGenerate,
 };
-use crate::hsm::key::{filter, KeyError};
+use crate::hsm::key::filter;
 use crate::hsm::quorum::TokenSetFile;
 use crate::hsm::{QuorumError, Role, Service};
 use crate::output::{LoginView, Response};
@@ -26,15 +26,8 @@ fn quorum_error(e: QuorumError) -> SessionError {
 fn write_json(path: &str, value: &impl Serialize) -> Result<()> {
     let text = serde_json::to_string_pretty(value)
         .map_err(|e| SessionError::Prompt(std::io::Error::other(e)))?;
-    std::fs::write(path, text + "\n").map_err(|e| {
-        SessionError::Hsm(
-            KeyError::WriteFile {
-                path: path.to_string(),
-                reason: e.to_string(),
-            }
-            .into(),
-        )
-    })
+    // Tokens to be signed by other people: nothing a key could be derived from.
+    super::write_output(path, (text + "\n").as_bytes(), super::Sensitivity::Public)
 }
 
 fn read_file(path: &str) -> Result<Vec<u8>> {

@@ -94,12 +94,8 @@ pub(crate) fn wrap(ctx: &mut Context<'_>, c: &WrapCommand) -> Result<Response> {
         ctx.session.session_keys(&id),
     )?;
     if let Some(path) = &args.path {
-        std::fs::write(path, &out.data).map_err(|e| {
-            key_error(KeyError::WriteFile {
-                path: path.clone(),
-                reason: e.to_string(),
-            })
-        })?;
+        // A wrapped key: whoever holds the wrapping key derives the key from it.
+        super::write_output(path, &out.data, super::Sensitivity::Secret)?;
     }
     Ok(Response::ok(WrapView {
         payload_key_reference: payload_key.reference_string(),
