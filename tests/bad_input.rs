@@ -156,7 +156,7 @@ fn leaves() -> Vec<Leaf> {
 fn changes_session(leaf: &Leaf) -> bool {
     matches!(
         leaf.path.first().map(String::as_str),
-        Some("login" | "logout" | "quit" | "interactive")
+        Some("login" | "logout" | "quit" | "interactive" | "output")
     )
 }
 

@@ -18,7 +18,7 @@ fn run(session: &mut Session, line: &str) -> Response {
     let cli = Cli::parse_words(words).unwrap_or_else(|e| panic!("`{line}`: {e}"));
     match session.execute(&cli.command, &mut NoInput) {
         Outcome::Respond(r) => r,
-        Outcome::Quit => panic!("`{line}` quit"),
+        Outcome::Quit | Outcome::SetFormat(_) => panic!("`{line}` changed the session"),
     }
 }
 

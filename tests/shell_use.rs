@@ -278,3 +278,18 @@ fn a_command_refused_before_its_prompt_still_consumes_its_password_lines() {
     assert_eq!(r.len(), 6, "{}", run.stdout_text());
     assert!(users_of(&r[5]).iter().any(|(u, _, _)| u == "admin"));
 }
+
+#[test]
+fn output_switches_a_session_and_is_refused_as_a_single_command() {
+    let sim = Sim::unactivated();
+    let run = sim.piped("output table\nuser list\noutput json\nuser list\n");
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let text = run.stdout_text();
+    assert!(text.contains("| username | role"), "no table:\n{text}");
+    // After `output json`, the last response is JSON again.
+    let last = &text[text.rfind("\n{\n").ctx("a JSON response")..];
+    assert_eq!(users_of(&serde_json::from_str(last).ctx("JSON")).len(), 2);
+    let run = sim.cli(&argv("output table"));
+    assert_eq!(run.code, 1);
+    assert!(err_text(&run.one()).starts_with("output sets the format of an interactive session"));
+}

@@ -188,3 +188,36 @@ fn table_view_fits_an_80_column_terminal() {
     }
     term.quit();
 }
+
+#[test]
+fn output_taller_than_the_terminal_goes_through_the_pager() {
+    let sim = Sim::with_crypto_user("admin-pw-1", "alice", "alice-pw-1");
+    let paged = sim.dir.path().join("paged.txt");
+    // A pager that keeps what it was given (a person's would be `less`).
+    let pager = format!("CLOUDHSM_SIM_PAGER='cat >> {}'", paged.display());
+    let term = Term::launch_env(&sim, &pager, "");
+    term.wait_for("the first prompt", |s| s.contains(PROMPT.trim_end()));
+    // Short: printed as usual.
+    term.type_text("login --username alice --role crypto-user --password alice-pw-1");
+    term.press("Enter");
+    term.wait_for("the login", |s| s.contains("\"role\": \"crypto-user\""));
+    assert!(!paged.exists(), "a short response went to the pager");
+    // Taller than the 50-line pane: through the pager.
+    term.type_text(
+        "key generate-asymmetric-pair rsa --public-exponent 65537 --modulus-size-bits 2048 \
+         --public-label pub --private-label priv",
+    );
+    term.press("Enter");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    while !std::fs::read_to_string(&paged).is_ok_and(|t| t.trim_end().ends_with('}')) {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "nothing reached the pager"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    let text = std::fs::read_to_string(&paged).unwrap();
+    let v: serde_json::Value = serde_json::from_str(&text).unwrap();
+    assert_eq!(v["data"]["private_key"]["attributes"]["label"], "priv");
+    term.quit();
+}

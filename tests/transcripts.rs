@@ -27,6 +27,7 @@ use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 use std::rc::Rc;
 
+use cloudhsm_sim::output::{Format, View, TABLE_WIDTH};
 use cloudhsm_sim::session::{Prompter, Session};
 use cloudhsm_sim::shell::{Continuation, Shell, PROMPT};
 
@@ -210,7 +211,12 @@ fn run_transcript(path: &Path) -> (String, bool) {
                     let session = Session::new(Some(home.clone()), None, Some(SEED));
                     let out: &'static mut Capture = Box::leak(Box::new(screen.clone()));
                     let err: &'static mut Capture = Box::leak(Box::new(screen.clone()));
-                    Shell::new(session, out, err)
+                    // As in piped mode: tables (after `output table`) of a fixed width.
+                    let view = View {
+                        format: Format::Json,
+                        width: Some(TABLE_WIDTH),
+                    };
+                    Shell::new(session, out, err).with_view(view)
                 });
                 screen.0.borrow_mut().clear();
                 let mut prompter = Queued {

@@ -84,6 +84,18 @@ pub enum Command {
     User(UserCommand),
     /// Quit the interactive session
     Quit,
+    /// [emulator extension] Show the rest of this interactive session's responses as json (the real CLI's output) or table (lists as tables)
+    #[command(subcommand)]
+    Output(OutputFormat),
+}
+
+/// The formats of `output` \[emulator extension\].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::Subcommand)]
+pub enum OutputFormat {
+    /// The real CLI's JSON
+    Json,
+    /// Lists as tables, everything else as JSON
+    Table,
 }
 
 /// `cloudhsm-cli interactive`.

@@ -11,15 +11,23 @@ use std::io::{self, Write};
 use serde::Serialize;
 use serde_json::Value;
 
-pub use table::{render as render_table, Format, TableWriter, FIXED_WIDTH as TABLE_WIDTH};
+pub use table::{render as render_table, Format, FIXED_WIDTH as TABLE_WIDTH};
 pub use views::{
     HsmInfoView, HsmView, KeyBriefView, KeyInfoView, KeyListView, KeyPairView, KeyQuorumView,
     KeyUserView, KeyView, LabelView, LoginView, MessageView, OneKeyView, StrategyView, UserView,
     UsersView,
 };
 
+/// How a shell shows its responses.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct View {
+    pub format: Format,
+    /// The width of a table; `None` on a terminal, whose width it then takes.
+    pub width: Option<u16>,
+}
+
 /// One response of the CLI.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
 pub struct Response {
     pub error_code: i32,
     pub data: Value,
@@ -63,10 +71,24 @@ impl Response {
     pub fn write_json(&self, out: &mut dyn Write) -> io::Result<()> {
         // One write for the whole response: stdout is line-buffered, and writing the JSON
         // straight to it cost one system call per line (45 for a generated key).
+        out.write_all(&self.render(View::default())?)?;
+        out.flush()
+    }
+
+    /// The response as `view` shows it: the real CLI's JSON, or in the table view a table
+    /// for the list responses (`user list`, `key list`, ...).
+    pub fn render(&self, view: View) -> io::Result<Vec<u8>> {
+        if view.format == Format::Table {
+            let table = serde_json::to_value(self)
+                .ok()
+                .and_then(|v| table::render(&v, view.width));
+            if let Some(table) = table {
+                return Ok(table.into_bytes());
+            }
+        }
         let mut text = serde_json::to_vec_pretty(self)?;
         text.push(b'\n');
-        out.write_all(&text)?;
-        out.flush()
+        Ok(text)
     }
 }
 

@@ -3,13 +3,9 @@
 //! list` drawn as tables for people reading them; every other response stays JSON, byte for
 //! byte.
 //!
-//! The view is a writer placed in front of stdout. Each response arrives as one JSON document
-//! followed by a flush (`Response::write_json`); on that flush the writer recognises those
-//! successful payloads by their keys (`users`, `matched_keys`, `hsms` with or without
-//! `in-sync`, `tokens`) and draws them, and passes anything else (errors, other responses, help
-//! text) through unchanged.
-
-use std::io::{self, Write};
+//! `Response::render` asks [`render`] for a table of each response in the table view; it
+//! recognises the successful list payloads by their keys (`users`, `matched_keys`, `hsms` with
+//! or without `in-sync`, `tokens`) and draws them, and leaves anything else JSON.
 
 use comfy_table::{presets, ColumnConstraint, ContentArrangement, Table, Width};
 use serde_json::{Map, Value};
@@ -54,58 +50,6 @@ const TOKEN_COLUMNS: &[&str] = &[
     "approvals-required",
     "token-timeout-seconds",
 ];
-
-/// A writer that draws list responses as tables and passes everything else through.
-pub struct TableWriter<'a> {
-    inner: &'a mut dyn Write,
-    pending: Vec<u8>,
-    /// `None`: size the table to the terminal (stdout is one).
-    width: Option<u16>,
-}
-
-impl<'a> TableWriter<'a> {
-    /// Wraps `inner`; `width` is `None` on a terminal (the table fits it), else a fixed width.
-    pub fn new(inner: &'a mut dyn Write, width: Option<u16>) -> TableWriter<'a> {
-        TableWriter {
-            inner,
-            pending: Vec::new(),
-            width,
-        }
-    }
-
-    fn emit(&mut self) -> io::Result<()> {
-        if self.pending.is_empty() {
-            return Ok(());
-        }
-        let text = serde_json::from_slice::<Value>(&self.pending)
-            .ok()
-            .and_then(|v| render(&v, self.width));
-        match text {
-            Some(table) => self.inner.write_all(table.as_bytes())?,
-            None => self.inner.write_all(&self.pending)?,
-        }
-        self.pending.clear();
-        Ok(())
-    }
-}
-
-impl Write for TableWriter<'_> {
-    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        self.pending.extend_from_slice(buf);
-        Ok(buf.len())
-    }
-
-    fn flush(&mut self) -> io::Result<()> {
-        self.emit()?;
-        self.inner.flush()
-    }
-}
-
-impl Drop for TableWriter<'_> {
-    fn drop(&mut self) {
-        let _ = self.flush();
-    }
-}
 
 /// The table of a response envelope, or `None` when it is not a successful list response.
 pub fn render(envelope: &Value, width: Option<u16>) -> Option<String> {
@@ -417,18 +361,16 @@ mod tests {
     use serde_json::json;
 
     fn through(value: &Value) -> String {
-        let mut out = Vec::new();
-        {
-            let mut w = TableWriter::new(&mut out, Some(FIXED_WIDTH));
-            serde_json::to_writer_pretty(&mut w, value).unwrap();
-            w.write_all(b"\n").unwrap();
-            w.flush().unwrap();
-        }
-        String::from_utf8(out).unwrap()
+        let response: crate::output::Response = serde_json::from_value(value.clone()).unwrap();
+        let view = crate::output::View {
+            format: Format::Table,
+            width: Some(FIXED_WIDTH),
+        };
+        String::from_utf8(response.render(view).unwrap()).unwrap()
     }
 
     #[test]
-    fn other_responses_pass_through_byte_for_byte() {
+    fn other_responses_stay_json_byte_for_byte() {
         for v in [
             json!({"error_code": 0, "data": "Logout successful"}),
             json!({"error_code": 1, "data": "nope"}),
@@ -438,12 +380,6 @@ mod tests {
             expect.push('\n');
             assert_eq!(through(&v), expect);
         }
-        let mut out = Vec::new();
-        {
-            let mut w = TableWriter::new(&mut out, Some(FIXED_WIDTH));
-            w.write_all(b"Usage: cloudhsm-cli user list\n").unwrap();
-        }
-        assert_eq!(out, b"Usage: cloudhsm-cli user list\n");
     }
 
     #[test]

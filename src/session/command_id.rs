@@ -3,8 +3,8 @@
 use crate::grammar::{
     ChangeMfaCommand, ChangeQuorumCommand, ChangeQuorumTokenSign, ClusterCommand, Command,
     CryptoCommand, DecryptCommand, EncryptCommand, GenerateAsymmetricPair, GenerateSymmetric,
-    KeyCommand, KeyImport, MacCommand, QuorumCommand, SignCommand, TokenSignCommand, UnwrapCommand,
-    UserCommand, VerifyCommand, WrapCommand,
+    KeyCommand, KeyImport, MacCommand, OutputFormat, QuorumCommand, SignCommand, TokenSignCommand,
+    UnwrapCommand, UserCommand, VerifyCommand, WrapCommand,
 };
 
 /// A leaf command.
@@ -12,6 +12,8 @@ use crate::grammar::{
 pub enum CommandId {
     Interactive,
     Quit,
+    OutputJson,
+    OutputTable,
     Login,
     LoginMfaTokenSign,
     Logout,
@@ -86,6 +88,8 @@ impl CommandId {
     pub const ALL: &'static [CommandId] = &[
         CommandId::Interactive,
         CommandId::Quit,
+        CommandId::OutputJson,
+        CommandId::OutputTable,
         CommandId::Login,
         CommandId::LoginMfaTokenSign,
         CommandId::Logout,
@@ -160,6 +164,8 @@ impl CommandId {
         match self {
             CommandId::Interactive => "interactive",
             CommandId::Quit => "quit",
+            CommandId::OutputJson => "output json",
+            CommandId::OutputTable => "output table",
             CommandId::Login => "login",
             CommandId::LoginMfaTokenSign => "login mfa-token-sign",
             CommandId::QuorumTokenSignGenerate => "quorum token-sign generate",
@@ -237,6 +243,8 @@ impl CommandId {
         match command {
             Command::Interactive(_) => CommandId::Interactive,
             Command::Quit => CommandId::Quit,
+            Command::Output(OutputFormat::Json) => CommandId::OutputJson,
+            Command::Output(OutputFormat::Table) => CommandId::OutputTable,
             Command::Login(l) if l.mfa.is_some() => CommandId::LoginMfaTokenSign,
             Command::Login(_) => CommandId::Login,
             Command::Quorum(QuorumCommand::TokenSign(TokenSignCommand::Generate(_))) => {

@@ -13,9 +13,9 @@ use std::collections::BTreeMap;
 use std::io;
 use std::path::PathBuf;
 
-use crate::grammar::{Command, LoginRole};
+use crate::grammar::{Command, LoginRole, OutputFormat};
 use crate::hsm::{self, Cluster, Entropy, Login, Role, SessionId, SessionKeys};
-use crate::output::Response;
+use crate::output::{Format, Response};
 use crate::store::Home;
 
 pub use command_id::CommandId;
@@ -47,6 +47,8 @@ pub enum Outcome {
     Respond(Response),
     /// End the session (`quit`).
     Quit,
+    /// Show the session's responses this way from now on (`output`).
+    SetFormat(Format),
 }
 
 /// A logged-in user of one cluster.
@@ -247,6 +249,12 @@ impl Session {
         let id = CommandId::of(command);
         match command {
             Command::Quit => return Ok(Outcome::Quit),
+            Command::Output(o) => {
+                return Ok(Outcome::SetFormat(match o {
+                    OutputFormat::Json => Format::Json,
+                    OutputFormat::Table => Format::Table,
+                }))
+            }
             Command::Interactive(_) => return Err(SessionError::NestedInteractive),
             _ => {}
         }

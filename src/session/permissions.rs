@@ -247,6 +247,8 @@ pub enum CommandClass {
 pub const COMMANDS: &[(CommandId, CommandClass)] = &[
     (CommandId::Interactive, CommandClass::Session),
     (CommandId::Quit, CommandClass::Session),
+    (CommandId::OutputJson, CommandClass::Session),
+    (CommandId::OutputTable, CommandClass::Session),
     (CommandId::Login, CommandClass::Session),
     (CommandId::LoginMfaTokenSign, CommandClass::Session),
     (CommandId::Logout, CommandClass::Session),

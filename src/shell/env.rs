@@ -23,6 +23,9 @@ pub struct Env {
     pub now: Option<i64>,
     /// `CLOUDHSM_SIM_OUTPUT` (`json` or `table`), unparsed.
     pub output: Option<String>,
+    /// The pager for output taller than the terminal: `CLOUDHSM_SIM_PAGER`, else `PAGER`;
+    /// `None` when neither is set, or when it is empty or `off`.
+    pub pager: Option<String>,
 }
 
 impl Env {
@@ -36,6 +39,9 @@ impl Env {
             strict: var("CLOUDHSM_SIM_STRICT").is_some_and(|v| v == "1"),
             now: var("CLOUDHSM_SIM_NOW").and_then(|v| v.parse().ok()),
             output: var("CLOUDHSM_SIM_OUTPUT").filter(|s| !s.is_empty()),
+            pager: var("CLOUDHSM_SIM_PAGER")
+                .or_else(|| var("PAGER"))
+                .filter(|p| !p.trim().is_empty() && p.trim() != "off"),
         }
     }
 

@@ -16,7 +16,7 @@ use std::ffi::OsString;
 use std::io::{self, BufRead, Write};
 
 use crate::grammar::{Cli, Command, Password};
-use crate::output::{Format, TableWriter};
+use crate::output::{Response, View};
 use crate::session::Session;
 use zeroize::Zeroizing;
 
@@ -68,39 +68,29 @@ pub fn run(args: Vec<OsString>, env: &Env, io: Stdio<'_>) -> i32 {
             return 2;
         }
     };
-    // The table view: a writer in front of stdout; the terminal's width on a terminal.
-    let mut table;
-    let out: &mut dyn Write = if format == Format::Table {
-        let width = (!io.interactive_terminal).then_some(crate::output::TABLE_WIDTH);
-        table = TableWriter::new(io.out, width);
-        &mut table
-    } else {
-        io.out
-    };
-    let io = Stdio {
-        input: io.input,
-        input_is_terminal: io.input_is_terminal,
-        interactive_terminal: io.interactive_terminal,
-        out,
-        err: io.err,
+    // Tables take the terminal's width on a terminal, a fixed one otherwise.
+    let view = View {
+        format,
+        width: (!io.interactive_terminal).then_some(crate::output::TABLE_WIDTH),
     };
     match cli.command {
         Command::Interactive(args) => {
             let session =
                 Session::new(env.home.clone(), args.cluster.cluster_id, seed).with_clock(env.now);
-            interactive(session, env, io)
+            interactive(session, env, io, view)
         }
         command => single(
             command,
             Session::new(env.home.clone(), None, seed).with_clock(env.now),
             env,
             io,
+            view,
         ),
     }
 }
 
 /// Single-command mode: log in from the environment if the command needs it, run it once.
-fn single(command: Command, mut session: Session, env: &Env, io: Stdio<'_>) -> i32 {
+fn single(command: Command, mut session: Session, env: &Env, io: Stdio<'_>, view: View) -> i32 {
     if Session::requires_login(&command) {
         if let Err(response) = session.login_from_env(
             &command,
@@ -121,20 +111,23 @@ fn single(command: Command, mut session: Session, env: &Env, io: Stdio<'_>) -> i
     };
     let outcome = session.execute(&command, prompter);
     session.close();
-    match outcome {
-        crate::session::Outcome::Quit => 0,
-        crate::session::Outcome::Respond(response) => {
-            let mut shell = Shell::new(session, io.out, io.err);
-            match shell.respond(&response) {
-                Ok(Step::Done { failed: Some(f) }) => f.exit_code(),
-                _ => 0,
-            }
-        }
+    let response = match outcome {
+        crate::session::Outcome::Quit => return 0,
+        crate::session::Outcome::Respond(response) => response,
+        crate::session::Outcome::SetFormat(_) => Response::error(
+            "output sets the format of an interactive session; a single command takes \
+             CLOUDHSM_SIM_OUTPUT",
+        ),
+    };
+    let mut shell = Shell::new(session, io.out, io.err).with_view(view);
+    match shell.respond(&response) {
+        Ok(Step::Done { failed: Some(f) }) => f.exit_code(),
+        _ => 0,
     }
 }
 
 /// `cloudhsm-cli interactive`: the line editor on a terminal, plain lines otherwise.
-fn interactive(mut session: Session, env: &Env, io: Stdio<'_>) -> i32 {
+fn interactive(mut session: Session, env: &Env, io: Stdio<'_>, view: View) -> i32 {
     if let Err(response) = session.check_default_cluster() {
         let _ = response.write_json(io.out);
         return Failure::Command.exit_code();
@@ -146,17 +139,14 @@ fn interactive(mut session: Session, env: &Env, io: Stdio<'_>) -> i32 {
             .and_then(|p| crate::store::Home::open(p).ok())
             .map(|h| h.history_path());
         if let Ok(terminal) = terminal::Terminal::new(history, env.home.clone()) {
-            return terminal_loop(session, terminal, env.strict, io.out, io.err);
+            let shell = Shell::new(session, io.out, io.err)
+                .with_view(view)
+                .with_pager(env.pager.clone());
+            return terminal_loop(shell, terminal, env.strict);
         }
     }
-    piped_loop(
-        session,
-        env.strict,
-        io.input_is_terminal,
-        io.input,
-        io.out,
-        io.err,
-    )
+    let shell = Shell::new(session, io.out, io.err).with_view(view);
+    piped_shell(shell, env.strict, io.input_is_terminal, io.input)
 }
 
 fn finish(mut shell: Shell<'_>, status: i32) -> i32 {
@@ -164,14 +154,7 @@ fn finish(mut shell: Shell<'_>, status: i32) -> i32 {
     status
 }
 
-fn terminal_loop(
-    session: Session,
-    mut terminal: terminal::Terminal,
-    strict: bool,
-    out: &mut dyn Write,
-    err: &mut dyn Write,
-) -> i32 {
-    let mut shell = Shell::new(session, out, err);
+fn terminal_loop(mut shell: Shell<'_>, mut terminal: terminal::Terminal, strict: bool) -> i32 {
     loop {
         // A line may hold a password: its bytes are zeroed once the command has run.
         // `aws-cloudhsm > `, or `user@cluster > ` once more than one cluster is configured.
@@ -188,6 +171,8 @@ fn terminal_loop(
                 return finish(shell, 0);
             }
         };
+        // Output taller than the terminal goes through the pager, if one is set.
+        shell.set_rows(terminal.rows());
         let step = shell.run_line(&line, &mut terminal::EditorPrompter(&mut terminal));
         if matches!(
             step,
@@ -219,7 +204,20 @@ pub fn piped_loop(
     out: &mut dyn Write,
     err: &mut dyn Write,
 ) -> i32 {
-    let mut shell = Shell::new(session, out, err);
+    piped_shell(
+        Shell::new(session, out, err),
+        strict,
+        input_is_terminal,
+        input,
+    )
+}
+
+fn piped_shell(
+    mut shell: Shell<'_>,
+    strict: bool,
+    input_is_terminal: bool,
+    input: &mut dyn BufRead,
+) -> i32 {
     let mut continuation = Continuation::new();
     loop {
         // A line may hold a password: its bytes are zeroed once the command has run.

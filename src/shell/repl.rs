@@ -4,7 +4,7 @@
 use std::io::{self, Write};
 
 use crate::grammar::Cli;
-use crate::output::Response;
+use crate::output::{Format, Response, View};
 use crate::session::{Outcome, Prompter, Session};
 
 use super::lines;
@@ -57,6 +57,11 @@ pub struct Shell<'w> {
     err: &'w mut dyn Write,
     /// The clap command tree, built once per shell: building it costs more than most commands.
     grammar: Option<clap::Command>,
+    /// How responses are shown (`output` changes it).
+    view: View,
+    /// The pager for a response taller than the terminal, and the terminal's height.
+    pager: Option<String>,
+    rows: Option<usize>,
 }
 
 impl<'w> Shell<'w> {
@@ -66,7 +71,27 @@ impl<'w> Shell<'w> {
             out,
             err,
             grammar: None,
+            view: View::default(),
+            pager: None,
+            rows: None,
         }
+    }
+
+    /// Shows responses as `view` says (JSON by default).
+    pub fn with_view(mut self, view: View) -> Self {
+        self.view = view;
+        self
+    }
+
+    /// Pages responses taller than the terminal through `pager` (a shell command line).
+    pub fn with_pager(mut self, pager: Option<String>) -> Self {
+        self.pager = pager;
+        self
+    }
+
+    /// The terminal's height, when stdout is one (a pager is used only then).
+    pub fn set_rows(&mut self, rows: Option<usize>) {
+        self.rows = rows;
     }
 
     /// Runs one input line: blank lines and `#` comments are skipped, the rest is split with
@@ -102,15 +127,53 @@ impl<'w> Shell<'w> {
         match self.session.execute(&cli.command, prompter) {
             Outcome::Quit => Ok(Step::Quit),
             Outcome::Respond(response) => self.respond(&response),
+            Outcome::SetFormat(format) => {
+                self.view.format = format;
+                let name = match format {
+                    Format::Json => "json",
+                    Format::Table => "table",
+                };
+                self.respond(&Response::message(&format!("Output format: {name}")))
+            }
         }
     }
 
-    /// Prints a response.
+    /// Prints a response, through the pager when it is taller than the terminal.
     pub fn respond(&mut self, response: &Response) -> io::Result<Step> {
-        response.write_json(self.out)?;
+        let text = response.render(self.view)?;
+        if !self.page(&text) {
+            self.out.write_all(&text)?;
+            self.out.flush()?;
+        }
         Ok(Step::Done {
             failed: (!response.is_success()).then_some(Failure::Command),
         })
+    }
+
+    /// Shows `text` through the pager, as psql does, when a pager is set and stdout is a
+    /// terminal that `text` would overflow; false when it did not (then print it).
+    fn page(&mut self, text: &[u8]) -> bool {
+        let (Some(pager), Some(rows)) = (&self.pager, self.rows) else {
+            return false;
+        };
+        let lines = text.iter().filter(|&&b| b == b'\n').count();
+        if lines < rows.saturating_sub(1) {
+            return false;
+        }
+        let _ = self.out.flush();
+        let child = std::process::Command::new("sh")
+            .args(["-c", pager])
+            .stdin(std::process::Stdio::piped())
+            .spawn();
+        let Ok(mut child) = child else {
+            let _ = self.diagnostic(&format!("note: the pager {pager:?} did not start"));
+            return false;
+        };
+        // A pager that quits early closes its input: the rest is not wanted.
+        if let Some(mut stdin) = child.stdin.take() {
+            let _ = stdin.write_all(text);
+        }
+        child.wait().is_ok()
     }
 
     /// A line that did not parse. Its message never shows a password the line gave, and when

@@ -98,6 +98,11 @@ impl Terminal {
         }
     }
 
+    /// The terminal's height in lines, if stdout is one.
+    pub fn rows(&mut self) -> Option<usize> {
+        self.editor.dimensions().map(|(_, rows)| usize::from(rows))
+    }
+
     /// Reads a password at `prompt` through the line editor, shown as blanks with the cursor
     /// hidden. Going through the editor keeps the order of what was typed ahead or pasted: a
     /// password that came in with its command answers this prompt instead of running as the

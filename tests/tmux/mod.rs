@@ -58,6 +58,11 @@ impl Term {
     /// Starts `cloudhsm-cli interactive TAIL` on a terminal without waiting for a prompt;
     /// `tail` holds options (`--output table`) or a redirection of stdout (`| cat`).
     pub fn launch(sim: &Sim, tail: &str) -> Term {
+        Term::launch_env(sim, "", tail)
+    }
+
+    /// [`Term::launch`] with `vars` (`NAME=value ...`, shell-quoted) in the REPL's environment.
+    pub fn launch_env(sim: &Sim, vars: &str, tail: &str) -> Term {
         match Command::new("tmux").arg("-V").output() {
             Ok(out) if out.status.success() => {}
             _ => panic!(
@@ -71,8 +76,8 @@ impl Term {
         // The pane runs a shell that records the REPL's exit status once it ends.
         let script = format!(
             "env -u CLOUDHSM_ROLE -u CLOUDHSM_PIN -u CLOUDHSM_SIM_STRICT -u CLOUDHSM_SIM_SEED \
-             -u CLOUDHSM_SIM_OUTPUT CLOUDHSM_SIM_HOME={home} {bin} interactive {tail}; \
-             echo $? > {status}",
+             -u CLOUDHSM_SIM_OUTPUT -u CLOUDHSM_SIM_PAGER -u PAGER CLOUDHSM_SIM_HOME={home} \
+             {vars} {bin} interactive {tail}; echo $? > {status}",
             home = shell_quote(&sim.home.to_string_lossy()),
             bin = shell_quote(CLI),
             status = shell_quote(&status_file.to_string_lossy()),

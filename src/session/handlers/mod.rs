@@ -104,7 +104,7 @@ pub(crate) fn cluster_arg(command: &Command) -> Option<&str> {
             TokenSignCommand::SetQuorumValue(c) => &c.cluster,
             TokenSignCommand::SetTimeout(c) => &c.cluster,
         },
-        Command::Quit => return None,
+        Command::Quit | Command::Output(_) => return None,
     };
     arg.cluster_id.as_deref()
 }
@@ -226,7 +226,9 @@ pub(crate) fn run(
             TokenSignCommand::SetTimeout(c) => quorum::set_timeout(ctx, c),
         },
         // Handled by the session before a cluster is opened.
-        Command::Quit | Command::Interactive(_) => Err(SessionError::NestedInteractive),
+        Command::Quit | Command::Output(_) | Command::Interactive(_) => {
+            Err(SessionError::NestedInteractive)
+        }
     }
 }
 
