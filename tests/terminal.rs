@@ -444,3 +444,22 @@ fn the_prompt_names_user_and_cluster_once_there_are_several_clusters() {
     });
     term.quit();
 }
+
+#[test]
+fn a_dumb_terminal_still_reads_the_password_without_echo() {
+    // rustyline cannot drive TERM=dumb and reads lines with the terminal's echo on; the
+    // password must not go through it then.
+    let sim = Sim::activated(ADMIN_PW);
+    let term = Term::launch_env(&sim, "TERM=dumb", "");
+    term.wait_for("the first prompt", |s| s.contains(PROMPT.trim_end()));
+    term.type_text("login --username admin --role admin");
+    term.press("Enter");
+    term.wait_for("the password prompt", |s| s.contains("Enter password:"));
+    term.type_text(ADMIN_PW);
+    term.press("Enter");
+    let screen = term.wait_for("the login", |s| s.contains("\"role\": \"admin\""));
+    assert!(!screen.contains(ADMIN_PW), "password echoed:\n{screen}");
+    term.type_text("quit");
+    term.press("Enter");
+    assert_eq!(term.exit_status(), 0);
+}

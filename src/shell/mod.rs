@@ -132,7 +132,9 @@ fn interactive(mut session: Session, env: &Env, io: Stdio<'_>, view: View) -> i3
         let _ = response.write_json(io.out);
         return Failure::Command.exit_code();
     }
-    if io.interactive_terminal {
+    // rustyline reads a terminal it cannot drive (TERM=dumb) through a second lock of stdin,
+    // which this process holds: such a terminal gets plain lines, with prompts.
+    if io.interactive_terminal && !terminal::unsupported_terminal() {
         let history = env
             .home
             .clone()
@@ -145,7 +147,9 @@ fn interactive(mut session: Session, env: &Env, io: Stdio<'_>, view: View) -> i3
             return terminal_loop(shell, terminal, env.strict);
         }
     }
-    let shell = Shell::new(session, io.out, io.err).with_view(view);
+    let shell = Shell::new(session, io.out, io.err)
+        .with_view(view)
+        .on_terminal(io.interactive_terminal);
     piped_shell(shell, env.strict, io.input_is_terminal, io.input)
 }
 
@@ -220,6 +224,15 @@ fn piped_shell(
 ) -> i32 {
     let mut continuation = Continuation::new();
     loop {
+        // A terminal the line editor cannot drive (TERM=dumb) still gets its prompts.
+        if input_is_terminal && shell.is_terminal() {
+            let prompt = if continuation.is_continuing() {
+                CONTINUATION_PROMPT
+            } else {
+                PROMPT
+            };
+            let _ = shell.prompt(prompt);
+        }
         // A line may hold a password: its bytes are zeroed once the command has run.
         let line = match read_line(input) {
             Ok(Some(line)) => match continuation.push(&Zeroizing::new(line)) {

@@ -62,6 +62,8 @@ pub struct Shell<'w> {
     /// The pager for a response taller than the terminal, and the terminal's height.
     pager: Option<String>,
     rows: Option<usize>,
+    /// stdout is a terminal (prompts are printed on it when no line editor does).
+    terminal: bool,
 }
 
 impl<'w> Shell<'w> {
@@ -74,7 +76,25 @@ impl<'w> Shell<'w> {
             view: View::default(),
             pager: None,
             rows: None,
+            terminal: false,
         }
+    }
+
+    /// Says whether stdout is a terminal.
+    pub fn on_terminal(mut self, terminal: bool) -> Self {
+        self.terminal = terminal;
+        self
+    }
+
+    /// Whether stdout is a terminal.
+    pub fn is_terminal(&self) -> bool {
+        self.terminal
+    }
+
+    /// Shows the command prompt (on a terminal the line editor does not drive).
+    pub fn prompt(&mut self, prompt: &str) -> io::Result<()> {
+        write!(self.out, "{prompt}")?;
+        self.out.flush()
     }
 
     /// Shows responses as `view` says (JSON by default).

@@ -147,6 +147,12 @@ impl Terminal {
     }
 }
 
+/// Whether rustyline treats this terminal as one it cannot drive (it then reads stdin itself,
+/// echo on): the same `TERM` values as rustyline's own list. Such a terminal gets no editor.
+pub fn unsupported_terminal() -> bool {
+    std::env::var("TERM").is_ok_and(|t| ["dumb", "cons25", "emacs"].contains(&t.as_str()))
+}
+
 fn finish_prompt(read: rustyline::Result<String>) -> io::Result<Option<String>> {
     match read {
         Ok(line) => Ok(Some(line)),
