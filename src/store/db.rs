@@ -474,36 +474,48 @@ impl Store {
 
     /// Ends this database for good, if `still` (run in the transaction that ends it, so that
     /// nothing changes between its verdict and the end) says it may go; returns whether it
-    /// went. The instance id becomes one that every handle refuses ([`StoreError::Replaced`]),
-    /// the one of a process that opens the file before it is gone included, and that is
-    /// checkpointed into the file itself, so that no process ever writes to a database that
-    /// is being removed. Then the file and its companions (`-wal`, `-shm`) are removed.
+    /// went. In that one transaction the instance id becomes one that every handle refuses
+    /// ([`StoreError::Replaced`]) and the file leaves its path for a temporary name: from the
+    /// commit on, no process finds the database and none that holds it open can use it. A
+    /// kill before the commit leaves it as it was; one after it leaves a temporary file
+    /// that whoever next takes the state directory's lock removes. Then the file and its
+    /// companions (`-wal`, `-shm`) are removed.
     ///
     /// `_lock` proves that the state directory's lock is held: nobody creates a database at
     /// this path meanwhile.
     pub fn retire<E: From<StoreError>>(
-        mut self,
+        self,
         _lock: &super::HomeLock,
         still: impl FnOnce(&Tx<'_>) -> Result<bool, E>,
     ) -> Result<bool, E> {
-        let retired = self.write(|tx| -> Result<bool, E> {
-            if !still(tx)? {
-                return Ok(false);
-            }
-            records_set_instance(tx, RETIRED)?;
-            Ok(true)
-        })?;
-        if !retired {
+        let Store {
+            mut conn,
+            path,
+            mut binding,
+            ..
+        } = self;
+        let located = |e: rusqlite::Error| StoreError::from(e).located(&path);
+        let tx = conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(located)?;
+        binding.check(&tx, &path)?;
+        if !still(&tx)? {
             return Ok(false);
         }
-        let Store { conn, path, .. } = self;
-        // Into the file itself: a process that opens the file while the WAL is being removed
-        // must still read the retired id. TRUNCATE waits (the busy timeout) for readers of
-        // older snapshots; should it still not complete, the WAL keeps the retired id and is
-        // removed after the file, never before.
+        records_set_instance(&tx, RETIRED)?;
+        let hidden = temporary_path(&path)?;
+        fs::rename(&path, &hidden).map_err(StoreError::from)?;
+        if let Err(e) = tx.commit() {
+            let _ = fs::rename(&hidden, &path);
+            return Err(located(e).into());
+        }
+        // Into the file itself, so that a process that opened it just before it moved, and
+        // reads it only now, finds the retired id whatever becomes of the WAL. TRUNCATE waits
+        // (the busy timeout) for readers of older snapshots.
         let _ = conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()));
         drop(conn);
         remove_database_files(&path)?;
+        remove_database_files(&hidden)?;
         Ok(true)
     }
 

@@ -212,6 +212,20 @@ impl Home {
         Ok(HomeLock { _file: file })
     }
 
+    /// Whether `name` is SQLite's companion (`-wal`, `-shm`, `-journal`) of a cluster
+    /// database that is no longer there (a process died while removing it). Only a lock
+    /// holder puts a database at a path, so under the lock such a file belongs to nobody; it
+    /// must go before a database of that name is made again, which would read it as its own.
+    fn is_stray_companion(&self, name: &str) -> bool {
+        ["-wal", "-shm", "-journal"]
+            .iter()
+            .find_map(|s| name.strip_suffix(s))
+            .is_some_and(|base| {
+                base.ends_with(".db")
+                    && fs::symlink_metadata(self.root.join(CLUSTERS).join(base)).is_err()
+            })
+    }
+
     /// Removes the temporary files of processes that died while holding the lock (best
     /// effort: one that cannot be removed is tried again next time).
     fn remove_orphans(&self) {
@@ -224,7 +238,7 @@ impl Home {
                 let name = entry.file_name();
                 let name = name.to_string_lossy();
                 let orphan = if databases {
-                    is_temporary(&name)
+                    is_temporary(&name) || self.is_stray_companion(&name)
                 } else {
                     // The configuration's temporary file, and the names of older versions.
                     name == CONFIG_TMP || name.starts_with("cloudhsm-cli.cfg.tmp")
@@ -325,6 +339,32 @@ mod tests {
         assert_eq!(
             Home::resolve_in(env(&[("CLOUDHSM_SIM_HOME", "state")]), None),
             Some(PathBuf::from("state"))
+        );
+    }
+
+    #[test]
+    fn the_lock_removes_companions_of_databases_that_are_gone() {
+        let dir = tempfile::tempdir().unwrap();
+        let home = Home::open(dir.path().join("state")).unwrap();
+        let clusters = dir.path().join("state/clusters");
+        for name in [
+            "cluster-gone.db-wal",
+            "cluster-gone.db-shm",
+            "cluster-here.db",
+            "cluster-here.db-wal",
+            "notes-wal",
+        ] {
+            fs::write(clusters.join(name), b"x").unwrap();
+        }
+        drop(home.lock().unwrap());
+        let mut left: Vec<String> = fs::read_dir(&clusters)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        left.sort();
+        assert_eq!(
+            left,
+            ["cluster-here.db", "cluster-here.db-wal", "notes-wal"]
         );
     }
 
