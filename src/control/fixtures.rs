@@ -105,11 +105,42 @@ fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     result
 }
 
-/// `cloudhsm-sim import`: restores the document; prints the cluster's status.
-pub fn import(home: &Home, args: Import, out: &mut dyn Write) -> Result<(), ControlError> {
+/// `cloudhsm-sim import`: restores the document; prints the cluster's status, with
+/// `replaced-default-cluster` when it took the place of a default cluster nobody had used.
+pub fn import(
+    home: &Home,
+    args: Import,
+    out: &mut dyn Write,
+    err: &mut dyn Write,
+) -> Result<(), ControlError> {
     let bytes = fs::read(&args.path)?;
     let doc: Value = serde_json::from_slice(&bytes)
         .map_err(|e| FixtureError::NotAnExport(format!("{}: {e}", args.path.display())))?;
-    let id = hsm::import_cluster(home, &doc, args.replace)?;
-    print_json(out, &cluster_status(home, &id)?)
+    let imported = hsm::import_cluster(home, &doc, args.replace)?;
+    let mut status =
+        serde_json::to_value(cluster_status(home, &imported.id)?).map_err(std::io::Error::from)?;
+    if let Some(default) = &imported.replaced_default {
+        note_replaced(err, default, &imported.id);
+        if let Some(obj) = status.as_object_mut() {
+            obj.insert(REPLACED_DEFAULT.into(), default.clone().into());
+        }
+    }
+    print_json(out, &status)
+}
+
+/// The field of the `import` and `seed` output naming the default cluster they replaced.
+const REPLACED_DEFAULT: &str = "replaced-default-cluster";
+
+/// Says on stderr that the default cluster `default` gave way to `id` (which may have its id).
+fn note_replaced(err: &mut dyn Write, default: &str, id: &str) {
+    let by = if default == id {
+        "the one imported".to_string()
+    } else {
+        id.to_string()
+    };
+    let _ = writeln!(
+        err,
+        "cloudhsm-sim: replaced the default cluster {default} (made by a first command, never \
+         used) with {by}"
+    );
 }

@@ -214,7 +214,7 @@ pub fn run(
         Err(e) => return usage(&e, out, err),
     };
     let mut entropy = Entropy::new(seed);
-    match execute(cli.command, home, &mut entropy, out) {
+    match execute(cli.command, home, &mut entropy, out, err) {
         Ok(()) => 0,
         Err(e) => {
             let _ = writeln!(err, "error: {e}");
@@ -228,6 +228,7 @@ fn execute(
     home: Option<PathBuf>,
     entropy: &mut Entropy,
     out: &mut dyn Write,
+    err: &mut dyn Write,
 ) -> Result<(), ControlError> {
     match &command {
         SimCommand::Commands => {
@@ -313,8 +314,8 @@ fn execute(
         | SimCommand::Completions(_)
         | SimCommand::Man(_) => Ok(()),
         SimCommand::Export(args) => fixtures::export(&home, args, out),
-        SimCommand::Import(args) => fixtures::import(&home, args, out),
-        SimCommand::Seed(args) => fixtures::seed(&home, args, entropy, out),
+        SimCommand::Import(args) => fixtures::import(&home, args, out, err),
+        SimCommand::Seed(args) => fixtures::seed(&home, args, entropy, out, err),
         SimCommand::Hsm(command) => {
             let (cluster_id, hsm_id) = match &command {
                 HsmCommand::Fail(t) | HsmCommand::Restore(t) | HsmCommand::Remove(t) => {

@@ -138,8 +138,19 @@ pub fn create(
 /// [`create`] for a caller that already holds the state directory's lock.
 pub fn create_locked(
     home: &Home,
+    lock: &HomeLock,
+    config: &ClusterConfig,
+    entropy: &mut Entropy,
+) -> Result<String, HsmError> {
+    create_as(home, lock, config, false, entropy)
+}
+
+/// [`create_locked`], for the default cluster (`auto`) or one asked for.
+fn create_as(
+    home: &Home,
     _lock: &HomeLock,
     config: &ClusterConfig,
+    auto: bool,
     entropy: &mut Entropy,
 ) -> Result<String, HsmError> {
     let id = match &config.id {
@@ -170,6 +181,7 @@ pub fn create_locked(
         hsms: config.hsms,
         admin_hash,
         appliance_hash,
+        auto,
     };
     Store::create(&path, |tx| factory.write(tx, entropy))?;
     Ok(id)
@@ -185,10 +197,16 @@ struct Factory {
     hsms: usize,
     admin_hash: String,
     appliance_hash: Option<String>,
+    /// Made by the first command on an empty state directory, not asked for
+    /// ([`super::default_cluster`]).
+    auto: bool,
 }
 
 impl Factory {
     fn write(&self, tx: &Tx<'_>, entropy: &mut Entropy) -> Result<(), StoreError> {
+        if self.auto {
+            super::default_cluster::mark(tx)?;
+        }
         records::set_meta(tx, "cluster_id", &self.id)?;
         records::set_meta(tx, "hsm_type", self.hsm_type.as_str())?;
         records::set_meta(tx, "fips", if self.fips { "true" } else { "false" })?;
@@ -265,7 +283,7 @@ pub fn resolve(
     if let Some(id) = pick(home.cluster_ids()?)? {
         return Ok(id);
     }
-    create_locked(home, &lock, &ClusterConfig::default(), entropy)
+    create_as(home, &lock, &ClusterConfig::default(), true, entropy)
 }
 
 /// Returns cluster `id` to its factory state: same id and settings, as many HSMs (with new
@@ -300,6 +318,8 @@ pub fn reset(home: &Home, id: &str, entropy: &mut Entropy) -> Result<(), HsmErro
                 hsms,
                 admin_hash,
                 appliance_hash,
+                // A cluster someone reset is theirs, whoever made it.
+                auto: false,
             })
         },
         |tx, factory| Ok(factory.write(tx, entropy)?),

@@ -18,6 +18,7 @@ use crate::store::{Home, Store, StoreError, Tx, INSTANCE_KEY, SCHEMA_VERSION};
 
 use super::auth::{hash_password, verify_password};
 use super::crypto::KeyMaterial;
+use super::default_cluster::{retire_default, untouched, untouched_default, ORIGIN_KEY};
 use super::key::{KeyClass, KeyType};
 use super::keys::{check_share_target, Actor};
 use super::user::{check_password, normalize_username};
@@ -122,7 +123,7 @@ pub fn export_cluster(home: &Home, id: &str) -> Result<Value, FixtureError> {
                 .collect();
             let rows = records::table_rows(tx, &table, &names)?
                 .into_iter()
-                .filter(|row| !(table == "meta" && is_instance_row(row)))
+                .filter(|row| !(table == "meta" && is_copy_row(row)))
                 .map(|row| {
                     Value::Object(
                         names
@@ -145,15 +146,27 @@ pub fn export_cluster(home: &Home, id: &str) -> Result<Value, FixtureError> {
     })
 }
 
-/// Whether a `meta` row (key, value) names the database's instance: that belongs to one copy
-/// of the database, not to the cluster.
-fn is_instance_row(row: &[AnyValue]) -> bool {
-    matches!(row.first(), Some(AnyValue::Text(key)) if key == INSTANCE_KEY)
+/// Whether a `meta` row (key, value) belongs to one copy of the database, not to the cluster:
+/// its instance, and the mark of a default cluster (an imported cluster was asked for).
+fn is_copy_row(row: &[AnyValue]) -> bool {
+    matches!(row.first(), Some(AnyValue::Text(key)) if key == INSTANCE_KEY || key == ORIGIN_KEY)
+}
+
+/// What an import did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Imported {
+    /// The imported cluster.
+    pub id: String,
+    /// The default cluster nobody had used that the import took the place of
+    /// ([`super::untouched_default`]); the imported cluster's own id when the document holds
+    /// a cluster of that id.
+    pub replaced_default: Option<String>,
 }
 
 /// Restores an export document into `home`; refuses to overwrite an existing cluster of the
-/// same id unless `replace`. Returns the cluster id.
-pub fn import_cluster(home: &Home, doc: &Value, replace: bool) -> Result<String, FixtureError> {
+/// same id unless `replace`. When the state directory's only cluster is a default cluster
+/// nobody has used, the imported one takes its place (with or without `replace`).
+pub fn import_cluster(home: &Home, doc: &Value, replace: bool) -> Result<Imported, FixtureError> {
     let field = |k: &str| {
         doc.get(k)
             .ok_or_else(|| FixtureError::NotAnExport(format!("no {k} field")))
@@ -183,7 +196,8 @@ pub fn import_cluster(home: &Home, doc: &Value, replace: bool) -> Result<String,
     let tables = field("tables")?
         .as_object()
         .ok_or_else(|| FixtureError::NotAnExport("tables is not an object".into()))?;
-    let _lock = home.lock()?;
+    let lock = home.lock()?;
+    let default = untouched_default(home, &lock)?;
     let path = home.cluster_path(&id);
     if !path.exists() {
         // A new cluster: built in a temporary file, renamed into place once complete.
@@ -194,24 +208,45 @@ pub fn import_cluster(home: &Home, doc: &Value, replace: bool) -> Result<String,
                 StoreError::Io(std::io::Error::other("import refused"))
             })
         });
-        return match (created, refusal) {
-            (_, Some(e)) => Err(e),
-            (Err(e), None) => Err(e.into()),
-            (Ok(()), None) => Ok(id),
+        match (created, refusal) {
+            (_, Some(e)) => return Err(e),
+            (Err(e), None) => return Err(e.into()),
+            (Ok(()), None) => {}
+        }
+        // Only once the import is in place: a kill in between leaves both clusters.
+        let replaced_default = match default {
+            Some(d) if retire_default(home, &lock, &d)? => Some(d),
+            _ => None,
         };
+        return Ok(Imported {
+            id,
+            replaced_default,
+        });
     }
-    if !replace {
+    let over_default = default.as_deref() == Some(id.as_str());
+    if !replace && !over_default {
         return Err(FixtureError::Exists { id });
     }
     // An existing cluster (only a cluster database of ours is ever replaced) is rebuilt in
     // place, in one transaction: a document that cannot be restored, or a kill, leaves it
     // as it was; the imported database is a new instance, so that no login of the old one
-    // holds on it.
+    // holds on it. Without `replace` it must still be a default nobody has used when the
+    // transaction starts.
     let mut cluster = Cluster::open(home, &id)?;
-    cluster
-        .store
-        .rebuild(|_| Ok::<_, FixtureError>(()), |tx, ()| restore(tx, tables))?;
-    Ok(id)
+    cluster.store.rebuild(
+        |tx| {
+            if replace || untouched(tx)? {
+                Ok(())
+            } else {
+                Err(FixtureError::Exists { id: id.clone() })
+            }
+        },
+        |tx, ()| restore(tx, tables),
+    )?;
+    Ok(Imported {
+        id: id.clone(),
+        replaced_default: over_default.then_some(id),
+    })
 }
 
 /// Writes the rows of `tables` over a freshly created schema: triggers are dropped while the
@@ -247,6 +282,10 @@ fn restore(tx: &Tx<'_>, tables: &Map<String, Value>) -> Result<(), FixtureError>
             let row = row
                 .as_object()
                 .ok_or_else(|| FixtureError::NotAnExport(format!("{at} is not an object")))?;
+            // An imported cluster is one asked for, whatever the document says.
+            if table == "meta" && row.get("key").and_then(Value::as_str) == Some(ORIGIN_KEY) {
+                continue;
+            }
             let mut columns = Vec::new();
             let mut values = Vec::new();
             for (column, value) in row {

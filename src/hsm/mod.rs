@@ -5,6 +5,7 @@
 mod auth;
 mod cluster;
 pub mod crypto;
+mod default_cluster;
 mod entropy;
 mod error;
 mod fixtures;
@@ -25,11 +26,12 @@ pub use cluster::{
     check_cluster_id, create, create_locked, reset, resolve, Cluster, ClusterConfig, HsmInfo,
     Login, Settings, UserInfo, MAX_FAILED_LOGINS,
 };
+pub use default_cluster::{retire_default, untouched_default};
 pub use entropy::Entropy;
 pub use error::HsmError;
 pub use fixtures::{
-    export_cluster, import_cluster, FixtureError, Seeded, SeededKey, EXPORT_FORMAT, EXPORT_VERSION,
-    RUNTIME_TABLES,
+    export_cluster, import_cluster, FixtureError, Imported, Seeded, SeededKey, EXPORT_FORMAT,
+    EXPORT_VERSION, RUNTIME_TABLES,
 };
 pub use keygen::{GenerateRequest, KeyKind};
 pub use keys::{check_quorum, Actor, NewKey, SessionKeys, StoredKey};

@@ -23,6 +23,11 @@ pub const SCHEMA_VERSION: i64 = 2;
 /// bound to a database (a handle, a login, its session keys) is bound to this id.
 pub const INSTANCE_KEY: &str = "instance";
 
+/// The instance id of a database that was retired ([`Store::retire`]) and is being removed:
+/// every handle refuses it, the first transaction of a new one included. (A real instance id
+/// is 32 hexadecimal digits.)
+const RETIRED: &str = "retired";
+
 /// A transaction on a cluster database.
 pub type Tx<'a> = rusqlite::Transaction<'a>;
 
@@ -182,6 +187,10 @@ impl Binding {
             return Err(replaced());
         }
         let found = read_instance(tx).map_err(|e| e.located(path))?;
+        if found == RETIRED {
+            self.replaced = true;
+            return Err(replaced());
+        }
         match &self.instance {
             None => {
                 self.instance = Some(found);
@@ -463,6 +472,53 @@ impl Store {
         Ok(())
     }
 
+    /// Ends this database for good, if `still` (run in the transaction that ends it, so that
+    /// nothing changes between its verdict and the end) says it may go; returns whether it
+    /// went. In that one transaction the instance id becomes one that every handle refuses
+    /// ([`StoreError::Replaced`]) and the file leaves its path for a temporary name: from the
+    /// commit on, no process finds the database and none that holds it open can use it. A
+    /// kill before the commit leaves it as it was; one after it leaves a temporary file
+    /// that whoever next takes the state directory's lock removes. Then the file and its
+    /// companions (`-wal`, `-shm`) are removed.
+    ///
+    /// `_lock` proves that the state directory's lock is held: nobody creates a database at
+    /// this path meanwhile.
+    pub fn retire<E: From<StoreError>>(
+        self,
+        _lock: &super::HomeLock,
+        still: impl FnOnce(&Tx<'_>) -> Result<bool, E>,
+    ) -> Result<bool, E> {
+        let Store {
+            mut conn,
+            path,
+            mut binding,
+            ..
+        } = self;
+        let located = |e: rusqlite::Error| StoreError::from(e).located(&path);
+        let tx = conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(located)?;
+        binding.check(&tx, &path)?;
+        if !still(&tx)? {
+            return Ok(false);
+        }
+        records_set_instance(&tx, RETIRED)?;
+        let hidden = temporary_path(&path)?;
+        fs::rename(&path, &hidden).map_err(StoreError::from)?;
+        if let Err(e) = tx.commit() {
+            let _ = fs::rename(&hidden, &path);
+            return Err(located(e).into());
+        }
+        // Into the file itself, so that a process that opened it just before it moved, and
+        // reads it only now, finds the retired id whatever becomes of the WAL. TRUNCATE waits
+        // (the busy timeout) for readers of older snapshots.
+        let _ = conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()));
+        drop(conn);
+        remove_database_files(&path)?;
+        remove_database_files(&hidden)?;
+        Ok(true)
+    }
+
     /// Whether this handle still reads the database it was bound to: the same file at its
     /// path, holding the same instance (a reset or an import by another process replaces
     /// it). Cheap while no other connection has committed since it was last confirmed.
@@ -548,6 +604,19 @@ impl Store {
         }
         Ok(value)
     }
+}
+
+/// Removes the database `path` and then its companions; one already gone is no error.
+fn remove_database_files(path: &Path) -> Result<(), StoreError> {
+    for suffix in ["", "-wal", "-shm", "-journal"] {
+        let mut file = path.as_os_str().to_owned();
+        file.push(suffix);
+        match fs::remove_file(PathBuf::from(file)) {
+            Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(e.into()),
+            _ => {}
+        }
+    }
+    Ok(())
 }
 
 fn records_set_instance(tx: &Tx<'_>, instance: &str) -> Result<(), StoreError> {
@@ -802,6 +871,49 @@ mod tests {
             ".tmp12",
         ] {
             assert!(!is_temporary(kept), "{kept}");
+        }
+    }
+
+    #[test]
+    fn a_retired_database_is_refused_by_every_handle_and_removed() {
+        let dir = tempfile::tempdir().unwrap();
+        let home = super::super::Home::open(dir.path().join("state")).unwrap();
+        let lock = home.lock().unwrap();
+        let path = fresh(dir.path());
+        let mut old = Store::open(&path).unwrap();
+        assert_eq!(count(&mut old, "SELECT 1").unwrap(), 1);
+
+        // Not when the check inside the transaction says no: nothing changes.
+        let kept = Store::open(&path)
+            .unwrap()
+            .retire(&lock, |_| Ok::<_, StoreError>(false))
+            .unwrap();
+        assert!(!kept);
+        assert!(old.is_current());
+
+        // A handle opened before the end, but first used after it, is refused too.
+        let mut unused = Store::open(&path).unwrap();
+        let gone = Store::open(&path)
+            .unwrap()
+            .retire(&lock, |tx| {
+                Ok::<_, StoreError>(records_meta(tx, "k")? == "v")
+            })
+            .unwrap();
+        assert!(gone);
+        assert!(!old.is_current());
+        assert!(matches!(
+            count(&mut old, "SELECT 1"),
+            Err(StoreError::Replaced { .. })
+        ));
+        assert!(matches!(
+            count(&mut unused, "SELECT 1"),
+            Err(StoreError::Replaced { .. })
+        ));
+        drop((old, unused));
+        for suffix in ["", "-wal", "-shm", "-journal"] {
+            let mut file = path.as_os_str().to_owned();
+            file.push(suffix);
+            assert!(!Path::new(&file).exists(), "{suffix} left behind");
         }
     }
 

@@ -48,16 +48,38 @@ pub struct HomeLock {
 }
 
 impl Home {
-    /// Resolves the state directory from the environment (`var` looks a variable up).
+    /// Resolves the state directory from the environment (`var` looks a variable up), once,
+    /// when a process starts: a relative `CLOUDHSM_SIM_HOME` (or `HOME`) is taken relative to
+    /// the working directory at that moment, and the process uses that absolute path
+    /// whatever directory it is in later. A relative `XDG_DATA_HOME` is ignored, as the XDG
+    /// Base Directory specification says.
     pub fn resolve(var: impl Fn(&str) -> Option<String>) -> Option<PathBuf> {
+        let cwd = std::env::current_dir().ok();
+        Home::resolve_in(var, cwd.as_deref())
+    }
+
+    /// [`Home::resolve`] with the working directory `cwd` (`None`: unknown, when it was
+    /// removed; a relative path then stays relative and fails where it is used).
+    pub fn resolve_in(var: impl Fn(&str) -> Option<String>, cwd: Option<&Path>) -> Option<PathBuf> {
         let non_empty = |name: &str| var(name).filter(|v| !v.is_empty());
+        let absolute = |dir: String| {
+            let dir = PathBuf::from(dir);
+            match cwd {
+                Some(cwd) if dir.is_relative() => cwd
+                    .join(&dir)
+                    .components()
+                    .filter(|c| *c != std::path::Component::CurDir)
+                    .collect(),
+                _ => dir,
+            }
+        };
         if let Some(dir) = non_empty("CLOUDHSM_SIM_HOME") {
-            return Some(PathBuf::from(dir));
+            return Some(absolute(dir));
         }
-        if let Some(dir) = non_empty("XDG_DATA_HOME") {
+        if let Some(dir) = non_empty("XDG_DATA_HOME").filter(|d| Path::new(d).is_absolute()) {
             return Some(PathBuf::from(dir).join("cloudhsm-sim"));
         }
-        non_empty("HOME").map(|h| PathBuf::from(h).join(".local/share/cloudhsm-sim"))
+        non_empty("HOME").map(|h| absolute(h).join(".local/share/cloudhsm-sim"))
     }
 
     /// Opens (creating if needed, mode 0700) the state directory at `root`. A `root` that is
@@ -190,6 +212,20 @@ impl Home {
         Ok(HomeLock { _file: file })
     }
 
+    /// Whether `name` is SQLite's companion (`-wal`, `-shm`, `-journal`) of a cluster
+    /// database that is no longer there (a process died while removing it). Only a lock
+    /// holder puts a database at a path, so under the lock such a file belongs to nobody; it
+    /// must go before a database of that name is made again, which would read it as its own.
+    fn is_stray_companion(&self, name: &str) -> bool {
+        ["-wal", "-shm", "-journal"]
+            .iter()
+            .find_map(|s| name.strip_suffix(s))
+            .is_some_and(|base| {
+                base.ends_with(".db")
+                    && fs::symlink_metadata(self.root.join(CLUSTERS).join(base)).is_err()
+            })
+    }
+
     /// Removes the temporary files of processes that died while holding the lock (best
     /// effort: one that cannot be removed is tried again next time).
     fn remove_orphans(&self) {
@@ -202,7 +238,7 @@ impl Home {
                 let name = entry.file_name();
                 let name = name.to_string_lossy();
                 let orphan = if databases {
-                    is_temporary(&name)
+                    is_temporary(&name) || self.is_stray_companion(&name)
                 } else {
                     // The configuration's temporary file, and the names of older versions.
                     name == CONFIG_TMP || name.starts_with("cloudhsm-cli.cfg.tmp")
@@ -265,6 +301,71 @@ mod tests {
             Some(PathBuf::from("/h/.local/share/cloudhsm-sim"))
         );
         assert_eq!(Home::resolve(env(&[])), None);
+    }
+
+    #[test]
+    fn a_relative_state_directory_is_made_absolute_once() {
+        let env = |pairs: &'static [(&'static str, &'static str)]| {
+            move |k: &str| {
+                pairs
+                    .iter()
+                    .find(|(n, _)| *n == k)
+                    .map(|(_, v)| v.to_string())
+            }
+        };
+        let cwd = Some(Path::new("/work/job"));
+        for (given, resolved) in [
+            ("state", "/work/job/state"),
+            ("./state", "/work/job/state"),
+            ("./a/./b/", "/work/job/a/b"),
+            (".", "/work/job"),
+            // `..` stays: removing it by hand would be wrong when `job` is a symbolic link.
+            ("../shared", "/work/job/../shared"),
+            ("/abs/state", "/abs/state"),
+        ] {
+            let var = move |k: &str| (k == "CLOUDHSM_SIM_HOME").then(|| given.to_string());
+            assert_eq!(
+                Home::resolve_in(var, cwd),
+                Some(PathBuf::from(resolved)),
+                "{given}"
+            );
+        }
+        // A relative XDG_DATA_HOME is invalid (XDG Base Directory specification): ignored.
+        assert_eq!(
+            Home::resolve_in(env(&[("XDG_DATA_HOME", "data"), ("HOME", "/h")]), cwd),
+            Some(PathBuf::from("/h/.local/share/cloudhsm-sim"))
+        );
+        // Without a working directory (it was removed) a relative path stays as given.
+        assert_eq!(
+            Home::resolve_in(env(&[("CLOUDHSM_SIM_HOME", "state")]), None),
+            Some(PathBuf::from("state"))
+        );
+    }
+
+    #[test]
+    fn the_lock_removes_companions_of_databases_that_are_gone() {
+        let dir = tempfile::tempdir().unwrap();
+        let home = Home::open(dir.path().join("state")).unwrap();
+        let clusters = dir.path().join("state/clusters");
+        for name in [
+            "cluster-gone.db-wal",
+            "cluster-gone.db-shm",
+            "cluster-here.db",
+            "cluster-here.db-wal",
+            "notes-wal",
+        ] {
+            fs::write(clusters.join(name), b"x").unwrap();
+        }
+        drop(home.lock().unwrap());
+        let mut left: Vec<String> = fs::read_dir(&clusters)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        left.sort();
+        assert_eq!(
+            left,
+            ["cluster-here.db", "cluster-here.db-wal", "notes-wal"]
+        );
     }
 
     #[test]

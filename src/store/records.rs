@@ -44,6 +44,13 @@ pub fn meta(tx: &Tx<'_>, key: &str) -> Result<Option<String>> {
         .optional()?)
 }
 
+/// The keys of every `meta` row, sorted.
+pub fn meta_keys(tx: &Tx<'_>) -> Result<Vec<String>> {
+    let mut stmt = tx.prepare_cached("SELECT key FROM meta ORDER BY key")?;
+    let rows = stmt.query_map([], |r| r.get(0))?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
 pub fn set_meta(tx: &Tx<'_>, key: &str, value: &str) -> Result<()> {
     tx.execute(
         "INSERT INTO meta (key, value) VALUES (?1, ?2)
@@ -722,6 +729,18 @@ pub fn table_rows(tx: &Tx<'_>, table: &str, columns: &[String]) -> Result<Vec<Ve
             .collect::<rusqlite::Result<Vec<_>>>()
     })?;
     Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
+/// Whether `table` holds at least one row.
+pub fn has_rows(tx: &Tx<'_>, table: &str) -> Result<bool> {
+    Ok(tx
+        .query_row(
+            &format!("SELECT 1 FROM {} LIMIT 1", quoted(table)),
+            [],
+            |_| Ok(()),
+        )
+        .optional()?
+        .is_some())
 }
 
 /// Deletes every row of `table`.
