@@ -974,6 +974,8 @@ fn shell_and_grammar_survive_token_sequences() {
                     let step = shell.run_line(&line, &mut answers);
                     prop_assert!(step.is_ok(), "run_line failed: {step:?}");
                 }
+                // A generated `output table` may have switched the view (by design).
+                shell.run_line("output json", &mut answers).unwrap();
                 out.take();
                 shell.run_line("user list", &mut answers).unwrap();
                 let text = out.take();
@@ -1031,6 +1033,8 @@ fn shell_and_grammar_survive_token_sequences() {
                     };
                     outcomes.borrow_mut()[i] += 1;
                 }
+                shell.run_line("output json", &mut answers).unwrap();
+                out.take();
                 shell.run_line("user list", &mut answers).unwrap();
                 let text = out.take();
                 let v: Value = serde_json::from_slice(&text).map_err(|e| {
