@@ -65,7 +65,7 @@ impl Terminal {
         tree.build();
         editor.set_helper(Some(GrammarHelper {
             tree,
-            masking: false,
+            reading: Reading::Command,
             home,
             files: FilenameCompleter::new(),
         }));
@@ -108,25 +108,28 @@ impl Terminal {
     /// password that came in with its command answers this prompt instead of running as the
     /// next command. Never added to the history. `None` at Ctrl-C or Ctrl-D.
     pub fn secret(&mut self, prompt: &str) -> io::Result<Option<String>> {
-        self.set_masking(true);
+        self.set_reading(Reading::Secret);
         let cursor = self.editor.set_cursor_visibility(false).ok().flatten();
         let read = self.editor.readline(prompt);
         drop(cursor);
-        self.set_masking(false);
+        self.set_reading(Reading::Command);
         finish_prompt(read)
     }
 
-    /// Reads one line that is not secret (a file path) at `prompt`, not kept in the history.
+    /// Reads a file path at `prompt` (Tab completes paths), not kept in the history.
     pub fn plain(&mut self, prompt: &str) -> io::Result<Option<String>> {
-        finish_prompt(self.editor.readline(prompt))
+        self.set_reading(Reading::Path);
+        let read = self.editor.readline(prompt);
+        self.set_reading(Reading::Command);
+        finish_prompt(read)
     }
 
-    fn set_masking(&mut self, on: bool) {
+    fn set_reading(&mut self, reading: Reading) {
         if let Some(helper) = self.editor.helper_mut() {
-            helper.masking = on;
+            helper.reading = reading;
         }
         // Masking is a highlighter, and the editor only highlights when colours are on.
-        self.editor.set_color_mode(if on {
+        self.editor.set_color_mode(if reading == Reading::Secret {
             ColorMode::Forced
         } else {
             ColorMode::Enabled
@@ -175,12 +178,23 @@ impl Prompter for EditorPrompter<'_> {
     }
 }
 
+/// What the editor is reading.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Reading {
+    /// A command line: completed from the grammar.
+    Command,
+    /// A password: nothing typed is shown and nothing is completed.
+    Secret,
+    /// A file path asked for by a prompt: completed from the file system.
+    Path,
+}
+
 /// Completion of commands, subcommands, option names and enumerated option values from the
 /// grammar.
 struct GrammarHelper {
     tree: clap::Command,
-    /// Reading a password: nothing typed is shown and nothing is completed.
-    masking: bool,
+    /// What the line being read is.
+    reading: Reading,
     /// The state directory, for the cluster ids `--cluster-id` takes.
     home: Option<PathBuf>,
     /// Paths, for the options that take a file.
@@ -206,8 +220,10 @@ impl Completer for GrammarHelper {
         pos: usize,
         _ctx: &Context<'_>,
     ) -> rustyline::Result<(usize, Vec<Pair>)> {
-        if self.masking {
-            return Ok((pos, Vec::new()));
+        match self.reading {
+            Reading::Command => {}
+            Reading::Secret => return Ok((pos, Vec::new())),
+            Reading::Path => return self.files.complete_path(line, pos),
         }
         let head = line.get(..pos).unwrap_or(line);
         let found = complete_with(&self.tree, head, &|| self.cluster_ids());
@@ -472,7 +488,7 @@ impl Hinter for GrammarHelper {
 
 impl Highlighter for GrammarHelper {
     fn highlight<'l>(&self, line: &'l str, _pos: usize) -> Cow<'l, str> {
-        if self.masking {
+        if self.reading == Reading::Secret {
             Cow::Owned(" ".repeat(line.chars().count()))
         } else {
             Cow::Borrowed(line)
@@ -480,7 +496,7 @@ impl Highlighter for GrammarHelper {
     }
 
     fn highlight_char(&self, _line: &str, _pos: usize, kind: CmdKind) -> bool {
-        self.masking && kind != CmdKind::MoveCursor
+        self.reading == Reading::Secret && kind != CmdKind::MoveCursor
     }
 
     fn highlight_prompt<'b, 's: 'b, 'p: 'b>(
