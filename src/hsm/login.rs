@@ -27,6 +27,21 @@ use super::{Cluster, Entropy, HsmError};
 /// [`Cluster::logout`] ends it. A database that was replaced since (`cloudhsm-sim reset`,
 /// `cloudhsm-sim import --replace`) does not admit it ([`Cluster::admits`]): a replaced
 /// cluster starts with nobody logged in, whichever front end holds the login.
+///
+/// Nothing outside `hsm` can make one, nor copy one:
+///
+/// ```compile_fail
+/// fn forge(real: &cloudhsm_sim::hsm::Login) -> cloudhsm_sim::hsm::Login {
+///     real.clone()
+/// }
+/// ```
+///
+/// ```compile_fail
+/// let forged = cloudhsm_sim::hsm::Login {
+///     instance: String::new(),
+///     session: cloudhsm_sim::hsm::SessionId::new(),
+/// };
+/// ```
 #[derive(Debug)]
 pub struct Login {
     pub(super) actor: Actor,
