@@ -507,7 +507,6 @@ impl Cluster {
     /// while the user is logged in through any session other than `login`'s. Changing
     /// another user's password is an admin's; the approval of the `user` service is checked
     /// and spent in the transaction that sets the password.
-    #[allow(clippy::too_many_arguments)]
     pub fn change_password(
         &mut self,
         login: &Login,

@@ -626,7 +626,6 @@ impl Cluster {
     /// `key share` (`share` true) or `key unshare`: the owner's, checked against and
     /// spending an approval of the `key-management` service in the transaction that changes
     /// the key's sharees.
-    #[allow(clippy::too_many_arguments)]
     pub fn share_key(
         &mut self,
         login: &mut Login,

@@ -468,7 +468,6 @@ impl Cluster {
         Ok(file)
     }
 
-    #[allow(clippy::too_many_arguments)]
     fn token_row(
         &self,
         token: String,
@@ -659,7 +658,6 @@ impl Cluster {
     /// quorum: they share one key) once every token is signed with it, and sets the user's
     /// password, checked against and spending an approval of the `user` service, all in one
     /// transaction.
-    #[allow(clippy::too_many_arguments)]
     pub fn register_mfa_key(
         &mut self,
         login: &Login,

@@ -137,7 +137,6 @@ impl Cluster {
 
     /// `key unwrap *`: a new key owned by the actor, `local: false`, from data wrapped under a
     /// key with `unwrap` set.
-    #[allow(clippy::too_many_arguments)]
     pub fn unwrap_key(
         &mut self,
         login: &mut Login,
