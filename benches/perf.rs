@@ -26,7 +26,7 @@ use std::time::{Duration, Instant};
 
 use cloudhsm_sim::hsm::crypto::{self, Curve, DataType, HashFunction, KeyMaterial, Mechanism};
 use cloudhsm_sim::hsm::key::filter;
-use cloudhsm_sim::hsm::{self, Actor, Approval, Cluster, Entropy, Role, SessionId, SessionKeys};
+use cloudhsm_sim::hsm::{self, Cluster, Entropy, Login, Role, SessionId};
 use cloudhsm_sim::store::Home;
 
 const CLI: &str = env!("CARGO_BIN_EXE_cloudhsm-cli");
@@ -827,38 +827,35 @@ fn sign_probe<'a>(key: &'a crypto::PrivateKey, m: &str) -> Probe<'a> {
     })
 }
 
+/// The main cluster, opened and logged in to as `cu1`, as a session of the CLI holds it.
+fn logged_in_cluster(home: &Home) -> Res<(Cluster, Login)> {
+    let mut cluster = Cluster::open(home, CLUSTER).map_err(|e| e.to_string())?;
+    let login = cluster
+        .login("cu1", Role::CryptoUser, CU_PW, &SessionId::new())
+        .map_err(|e| e.to_string())?;
+    Ok((cluster, login))
+}
+
 /// `Cluster::sign_data`, as the `crypto sign` handler calls it, with the private key
 /// labelled `<name>-priv` of the main cluster.
 fn cluster_probe(home: &Path, name: &str, m: &str) -> Probe<'static> {
     let setup = (|| -> Res<_> {
         let h = Home::open(home.to_path_buf()).map_err(|e| e.to_string())?;
-        let cluster = Cluster::open(&h, CLUSTER).map_err(|e| e.to_string())?;
+        let (cluster, login) = logged_in_cluster(&h)?;
         let terms =
             filter::parse(&[format!("attr.label={name}-priv")]).map_err(|e| e.to_string())?;
-        Ok((cluster, terms))
+        Ok((cluster, login, terms))
     })();
-    let (mut cluster, terms) = match setup {
+    let (mut cluster, login, terms) = match setup {
         Ok(x) => x,
         Err(e) => return Probe::failed(e),
     };
-    let actor = Actor {
-        username: "cu1".into(),
-        role: Role::CryptoUser,
-    };
-    let session = SessionKeys::default();
     let entropy = Entropy::new(None);
     let mech = sign_mech(m);
-    let login = SessionId::new();
     Probe::new(1.0, move || {
         // No approval file: the benchmark's keys have no use-key quorum.
-        let approval = Approval {
-            username: "cu1",
-            session: &login,
-            file: None,
-            clock: None,
-        };
         cluster
-            .sign_data(&actor, &terms, &mech, &DATA, &entropy, &approval, &session)
+            .sign_data(&login, &terms, &mech, &DATA, &entropy, None)
             .map(|_| ())
             .map_err(|e| e.to_string())
     })
@@ -1106,23 +1103,14 @@ fn section_crypto(report: &mut Report, root: &Path, scale: &Scale) -> OpenSsl {
 fn sign_breakdown(home: &Path, scale: &Scale, report: &mut Report) {
     let opened = Home::open(home.to_path_buf())
         .map_err(|e| e.to_string())
-        .and_then(|h| {
-            Cluster::open(&h, CLUSTER)
-                .map(|c| (h, c))
-                .map_err(|e| e.to_string())
-        });
-    let (h, mut cluster) = match opened {
+        .and_then(|h| logged_in_cluster(&h).map(|(c, login)| (h, c, login)));
+    let (h, mut cluster, login) = match opened {
         Ok(x) => x,
         Err(e) => {
             report.note(format!("`Cluster::sign_data` breakdown: n/a ({e})"));
             return;
         }
     };
-    let actor = Actor {
-        username: "cu1".into(),
-        role: Role::CryptoUser,
-    };
-    let session = SessionKeys::default();
     let entropy = Entropy::new(None);
     let n = if scale.quick { 50 } else { 300 };
     for (name, m) in [("rsa", "rsa"), ("ec", "ec"), ("ed", "ed")] {
@@ -1131,19 +1119,19 @@ fn sign_breakdown(home: &Path, scale: &Scale, report: &mut Report) {
             let terms =
                 filter::parse(&[format!("attr.label={name}-priv")]).map_err(|e| e.to_string())?;
             let key = cluster
-                .select_key(&actor, &terms, &session)
+                .select_key(&login, &terms)
                 .map_err(|e| e.to_string())?;
             let select = mean_time(n, || {
                 cluster
-                    .select_key(&actor, &terms, &session)
+                    .select_key(&login, &terms)
                     .map_err(|e| e.to_string())
             })?;
             let blob = cluster
-                .key_material(&key, &session)
+                .key_material(&login, &key)
                 .map_err(|e| e.to_string())?;
             let read = mean_time(n, || {
                 cluster
-                    .key_material(&key, &session)
+                    .key_material(&login, &key)
                     .map_err(|e| e.to_string())
             })?;
             let decode = mean_time(n, || {
@@ -1202,9 +1190,7 @@ fn sign_breakdown(home: &Path, scale: &Scale, report: &mut Report) {
         let users = mean_time(n, || cluster.users().map_err(|e| e.to_string()))?;
         let terms = filter::parse(&["attr.label=aes-1".to_string()]).map_err(|e| e.to_string())?;
         let list = mean_time(n, || {
-            cluster
-                .list_keys(&actor, &terms, &session)
-                .map_err(|e| e.to_string())
+            cluster.list_keys(&login, &terms).map_err(|e| e.to_string())
         })?;
         Ok(format!(
             "per-command cost in process: Home::open {} + hsm::resolve {} + Cluster::open {}; \
@@ -1552,11 +1538,11 @@ fn section_login(report: &mut Report, root: &Path, scale: &Scale) {
             let mut times = Vec::new();
             for _ in 0..scale.logins + 1 {
                 let t = Instant::now();
-                cluster
+                let login = cluster
                     .login("cu1", Role::CryptoUser, CU_PW, &session)
                     .map_err(|e| e.to_string())?;
                 times.push(t.elapsed().as_secs_f64() * 1e3);
-                cluster.logout("cu1", &session).map_err(|e| e.to_string())?;
+                cluster.logout(login).map_err(|e| e.to_string())?;
             }
             Ok(median(&times[1..]))
         });

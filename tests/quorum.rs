@@ -522,6 +522,20 @@ fn key_quorum_and_mfa_end_to_end() {
         err(&live.ask("login --username cu3 --role crypto-user --password cu3-new-pw"))
             .contains("MFA enabled")
     );
+    // Nor in single-command mode, whose login has no second factor (CLOUDHSM_PIN).
+    let single = sim.cli_env(
+        &["key", "list"],
+        &[
+            ("CLOUDHSM_ROLE", "crypto-user"),
+            ("CLOUDHSM_PIN", "cu3:cu3-new-pw"),
+        ],
+    );
+    assert_eq!(single.code, 1);
+    assert!(
+        err(&single.one()).contains("MFA enabled"),
+        "{}",
+        single.stdout_text()
+    );
     // Signed tokens log in; wrongly signed tokens do not.
     let login_tokens = dir.join("login.json");
     live.send(&format!(

@@ -1,16 +1,19 @@
 //! A simulated cluster: its HSMs, users and authentication, kept in the cluster's database.
 //!
 //! This layer answers "may this user touch this object now?" (lockout, who is logged in
-//! where, quotas, uniqueness). Whether a role may run a command at all is the session's
-//! permission table, never decided here.
+//! where, quotas, uniqueness). Every operation on users takes the caller's [`Login`]
+//! (`login.rs`), whose role `policy`'s table checks; which CLI command is which operation is
+//! the session's business.
 
 use crate::store::records::{self, HsmRecord, UserRecord};
 use crate::store::{Home, HomeLock, Store, StoreError, Tx};
 
-use super::auth::{hash_password, verify_password, Kdf};
-use super::keys::SessionKeys;
+use super::auth::{hash_password, Kdf};
+use super::login::Login;
 use super::model::HsmType;
+use super::policy::OperationClass;
 use super::process::{is_alive, SessionId};
+use super::quorum::{ApprovalFile, Approve, Service};
 use super::user::{
     check_password, normalize_username, Role, ADMIN, APPLIANCE_USER, UNACTIVATED_ADMIN_PASSWORD,
 };
@@ -71,35 +74,6 @@ pub struct UserInfo {
     pub locked: bool,
 }
 
-/// A user logged in to a cluster, bound to the instance of the cluster database the login
-/// was made on, with the session keys it makes (they live and die with it).
-///
-/// A database that was replaced since (`cloudhsm-sim reset`, `cloudhsm-sim import
-/// --replace`) does not admit it ([`Cluster::admits`]): a replaced cluster starts with nobody
-/// logged in, whichever front end holds the login (the shell, single-command mode, a PKCS#11
-/// module). Only [`Cluster::login`] makes one.
-#[derive(Debug)]
-pub struct Login {
-    user: UserInfo,
-    instance: String,
-    keys: SessionKeys,
-}
-
-impl Login {
-    pub fn username(&self) -> &str {
-        &self.user.username
-    }
-
-    pub fn role(&self) -> Role {
-        self.user.role
-    }
-
-    /// The session keys (`--session`) this login made.
-    pub fn session_keys(&mut self) -> &mut SessionKeys {
-        &mut self.keys
-    }
-}
-
 /// An open simulated cluster.
 #[derive(Debug)]
 pub struct Cluster {
@@ -114,6 +88,8 @@ pub struct Cluster {
     pub(super) keys: super::keys::KeyCache,
     /// The last key selected for use (`Cluster::select_for_use`).
     pub(super) last_use: Option<super::keys::LastUse>,
+    /// A fixed clock (Unix seconds) for token expiry; `None`: the system clock.
+    pub(super) clock: Option<i64>,
 }
 
 /// Checks the form of a cluster id given by a user.
@@ -361,6 +337,7 @@ impl Cluster {
             decoded: Default::default(),
             keys: Default::default(),
             last_use: None,
+            clock: None,
         })
     }
 
@@ -369,13 +346,6 @@ impl Cluster {
     /// it does not, every transaction through it is refused: open the cluster again.
     pub fn is_current(&mut self) -> bool {
         self.store.is_current()
-    }
-
-    /// Whether `login` holds on this cluster: it was made on the database instance this
-    /// handle reads. A login made before the cluster was reset or imported is void, and so
-    /// are its session keys and the quorum tokens of its session.
-    pub fn admits(&self, login: &Login) -> bool {
-        self.store.instance() == Some(login.instance.as_str())
     }
 
     /// Names the database file in an error that says the file is damaged.
@@ -448,77 +418,32 @@ impl Cluster {
         })
     }
 
-    /// `login`: checks the password (outside the write lock), then records the outcome in
-    /// one transaction: a failure counts towards the lockout, a success resets the count and
-    /// records who is logged in.
-    pub fn login(
+    /// `user create`, checked against and spending an approval of the `user` service in the
+    /// transaction that adds the user.
+    pub fn create_user(
         &mut self,
+        login: &Login,
         username: &str,
-        login_role: Role,
+        role: Role,
         password: &str,
-        session: &SessionId,
-    ) -> Result<Login, HsmError> {
-        let username = normalize_username(username).map_err(|_| HsmError::BadCredentials)?;
-        let Some(user) = self.store.read(|tx| records::user(tx, &username))? else {
-            return Err(HsmError::BadCredentials);
-        };
-        let matches = |u: &UserRecord| {
-            u.password_hash
-                .as_deref()
-                .is_some_and(|h| verify_password(password, h))
-        };
-        let mut verified = (user.password_hash.clone(), matches(&user));
-        let cluster_id = self.settings.id.clone();
-        let user = self.store.write(|tx| {
-            let Some(user) = records::user(tx, &username)? else {
-                return Ok(Err(HsmError::BadCredentials));
-            };
-            if user.locked {
-                return Ok(Err(HsmError::UserLocked { username }));
-            }
-            if verified.0 != user.password_hash {
-                // The password changed between the read and the write: check again.
-                verified = (user.password_hash.clone(), matches(&user));
-            }
-            let role = user_info(&cluster_id, user.clone())?.role;
-            if !verified.1 || !role.answers_to(login_role) {
-                let failed = user.failed_logins + 1;
-                records::set_login_failures(tx, &username, failed, failed > MAX_FAILED_LOGINS)?;
-                return Ok(Err(HsmError::BadCredentials));
-            }
-            // Rewriting an unchanged counter would give the user a new version: a durable
-            // write per login, and `partial` coverage while an HSM is down.
-            if user.failed_logins != 0 {
-                records::set_login_failures(tx, &username, 0, false)?;
-            }
-            records::insert_login(tx, &session.record(&username))?;
-            Ok::<_, HsmError>(Ok(UserInfo {
-                username: username.clone(),
-                role,
-                locked: false,
-            }))
-        })??;
-        // The write above checked that it recorded the login on the bound instance.
-        Ok(Login {
-            keys: SessionKeys::for_login(session.record(&user.username)),
-            instance: self.store.instance().unwrap_or_default().to_string(),
-            user,
+        approval: Option<&ApprovalFile>,
+        entropy: &mut Entropy,
+    ) -> Result<UserInfo, HsmError> {
+        self.guard(login, OperationClass::AddRemoveUsers)?;
+        let now = self.now();
+        self.insert_user(username, role, password, entropy, |tx| {
+            Approve::service(tx, Service::User)?.spend(tx, login, approval, now)
         })
     }
 
-    /// `logout`: forgets that `username` is logged in through `session`.
-    pub fn logout(&mut self, username: &str, session: &SessionId) -> Result<(), HsmError> {
-        self.store
-            .write(|tx| Ok::<_, HsmError>(records::delete_login(tx, &session.record(username))?))
-    }
-
-    /// `user create`.
-    pub fn create_user(
+    /// Adds a user once `approved` (run in the same transaction) said yes.
+    pub(super) fn insert_user(
         &mut self,
         username: &str,
         role: Role,
         password: &str,
         entropy: &mut Entropy,
+        approved: impl FnOnce(&Tx<'_>) -> Result<(), HsmError>,
     ) -> Result<UserInfo, HsmError> {
         let username = normalize_username(username)?;
         if !matches!(role, Role::Admin | Role::CryptoUser) {
@@ -530,6 +455,7 @@ impl Cluster {
         let hash = hash_password(password, self.settings.kdf, entropy)?;
         let max = self.settings.hsm_type.max_users();
         self.store.write(|tx| {
+            approved(tx)?;
             new_user_allowed(tx, &username, max)?;
             records::insert_user(tx, &username, role.as_str(), Some(&hash))?;
             Ok(UserInfo {
@@ -553,18 +479,6 @@ impl Cluster {
         self.store.read(|tx| new_user_allowed(tx, &username, max))
     }
 
-    /// What `login` can refuse before it asks for a password: a locked user, which `user
-    /// list` shows anyone anyway. Whether a user exists is never told before the password.
-    pub fn check_login(&mut self, username: &str) -> Result<(), HsmError> {
-        let Ok(username) = normalize_username(username) else {
-            return Ok(());
-        };
-        match self.store.read(|tx| records::user(tx, &username))? {
-            Some(user) if user.locked => Err(HsmError::UserLocked { username }),
-            _ => Ok(()),
-        }
-    }
-
     /// The next number of a counter kept in the cluster's state, for randomness of seeded
     /// runs that must not repeat across uses (AES-GCM IVs): the seed makes a run repeatable,
     /// this makes each use, in any process, distinct.
@@ -579,11 +493,22 @@ impl Cluster {
         })
     }
 
-    /// `user delete`: the user must exist with that role and be logged in nowhere.
-    pub fn delete_user(&mut self, username: &str, role: Role) -> Result<UserInfo, HsmError> {
+    /// `user delete`: the user must exist with that role and be logged in nowhere; checked
+    /// against and spending an approval of the `user` service in the transaction that
+    /// deletes the user.
+    pub fn delete_user(
+        &mut self,
+        login: &Login,
+        username: &str,
+        role: Role,
+        approval: Option<&ApprovalFile>,
+    ) -> Result<UserInfo, HsmError> {
+        self.guard(login, OperationClass::AddRemoveUsers)?;
         let username = normalize_username(username)?;
         let cluster_id = self.settings.id.clone();
+        let now = self.now();
         self.store.write(|tx| {
+            Approve::service(tx, Service::User)?.spend(tx, login, approval, now)?;
             let user = existing_user(tx, &cluster_id, &username, role)?;
             if logged_in_elsewhere(tx, &username, None)? {
                 return Err(HsmError::DeleteLoggedIn { username });
@@ -597,29 +522,53 @@ impl Cluster {
         })
     }
 
-    /// `user change-password`: sets a new password, which also unlocks a locked user. Refused
-    /// while the user is logged in through any session other than `session`.
+    /// `user change-password`: sets a new password, which also unlocks a locked user, and
+    /// with `deregister` removes the user's token-sign key (MFA and quorum share it). Refused
+    /// while the user is logged in through any session other than `login`'s. Changing
+    /// another user's password is an admin's; the approval of the `user` service is checked
+    /// and spent in the transaction that sets the password.
     pub fn change_password(
         &mut self,
+        login: &Login,
         username: &str,
         role: Role,
         password: &str,
-        session: &SessionId,
+        deregister: bool,
+        approval: Option<&ApprovalFile>,
         entropy: &mut Entropy,
     ) -> Result<UserInfo, HsmError> {
-        let username = normalize_username(username)?;
+        let username = self.password_guard(login, username)?;
         check_password(password)?;
         let hash = hash_password(password, self.settings.kdf, entropy)?;
         let cluster_id = self.settings.id.clone();
+        let now = self.now();
         self.store.write(|tx| {
-            let mut user = existing_user(tx, &cluster_id, &username, role)?;
-            if logged_in_elsewhere(tx, &username, Some(session))? {
-                return Err(HsmError::PasswordChangeLoggedIn { username });
+            Approve::service(tx, Service::User)?.spend(tx, login, approval, now)?;
+            let user = set_password(tx, &cluster_id, &username, role, &hash, login)?;
+            if deregister {
+                super::quorum::clear_user_key(tx, &username)?;
             }
-            records::set_password(tx, &username, &hash)?;
-            user.locked = false;
             Ok(user)
         })
+    }
+
+    /// The gate of an operation on `username`'s password (or MFA key): changing one's own is
+    /// [`OperationClass::ChangeOwnPassword`], another user's
+    /// [`OperationClass::ChangeAnyPassword`]. Returns the username in its stored form.
+    pub(super) fn password_guard(
+        &mut self,
+        login: &Login,
+        username: &str,
+    ) -> Result<String, HsmError> {
+        let username = normalize_username(username);
+        let own = username.as_deref().is_ok_and(|u| u == login.username());
+        let class = if own {
+            OperationClass::ChangeOwnPassword
+        } else {
+            OperationClass::ChangeAnyPassword
+        };
+        self.guard(login, class)?;
+        username
     }
 
     /// Checks that `username` exists with `role`.
@@ -651,7 +600,28 @@ fn new_user_allowed(tx: &Tx<'_>, username: &str, max: usize) -> Result<(), HsmEr
     Ok(())
 }
 
-fn user_info(cluster_id: &str, u: UserRecord) -> Result<UserInfo, HsmError> {
+/// Sets the password of `username` (of `role`) to `hash` in `tx`, which also unlocks it;
+/// refused while the user is logged in through a session other than `login`'s.
+pub(super) fn set_password(
+    tx: &Tx<'_>,
+    cluster_id: &str,
+    username: &str,
+    role: Role,
+    hash: &str,
+    login: &Login,
+) -> Result<UserInfo, HsmError> {
+    let mut user = existing_user(tx, cluster_id, username, role)?;
+    if logged_in_elsewhere(tx, username, Some(&login.session))? {
+        return Err(HsmError::PasswordChangeLoggedIn {
+            username: username.to_string(),
+        });
+    }
+    records::set_password(tx, username, hash)?;
+    user.locked = false;
+    Ok(user)
+}
+
+pub(super) fn user_info(cluster_id: &str, u: UserRecord) -> Result<UserInfo, HsmError> {
     let role = Role::parse(&u.role).ok_or_else(|| HsmError::Corrupt {
         id: cluster_id.to_string(),
         detail: format!("user {} has unknown role {}", u.username, u.role),
@@ -663,7 +633,7 @@ fn user_info(cluster_id: &str, u: UserRecord) -> Result<UserInfo, HsmError> {
     })
 }
 
-fn existing_user(
+pub(super) fn existing_user(
     tx: &Tx<'_>,
     cluster_id: &str,
     username: &str,
@@ -684,7 +654,7 @@ fn existing_user(
 
 /// Whether a live process other than `except` holds a login of `username`; records of
 /// processes that are gone are pruned on the way.
-fn logged_in_elsewhere(
+pub(super) fn logged_in_elsewhere(
     tx: &Tx<'_>,
     username: &str,
     except: Option<&SessionId>,

@@ -61,6 +61,23 @@ pub enum HsmError {
     TooManyHsms { max: usize },
     #[error("Cannot delete user {username}: the user owns keys")]
     OwnsKeys { username: String },
+    #[error("User {username} with role {role} is not permitted to {operation}")]
+    NotPermitted {
+        username: String,
+        role: &'static str,
+        operation: &'static str,
+    },
+    #[error(
+        "User {username} with role {role} is not permitted to set the {attribute} attribute: {why}"
+    )]
+    AttributeNotPermitted {
+        username: String,
+        role: &'static str,
+        attribute: String,
+        why: &'static str,
+    },
+    #[error("The login is not valid on this cluster: it was made on another cluster, or before this one was reset or imported; log in again")]
+    LoginVoid,
     #[error("{0}")]
     Key(#[from] crate::hsm::key::KeyError),
     #[error("{0}")]

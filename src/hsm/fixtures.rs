@@ -19,8 +19,9 @@ use crate::store::{Home, Store, StoreError, Tx, INSTANCE_KEY, SCHEMA_VERSION};
 use super::auth::{hash_password, verify_password};
 use super::crypto::KeyMaterial;
 use super::default_cluster::{retire_default, untouched, untouched_default, ORIGIN_KEY};
-use super::key::{KeyClass, KeyType};
-use super::keys::{check_share_target, Actor};
+use super::key::{Key, KeyClass, KeyType};
+use super::keygen::GenerateRequest;
+use super::keys::{check_share_target, Actor, SessionKeys};
 use super::user::{check_password, normalize_username};
 use super::{check_cluster_id, Cluster, Entropy, HsmError, Role};
 
@@ -352,7 +353,7 @@ impl Cluster {
         let name = normalize_username(username)?;
         let user = match self.store.read(|tx| records::user(tx, &name))? {
             Some(user) => user,
-            None => match self.create_user(&name, role, password, entropy) {
+            None => match self.insert_user(&name, role, password, entropy, |_| Ok(())) {
                 Ok(_) => return Ok(Seeded::Created),
                 // Created meanwhile by a command of another process: kept, as if it had
                 // been there first.
@@ -435,6 +436,43 @@ impl Cluster {
             Ok(KeyMaterial::Secret(secret)) => secret.bytes() == bytes,
             _ => false,
         })
+    }
+
+    /// Seeds a token key (or pair) of `owner`, a crypto user, as `key generate-*` would make
+    /// it for that user's login; with `material`, a secret key of those bytes (see
+    /// `Cluster::store_secret`). No login is involved: the seed is the state directory's
+    /// owner writing fixtures.
+    pub fn seed_key(
+        &mut self,
+        owner: &str,
+        request: &GenerateRequest,
+        material: Option<Vec<u8>>,
+        entropy: &Entropy,
+    ) -> Result<Vec<Key>, FixtureError> {
+        let actor = Actor {
+            username: normalize_username(owner)?,
+            role: Role::CryptoUser,
+        };
+        let mut none = SessionKeys::default();
+        Ok(match material {
+            Some(bytes) => self.store_secret(&actor, request, bytes, &mut none)?,
+            None => self.make_keys(&actor, request, entropy, &mut none)?,
+        })
+    }
+
+    /// Seeds the quorum value of `service`, as `quorum token-sign set-quorum-value` sets it
+    /// without asking for an approval.
+    pub fn seed_quorum_value(&mut self, service: &str, value: u64) -> Result<(), FixtureError> {
+        Ok(self.write_quorum_value(service, value, |_| Ok(()))?)
+    }
+
+    /// Seeds the token timeouts, as `quorum token-sign set-timeout` sets them.
+    pub fn seed_token_timeouts(
+        &mut self,
+        generated: Option<u64>,
+        approved: Option<u64>,
+    ) -> Result<(), FixtureError> {
+        Ok(self.write_token_timeouts(generated, approved)?)
     }
 
     /// Shares a seeded key of `owner` with each of `users` it is not shared with yet; returns

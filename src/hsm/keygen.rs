@@ -6,7 +6,9 @@ use super::crypto::{self, Curve, KeyMaterial, MlDsaAlgorithm, PublicKey};
 use super::key::attributes::{self, Setting};
 use super::key::{Derived, Key, KeyClass, KeyError, KeyType, QuorumValues, Settable, Typed};
 use super::keys::{check_quorum, Actor, NewKey, SessionKeys};
+use super::login::Login;
 use super::model::HsmType;
+use super::policy::OperationClass;
 use super::{Cluster, Entropy, HsmError};
 use crate::store::records;
 
@@ -186,8 +188,21 @@ impl Cluster {
 
     /// `key generate-symmetric *` and `key generate-asymmetric-pair *`: every option is
     /// checked before any material is made; the material comes from a generator derived from
-    /// the new key's reference (repeatable under `CLOUDHSM_SIM_SEED`).
+    /// the new key's reference (repeatable under `CLOUDHSM_SIM_SEED`). The keys are
+    /// `login`'s; session keys (`token` false) live in it.
     pub fn generate_keys(
+        &mut self,
+        login: &mut Login,
+        req: &GenerateRequest,
+        entropy: &Entropy,
+    ) -> Result<Vec<Key>, HsmError> {
+        self.guard(login, OperationClass::KeyManagement)?;
+        let Login { actor, keys, .. } = login;
+        self.make_keys(actor, req, entropy, keys)
+    }
+
+    /// Generates keys owned by `actor`: see [`Cluster::generate_keys`].
+    pub(super) fn make_keys(
         &mut self,
         actor: &Actor,
         req: &GenerateRequest,
@@ -393,7 +408,7 @@ impl Cluster {
     /// so that a failure leaves no key rather than a key of other bytes. It is marked as an
     /// imported key (`local`, `always-sensitive` and `never-extractable` false); its check
     /// value and length follow the bytes.
-    pub fn store_secret(
+    pub(super) fn store_secret(
         &mut self,
         actor: &Actor,
         req: &GenerateRequest,
@@ -440,17 +455,22 @@ impl Cluster {
         })
     }
 
-    /// `key import pem`: a public key (RSA, EC or Ed25519) from PEM text, owned by `actor`,
+    /// `key import pem`: a public key (RSA, EC or Ed25519) from PEM text, owned by `login`,
     /// `local: false`.
     pub fn import_public_pem(
         &mut self,
-        actor: &Actor,
+        login: &mut Login,
         pem: &[u8],
         expected: KeyType,
         label: &str,
         attributes: &[String],
-        session: &mut SessionKeys,
     ) -> Result<Key, HsmError> {
+        self.guard(login, OperationClass::KeyManagement)?;
+        let Login {
+            actor,
+            keys: session,
+            ..
+        } = login;
         let public = PublicKey::from_pem(pem).map_err(crypto_err)?;
         let found = match &public {
             PublicKey::Rsa(_) => KeyType::Rsa,
@@ -495,21 +515,18 @@ impl Cluster {
             .ok_or_else(|| KeyError::Crypto("the imported key was not stored".into()).into())
     }
 
-    /// `key generate-file --encoding pem`: the SubjectPublicKeyInfo PEM of a public key the
-    /// actor owns.
-    pub fn public_key_pem(
-        &mut self,
-        actor: &Actor,
-        key: &Key,
-        session: &SessionKeys,
-    ) -> Result<String, HsmError> {
+    /// `key generate-file --encoding pem`: the SubjectPublicKeyInfo PEM of a public key
+    /// `login` owns.
+    pub fn public_key_pem(&mut self, login: &Login, key: &Key) -> Result<String, HsmError> {
+        self.guard(login, OperationClass::KeyManagement)?;
+        let (actor, session) = (&login.actor, &login.keys);
         match key.class {
             KeyClass::PublicKey => {}
             KeyClass::SecretKey => return Err(KeyError::GenerateFileNeedsAsymmetricKey.into()),
             KeyClass::PrivateKey => return Err(KeyError::PemNeedsPublicKey.into()),
         }
         super::keys::require_owner(actor, key)?;
-        let blob = self.key_material(key, session)?;
+        let blob = self.material_blob(key, session)?;
         match KeyMaterial::from_blob(&blob).map_err(crypto_err)? {
             KeyMaterial::Public(public) => public.to_pem().map_err(crypto_err),
             _ => Err(KeyError::PemNeedsPublicKey.into()),
@@ -522,21 +539,18 @@ pub const REFERENCE_PEM_LABEL: &str = "CLOUDHSM KEY REFERENCE";
 
 impl Cluster {
     /// `key generate-file --encoding reference-pem`: a PEM file that names a private key the
-    /// actor owns without holding any of its private material: the 8-byte key reference
+    /// `login` owns without holding any of its private material: the 8-byte key reference
     /// (big-endian) followed by the SubjectPublicKeyInfo DER of its public half.
-    pub fn reference_pem(
-        &mut self,
-        actor: &Actor,
-        key: &Key,
-        session: &SessionKeys,
-    ) -> Result<String, HsmError> {
+    pub fn reference_pem(&mut self, login: &Login, key: &Key) -> Result<String, HsmError> {
+        self.guard(login, OperationClass::KeyManagement)?;
+        let (actor, session) = (&login.actor, &login.keys);
         match key.class {
             KeyClass::PrivateKey => {}
             KeyClass::SecretKey => return Err(KeyError::GenerateFileNeedsAsymmetricKey.into()),
             KeyClass::PublicKey => return Err(KeyError::ReferencePemNeedsPrivateKey.into()),
         }
         super::keys::require_owner(actor, key)?;
-        let blob = self.key_material(key, session)?;
+        let blob = self.material_blob(key, session)?;
         let KeyMaterial::Private(private) = KeyMaterial::from_blob(&blob).map_err(crypto_err)?
         else {
             return Err(KeyError::ReferencePemNeedsPrivateKey.into());

@@ -1,6 +1,7 @@
 //! Key operations of a cluster: store new keys, list and select with filters, delete,
-//! share, unshare, set attributes. Ownership is checked here ("may this user touch this
-//! key?"); whether a role may run a key command at all is the session's permission table.
+//! share, unshare, set attributes. Each takes the caller's [`Login`]: whether its role may run
+//! the operation at all is `policy`'s table, and ownership ("may this user touch this key?")
+//! is checked here.
 //!
 //! Token keys live in the cluster database; session keys (`--session`) live only in the
 //! `SessionKeys` of the process that made them.
@@ -12,17 +13,20 @@ use super::key::attributes::{self, Setting};
 use super::key::{
     filter, Derived, Flag, Key, KeyClass, KeyError, KeyType, QuorumValues, Settable, Term,
 };
+use super::login::Login;
 use super::model::HsmType;
+use super::policy::{self, OperationClass};
 use super::process::is_alive;
-use super::quorum::{Approval, Service};
+use super::quorum::{ApprovalFile, Approve, Service};
 use super::user::Role;
 use super::{Cluster, HsmError};
 
-/// Who is acting on keys.
+/// Who is acting on keys: the user of a [`Login`] (or, for fixtures, a key's owner). Only
+/// this module's parent makes one.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Actor {
-    pub username: String,
-    pub role: Role,
+pub(super) struct Actor {
+    pub(super) username: String,
+    pub(super) role: Role,
 }
 
 /// (HSMs of the cluster, HSMs that are up and hold a key's current version).
@@ -230,7 +234,7 @@ pub struct KeyCache(std::collections::HashMap<u64, (i64, Key)>);
 
 /// The last key selected for use, and what it was selected from.
 #[derive(Debug)]
-pub struct LastUse {
+pub(super) struct LastUse {
     db_version: DbVersion,
     actor: Actor,
     terms: Vec<Term>,
@@ -346,8 +350,15 @@ pub(super) fn require_owner(actor: &Actor, key: &Key) -> Result<(), HsmError> {
 }
 
 impl Cluster {
-    /// The keys `actor` can see that match the filter, in reference order.
-    pub fn list_keys(
+    /// The keys `login` can see that match the filter, in reference order: its own, those
+    /// shared with it and its session keys; an admin sees every key.
+    pub fn list_keys(&mut self, login: &Login, terms: &[Term]) -> Result<Vec<Key>, HsmError> {
+        self.guard(login, OperationClass::ListKeys)?;
+        self.visible_keys(&login.actor, terms, &login.keys)
+    }
+
+    /// The keys `actor` can see that match `terms`, in reference order.
+    pub(super) fn visible_keys(
         &mut self,
         actor: &Actor,
         terms: &[Term],
@@ -357,20 +368,21 @@ impl Cluster {
             .read(|tx| visible(tx, Some(&mut self.keys), actor, terms, session))
     }
 
-    /// One page of the keys `actor` can see that match `terms` (`start` keys skipped, at
+    /// One page of the keys `login` can see that match `terms` (`start` keys skipped, at
     /// most `max` returned), and how many match in all. When SQL checks the whole filter and
-    /// the session has no session keys, only the page is read and decoded: a first page of
+    /// the login has no session keys, only the page is read and decoded: a first page of
     /// `key list` does not decode every key of the cluster.
     pub fn list_keys_page(
         &mut self,
-        actor: &Actor,
+        login: &Login,
         terms: &[Term],
-        session: &SessionKeys,
         start: usize,
         max: usize,
     ) -> Result<(Vec<Key>, usize), HsmError> {
+        self.guard(login, OperationClass::ListKeys)?;
+        let (actor, session) = (&login.actor, &login.keys);
         if !(session.is_empty() && sql_checks_all(terms)) {
-            let keys = self.list_keys(actor, terms, session)?;
+            let keys = self.visible_keys(actor, terms, session)?;
             let total = keys.len();
             return Ok((keys.into_iter().skip(start).take(max).collect(), total));
         }
@@ -389,15 +401,21 @@ impl Cluster {
         })
     }
 
-    /// The one key the filter selects (the documented error for any other number).
-    pub fn select_key(
+    /// The one key of those `login` can see that the filter selects (the documented error
+    /// for any other number).
+    pub fn select_key(&mut self, login: &Login, terms: &[Term]) -> Result<Key, HsmError> {
+        self.guard(login, OperationClass::ListKeys)?;
+        self.select(&login.actor, terms, &login.keys)
+    }
+
+    /// The one key of those `actor` can see that the filter selects.
+    pub(super) fn select(
         &mut self,
         actor: &Actor,
         terms: &[Term],
         session: &SessionKeys,
     ) -> Result<Key, HsmError> {
-        let keys = self.list_keys(actor, terms, session)?;
-        exactly_one(keys)
+        exactly_one(self.visible_keys(actor, terms, session)?)
     }
 
     /// The one key the filter selects, its [`Copies`], and its material unless the decoded
@@ -406,7 +424,9 @@ impl Cluster {
     ///
     /// The same selection again on an unchanged database (see [`crate::store::Store::version`]) is answered
     /// from the last one, as long as the session has no session keys and the key is decoded.
-    pub fn select_for_use(
+    /// The same read checks that an HSM of the cluster is up (an unchanged database has the
+    /// HSMs it had).
+    pub(super) fn select_for_use(
         &mut self,
         actor: &Actor,
         terms: &[Term],
@@ -428,7 +448,13 @@ impl Cluster {
                 return Ok((m.key.clone(), None, m.copies));
             }
         }
+        let cluster_id = &self.settings.id;
         let (key, stamp, fresh, copies) = self.store.read(|tx| {
+            if !records::hsms(tx)?.iter().any(|h| h.state == "up") {
+                return Err(HsmError::NoHsmAvailable {
+                    id: cluster_id.clone(),
+                });
+            }
             let key = exactly_one(visible(tx, Some(&mut self.keys), actor, terms, session)?)?;
             let reference = key.reference as i64;
             let stamp = self.keys.stamp(key.reference);
@@ -471,8 +497,20 @@ impl Cluster {
         Ok((key, fresh, copies))
     }
 
-    /// The encoded material of a key `actor` can see.
-    pub fn key_material(&mut self, key: &Key, session: &SessionKeys) -> Result<Blob, HsmError> {
+    /// The encoded material of a key `login` owns, for diagnostics (the benchmark's
+    /// breakdown of a signature).
+    pub fn key_material(&mut self, login: &Login, key: &Key) -> Result<Blob, HsmError> {
+        self.guard(login, OperationClass::KeyManagement)?;
+        require_owner(&login.actor, key)?;
+        self.material_blob(key, &login.keys)
+    }
+
+    /// The encoded material of a key selected from those `session`'s login can see.
+    pub(super) fn material_blob(
+        &mut self,
+        key: &Key,
+        session: &SessionKeys,
+    ) -> Result<Blob, HsmError> {
         if let Some(s) = session
             .keys
             .iter()
@@ -491,7 +529,7 @@ impl Cluster {
     /// `make` runs inside that transaction and returns the keys; it may take their references
     /// there (`records::allocate_references`), so that a new key costs one commit, and a
     /// refused one takes no reference.
-    pub fn store_keys(
+    pub(super) fn store_keys(
         &mut self,
         actor: &Actor,
         token: bool,
@@ -557,12 +595,14 @@ impl Cluster {
     }
 
     /// `key delete`: only the owner deletes, and only the selected key.
-    pub fn delete_key(
-        &mut self,
-        actor: &Actor,
-        terms: &[Term],
-        session: &mut SessionKeys,
-    ) -> Result<(), HsmError> {
+    pub fn delete_key(&mut self, login: &mut Login, terms: &[Term]) -> Result<(), HsmError> {
+        self.guard(login, OperationClass::KeyManagement)?;
+        let Login {
+            actor,
+            keys: session,
+            ..
+        } = login;
+        let actor = &*actor;
         let done = self.store.write(|tx| {
             let key = exactly_one(visible(tx, None, actor, terms, session)?)?;
             require_owner(actor, &key)?;
@@ -583,27 +623,29 @@ impl Cluster {
         Ok(())
     }
 
-    /// `key share` (`share` true) or `key unshare`.
+    /// `key share` (`share` true) or `key unshare`: the owner's, checked against and
+    /// spending an approval of the `key-management` service in the transaction that changes
+    /// the key's sharees.
     pub fn share_key(
         &mut self,
-        actor: &Actor,
+        login: &mut Login,
         terms: &[Term],
         username: &str,
         role: Role,
         share: bool,
-        approval: &Approval<'_>,
-        session: &mut SessionKeys,
+        approval: Option<&ApprovalFile>,
     ) -> Result<(), HsmError> {
+        self.guard(login, OperationClass::KeyManagement)?;
         let username = super::user::normalize_username(username)?;
         if role != Role::CryptoUser {
             return Err(KeyError::ShareWithNonCryptoUser.into());
         }
-        let selected = self.select_key(actor, terms, session)?;
-        require_owner(actor, &selected)?;
-        let token = self.approve_key(approval, Service::KeyManagement, &selected)?;
+        let now = self.now();
+        let (actor, session) = (&login.actor, &login.keys);
         let session_ref = self.store.write(|tx| {
             let key = exactly_one(visible(tx, None, actor, terms, session)?)?;
             require_owner(actor, &key)?;
+            Approve::key(Service::KeyManagement, &key).spend(tx, login, approval, now)?;
             if share {
                 check_share_target(tx, actor, &username)?;
                 if key.shared.contains(&username) {
@@ -633,7 +675,8 @@ impl Cluster {
             Ok::<_, HsmError>(None)
         })?;
         if let Some(reference) = session_ref {
-            if let Some(s) = session
+            if let Some(s) = login
+                .keys
                 .keys
                 .iter_mut()
                 .find(|s| s.key.reference == reference)
@@ -645,31 +688,36 @@ impl Cluster {
                 }
             }
         }
-        self.consume_tokens(&[token])
+        Ok(())
     }
 
-    /// `key set-attribute`: the owner changes what the attribute rules allow; an admin sets
-    /// only `trusted` (the permission table already refused anything else).
+    /// `key set-attribute`: the owner changes what the attribute rules allow; only an admin
+    /// sets `trusted` (on any key), and an admin sets nothing else. Checked against and
+    /// spending an approval of the `key-management` service in the transaction that changes
+    /// the key.
     pub fn set_key_attribute(
         &mut self,
-        actor: &Actor,
+        login: &mut Login,
         terms: &[Term],
         name: &str,
         value: &str,
-        approval: &Approval<'_>,
-        session: &mut SessionKeys,
+        approval: Option<&ApprovalFile>,
     ) -> Result<(), HsmError> {
-        let hsm2m = self.settings.hsm_type == HsmType::Hsm2mMedium;
-        let selected = self.select_key(actor, terms, session)?;
-        if actor.role != Role::Admin {
-            require_owner(actor, &selected)?;
+        if !self.admits(login) {
+            return Err(HsmError::LoginVoid);
         }
-        let token = self.approve_key(approval, Service::KeyManagement, &selected)?;
+        policy::require_attribute(login.username(), login.role(), name)?;
+        self.require_available()?;
+        let hsm2m = self.settings.hsm_type == HsmType::Hsm2mMedium;
+        let now = self.now();
+        let (actor, session) = (&login.actor, &login.keys);
         let promoted = self.store.write(|tx| {
             let mut key = exactly_one(visible(tx, None, actor, terms, session)?)?;
+            // An admin sets `trusted` on any key (the policy let it set nothing else).
             if actor.role != Role::Admin {
                 require_owner(actor, &key)?;
             }
+            Approve::key(Service::KeyManagement, &key).spend(tx, login, approval, now)?;
             if !key.attrs.flags.modifiable {
                 return Err(KeyError::NotModifiable.into());
             }
@@ -714,6 +762,7 @@ impl Cluster {
                 }
             }
         })?;
+        let session = &mut login.keys;
         match promoted {
             Some((i, None)) => {
                 session.keys.remove(i);
@@ -725,7 +774,7 @@ impl Cluster {
             }
             None => {}
         }
-        self.consume_tokens(&[token])
+        Ok(())
     }
 }
 

@@ -9,7 +9,9 @@ use crate::store::records::{self, KeyRecord};
 
 use super::crypto::{self, KeyMaterial, SecretKey, SecretKind};
 use super::key::{Key, KeyError, Term};
-use super::keys::{require_owner, Actor, SessionKeys};
+use super::keys::require_owner;
+use super::login::Login;
+use super::policy::OperationClass;
 use super::user::Role;
 use super::{Cluster, Entropy, HsmError};
 
@@ -74,12 +76,13 @@ impl Cluster {
     /// may extract only keys it owns.
     pub fn extract_masked(
         &mut self,
-        actor: &Actor,
+        login: &Login,
         terms: &[Term],
         entropy: &mut Entropy,
-        session: &SessionKeys,
     ) -> Result<(Key, MaskedFile), HsmError> {
-        let key = self.select_key(actor, terms, session)?;
+        self.guard(login, OperationClass::MaskedObjects)?;
+        let actor = &login.actor;
+        let key = self.select(actor, terms, &login.keys)?;
         if actor.role == Role::CryptoUser {
             require_owner(actor, &key)?;
         }
@@ -143,10 +146,12 @@ impl Cluster {
     /// of other clusters and altered ones.
     pub fn insert_masked(
         &mut self,
-        actor: &Actor,
+        login: &Login,
         file: &MaskedFile,
         entropy: &mut Entropy,
     ) -> Result<String, HsmError> {
+        self.guard(login, OperationClass::MaskedObjects)?;
+        let actor = &login.actor;
         if file.format != FORMAT {
             return Err(KeyError::MaskedObjectInvalid.into());
         }

@@ -1,6 +1,10 @@
-//! The simulated cluster: HSMs, users, authentication and (later) keys, on durable state.
+//! The simulated cluster: HSMs, users, authentication and keys, on durable state.
 //!
-//! Nothing here knows of clap, terminals or stdout; errors carry the texts users see.
+//! Every rule about who may do what lives here, for every front end: an operation on keys,
+//! users or quorum takes the caller's [`Login`] (made only by logging in), checks the class
+//! of the operation against the login's role (`policy`), and checks, changes and spends a
+//! quorum approval in one transaction. Nothing here knows of clap, terminals or stdout;
+//! errors carry the texts users see.
 
 mod auth;
 mod cluster;
@@ -12,8 +16,10 @@ mod fixtures;
 pub mod key;
 mod keygen;
 mod keys;
+mod login;
 mod masked;
 mod model;
+pub mod policy;
 mod process;
 pub mod quorum;
 mod replication;
@@ -24,7 +30,7 @@ mod wrapping;
 pub use auth::Kdf;
 pub use cluster::{
     check_cluster_id, create, create_locked, reset, resolve, Cluster, ClusterConfig, HsmInfo,
-    Login, Settings, UserInfo, MAX_FAILED_LOGINS,
+    Settings, UserInfo, MAX_FAILED_LOGINS,
 };
 pub use default_cluster::{retire_default, untouched_default};
 pub use entropy::Entropy;
@@ -34,11 +40,12 @@ pub use fixtures::{
     EXPORT_VERSION, RUNTIME_TABLES,
 };
 pub use keygen::{GenerateRequest, KeyKind};
-pub use keys::{check_quorum, Actor, NewKey, SessionKeys, StoredKey};
+pub use keys::{check_quorum, Blob};
+pub use login::{Login, MfaChallenge};
 pub use masked::MaskedFile;
 pub use model::{fips_state, HsmType, ModelInfo};
 pub use process::SessionId;
-pub use quorum::{Approval, ApprovalFile, QuorumError, Service, TokenSetFile};
+pub use quorum::{ApprovalFile, QuorumError, Service, TokenSetFile};
 pub use replication::{HsmSync, MAX_HSMS};
 pub use user::{Role, ADMIN, APPLIANCE_USER, UNACTIVATED_ADMIN_PASSWORD};
 pub use wrapping::{UnwrapRequest, UnwrapTarget};

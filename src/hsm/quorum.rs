@@ -10,9 +10,14 @@ use serde::{Deserialize, Serialize};
 use crate::store::records::{self, TokenRecord, UserKeyRecord};
 use crate::store::Tx;
 
+use super::auth::hash_password;
+use super::cluster::{set_password, UserInfo};
 use super::crypto::{self, DataType, HashFunction, Mechanism, PublicKey};
+use super::key::Key;
+use super::login::Login;
+use super::policy::OperationClass;
 use super::process::{tag_is_alive, SessionId};
-use super::user::Role;
+use super::user::{check_password, Role};
 use super::{Cluster, Entropy, HsmError};
 
 /// A quorum service.
@@ -195,13 +200,19 @@ pub enum QuorumError {
 }
 
 impl Cluster {
-    fn now(&self, clock: Option<i64>) -> i64 {
-        clock.unwrap_or_else(|| {
+    /// Now, in Unix seconds: the fixed clock when one is set ([`Cluster::set_clock`]).
+    pub(super) fn now(&self) -> i64 {
+        self.clock.unwrap_or_else(|| {
             std::time::SystemTime::now()
                 .duration_since(std::time::UNIX_EPOCH)
                 .map(|d| d.as_secs() as i64)
                 .unwrap_or_default()
         })
+    }
+
+    /// Fixes the clock (Unix seconds) of token expiry, for tests (`CLOUDHSM_SIM_NOW`).
+    pub fn set_clock(&mut self, clock: Option<i64>) {
+        self.clock = clock;
     }
 
     /// The quorum services of this cluster type with their values (`list-quorum-values`).
@@ -220,22 +231,22 @@ impl Cluster {
 
     /// `(generated, approved)` token timeouts in seconds.
     pub fn token_timeouts(&mut self) -> Result<(i64, i64), HsmError> {
-        self.store.read(|tx| {
-            let get = |k: &str| -> Result<i64, HsmError> {
-                Ok(records::meta(tx, k)?
-                    .and_then(|v| v.parse::<u64>().ok())
-                    .map(|v| i64::try_from(v).unwrap_or(i64::MAX))
-                    .unwrap_or(DEFAULT_TIMEOUT))
-            };
-            Ok((
-                get("token_timeout_generated")?,
-                get("token_timeout_approved")?,
-            ))
-        })
+        self.store.read(timeouts)
     }
 
     /// `quorum token-sign set-timeout`.
     pub fn set_token_timeouts(
+        &mut self,
+        login: &Login,
+        generated: Option<u64>,
+        approved: Option<u64>,
+    ) -> Result<(), HsmError> {
+        self.guard(login, OperationClass::QuorumAdministration)?;
+        self.write_token_timeouts(generated, approved)
+    }
+
+    /// Sets the token timeouts: see [`Cluster::set_token_timeouts`].
+    pub(super) fn write_token_timeouts(
         &mut self,
         generated: Option<u64>,
         approved: Option<u64>,
@@ -256,107 +267,70 @@ impl Cluster {
         })
     }
 
-    /// Checks an approval for `service` (and key) when `required` > 1; returns the token to
-    /// consume once the guarded operation succeeded. `approval` is the parsed `--approval`
-    /// file.
-    #[allow(clippy::too_many_arguments)]
-    pub fn check_approval(
+    /// Whether `approval` would approve an operation of the admin service `service` by
+    /// `login` now, without spending it: for a front end that refuses before it prompts for a
+    /// password. The guarded operation checks and spends the approval again, in the
+    /// transaction that makes its change.
+    pub fn check_service_approval(
         &mut self,
-        username: &str,
-        session: &SessionId,
+        login: &Login,
         service: Service,
-        key_reference: Option<u64>,
-        required: u8,
-        approvers: Option<&[String]>,
         approval: Option<&ApprovalFile>,
-        clock: Option<i64>,
-    ) -> Result<Option<String>, HsmError> {
-        if required <= 1 {
-            return Ok(None);
+    ) -> Result<(), HsmError> {
+        if !self.admits(login) {
+            return Err(HsmError::LoginVoid);
         }
-        let Some(approval) = approval else {
-            return Err(if service.is_admin_service() {
-                QuorumError::ApprovalRequired.into()
-            } else {
-                super::key::KeyError::QuorumFailed.into()
-            });
-        };
-        let now = self.now(clock);
-        let (generated_timeout, _) = self.token_timeouts()?;
+        let now = self.now();
         self.store.read(|tx| {
-            let Some(row) = records::token(tx, &approval.token)? else {
-                return Err(QuorumError::InvalidSignaturePair.into());
-            };
-            if row.kind == "approval" && row.session != session.tag() && !tag_is_alive(&row.session)
-            {
-                return Err(QuorumError::SessionEnded.into());
-            }
-            if row.kind != "approval" || row.username != username || row.session != session.tag() {
-                return Err(QuorumError::InvalidSignaturePair.into());
-            }
-            if row.service != service.as_str() {
-                return Err(QuorumError::WrongService {
-                    issued: row.service,
-                    wanted: service.as_str(),
-                }
-                .into());
-            }
-            if row.key_reference.is_some() && row.key_reference != key_reference.map(|r| r as i64) {
-                return Err(QuorumError::WrongKey.into());
-            }
-            if now > row.created.saturating_add(generated_timeout) {
-                return Err(QuorumError::Expired.into());
-            }
-            let data = b64()
-                .decode(approval.approval_data.trim())
-                .unwrap_or_default();
-            let token = b64().decode(approval.token.trim()).unwrap_or_default();
-            if data != row.approval_data || sha256(&data) != token {
-                return Err(QuorumError::InvalidSignaturePair.into());
-            }
-            if approval.signatures.is_empty() {
-                return Err(QuorumError::NoSignatures.into());
-            }
-            let mut approved: Vec<String> = Vec::new();
-            for sig in &approval.signatures {
-                let name = sig.username.to_ascii_lowercase();
-                let Some(user) = records::user(tx, &name)? else {
-                    return Err(QuorumError::InvalidSignaturePair.into());
-                };
-                let eligible = if service.is_admin_service() {
-                    user.role == Role::Admin.as_str()
-                } else {
-                    approvers.is_none_or(|list| list.contains(&name))
-                };
-                let key = records::user_key(tx, &name)?;
-                let registered = key.as_ref().is_some_and(|k| k.quorum);
-                let public = key.and_then(|k| k.public_key).unwrap_or_default();
-                if !eligible || !registered || !signature_valid(&public, &token, &sig.signature) {
-                    return Err(QuorumError::InvalidSignaturePair.into());
-                }
-                if !approved.contains(&name) {
-                    approved.push(name);
-                }
-            }
-            if approved.len() < usize::from(required) {
-                return Err(QuorumError::TooFew {
-                    current: approved.len(),
-                    required,
-                }
-                .into());
-            }
-            Ok(Some(row.token))
+            Approve::service(tx, service)?
+                .verify(tx, &login.who(), approval, now)
+                .map(drop)
         })
     }
 
-    /// Consumes an approval token after the operation it approved succeeded.
-    pub fn consume_token(&mut self, token: &str) -> Result<(), HsmError> {
+    /// Whether `approval` would approve an operation of `service` on `key` by `login` now,
+    /// without spending it (see [`Cluster::check_service_approval`]). Reads nothing when the
+    /// key's quorum value asks for no approval.
+    pub(super) fn check_key_approval(
+        &mut self,
+        login: &Login,
+        service: Service,
+        key: &Key,
+        approval: Option<&ApprovalFile>,
+    ) -> Result<(), HsmError> {
+        let wanted = Approve::key(service, key);
+        if wanted.required <= 1 {
+            return Ok(());
+        }
+        let now = self.now();
+        let who = login.who();
         self.store
-            .write(|tx| Ok::<_, HsmError>(records::delete_token(tx, token)?))
+            .read(|tx| wanted.verify(tx, &who, approval, now).map(drop))
     }
 
-    /// `quorum token-sign set-quorum-value`.
-    pub fn set_quorum_value(&mut self, service: &str, value: u64) -> Result<(), HsmError> {
+    /// `quorum token-sign set-quorum-value`: checked against, and spending, an approval of
+    /// the `quorum` service in the transaction that sets the value.
+    pub fn set_quorum_value(
+        &mut self,
+        login: &Login,
+        service: &str,
+        value: u64,
+        approval: Option<&ApprovalFile>,
+    ) -> Result<(), HsmError> {
+        self.guard(login, OperationClass::QuorumAdministration)?;
+        let now = self.now();
+        self.write_quorum_value(service, value, |tx| {
+            Approve::service(tx, Service::Quorum)?.spend(tx, login, approval, now)
+        })
+    }
+
+    /// Sets a quorum value once `approved` (run in the same transaction) said yes.
+    pub(super) fn write_quorum_value(
+        &mut self,
+        service: &str,
+        value: u64,
+        approved: impl FnOnce(&Tx<'_>) -> Result<(), HsmError>,
+    ) -> Result<(), HsmError> {
         let service = match Service::parse(service) {
             Some(s @ (Service::User | Service::Quorum)) => s,
             Some(Service::Cluster) if self.settings.hsm_type == super::HsmType::Hsm2mMedium => {
@@ -369,6 +343,7 @@ impl Cluster {
             return Err(QuorumError::InvalidValue.into());
         }
         self.store.write(|tx| {
+            approved(tx)?;
             let admins = records::users(tx)?
                 .iter()
                 .filter(|u| u.role == Role::Admin.as_str())
@@ -381,27 +356,18 @@ impl Cluster {
         })
     }
 
-    /// The quorum value of an admin service.
-    pub fn service_quorum(&mut self, service: Service) -> Result<u8, HsmError> {
-        let v = self
-            .store
-            .read(|tx| Ok::<_, HsmError>(records::quorum_value(tx, service.as_str())?))?;
-        Ok(u8::try_from(v).unwrap_or(u8::MAX))
-    }
-
     /// `quorum token-sign generate`: a token for `service` (bound to a key for key services),
-    /// returned as the JSON document to write to the `--token` file.
-    #[allow(clippy::too_many_arguments)]
+    /// issued to `login`'s session and returned as the JSON document to write to the
+    /// `--token` file.
     pub fn generate_token(
         &mut self,
-        username: &str,
-        role: Role,
-        session: &SessionId,
+        login: &Login,
         service: &str,
         key_reference: Option<u64>,
         entropy: &mut Entropy,
-        clock: Option<i64>,
     ) -> Result<serde_json::Value, HsmError> {
+        self.guard(login, OperationClass::QuorumTokens)?;
+        let (username, role) = (login.username(), login.role());
         let service = Service::parse(service).ok_or(QuorumError::NotAQuorumService)?;
         match (service, role) {
             (Service::User | Service::Quorum | Service::Cluster, r) if r != Role::Admin => {
@@ -421,9 +387,9 @@ impl Cluster {
             }
             _ => {}
         }
-        let now = self.now(clock);
+        let now = self.now();
         let hsms = self.hsms()?.len().max(1);
-        let tag = session.tag();
+        let tag = login.session.tag();
         if service == Service::Registration {
             let mut tokens = Vec::new();
             let mut rows = Vec::new();
@@ -502,7 +468,6 @@ impl Cluster {
         Ok(file)
     }
 
-    #[allow(clippy::too_many_arguments)]
     fn token_row(
         &self,
         token: String,
@@ -534,8 +499,8 @@ impl Cluster {
         rows: Vec<TokenRecord>,
         now: i64,
     ) -> Result<(), HsmError> {
-        let (generated_timeout, _) = self.token_timeouts()?;
         self.store.write(|tx| {
+            let (generated_timeout, _) = timeouts(tx)?;
             prune_dead_sessions(tx, now - generated_timeout)?;
             if let Some(service) = replace_service {
                 records::delete_user_tokens(tx, username, Some(kind), Some(service))?;
@@ -555,10 +520,11 @@ impl Cluster {
     }
 
     /// `quorum token-sign list`.
-    pub fn list_tokens(&mut self, clock: Option<i64>) -> Result<Vec<TokenInfo>, HsmError> {
-        let now = self.now(clock);
-        let (generated, _) = self.token_timeouts()?;
+    pub fn list_tokens(&mut self, login: &Login) -> Result<Vec<TokenInfo>, HsmError> {
+        self.guard(login, OperationClass::QuorumTokens)?;
+        let now = self.now();
         self.store.read(|tx| {
+            let (generated, _) = timeouts(tx)?;
             let mut out = Vec::new();
             for t in records::tokens(tx)? {
                 if t.kind != "approval"
@@ -584,8 +550,10 @@ impl Cluster {
         })
     }
 
-    /// `quorum token-sign delete --scope user|all`.
-    pub fn delete_tokens(&mut self, username: &str, all: bool) -> Result<(), HsmError> {
+    /// `quorum token-sign delete --scope user|all`: the tokens of `login`'s user, or all.
+    pub fn delete_tokens(&mut self, login: &Login, all: bool) -> Result<(), HsmError> {
+        self.guard(login, OperationClass::QuorumAdministration)?;
+        let username = login.username();
         self.store.write(|tx| {
             if all {
                 records::delete_all_tokens(tx)?;
@@ -596,25 +564,18 @@ impl Cluster {
         })
     }
 
-    /// Voids the tokens a session issued (at logout: tokens live as long as the login). An
-    /// approval token is kept, void, until it would have expired, so that a command offering
-    /// it is told that its session has ended rather than that its signatures are wrong.
-    pub fn forget_session_tokens(&mut self, session: &SessionId) -> Result<(), HsmError> {
-        self.store
-            .write(|tx| Ok::<_, HsmError>(records::end_session_tokens(tx, &session.tag())?))
-    }
-
     /// `user change-quorum token-sign register`: the logged-in user's public key, proven by
     /// signatures over the registration tokens this session generated.
     pub fn register_quorum_key(
         &mut self,
-        username: &str,
-        session: &SessionId,
+        login: &Login,
         public_pem: &[u8],
         signed: &TokenSetFile,
     ) -> Result<(), HsmError> {
+        self.guard(login, OperationClass::QuorumTokens)?;
+        let username = login.username();
         let spki = rsa_spki(public_pem)?;
-        let tag = session.tag();
+        let tag = login.session.tag();
         self.store.write(|tx| {
             verify_token_set(tx, username, &tag, "registration", &spki, signed)?;
             let mut key = records::user_key(tx, username)?.unwrap_or(UserKeyRecord {
@@ -633,16 +594,16 @@ impl Cluster {
         })
     }
 
-    /// Issues the unsigned MFA tokens (one per HSM) of `kind` (`mfa-register` or `mfa-login`).
-    pub fn mfa_tokens(
+    /// The unsigned MFA tokens (one per HSM) of `kind` (`mfa-register` or `mfa-login`) for
+    /// `username`, issued to `session`; [`store_issued`] stores them.
+    pub(super) fn unsigned_tokens(
         &mut self,
         username: &str,
         session: &SessionId,
-        kind: &str,
+        kind: &'static str,
         entropy: &mut Entropy,
-        clock: Option<i64>,
-    ) -> Result<TokenSetFile, HsmError> {
-        let now = self.now(clock);
+    ) -> Result<Issued, HsmError> {
+        let now = self.now();
         let hsms = self.hsms()?.len().max(1);
         let tag = session.tag();
         let mut tokens = Vec::new();
@@ -667,68 +628,71 @@ impl Cluster {
                 data,
             ));
         }
-        self.store.write(|tx| {
-            records::delete_user_tokens(tx, username, Some(kind), None)?;
-            for row in &rows {
-                records::insert_token(tx, row)?;
-            }
-            Ok::<_, HsmError>(())
-        })?;
-        Ok(TokenSetFile {
-            version: "2.0".into(),
-            tokens,
+        Ok(Issued {
+            kind,
+            rows,
+            file: TokenSetFile {
+                version: "2.0".into(),
+                tokens,
+            },
         })
     }
 
-    /// `user change-mfa token-sign --token`: registers `public_pem` for MFA (and quorum: they
-    /// share one key) once every token is signed with it.
+    /// `user change-mfa token-sign --token`, first step: the unsigned tokens (one per HSM)
+    /// that `username` signs to register its MFA key, issued to `login`'s session.
+    pub fn issue_mfa_registration(
+        &mut self,
+        login: &Login,
+        username: &str,
+        role: Role,
+        entropy: &mut Entropy,
+    ) -> Result<TokenSetFile, HsmError> {
+        let username = self.password_guard(login, username)?;
+        // The target must exist before tokens are written for it.
+        self.require_user(&username, role)?;
+        let issued = self.unsigned_tokens(&username, &login.session, "mfa-register", entropy)?;
+        self.store.write(|tx| store_issued(tx, &username, issued))
+    }
+
+    /// `user change-mfa token-sign --token`, second step: registers `public_pem` for MFA (and
+    /// quorum: they share one key) once every token is signed with it, and sets the user's
+    /// password, checked against and spending an approval of the `user` service, all in one
+    /// transaction.
     pub fn register_mfa_key(
         &mut self,
+        login: &Login,
         username: &str,
-        session: &SessionId,
+        role: Role,
         public_pem: &[u8],
         signed: &TokenSetFile,
-    ) -> Result<(), HsmError> {
+        password: &str,
+        approval: Option<&ApprovalFile>,
+        entropy: &mut Entropy,
+    ) -> Result<UserInfo, HsmError> {
+        let username = self.password_guard(login, username)?;
         let spki = rsa_spki(public_pem)?;
-        let tag = session.tag();
+        // A bad password is told after the signatures were checked.
+        let hash = check_password(password)
+            .and_then(|()| hash_password(password, self.settings.kdf, entropy));
+        let tag = login.session.tag();
+        let now = self.now();
+        let cluster_id = self.settings.id.clone();
         self.store.write(|tx| {
-            verify_token_set(tx, username, &tag, "mfa-register", &spki, signed)?;
+            Approve::service(tx, Service::User)?.spend(tx, login, approval, now)?;
+            verify_token_set(tx, &username, &tag, "mfa-register", &spki, signed)?;
+            let hash = hash?;
+            let user = set_password(tx, &cluster_id, &username, role, &hash, login)?;
             records::set_user_key(
                 tx,
-                username,
+                &username,
                 &UserKeyRecord {
                     public_key: Some(spki.clone()),
                     quorum: true,
                     mfa: true,
                 },
             )?;
-            Ok::<_, HsmError>(())
+            Ok(user)
         })
-    }
-
-    /// `user change-mfa token-sign --deregister`: removes the MFA key (and with it the quorum
-    /// registration, which shares the key).
-    pub fn deregister_mfa(&mut self, username: &str) -> Result<(), HsmError> {
-        self.store.write(|tx| {
-            records::set_user_key(
-                tx,
-                username,
-                &UserKeyRecord {
-                    public_key: None,
-                    quorum: false,
-                    mfa: false,
-                },
-            )?;
-            Ok::<_, HsmError>(())
-        })
-    }
-
-    /// Whether `username` logs in with MFA.
-    pub fn mfa_enabled(&mut self, username: &str) -> Result<bool, HsmError> {
-        let key = self
-            .store
-            .read(|tx| Ok::<_, HsmError>(records::user_key(tx, username)?))?;
-        Ok(key.is_some_and(|k| k.mfa))
     }
 
     /// The (quorum, mfa) registrations of every user, for `user list`.
@@ -746,24 +710,74 @@ impl Cluster {
             Ok::<_, HsmError>(out)
         })
     }
+}
 
-    /// Checks the signed MFA login tokens of `username` (second factor).
-    pub fn verify_mfa_login(
-        &mut self,
-        username: &str,
-        session: &SessionId,
-        signed: &TokenSetFile,
-    ) -> Result<(), HsmError> {
-        let tag = session.tag();
-        self.store.write(|tx| {
-            let key = records::user_key(tx, username)?
-                .and_then(|k| k.public_key)
-                .ok_or_else(|| QuorumError::MfaNotEnabled {
-                    username: username.to_string(),
-                })?;
-            verify_token_set(tx, username, &tag, "mfa-login", &key, signed)
-        })
+/// Unsigned tokens issued to a session, to store in the transaction that decides to issue
+/// them.
+#[derive(Debug)]
+pub(super) struct Issued {
+    kind: &'static str,
+    rows: Vec<TokenRecord>,
+    file: TokenSetFile,
+}
+
+/// Stores `issued` in place of the earlier tokens of its kind of `username`; returns the file
+/// of unsigned tokens.
+pub(super) fn store_issued(
+    tx: &Tx<'_>,
+    username: &str,
+    issued: Issued,
+) -> Result<TokenSetFile, HsmError> {
+    records::delete_user_tokens(tx, username, Some(issued.kind), None)?;
+    for row in &issued.rows {
+        records::insert_token(tx, row)?;
     }
+    Ok(issued.file)
+}
+
+/// Checks the signed MFA login tokens of `username` issued to the session `tag` (the second
+/// factor); they are consumed.
+pub(super) fn verify_mfa_login(
+    tx: &Tx<'_>,
+    username: &str,
+    tag: &str,
+    signed: &TokenSetFile,
+) -> Result<(), HsmError> {
+    let key = records::user_key(tx, username)?
+        .and_then(|k| k.public_key)
+        .ok_or_else(|| QuorumError::MfaNotEnabled {
+            username: username.to_string(),
+        })?;
+    verify_token_set(tx, username, tag, "mfa-login", &key, signed)
+}
+
+/// Removes the token-sign key of `username`: its MFA and its quorum registration (they share
+/// the key).
+pub(super) fn clear_user_key(tx: &Tx<'_>, username: &str) -> Result<(), HsmError> {
+    records::set_user_key(
+        tx,
+        username,
+        &UserKeyRecord {
+            public_key: None,
+            quorum: false,
+            mfa: false,
+        },
+    )?;
+    Ok(())
+}
+
+/// `(generated, approved)` token timeouts in seconds.
+fn timeouts(tx: &Tx<'_>) -> Result<(i64, i64), HsmError> {
+    let get = |k: &str| -> Result<i64, HsmError> {
+        Ok(records::meta(tx, k)?
+            .and_then(|v| v.parse::<u64>().ok())
+            .map(|v| i64::try_from(v).unwrap_or(i64::MAX))
+            .unwrap_or(DEFAULT_TIMEOUT))
+    };
+    Ok((
+        get("token_timeout_generated")?,
+        get("token_timeout_approved")?,
+    ))
 }
 
 /// (manage, use) quorum values of key `reference`.
@@ -838,68 +852,167 @@ fn prune_dead_sessions(tx: &Tx<'_>, expired_before: i64) -> Result<(), HsmError>
     Ok(())
 }
 
-/// The approval offered for an operation: who asks, in which login session, with which
-/// `--approval` file (parsed), at what time.
-#[derive(Debug, Clone, Copy)]
-pub struct Approval<'a> {
-    pub username: &'a str,
-    pub session: &'a SessionId,
-    pub file: Option<&'a ApprovalFile>,
-    pub clock: Option<i64>,
+/// Who offers an approval: a logged-in user, in its login session (see `Login::who`).
+#[derive(Debug)]
+pub(super) struct Who<'a> {
+    pub(super) username: &'a str,
+    /// The tag of the login session (`SessionId::tag`): a token approves only operations of
+    /// the session it was issued to.
+    pub(super) session: String,
 }
 
-impl Cluster {
-    /// Checks the approval of a key service operation on `key` against the key's quorum value
-    /// (manage for key-management, use for key-usage); approvers are the key's owner and the
-    /// users it is shared with. Returns the token to consume after success.
-    pub fn approve_key(
-        &mut self,
-        approval: &Approval<'_>,
-        service: Service,
-        key: &super::key::Key,
-    ) -> Result<Option<String>, HsmError> {
+/// What an approval must approve: an operation of `service` (on a key, for the key
+/// services), by how many approvers, and who may approve.
+#[derive(Debug)]
+pub(super) struct Approve {
+    service: Service,
+    key_reference: Option<u64>,
+    /// The approvals needed: at most 1 needs no approval at all.
+    pub(super) required: u8,
+    /// Who may approve: a key's owner and the users it is shared with; `None` for the admin
+    /// services, whose approvers are the admins.
+    approvers: Option<Vec<String>>,
+}
+
+impl Approve {
+    /// An operation of a key service on `key`, against the key's quorum value (manage for
+    /// key-management, use for key-usage).
+    pub(super) fn key(service: Service, key: &Key) -> Approve {
         let required = match service {
             Service::KeyUsage => key.quorum.usage,
             _ => key.quorum.manage,
         };
         let mut approvers = vec![key.owner.clone()];
         approvers.extend(key.shared.iter().cloned());
-        self.check_approval(
-            approval.username,
-            approval.session,
+        Approve {
             service,
-            Some(key.reference),
+            key_reference: Some(key.reference),
             required,
-            Some(&approvers),
-            approval.file,
-            approval.clock,
-        )
+            approvers: Some(approvers),
+        }
     }
 
-    /// Checks the approval of an admin service operation (`user`, `quorum`).
-    pub fn approve_service(
-        &mut self,
-        approval: &Approval<'_>,
-        service: Service,
-    ) -> Result<Option<String>, HsmError> {
-        let required = self.service_quorum(service)?;
-        self.check_approval(
-            approval.username,
-            approval.session,
+    /// An operation of an admin service (`user`, `quorum`), against its quorum value.
+    pub(super) fn service(tx: &Tx<'_>, service: Service) -> Result<Approve, HsmError> {
+        let value = records::quorum_value(tx, service.as_str())?;
+        Ok(Approve {
             service,
-            None,
-            required,
-            None,
-            approval.file,
-            approval.clock,
-        )
+            key_reference: None,
+            required: u8::try_from(value).unwrap_or(u8::MAX),
+            approvers: None,
+        })
     }
 
-    /// Consumes the tokens that approved an operation that succeeded.
-    pub fn consume_tokens(&mut self, tokens: &[Option<String>]) -> Result<(), HsmError> {
-        for t in tokens.iter().flatten() {
-            self.consume_token(t)?;
+    /// Checks `approval` (the parsed `--approval` file) for an operation by `login` at time
+    /// `now`, and spends it: its token is gone when `tx` commits. Run it in the transaction
+    /// that makes the approved change, so that one approval approves one change, whatever
+    /// the number of threads and processes offering it.
+    pub(super) fn spend(
+        &self,
+        tx: &Tx<'_>,
+        login: &Login,
+        approval: Option<&ApprovalFile>,
+        now: i64,
+    ) -> Result<(), HsmError> {
+        self.spend_by(tx, &login.who(), approval, now)
+    }
+
+    /// [`Approve::spend`] for a caller that holds parts of its login elsewhere.
+    pub(super) fn spend_by(
+        &self,
+        tx: &Tx<'_>,
+        who: &Who<'_>,
+        approval: Option<&ApprovalFile>,
+        now: i64,
+    ) -> Result<(), HsmError> {
+        if let Some(token) = self.verify(tx, who, approval, now)? {
+            records::delete_token(tx, &token)?;
         }
         Ok(())
+    }
+
+    /// Checks `approval` without spending it; returns the token it would spend (`None` when
+    /// no approval is required).
+    fn verify(
+        &self,
+        tx: &Tx<'_>,
+        who: &Who<'_>,
+        approval: Option<&ApprovalFile>,
+        now: i64,
+    ) -> Result<Option<String>, HsmError> {
+        let (service, required) = (self.service, self.required);
+        if required <= 1 {
+            return Ok(None);
+        }
+        let Some(approval) = approval else {
+            return Err(if service.is_admin_service() {
+                QuorumError::ApprovalRequired.into()
+            } else {
+                super::key::KeyError::QuorumFailed.into()
+            });
+        };
+        let (generated_timeout, _) = timeouts(tx)?;
+        let (username, session) = (who.username, who.session.as_str());
+        let Some(row) = records::token(tx, &approval.token)? else {
+            return Err(QuorumError::InvalidSignaturePair.into());
+        };
+        if row.kind == "approval" && row.session != session && !tag_is_alive(&row.session) {
+            return Err(QuorumError::SessionEnded.into());
+        }
+        if row.kind != "approval" || row.username != username || row.session != session {
+            return Err(QuorumError::InvalidSignaturePair.into());
+        }
+        if row.service != service.as_str() {
+            return Err(QuorumError::WrongService {
+                issued: row.service,
+                wanted: service.as_str(),
+            }
+            .into());
+        }
+        if row.key_reference.is_some() && row.key_reference != self.key_reference.map(|r| r as i64)
+        {
+            return Err(QuorumError::WrongKey.into());
+        }
+        if now > row.created.saturating_add(generated_timeout) {
+            return Err(QuorumError::Expired.into());
+        }
+        let data = b64()
+            .decode(approval.approval_data.trim())
+            .unwrap_or_default();
+        let token = b64().decode(approval.token.trim()).unwrap_or_default();
+        if data != row.approval_data || sha256(&data) != token {
+            return Err(QuorumError::InvalidSignaturePair.into());
+        }
+        if approval.signatures.is_empty() {
+            return Err(QuorumError::NoSignatures.into());
+        }
+        let mut approved: Vec<String> = Vec::new();
+        for sig in &approval.signatures {
+            let name = sig.username.to_ascii_lowercase();
+            let Some(user) = records::user(tx, &name)? else {
+                return Err(QuorumError::InvalidSignaturePair.into());
+            };
+            let eligible = match &self.approvers {
+                None => user.role == Role::Admin.as_str(),
+                Some(list) => list.contains(&name),
+            };
+            let key = records::user_key(tx, &name)?;
+            let registered = key.as_ref().is_some_and(|k| k.quorum);
+            let public = key.and_then(|k| k.public_key).unwrap_or_default();
+            if !eligible || !registered || !signature_valid(&public, &token, &sig.signature) {
+                return Err(QuorumError::InvalidSignaturePair.into());
+            }
+            if !approved.contains(&name) {
+                approved.push(name);
+            }
+        }
+        if approved.len() < usize::from(required) {
+            return Err(QuorumError::TooFew {
+                current: approved.len(),
+                required,
+            }
+            .into());
+        }
+        Ok(Some(row.token))
     }
 }

@@ -12,6 +12,8 @@ use crate::store::records::{self, HsmRecord};
 
 use super::crypto::HashFunction;
 use super::key::{Key, KeyError};
+use super::login::Login;
+use super::policy::OperationClass;
 use super::{Cluster, Entropy, HsmError};
 
 /// Most HSMs a cluster may have (AWS quota).
@@ -148,7 +150,8 @@ impl Cluster {
     }
 
     /// `cluster sync-status` \[emulator extension\]: the key versions each HSM holds.
-    pub fn sync_status(&mut self) -> Result<(bool, Vec<HsmSync>), HsmError> {
+    pub fn sync_status(&mut self, login: &Login) -> Result<(bool, Vec<HsmSync>), HsmError> {
+        self.guard(login, OperationClass::SyncStatus)?;
         let hsms = self.hsms()?;
         let mut out = Vec::new();
         for h in hsms {

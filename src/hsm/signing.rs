@@ -3,9 +3,10 @@
 
 use super::crypto::{self, KeyMaterial, Mechanism};
 use super::key::{Key, KeyClass, KeyError, Term};
-use super::keys::{Actor, SessionKeys};
+use super::login::Login;
 use super::model::HsmType;
-use super::quorum::{Approval, Service};
+use super::policy::OperationClass;
+use super::quorum::{ApprovalFile, Approve, Service};
 use super::{Cluster, Entropy, HsmError};
 
 fn crypto_err(e: crypto::CryptoError) -> HsmError {
@@ -29,20 +30,22 @@ impl Cluster {
         }
     }
 
-    /// `crypto sign *`: the selected key must be a private key with `sign` true whose
-    /// use-key quorum value does not ask for approvals.
+    /// `crypto sign *`: the selected key must be a private key with `sign` true. When its
+    /// use-key quorum value asks for approvals, `approval` is checked and spent in one write
+    /// transaction with the signature (a failed signature spends nothing).
     pub fn sign_data(
         &mut self,
-        actor: &Actor,
+        login: &Login,
         terms: &[Term],
         mechanism: &Mechanism,
         data: &[u8],
         entropy: &Entropy,
-        approval: &Approval<'_>,
-        session: &SessionKeys,
+        approval: Option<&ApprovalFile>,
     ) -> Result<(Key, Vec<u8>), HsmError> {
+        // The availability of an HSM is checked in the read that selects the key.
+        self.admit(login, OperationClass::SignVerify)?;
         self.check_mechanism_available(mechanism)?;
-        let (key, fresh, copies) = self.select_for_use(actor, terms, session)?;
+        let (key, fresh, copies) = self.select_for_use(&login.actor, terms, &login.keys)?;
         if key.class != KeyClass::PrivateKey {
             return Err(KeyError::WrongClass {
                 needed: "a private key",
@@ -53,7 +56,11 @@ impl Cluster {
             return Err(KeyError::AttributeRequired { name: "sign" }.into());
         }
         super::replication::availability(&key, self.availability_check, copies)?;
-        let token = self.approve_key(approval, Service::KeyUsage, &key)?;
+        let wanted = Approve::key(Service::KeyUsage, &key);
+        if wanted.required > 1 {
+            // Refused before the key is decoded, as without the write below.
+            self.check_key_approval(login, Service::KeyUsage, &key, approval)?;
+        }
         // Decoding (and the first use of) a key costs more than a signature: keep it.
         if let Some((version, blob)) = fresh {
             let material = KeyMaterial::from_blob(&blob).map_err(crypto_err)?;
@@ -66,8 +73,15 @@ impl Cluster {
             .into());
         };
         let mut rng = entropy.derive(key.reference);
-        let signature = crypto::sign(private, mechanism, data, &mut rng).map_err(crypto_err)?;
-        self.consume_tokens(&[token])?;
+        let signature = if wanted.required > 1 {
+            let now = self.now();
+            self.store.write(|tx| {
+                wanted.spend(tx, login, approval, now)?;
+                crypto::sign(private, mechanism, data, &mut rng).map_err(crypto_err)
+            })?
+        } else {
+            crypto::sign(private, mechanism, data, &mut rng).map_err(crypto_err)?
+        };
         Ok((key, signature))
     }
 
@@ -75,15 +89,16 @@ impl Cluster {
     /// whether the signature is valid.
     pub fn verify_data(
         &mut self,
-        actor: &Actor,
+        login: &Login,
         terms: &[Term],
         mechanism: &Mechanism,
         data: &[u8],
         signature: &[u8],
-        session: &SessionKeys,
     ) -> Result<bool, HsmError> {
+        self.guard(login, OperationClass::SignVerify)?;
         self.check_mechanism_available(mechanism)?;
-        let key = self.select_key(actor, terms, session)?;
+        let (actor, session) = (&login.actor, &login.keys);
+        let key = self.select(actor, terms, session)?;
         if key.class != KeyClass::PublicKey {
             return Err(KeyError::WrongClass {
                 needed: "a public key",
@@ -93,7 +108,7 @@ impl Cluster {
         if !key.attrs.flags.verify {
             return Err(KeyError::AttributeRequired { name: "verify" }.into());
         }
-        let blob = self.key_material(&key, session)?;
+        let blob = self.material_blob(&key, session)?;
         let KeyMaterial::Public(public) = KeyMaterial::from_blob(&blob).map_err(crypto_err)? else {
             return Err(KeyError::WrongClass {
                 needed: "a public key",

@@ -8,9 +8,11 @@ use super::crypto::{
 use super::key::attributes::{self, Setting};
 use super::key::{Key, KeyClass, KeyError, KeyType, Settable, Term};
 use super::keygen::derived;
-use super::keys::{check_quorum, require_owner, Actor, NewKey, SessionKeys};
+use super::keys::{check_quorum, require_owner, NewKey, SessionKeys};
+use super::login::Login;
 use super::model::HsmType;
-use super::quorum::{Approval, Service};
+use super::policy::OperationClass;
+use super::quorum::{ApprovalFile, Approve, Service, Who};
 use super::{Cluster, Entropy, HsmError};
 use crate::store::records;
 
@@ -43,24 +45,27 @@ pub struct UnwrapRequest {
 
 impl Cluster {
     fn material(&mut self, key: &Key, session: &SessionKeys) -> Result<KeyMaterial, HsmError> {
-        let blob = self.key_material(key, session)?;
+        let blob = self.material_blob(key, session)?;
         KeyMaterial::from_blob(&blob).map_err(crypto_err)
     }
 
-    /// `key wrap *`: the payload (a secret or private key the actor owns, `extractable`)
-    /// wrapped under a key with `wrap` set (`trusted` too if the payload asks for it).
+    /// `key wrap *`: the payload (a secret or private key `login` owns, `extractable`)
+    /// wrapped under a key with `wrap` set (`trusted` too if the payload asks for it). The
+    /// approvals (payload, wrapping key) that the keys' quorum values ask for are checked and
+    /// spent in one write transaction with the wrap.
     pub fn wrap_key(
         &mut self,
-        actor: &Actor,
+        login: &Login,
         payload: &[Term],
         wrapping: &[Term],
         mechanism: &WrapMechanism,
         entropy: &Entropy,
-        approvals: (&Approval<'_>, &Approval<'_>),
-        session: &SessionKeys,
+        approvals: (Option<&ApprovalFile>, Option<&ApprovalFile>),
     ) -> Result<(Key, Key, WrapOutput), HsmError> {
-        let payload_key = self.select_key(actor, payload, session)?;
-        let wrapping_key = self.select_key(actor, wrapping, session)?;
+        self.guard(login, OperationClass::KeyManagement)?;
+        let (actor, session) = (&login.actor, &login.keys);
+        let payload_key = self.select(actor, payload, session)?;
+        let wrapping_key = self.select(actor, wrapping, session)?;
         require_owner(actor, &payload_key)?;
         if payload_key.class == KeyClass::PublicKey {
             return Err(KeyError::WrongClass {
@@ -80,10 +85,26 @@ impl Cluster {
         self.check_key_available(&payload_key, self.availability_check)?;
         self.check_key_available(&wrapping_key, self.availability_check)?;
         let (payload_approval, wrapping_approval) = approvals;
-        let tokens = [
-            self.approve_key(payload_approval, Service::KeyManagement, &payload_key)?,
-            self.approve_key(wrapping_approval, Service::KeyManagement, &wrapping_key)?,
+        let wanted = [
+            Approve::key(Service::KeyManagement, &payload_key),
+            Approve::key(Service::KeyManagement, &wrapping_key),
         ];
+        let quorum = wanted.iter().any(|w| w.required > 1);
+        if quorum {
+            // Refused before any material is read, as without the write below.
+            self.check_key_approval(
+                login,
+                Service::KeyManagement,
+                &payload_key,
+                payload_approval,
+            )?;
+            self.check_key_approval(
+                login,
+                Service::KeyManagement,
+                &wrapping_key,
+                wrapping_approval,
+            )?;
+        }
         let bytes = match self.material(&payload_key, session)? {
             KeyMaterial::Secret(k) => k.bytes().to_vec(),
             KeyMaterial::Private(k) => k.to_pkcs8_der(),
@@ -97,9 +118,20 @@ impl Cluster {
         let wrapping_material = self.material(&wrapping_key, session)?;
         let mut rng =
             entropy.derive(payload_key.reference ^ wrapping_key.reference.rotate_left(32));
-        let out = crypto::wrap_key(mechanism, &wrapping_material, &bytes, &mut rng)
-            .map_err(crypto_err)?;
-        self.consume_tokens(&tokens)?;
+        let mut wrap = || {
+            crypto::wrap_key(mechanism, &wrapping_material, &bytes, &mut rng).map_err(crypto_err)
+        };
+        let out = if quorum {
+            let now = self.now();
+            let [for_payload, for_wrapping] = &wanted;
+            self.store.write(|tx| {
+                for_payload.spend(tx, login, payload_approval, now)?;
+                for_wrapping.spend(tx, login, wrapping_approval, now)?;
+                wrap()
+            })?
+        } else {
+            wrap()?
+        };
         Ok((payload_key, wrapping_key, out))
     }
 
@@ -107,15 +139,15 @@ impl Cluster {
     /// key with `unwrap` set.
     pub fn unwrap_key(
         &mut self,
-        actor: &Actor,
+        login: &mut Login,
         unwrapping: &[Term],
         mechanism: &WrapMechanism,
         data: &[u8],
         iv: Option<&[u8]>,
         req: &UnwrapRequest,
-        approval: &Approval<'_>,
-        session: &mut SessionKeys,
+        approval: Option<&ApprovalFile>,
     ) -> Result<Key, HsmError> {
+        self.guard(login, OperationClass::KeyManagement)?;
         let (key_type, class) = match req.target {
             UnwrapTarget::Aes => (KeyType::Aes, KeyClass::SecretKey),
             UnwrapTarget::GenericSecret => (KeyType::GenericSecret, KeyClass::SecretKey),
@@ -148,13 +180,14 @@ impl Cluster {
         attrs.flags.always_sensitive = false;
         attrs.flags.never_extractable = false;
 
-        let unwrapping_key = self.select_key(actor, unwrapping, session)?;
+        let unwrapping_key = self.select(&login.actor, unwrapping, &login.keys)?;
         if !unwrapping_key.attrs.flags.unwrap {
             return Err(KeyError::AttributeRequired { name: "unwrap" }.into());
         }
         self.check_key_available(&unwrapping_key, self.availability_check)?;
-        let token = self.approve_key(approval, Service::KeyManagement, &unwrapping_key)?;
-        let unwrapping_material = self.material(&unwrapping_key, session)?;
+        let wanted = Approve::key(Service::KeyManagement, &unwrapping_key);
+        self.check_key_approval(login, Service::KeyManagement, &unwrapping_key, approval)?;
+        let unwrapping_material = self.material(&unwrapping_key, &login.keys)?;
         let bytes =
             crypto::unwrap_key(mechanism, &unwrapping_material, data, iv).map_err(crypto_err)?;
         let material = match req.target {
@@ -182,7 +215,20 @@ impl Cluster {
             }
             UnwrapTarget::Des3 => return Err(KeyError::Des3Unsupported.into()),
         };
-        let mut keys = self.store_keys(actor, req.token, session, |tx| {
+        let now = self.now();
+        let Login {
+            actor,
+            session,
+            keys: session_keys,
+            ..
+        } = login;
+        let who = Who {
+            username: &actor.username,
+            session: session.tag(),
+        };
+        let mut keys = self.store_keys(actor, req.token, session_keys, |tx| {
+            // The approval is spent with the new key, or not at all.
+            wanted.spend_by(tx, &who, approval, now)?;
             Ok(vec![NewKey {
                 reference: records::allocate_references(tx, 1)? as u64,
                 key_type,
@@ -194,7 +240,6 @@ impl Cluster {
                 material: material.to_blob(),
             }])
         })?;
-        self.consume_tokens(&[token])?;
         keys.pop()
             .ok_or_else(|| KeyError::Crypto("the unwrapped key was not stored".into()).into())
     }
@@ -202,12 +247,18 @@ impl Cluster {
     /// The key and material of a cipher extension, with the attribute the operation needs.
     fn cipher_key(
         &mut self,
-        actor: &Actor,
+        login: &Login,
         terms: &[Term],
         needs: &'static str,
-        session: &SessionKeys,
     ) -> Result<(Key, KeyMaterial), HsmError> {
-        let key = self.select_key(actor, terms, session)?;
+        let class = if needs == "sign" {
+            OperationClass::DigestHmac
+        } else {
+            OperationClass::EncryptDecrypt
+        };
+        self.guard(login, class)?;
+        let session = &login.keys;
+        let key = self.select(&login.actor, terms, session)?;
         let flags = &key.attrs.flags;
         let set = match needs {
             "encrypt" => flags.encrypt,
@@ -230,15 +281,14 @@ impl Cluster {
     /// ciphertext || tag.
     pub fn encrypt_aes_gcm(
         &mut self,
-        actor: &Actor,
+        login: &Login,
         terms: &[Term],
         plaintext: &[u8],
         aad: &[u8],
         tag_length_bits: usize,
         entropy: &Entropy,
-        session: &SessionKeys,
     ) -> Result<(Key, Vec<u8>, Vec<u8>), HsmError> {
-        let (key, material) = self.cipher_key(actor, terms, "encrypt", session)?;
+        let (key, material) = self.cipher_key(login, terms, "encrypt")?;
         // A seeded run must still never repeat an IV under a key, in this process or another.
         let position = if entropy.is_seeded() {
             self.next_seeded_use()?
@@ -255,15 +305,14 @@ impl Cluster {
     /// `crypto decrypt aes-gcm` \[emulator extension\].
     pub fn decrypt_aes_gcm(
         &mut self,
-        actor: &Actor,
+        login: &Login,
         terms: &[Term],
         iv: &[u8],
         ciphertext: &[u8],
         aad: &[u8],
         tag_length_bits: usize,
-        session: &SessionKeys,
     ) -> Result<(Key, Vec<u8>), HsmError> {
-        let (key, material) = self.cipher_key(actor, terms, "decrypt", session)?;
+        let (key, material) = self.cipher_key(login, terms, "decrypt")?;
         let plaintext = crypto::aes_gcm_decrypt(&material, iv, ciphertext, aad, tag_length_bits)
             .map_err(crypto_err)?;
         Ok((key, plaintext))
@@ -272,15 +321,14 @@ impl Cluster {
     /// `crypto encrypt rsa-oaep` \[emulator extension\].
     pub fn encrypt_rsa_oaep(
         &mut self,
-        actor: &Actor,
+        login: &Login,
         terms: &[Term],
         hash: HashFunction,
         mgf: HashFunction,
         plaintext: &[u8],
         entropy: &Entropy,
-        session: &SessionKeys,
     ) -> Result<(Key, Vec<u8>), HsmError> {
-        let (key, material) = self.cipher_key(actor, terms, "encrypt", session)?;
+        let (key, material) = self.cipher_key(login, terms, "encrypt")?;
         let mut rng = entropy.derive(key.reference);
         let ciphertext = crypto::rsa_oaep_encrypt(&material, hash, mgf, plaintext, &mut rng)
             .map_err(crypto_err)?;
@@ -290,14 +338,13 @@ impl Cluster {
     /// `crypto decrypt rsa-oaep` \[emulator extension\].
     pub fn decrypt_rsa_oaep(
         &mut self,
-        actor: &Actor,
+        login: &Login,
         terms: &[Term],
         hash: HashFunction,
         mgf: HashFunction,
         ciphertext: &[u8],
-        session: &SessionKeys,
     ) -> Result<(Key, Vec<u8>), HsmError> {
-        let (key, material) = self.cipher_key(actor, terms, "decrypt", session)?;
+        let (key, material) = self.cipher_key(login, terms, "decrypt")?;
         let plaintext =
             crypto::rsa_oaep_decrypt(&material, hash, mgf, ciphertext).map_err(crypto_err)?;
         Ok((key, plaintext))
@@ -306,13 +353,12 @@ impl Cluster {
     /// `crypto mac hmac` \[emulator extension\]: a generic secret or AES key with `sign` set.
     pub fn hmac(
         &mut self,
-        actor: &Actor,
+        login: &Login,
         terms: &[Term],
         hash: HashFunction,
         data: &[u8],
-        session: &SessionKeys,
     ) -> Result<(Key, Vec<u8>), HsmError> {
-        let (key, material) = self.cipher_key(actor, terms, "sign", session)?;
+        let (key, material) = self.cipher_key(login, terms, "sign")?;
         match material {
             KeyMaterial::Secret(secret) => Ok((key, crypto::hmac(hash, secret.bytes(), data))),
             _ => Err(KeyError::WrongClass {

@@ -20,15 +20,6 @@ pub enum SessionError {
     },
     #[error("User admin with role unactivated-admin is not permitted to run {command}: the cluster is not activated yet; activate it with cluster activate, then log in as admin")]
     NotActivated { command: &'static str },
-    #[error(
-        "User {username} with role {role} is not permitted to set the {attribute} attribute: {why}"
-    )]
-    AttributeNotPermitted {
-        username: String,
-        role: &'static str,
-        attribute: String,
-        why: &'static str,
-    },
     #[error("The interactive command cannot be run inside an interactive session")]
     NestedInteractive,
     #[error("Passwords do not match")]
@@ -118,6 +109,18 @@ pub fn catalogue() -> Vec<(&'static str, String)> {
         HsmError::HsmNotFound { id: s("{hsm-id}") },
         HsmError::LastHsm,
         HsmError::TooManyHsms { max: 28 },
+        HsmError::NotPermitted {
+            username: s("{username}"),
+            role: "{role}",
+            operation: "{operation}",
+        },
+        HsmError::AttributeNotPermitted {
+            username: s("{username}"),
+            role: "{role}",
+            attribute: s("{attribute}"),
+            why: "{why}",
+        },
+        HsmError::LoginVoid,
         HsmError::Store(StoreError::NotOurs {
             path: PathBuf::from("{path}"),
         }),
@@ -137,12 +140,6 @@ pub fn catalogue() -> Vec<(&'static str, String)> {
         },
         SessionError::NotActivated {
             command: "{command}",
-        },
-        SessionError::AttributeNotPermitted {
-            username: s("{username}"),
-            role: "{role}",
-            attribute: s("{attribute}"),
-            why: "{why}",
         },
         SessionError::NestedInteractive,
         SessionError::PasswordMismatch,
@@ -367,6 +364,9 @@ fn hsm_name(e: &HsmError) -> &'static str {
         HsmError::HsmNotFound { .. } => "HsmNotFound",
         HsmError::LastHsm => "LastHsm",
         HsmError::TooManyHsms { .. } => "TooManyHsms",
+        HsmError::NotPermitted { .. } => "NotPermitted",
+        HsmError::AttributeNotPermitted { .. } => "AttributeNotPermitted",
+        HsmError::LoginVoid => "LoginVoid",
         HsmError::Key(_) => "Key (any key error below)",
         HsmError::Quorum(_) => "Quorum (any quorum error below)",
         HsmError::Store(_) => "Store (any state error below)",
@@ -462,7 +462,6 @@ fn session_name(e: &SessionError) -> &'static str {
         SessionError::AlreadyLoggedIn { .. } => "AlreadyLoggedIn",
         SessionError::PermissionDenied { .. } => "PermissionDenied",
         SessionError::NotActivated { .. } => "NotActivated",
-        SessionError::AttributeNotPermitted { .. } => "AttributeNotPermitted",
         SessionError::NestedInteractive => "NestedInteractive",
         SessionError::PasswordMismatch => "PasswordMismatch",
         SessionError::NoPassword => "NoPassword",

@@ -95,6 +95,8 @@ pub fn basis(name: &str) -> Option<(&'static str, &'static str)> {
         "NoHsmAvailable" => (OURS, "a simulated outage (cloudhsm-sim hsm fail): the real CLI cannot reach an HSM either"),
         "HsmNotFound" | "LastHsm" => (OURS, "cloudhsm-sim hsm commands"),
         "TooManyHsms" => (DOCUMENTED, "AWS CloudHSM quotas page: 28 HSMs per cluster"),
+        "NotPermitted" => (DOCUMENTED, "Managing HSM users: the permission table (the simulated HSM's own check, behind the CLI's PermissionDenied)"),
+        "LoginVoid" => (OURS, "a login held by a front end after its cluster was reset or imported (cloudhsm-sim reset, import --replace), or offered to another cluster"),
         // The session.
         "NotLoggedIn" => (DOCUMENTED, "each command page's Requirements"),
         "NoLogin" => (ENFORCED, "logout needs a login"),

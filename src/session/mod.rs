@@ -14,7 +14,7 @@ use std::io;
 use std::path::PathBuf;
 
 use crate::grammar::{Command, LoginRole, OutputFormat};
-use crate::hsm::{self, Cluster, Entropy, Login, Role, SessionId, SessionKeys};
+use crate::hsm::{self, Cluster, Entropy, HsmError, Login, Role, SessionId};
 use crate::output::{Format, Response};
 use crate::store::Home;
 
@@ -51,13 +51,6 @@ pub enum Outcome {
     SetFormat(Format),
 }
 
-/// A logged-in user of one cluster.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct LoggedIn {
-    pub username: String,
-    pub role: Role,
-}
-
 /// One session: what the person at the prompt (or one single-command process) is logged in
 /// as on each cluster.
 #[derive(Debug)]
@@ -65,10 +58,9 @@ pub struct Session {
     home_path: Option<PathBuf>,
     default_cluster: Option<String>,
     /// The login on each cluster, with its session keys (`--session`; gone at logout). The
-    /// cluster decides whether a login still holds ([`Cluster::admits`]).
+    /// cluster decides whether a login still holds ([`Cluster::admits`]). A command holds
+    /// the login of its cluster in its [`Context`] while it runs.
     logins: BTreeMap<String, Login>,
-    /// What `session_keys` hands out where nobody is logged in: always empty.
-    no_keys: SessionKeys,
     id: SessionId,
     entropy: Entropy,
     /// Clusters opened by earlier commands, kept open: opening a database (schema parse, WAL
@@ -78,12 +70,29 @@ pub struct Session {
     clock: Option<i64>,
 }
 
-/// A command bound to its cluster, ready for a handler.
+/// A command bound to its cluster, ready for a handler: the cluster, and this session's login
+/// on it (taken out of the session for the command, and put back after it).
 pub(crate) struct Context<'a> {
     pub cluster_id: String,
     pub cluster: Cluster,
-    pub login: Option<LoggedIn>,
+    pub login: Option<Login>,
     pub session: &'a mut Session,
+}
+
+impl Context<'_> {
+    /// Puts the open cluster and the login back into the session once the command is done.
+    fn finish(self) {
+        let Context {
+            cluster_id,
+            cluster,
+            login,
+            session,
+        } = self;
+        if let Some(login) = login {
+            session.logins.insert(cluster_id.clone(), login);
+        }
+        session.open.insert(cluster_id, cluster);
+    }
 }
 
 impl Session {
@@ -99,7 +108,6 @@ impl Session {
             home_path,
             default_cluster,
             logins: BTreeMap::new(),
-            no_keys: SessionKeys::default(),
             id: SessionId::new(),
             entropy: Entropy::new(seed),
             open: BTreeMap::new(),
@@ -188,13 +196,7 @@ impl Session {
         let result = handlers::login(&mut ctx, username, role, password)
             .map(|_| ())
             .map_err(fail);
-        let Context {
-            cluster_id,
-            cluster,
-            session,
-            ..
-        } = ctx;
-        session.open.insert(cluster_id, cluster);
+        ctx.finish();
         result
     }
 
@@ -213,8 +215,7 @@ impl Session {
                 // A login of a cluster that was replaced since has nothing to end there.
                 if cluster.admits(&login) {
                     // Best effort: a record left behind is pruned once this process is gone.
-                    let _ = cluster.logout(login.username(), &self.id);
-                    let _ = cluster.forget_session_tokens(&self.id);
+                    let _ = cluster.logout(login);
                 }
             }
         }
@@ -271,13 +272,7 @@ impl Session {
             SessionError::Hsm(e) => SessionError::Hsm(ctx.cluster.locate(e)),
             other => other,
         });
-        let Context {
-            cluster_id,
-            cluster,
-            session,
-            ..
-        } = ctx;
-        session.open.insert(cluster_id, cluster);
+        ctx.finish();
         result
     }
 
@@ -296,13 +291,14 @@ impl Session {
             .open
             .remove(&cluster_id)
             .and_then(|mut c| c.is_current().then_some(c));
-        let cluster = match cached {
+        let mut cluster = match cached {
             Some(mut c) => {
                 c.refresh_config(&home);
                 c
             }
             None => Cluster::open(&home, &cluster_id)?,
         };
+        cluster.set_clock(self.clock);
         // A login made on a database that was replaced since (reset, import) is void, and its
         // session keys with it.
         if self
@@ -312,10 +308,7 @@ impl Session {
         {
             self.logins.remove(&cluster_id);
         }
-        let login = self.logins.get(&cluster_id).map(|l| LoggedIn {
-            username: l.username().to_string(),
-            role: l.role(),
-        });
+        let login = self.logins.remove(&cluster_id);
         Ok(Context {
             cluster_id,
             cluster,
@@ -327,45 +320,6 @@ impl Session {
     /// A copy of the session's randomness (same seed, if any), for per-key generators.
     pub(crate) fn entropy_snapshot(&self) -> Entropy {
         self.entropy.derive(0)
-    }
-
-    /// The session keys of this session's login on `cluster_id` (none without a login).
-    pub(crate) fn session_keys(&mut self, cluster_id: &str) -> &mut SessionKeys {
-        let Session {
-            logins, no_keys, ..
-        } = self;
-        match logins.get_mut(cluster_id) {
-            Some(login) => login.session_keys(),
-            None => {
-                *no_keys = SessionKeys::default();
-                no_keys
-            }
-        }
-    }
-
-    /// Records `login` as this session's login on `cluster_id`.
-    pub(crate) fn remember_login(&mut self, cluster_id: String, login: Login) {
-        self.logins.insert(cluster_id, login);
-    }
-
-    /// The username of this session's login on `cluster_id`.
-    pub(crate) fn logged_in_as(&self, cluster_id: &str) -> Option<&str> {
-        self.logins.get(cluster_id).map(Login::username)
-    }
-
-    /// The session's identity (for tokens bound to it).
-    pub(crate) fn id(&self) -> &SessionId {
-        &self.id
-    }
-
-    /// The clock override, if any.
-    pub(crate) fn clock(&self) -> Option<i64> {
-        self.clock
-    }
-
-    /// Ends the login on `cluster_id` in this process (its session keys go with it).
-    pub(crate) fn forget_login(&mut self, cluster_id: &str) {
-        self.logins.remove(cluster_id);
     }
 
     fn home(&self) -> Result<Home, SessionError> {
@@ -389,26 +343,20 @@ impl Drop for Session {
 }
 
 /// The principal the permission table sees for a login.
-pub fn principal(login: Option<&LoggedIn>) -> Principal {
-    match login.map(|l| l.role) {
-        None => Principal::Unauthenticated,
-        Some(Role::UnactivatedAdmin) => Principal::UnactivatedAdmin,
-        Some(Role::Admin) => Principal::Admin,
-        Some(Role::CryptoUser) => Principal::CryptoUser,
-        Some(Role::ApplianceUser) => Principal::ApplianceUser,
-    }
+pub fn principal(login: Option<&Login>) -> Principal {
+    login.map_or(Principal::Unauthenticated, |l| Principal::of(l.role()))
 }
 
 /// The permission check, before any handler runs.
 fn authorize(id: CommandId, command: &Command, ctx: &Context<'_>) -> Result<(), SessionError> {
     let denied = || match &ctx.login {
         None => SessionError::NotLoggedIn { command: id.name() },
-        Some(login) if login.role == Role::UnactivatedAdmin => {
+        Some(login) if login.role() == Role::UnactivatedAdmin => {
             SessionError::NotActivated { command: id.name() }
         }
         Some(login) => SessionError::PermissionDenied {
-            username: login.username.clone(),
-            role: login.role.as_str(),
+            username: login.username().to_string(),
+            role: login.role().as_str(),
             command: id.name(),
         },
     };
@@ -418,7 +366,7 @@ fn authorize(id: CommandId, command: &Command, ctx: &Context<'_>) -> Result<(), 
         Some(CommandClass::Fixed(class)) => class,
         Some(CommandClass::ByTarget { own, other }) => {
             let own_target = match (handlers::target_user(command), &ctx.login) {
-                (Some(target), Some(login)) => target.eq_ignore_ascii_case(&login.username),
+                (Some(target), Some(login)) => target.eq_ignore_ascii_case(login.username()),
                 _ => false,
             };
             if own_target {
@@ -437,12 +385,13 @@ fn authorize(id: CommandId, command: &Command, ctx: &Context<'_>) -> Result<(), 
             return match (&ctx.login, handlers::attribute_name(command)) {
                 _ if permissions::allows(class, who) => Ok(()),
                 (Some(login), Some(name)) if permissions::allows(instead, who) => {
-                    Err(SessionError::AttributeNotPermitted {
-                        username: login.username.clone(),
-                        role: login.role.as_str(),
+                    Err(HsmError::AttributeNotPermitted {
+                        username: login.username().to_string(),
+                        role: login.role().as_str(),
                         attribute: name.to_string(),
                         why,
-                    })
+                    }
+                    .into())
                 }
                 _ => Err(denied()),
             };

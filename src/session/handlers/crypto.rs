@@ -13,7 +13,7 @@ use crate::hsm::key::{filter, KeyError};
 use crate::output::{MessageView, Response};
 
 use super::super::{Context, SessionError};
-use super::key::actor;
+use super::logged_in;
 
 type Result<T> = std::result::Result<T, SessionError>;
 
@@ -170,23 +170,14 @@ fn keyed_input(input: &KeyedInput) -> Result<(Vec<filter::Term>, Vec<u8>)> {
 
 pub(crate) fn sign(ctx: &mut Context<'_>, c: &SignCommand) -> Result<Response> {
     let (input, mechanism): (&SignInput, Mechanism) = mechanism_of!(c, SignCommand);
-    let actor = actor(ctx)?;
+    let login = logged_in(&ctx.login)?;
     let terms = filter::parse(&input.key_filter).map_err(key_error)?;
     let data = bytes(input.data.as_deref(), input.data_path.as_deref(), "--data")?;
-    let id = ctx.cluster_id.clone();
     let entropy = ctx.session.entropy_snapshot();
     let file = super::approval_file(input.approval.as_deref())?;
-    let sid = ctx.session.id().clone();
-    let approval = super::approval(&actor.username, &sid, file.as_ref(), ctx.session.clock());
-    let (key, signature) = ctx.cluster.sign_data(
-        &actor,
-        &terms,
-        &mechanism,
-        &data,
-        &entropy,
-        &approval,
-        ctx.session.session_keys(&id),
-    )?;
+    let (key, signature) =
+        ctx.cluster
+            .sign_data(login, &terms, &mechanism, &data, &entropy, file.as_ref())?;
     Ok(Response::ok(SignatureView {
         key_reference: key.reference_string(),
         signature: base64::engine::general_purpose::STANDARD.encode(signature),
@@ -195,19 +186,13 @@ pub(crate) fn sign(ctx: &mut Context<'_>, c: &SignCommand) -> Result<Response> {
 
 pub(crate) fn verify(ctx: &mut Context<'_>, c: &VerifyCommand) -> Result<Response> {
     let (input, mechanism): (&VerifyInput, Mechanism) = mechanism_of!(c, VerifyCommand);
-    let actor = actor(ctx)?;
+    let login = logged_in(&ctx.login)?;
     let terms = filter::parse(&input.key_filter).map_err(key_error)?;
     let data = bytes(input.data.as_deref(), input.data_path.as_deref(), "--data")?;
     let signature = signature(input)?;
-    let id = ctx.cluster_id.clone();
-    let valid = ctx.cluster.verify_data(
-        &actor,
-        &terms,
-        &mechanism,
-        &data,
-        &signature,
-        ctx.session.session_keys(&id),
-    )?;
+    let valid = ctx
+        .cluster
+        .verify_data(login, &terms, &mechanism, &data, &signature)?;
     if valid {
         Ok(Response::ok(MessageView {
             message: "Signature verified successfully".into(),
@@ -258,21 +243,19 @@ struct DigestView {
 }
 
 pub(crate) fn encrypt(ctx: &mut Context<'_>, c: &EncryptCommand) -> Result<Response> {
-    let actor = actor(ctx)?;
+    let login = logged_in(&ctx.login)?;
     let entropy = ctx.session.entropy_snapshot();
-    let id = ctx.cluster_id.clone();
     match c {
         EncryptCommand::AesGcm(e) => {
             let (terms, data) = keyed_input(&e.input)?;
             let aad = super::wrap::hex_option(e.aad.as_deref(), "--aad")?;
             let (key, iv, ciphertext) = ctx.cluster.encrypt_aes_gcm(
-                &actor,
+                login,
                 &terms,
                 &data,
                 &aad,
                 tag_bits(e.tag_length_bits),
                 &entropy,
-                ctx.session.session_keys(&id),
             )?;
             Ok(Response::ok(EncryptedView {
                 key_reference: key.reference_string(),
@@ -283,13 +266,12 @@ pub(crate) fn encrypt(ctx: &mut Context<'_>, c: &EncryptCommand) -> Result<Respo
         EncryptCommand::RsaOaep(e) => {
             let (terms, data) = keyed_input(&e.input)?;
             let (key, ciphertext) = ctx.cluster.encrypt_rsa_oaep(
-                &actor,
+                login,
                 &terms,
                 hash(e.hash_function),
                 mgf(e.mgf),
                 &data,
                 &entropy,
-                ctx.session.session_keys(&id),
             )?;
             Ok(Response::ok(EncryptedView {
                 key_reference: key.reference_string(),
@@ -301,33 +283,25 @@ pub(crate) fn encrypt(ctx: &mut Context<'_>, c: &EncryptCommand) -> Result<Respo
 }
 
 pub(crate) fn decrypt(ctx: &mut Context<'_>, c: &DecryptCommand) -> Result<Response> {
-    let actor = actor(ctx)?;
-    let id = ctx.cluster_id.clone();
+    let login = logged_in(&ctx.login)?;
     let (key, plaintext) = match c {
         DecryptCommand::AesGcm(d) => {
             let (terms, data) = keyed_input(&d.input)?;
             let aad = super::wrap::hex_option(d.aad.as_deref(), "--aad")?;
             let iv = super::wrap::hex_option(Some(&d.iv), "--iv")?;
             ctx.cluster.decrypt_aes_gcm(
-                &actor,
+                login,
                 &terms,
                 &iv,
                 &data,
                 &aad,
                 tag_bits(d.tag_length_bits),
-                ctx.session.session_keys(&id),
             )?
         }
         DecryptCommand::RsaOaep(d) => {
             let (terms, data) = keyed_input(&d.input)?;
-            ctx.cluster.decrypt_rsa_oaep(
-                &actor,
-                &terms,
-                hash(d.hash_function),
-                mgf(d.mgf),
-                &data,
-                ctx.session.session_keys(&id),
-            )?
+            ctx.cluster
+                .decrypt_rsa_oaep(login, &terms, hash(d.hash_function), mgf(d.mgf), &data)?
         }
     };
     Ok(Response::ok(DecryptedView {
@@ -338,16 +312,11 @@ pub(crate) fn decrypt(ctx: &mut Context<'_>, c: &DecryptCommand) -> Result<Respo
 
 pub(crate) fn mac(ctx: &mut Context<'_>, c: &MacCommand) -> Result<Response> {
     let MacCommand::Hmac(m) = c;
-    let actor = actor(ctx)?;
+    let login = logged_in(&ctx.login)?;
     let (terms, data) = keyed_input(&m.input)?;
-    let id = ctx.cluster_id.clone();
-    let (key, mac) = ctx.cluster.hmac(
-        &actor,
-        &terms,
-        hash(m.hash_function),
-        &data,
-        ctx.session.session_keys(&id),
-    )?;
+    let (key, mac) = ctx
+        .cluster
+        .hmac(login, &terms, hash(m.hash_function), &data)?;
     Ok(Response::ok(MacView {
         key_reference: key.reference_string(),
         mac: b64(&mac),

@@ -10,24 +10,16 @@ use crate::grammar::{
 };
 use crate::hsm::key::attributes::hex;
 use crate::hsm::key::{filter, Flag, Key, KeyError, KeyType, Typed};
-use crate::hsm::{Actor, GenerateRequest, KeyKind, Role};
+use crate::hsm::{GenerateRequest, KeyKind, Role};
 use crate::output::{
     KeyBriefView, KeyInfoView, KeyListView, KeyPairView, KeyQuorumView, KeyUserView, KeyView,
     LabelView, MessageView, OneKeyView, Response,
 };
 
 use super::super::{Context, SessionError};
+use super::{logged_in, logged_in_mut};
 
 type Result<T> = std::result::Result<T, SessionError>;
-
-/// The logged-in user as the HSM sees it (the permission table guarantees a login).
-pub(crate) fn actor(ctx: &Context<'_>) -> Result<Actor> {
-    let login = ctx.login.as_ref().ok_or(SessionError::NoLogin)?;
-    Ok(Actor {
-        username: login.username.clone(),
-        role: login.role,
-    })
-}
 
 fn terms(items: &[String]) -> Result<Vec<filter::Term>> {
     filter::parse(items).map_err(|e| SessionError::Hsm(e.into()))
@@ -100,7 +92,7 @@ pub(crate) fn key_view(key: &Key, full: bool) -> KeyView {
 }
 
 pub(crate) fn list(ctx: &mut Context<'_>, c: &KeyList) -> Result<Response> {
-    let actor = actor(ctx)?;
+    let login = logged_in(&ctx.login)?;
     let terms = terms(&c.filter)?;
     let start = match &c.starting_token {
         None => 0,
@@ -114,16 +106,10 @@ pub(crate) fn list(ctx: &mut Context<'_>, c: &KeyList) -> Result<Response> {
         Ok(0) | Err(_) => usize::MAX,
         Ok(n) => n,
     };
-    let (page, total) = ctx.cluster.list_keys_page(
-        &actor,
-        &terms,
-        ctx.session.session_keys(&ctx.cluster_id),
-        start,
-        max,
-    )?;
+    let (page, total) = ctx.cluster.list_keys_page(login, &terms, start, max)?;
     let end = start.saturating_add(page.len());
     // "This flag when used by Admins has no effect": admins see references and labels.
-    let verbose = c.verbose && actor.role != Role::Admin;
+    let verbose = c.verbose && login.role() != Role::Admin;
     let mut coverage = Vec::with_capacity(page.len());
     for k in &page {
         coverage.push(if verbose {
@@ -158,33 +144,27 @@ pub(crate) fn list(ctx: &mut Context<'_>, c: &KeyList) -> Result<Response> {
 }
 
 pub(crate) fn delete(ctx: &mut Context<'_>, c: &KeyDelete) -> Result<Response> {
-    let actor = actor(ctx)?;
     let terms = terms(&c.filter)?;
-    let id = ctx.cluster_id.clone();
     ctx.cluster
-        .delete_key(&actor, &terms, ctx.session.session_keys(&id))?;
+        .delete_key(logged_in_mut(&mut ctx.login)?, &terms)?;
     Ok(message("Key deleted successfully"))
 }
 
 pub(crate) fn share(ctx: &mut Context<'_>, c: &KeyShare, share: bool) -> Result<Response> {
-    let actor = actor(ctx)?;
+    logged_in(&ctx.login)?;
     let terms = terms(&c.filter)?;
     let role = match c.role {
         UserRole::CryptoUser => Role::CryptoUser,
         UserRole::Admin => Role::Admin,
     };
-    let id = ctx.cluster_id.clone();
     let file = super::approval_file(c.approval.as_deref())?;
-    let sid = ctx.session.id().clone();
-    let approval = super::approval(&actor.username, &sid, file.as_ref(), ctx.session.clock());
     ctx.cluster.share_key(
-        &actor,
+        logged_in_mut(&mut ctx.login)?,
         &terms,
         &c.username,
         role,
         share,
-        &approval,
-        ctx.session.session_keys(&id),
+        file.as_ref(),
     )?;
     Ok(message(if share {
         "Key shared successfully"
@@ -194,31 +174,25 @@ pub(crate) fn share(ctx: &mut Context<'_>, c: &KeyShare, share: bool) -> Result<
 }
 
 pub(crate) fn set_attribute(ctx: &mut Context<'_>, c: &KeySetAttribute) -> Result<Response> {
-    let actor = actor(ctx)?;
+    logged_in(&ctx.login)?;
     let terms = terms(&c.filter)?;
     let value = c.value.join(" ");
-    let id = ctx.cluster_id.clone();
     let file = super::approval_file(c.approval.as_deref())?;
-    let sid = ctx.session.id().clone();
-    let approval = super::approval(&actor.username, &sid, file.as_ref(), ctx.session.clock());
     ctx.cluster.set_key_attribute(
-        &actor,
+        logged_in_mut(&mut ctx.login)?,
         &terms,
         &c.name,
         &value,
-        &approval,
-        ctx.session.session_keys(&id),
+        file.as_ref(),
     )?;
     Ok(message("Attribute set successfully"))
 }
 
 fn generate(ctx: &mut Context<'_>, req: GenerateRequest) -> Result<Vec<Key>> {
-    let actor = actor(ctx)?;
-    let id = ctx.cluster_id.clone();
     let entropy = ctx.session.entropy_snapshot();
     Ok(ctx
         .cluster
-        .generate_keys(&actor, &req, &entropy, ctx.session.session_keys(&id))?)
+        .generate_keys(logged_in_mut(&mut ctx.login)?, &req, &entropy)?)
 }
 
 pub(crate) fn generate_symmetric(ctx: &mut Context<'_>, g: &GenerateSymmetric) -> Result<Response> {
@@ -329,20 +303,18 @@ fn curve_name(c: CurveArg) -> &'static str {
 }
 
 pub(crate) fn import_pem(ctx: &mut Context<'_>, c: &KeyImportPem) -> Result<Response> {
-    let actor = actor(ctx)?;
+    logged_in(&ctx.login)?;
     let pem = super::read_path(&c.path)?;
     let expected = match c.key_type_class {
         ImportKeyTypeClass::RsaPublic => KeyType::Rsa,
         ImportKeyTypeClass::EcPublic => KeyType::Ec,
     };
-    let id = ctx.cluster_id.clone();
     let key = ctx.cluster.import_public_pem(
-        &actor,
+        logged_in_mut(&mut ctx.login)?,
         &pem,
         expected,
         &c.label,
         &c.attributes,
-        ctx.session.session_keys(&id),
     )?;
     let full = ctx.cluster.key_full_coverage(&key)?;
     Ok(Response::ok(OneKeyView {
@@ -352,14 +324,12 @@ pub(crate) fn import_pem(ctx: &mut Context<'_>, c: &KeyImportPem) -> Result<Resp
 }
 
 pub(crate) fn generate_file(ctx: &mut Context<'_>, c: &KeyGenerateFile) -> Result<Response> {
-    let actor = actor(ctx)?;
+    let login = logged_in(&ctx.login)?;
     let terms = terms(&c.filter)?;
-    let id = ctx.cluster_id.clone();
-    let sk = ctx.session.session_keys(&id);
-    let key = ctx.cluster.select_key(&actor, &terms, sk)?;
+    let key = ctx.cluster.select_key(login, &terms)?;
     let text = match c.encoding {
-        KeyFileEncoding::Pem => ctx.cluster.public_key_pem(&actor, &key, sk)?,
-        KeyFileEncoding::ReferencePem => ctx.cluster.reference_pem(&actor, &key, sk)?,
+        KeyFileEncoding::Pem => ctx.cluster.public_key_pem(login, &key)?,
+        KeyFileEncoding::ReferencePem => ctx.cluster.reference_pem(login, &key)?,
     };
     // A public key or a reference to a private key: nothing a key could be derived from.
     super::write_output(&c.path, text.as_bytes(), super::Sensitivity::Public)?;
@@ -370,13 +340,10 @@ pub(crate) fn extract_masked(
     ctx: &mut Context<'_>,
     c: &crate::grammar::KeyExtractMasked,
 ) -> Result<Response> {
-    let actor = actor(ctx)?;
+    let login = logged_in(&ctx.login)?;
     let terms = terms(&c.filter)?;
     let mut entropy = ctx.session.entropy_snapshot();
-    let id = ctx.cluster_id.clone();
-    let (key, file) =
-        ctx.cluster
-            .extract_masked(&actor, &terms, &mut entropy, ctx.session.session_keys(&id))?;
+    let (key, file) = ctx.cluster.extract_masked(login, &terms, &mut entropy)?;
     let text = serde_json::to_vec_pretty(&file)
         .map_err(|e| SessionError::Prompt(std::io::Error::other(e)))?;
     super::write_output(&c.path, &text, super::Sensitivity::Secret)?;
@@ -390,12 +357,12 @@ pub(crate) fn insert_masked(
     ctx: &mut Context<'_>,
     c: &crate::grammar::KeyInsertMasked,
 ) -> Result<Response> {
-    let actor = actor(ctx)?;
+    let login = logged_in(&ctx.login)?;
     let bytes = super::read_path(&c.path)?;
     let file: crate::hsm::MaskedFile = serde_json::from_slice(&bytes)
         .map_err(|_| SessionError::Hsm(KeyError::MaskedObjectInvalid.into()))?;
     let mut entropy = ctx.session.entropy_snapshot();
-    let reference = ctx.cluster.insert_masked(&actor, &file, &mut entropy)?;
+    let reference = ctx.cluster.insert_masked(login, &file, &mut entropy)?;
     Ok(Response::ok(serde_json::json!({
         "key-reference": reference,
         "message": "Masked object inserted successfully",

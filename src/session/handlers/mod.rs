@@ -1,5 +1,6 @@
 //! Thin command handlers: translate arguments, make one call into the simulated HSM, build
-//! the response. Roles are never checked here (the permission table did that already).
+//! the response. Roles are never checked here: the permission table did that already, and
+//! the simulated HSM checks them again against the login each call is given.
 
 mod crypto;
 mod key;
@@ -13,7 +14,7 @@ use crate::grammar::{
     TokenSignCommand, UnwrapCommand, UserChangePassword, UserCommand, UserCreate, UserDelete,
     UserRole, VerifyCommand, WrapCommand,
 };
-use crate::hsm::{fips_state, Approval, ApprovalFile, QuorumError, Role, Service};
+use crate::hsm::{fips_state, ApprovalFile, Login, QuorumError, Role, Service};
 use crate::output::{HsmInfoView, HsmView, LoginView, Response, StrategyView, UserView, UsersView};
 
 use super::{Context, Prompter, SessionError};
@@ -142,7 +143,7 @@ pub(crate) fn run(
         Command::Login(c) => {
             let known = match &ctx.login {
                 Some(login) => Err(SessionError::AlreadyLoggedIn {
-                    username: login.username.clone(),
+                    username: login.username().to_string(),
                 }),
                 None if c.password.is_none() => {
                     ctx.cluster.check_login(&c.username).map_err(Into::into)
@@ -151,40 +152,12 @@ pub(crate) fn run(
             };
             before_prompt(c.password.as_ref(), 1, prompter, known)?;
             let password = password(c.password.as_ref(), prompter)?;
-            let response = login(ctx, &c.username, c.role, password.expose())?;
-            let username = ctx
-                .session
-                .logged_in_as(&ctx.cluster_id)
-                .unwrap_or_default()
-                .to_string();
-            // A user with MFA logs in only with the second factor, and only such a user can.
-            let mfa = ctx.cluster.mfa_enabled(&username)?;
-            let second = match (&c.mfa, mfa) {
-                (None, false) => Ok(()),
-                (None, true) => Err(SessionError::Hsm(
-                    QuorumError::MfaRequired {
-                        username: username.clone(),
-                    }
-                    .into(),
-                )),
-                (Some(_), false) => Err(SessionError::Hsm(
-                    QuorumError::MfaNotEnabled {
-                        username: username.clone(),
-                    }
-                    .into(),
-                )),
-                (Some(crate::grammar::LoginCommand::MfaTokenSign(m)), true) => {
-                    quorum::mfa_second_factor(ctx, &username, &m.token, prompter)
-                }
-            };
-            match second {
-                Ok(()) => Ok(response),
-                Err(e) => {
-                    // Undo the password login: the second factor failed.
-                    let _ = ctx.cluster.logout(&username, &ctx.session.id);
-                    let id = ctx.cluster_id.clone();
-                    ctx.session.forget_login(&id);
-                    Err(e)
+            match &c.mfa {
+                None => login(ctx, &c.username, c.role, password.expose()),
+                // A user with MFA logs in only with the second factor, and only such a user
+                // can (the simulated HSM refuses either way).
+                Some(crate::grammar::LoginCommand::MfaTokenSign(m)) => {
+                    quorum::mfa_login(ctx, &c.username, c.role, &password, &m.token, prompter)
                 }
             }
         }
@@ -345,19 +318,15 @@ pub(crate) fn approval_file(path: Option<&str>) -> Result<Option<ApprovalFile>> 
         .map_err(|e| bad(e.to_string()))
 }
 
-/// The approval context of the logged-in user for an operation.
-pub(crate) fn approval<'a>(
-    username: &'a str,
-    session: &'a crate::hsm::SessionId,
-    file: Option<&'a ApprovalFile>,
-    clock: Option<i64>,
-) -> Approval<'a> {
-    Approval {
-        username,
-        session,
-        file,
-        clock,
-    }
+/// The login of the command's session on its cluster (the permission table guarantees one
+/// wherever a handler asks).
+pub(crate) fn logged_in(login: &Option<Login>) -> Result<&Login> {
+    login.as_ref().ok_or(SessionError::NoLogin)
+}
+
+/// [`logged_in`], for an operation that changes what the login holds (its session keys).
+pub(crate) fn logged_in_mut(login: &mut Option<Login>) -> Result<&mut Login> {
+    login.as_mut().ok_or(SessionError::NoLogin)
 }
 
 /// Refuses a command before its password prompt when `known` already says it fails:
@@ -425,9 +394,9 @@ fn activate(
     let pw = new_password(given, prompter)?;
     ctx.cluster
         .activate(pw.expose(), &mut ctx.session.entropy)?;
-    // The unactivated admin's login ends with activation: the docs log in again as admin.
-    let id = ctx.cluster_id.clone();
-    ctx.session.forget_login(&id);
+    // The unactivated admin's login ends with activation (the cluster forgot it): the docs
+    // log in again as admin.
+    ctx.login = None;
     Ok(Response::message("Cluster activation successful"))
 }
 
@@ -456,7 +425,7 @@ fn hsm_info(ctx: &mut Context<'_>) -> Result<Response> {
 }
 
 fn sync_status(ctx: &mut Context<'_>) -> Result<Response> {
-    let (in_sync, hsms) = ctx.cluster.sync_status()?;
+    let (in_sync, hsms) = ctx.cluster.sync_status(logged_in(&ctx.login)?)?;
     let hsms: Vec<serde_json::Value> = hsms
         .into_iter()
         .map(|h| {
@@ -478,29 +447,35 @@ pub(crate) fn login(
     role: LoginRole,
     password: &str,
 ) -> Result<Response> {
-    let role = match role {
-        LoginRole::Admin => Role::Admin,
-        LoginRole::CryptoUser => Role::CryptoUser,
-        LoginRole::ApplianceUser => Role::ApplianceUser,
-    };
+    let role = login_role(role);
     let login = ctx
         .cluster
         .login(username, role, password, &ctx.session.id)?;
+    Ok(logged_in_as(ctx, login))
+}
+
+/// Holds `login` as the session's login on the command's cluster; the response of `login`.
+pub(crate) fn logged_in_as(ctx: &mut Context<'_>, login: Login) -> Response {
     let view = LoginView {
         username: login.username().to_string(),
         role: login.role().as_str().into(),
     };
-    let id = ctx.cluster.settings().id.clone();
-    ctx.session.remember_login(id, login);
-    Ok(Response::ok(view))
+    ctx.login = Some(login);
+    Response::ok(view)
+}
+
+/// The role a user logs in with.
+pub(crate) fn login_role(role: LoginRole) -> Role {
+    match role {
+        LoginRole::Admin => Role::Admin,
+        LoginRole::CryptoUser => Role::CryptoUser,
+        LoginRole::ApplianceUser => Role::ApplianceUser,
+    }
 }
 
 fn logout(ctx: &mut Context<'_>) -> Result<Response> {
     let login = ctx.login.take().ok_or(SessionError::NoLogin)?;
-    ctx.cluster.logout(&login.username, &ctx.session.id)?;
-    ctx.cluster.forget_session_tokens(&ctx.session.id)?;
-    let id = ctx.cluster_id.clone();
-    ctx.session.forget_login(&id);
+    ctx.cluster.logout(login)?;
     Ok(Response::message("Logout successful"))
 }
 
@@ -558,17 +533,17 @@ fn done(username: String, role: Role) -> Response {
     })
 }
 
-/// Checks the user-service approval of the logged-in user's operation.
-fn user_service_approval(ctx: &mut Context<'_>, path: Option<&str>) -> Result<Option<String>> {
-    let username = ctx
-        .login
-        .as_ref()
-        .map(|l| l.username.clone())
-        .unwrap_or_default();
+/// Checks, before any password prompt, the user-service approval of the logged-in user's
+/// operation (the operation checks it again and spends it); returns the parsed file.
+fn user_service_approval(
+    ctx: &mut Context<'_>,
+    path: Option<&str>,
+) -> Result<Option<ApprovalFile>> {
+    let login = logged_in(&ctx.login)?;
     let file = approval_file(path)?;
-    let sid = ctx.session.id().clone();
-    let a = approval(&username, &sid, file.as_ref(), ctx.session.clock());
-    Ok(ctx.cluster.approve_service(&a, Service::User)?)
+    ctx.cluster
+        .check_service_approval(login, Service::User, file.as_ref())?;
+    Ok(file)
 }
 
 fn user_create(
@@ -577,31 +552,36 @@ fn user_create(
     prompter: &mut dyn Prompter,
 ) -> Result<Response> {
     // With the password given, the create itself checks, in its own order.
-    let known = user_service_approval(ctx, c.approval.as_deref()).and_then(|token| {
+    let known = user_service_approval(ctx, c.approval.as_deref()).and_then(|file| {
         if c.password.is_some() {
-            return Ok(token);
+            return Ok(file);
         }
         ctx.cluster
             .check_new_user(&c.username, user_role(c.role))
-            .map(|()| token)
+            .map(|()| file)
             .map_err(Into::into)
     });
-    let token = before_prompt(c.password.as_ref(), 2, prompter, known)?;
+    let file = before_prompt(c.password.as_ref(), 2, prompter, known)?;
     let pw = new_password(c.password.as_ref(), prompter)?;
     let user = ctx.cluster.create_user(
+        logged_in(&ctx.login)?,
         &c.username,
         user_role(c.role),
         pw.expose(),
+        file.as_ref(),
         &mut ctx.session.entropy,
     )?;
-    ctx.cluster.consume_tokens(&[token])?;
     Ok(done(user.username, user.role))
 }
 
 fn user_delete(ctx: &mut Context<'_>, c: &UserDelete) -> Result<Response> {
-    let token = user_service_approval(ctx, c.approval.as_deref())?;
-    let user = ctx.cluster.delete_user(&c.username, user_role(c.role))?;
-    ctx.cluster.consume_tokens(&[token])?;
+    let file = user_service_approval(ctx, c.approval.as_deref())?;
+    let user = ctx.cluster.delete_user(
+        logged_in(&ctx.login)?,
+        &c.username,
+        user_role(c.role),
+        file.as_ref(),
+    )?;
     Ok(done(user.username, user.role))
 }
 
@@ -615,29 +595,30 @@ fn user_change_password(
         TargetRole::CryptoUser => Role::CryptoUser,
         TargetRole::ApplianceUser => Role::ApplianceUser,
     };
-    let known = user_service_approval(ctx, c.approval.as_deref()).and_then(|token| {
+    let known = user_service_approval(ctx, c.approval.as_deref()).and_then(|file| {
         if c.password.is_some() {
-            return Ok(token);
+            return Ok(file);
         }
         ctx.cluster
             .require_user(&c.username, role)
-            .map(|_| token)
+            .map(|_| file)
             .map_err(Into::into)
     });
-    let token = before_prompt(c.password.as_ref(), 2, prompter, known)?;
+    let file = before_prompt(c.password.as_ref(), 2, prompter, known)?;
     let pw = new_password(c.password.as_ref(), prompter)?;
-    if c.deregister_mfa || c.deregister_quorum {
-        let username = c.username.to_ascii_lowercase();
-        ctx.cluster.require_user(&username, role)?;
-        ctx.cluster.deregister_mfa(&username)?;
+    let deregister = c.deregister_mfa || c.deregister_quorum;
+    if deregister {
+        // A missing user is told before a bad password, as when the password is prompted for.
+        ctx.cluster.require_user(&c.username, role)?;
     }
     let user = ctx.cluster.change_password(
+        logged_in(&ctx.login)?,
         &c.username,
         role,
         pw.expose(),
-        &ctx.session.id,
+        deregister,
+        file.as_ref(),
         &mut ctx.session.entropy,
     )?;
-    ctx.cluster.consume_tokens(&[token])?;
     Ok(done(user.username, user.role))
 }

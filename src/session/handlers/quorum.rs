@@ -5,8 +5,8 @@ use serde::Serialize;
 use serde_json::{Map, Value};
 
 use crate::grammar::{
-    ChangeMfaTokenSign, QuorumRegister, QuorumServiceArg, ScopeArg, SetQuorumValue, SetTimeout,
-    TargetRole, TokenGenerate,
+    ChangeMfaTokenSign, LoginRole, Password, QuorumRegister, QuorumServiceArg, ScopeArg,
+    SetQuorumValue, SetTimeout, TargetRole, TokenGenerate,
 };
 use crate::hsm::key::filter;
 use crate::hsm::quorum::TokenSetFile;
@@ -14,8 +14,7 @@ use crate::hsm::{QuorumError, Role, Service};
 use crate::output::{LoginView, Response};
 
 use super::super::{Context, Prompter, SessionError};
-use super::key::actor;
-use super::{approval, approval_file, new_password};
+use super::{approval_file, logged_in, new_password};
 
 type Result<T> = std::result::Result<T, SessionError>;
 
@@ -53,30 +52,17 @@ struct FilepathView {
 }
 
 pub(crate) fn generate(ctx: &mut Context<'_>, c: &TokenGenerate) -> Result<Response> {
-    let actor = actor(ctx)?;
+    let login = logged_in(&ctx.login)?;
     let key = if c.filter.is_empty() {
         None
     } else {
         let terms = filter::parse(&c.filter).map_err(|e| SessionError::Hsm(e.into()))?;
-        let id = ctx.cluster_id.clone();
-        Some(
-            ctx.cluster
-                .select_key(&actor, &terms, ctx.session.session_keys(&id))?
-                .reference,
-        )
+        Some(ctx.cluster.select_key(login, &terms)?.reference)
     };
-    let sid = ctx.session.id().clone();
-    let clock = ctx.session.clock();
     let mut entropy = ctx.session.entropy_snapshot();
-    let file = ctx.cluster.generate_token(
-        &actor.username,
-        actor.role,
-        &sid,
-        c.service.as_str(),
-        key,
-        &mut entropy,
-        clock,
-    )?;
+    let file = ctx
+        .cluster
+        .generate_token(login, c.service.as_str(), key, &mut entropy)?;
     write_json(&c.token, &file)?;
     Ok(Response::ok(FilepathView {
         filepath: c.token.clone(),
@@ -85,10 +71,9 @@ pub(crate) fn generate(ctx: &mut Context<'_>, c: &TokenGenerate) -> Result<Respo
 }
 
 pub(crate) fn list(ctx: &mut Context<'_>) -> Result<Response> {
-    let clock = ctx.session.clock();
     let tokens = ctx
         .cluster
-        .list_tokens(clock)?
+        .list_tokens(logged_in(&ctx.login)?)?
         .into_iter()
         .map(|t| {
             let mut m = Map::new();
@@ -111,9 +96,8 @@ pub(crate) fn list(ctx: &mut Context<'_>) -> Result<Response> {
 }
 
 pub(crate) fn delete(ctx: &mut Context<'_>, scope: ScopeArg) -> Result<Response> {
-    let actor = actor(ctx)?;
     ctx.cluster
-        .delete_tokens(&actor.username, scope == ScopeArg::All)?;
+        .delete_tokens(logged_in(&ctx.login)?, scope == ScopeArg::All)?;
     Ok(Response::message("Deletion of quorum token(s) successful"))
 }
 
@@ -126,18 +110,18 @@ pub(crate) fn list_quorum_values(ctx: &mut Context<'_>) -> Result<Response> {
 }
 
 pub(crate) fn set_quorum_value(ctx: &mut Context<'_>, c: &SetQuorumValue) -> Result<Response> {
-    let actor = actor(ctx)?;
+    let login = logged_in(&ctx.login)?;
     let file = approval_file(c.approval.as_deref())?;
-    let sid = ctx.session.id().clone();
-    let a = approval(&actor.username, &sid, file.as_ref(), ctx.session.clock());
-    let token = ctx.cluster.approve_service(&a, Service::Quorum)?;
+    // The approval is refused before the service and value are looked at.
+    ctx.cluster
+        .check_service_approval(login, Service::Quorum, file.as_ref())?;
     let service = match c.service {
         QuorumServiceArg::User => "user",
         QuorumServiceArg::Quorum => "quorum",
         QuorumServiceArg::Cluster => "cluster",
     };
-    ctx.cluster.set_quorum_value(service, c.value)?;
-    ctx.cluster.consume_tokens(&[token])?;
+    ctx.cluster
+        .set_quorum_value(login, service, c.value, file.as_ref())?;
     Ok(Response::message("Set Quorum Value successful"))
 }
 
@@ -149,20 +133,19 @@ pub(crate) fn list_timeouts(ctx: &mut Context<'_>) -> Result<Response> {
 }
 
 pub(crate) fn set_timeout(ctx: &mut Context<'_>, c: &SetTimeout) -> Result<Response> {
-    ctx.cluster.set_token_timeouts(c.generated, c.approved)?;
+    ctx.cluster
+        .set_token_timeouts(logged_in(&ctx.login)?, c.generated, c.approved)?;
     Ok(Response::message("Set token timeout successful"))
 }
 
 pub(crate) fn register(ctx: &mut Context<'_>, c: &QuorumRegister) -> Result<Response> {
-    let actor = actor(ctx)?;
+    let login = logged_in(&ctx.login)?;
     let pem = read_file(&c.public_key)?;
     let signed = token_set(&c.signed_token)?;
-    let sid = ctx.session.id().clone();
-    ctx.cluster
-        .register_quorum_key(&actor.username, &sid, &pem, &signed)?;
+    ctx.cluster.register_quorum_key(login, &pem, &signed)?;
     Ok(Response::ok(LoginView {
-        username: actor.username,
-        role: actor.role.as_str().into(),
+        username: login.username().to_string(),
+        role: login.role().as_str().into(),
     }))
 }
 
@@ -171,26 +154,28 @@ pub(crate) fn change_mfa(
     c: &ChangeMfaTokenSign,
     prompter: &mut dyn Prompter,
 ) -> Result<Response> {
-    let actor = actor(ctx)?;
+    let login = logged_in(&ctx.login)?;
     let role = match c.role {
         TargetRole::Admin => Role::Admin,
         TargetRole::CryptoUser => Role::CryptoUser,
         TargetRole::ApplianceUser => Role::ApplianceUser,
     };
     let file = approval_file(c.approval.as_deref())?;
-    let sid = ctx.session.id().clone();
-    let a = approval(&actor.username, &sid, file.as_ref(), ctx.session.clock());
-    let token = ctx.cluster.approve_service(&a, Service::User)?;
+    ctx.cluster
+        .check_service_approval(login, Service::User, file.as_ref())?;
     // The command always (re)sets the user's password.
     let password = new_password(c.change_password.as_ref(), prompter)?;
-    let username = c.username.to_ascii_lowercase();
+    let mut entropy = ctx.session.entropy_snapshot();
     if c.deregister {
-        let mut entropy = ctx.session.entropy_snapshot();
-        let user =
-            ctx.cluster
-                .change_password(&username, role, password.expose(), &sid, &mut entropy)?;
-        ctx.cluster.deregister_mfa(&user.username)?;
-        ctx.cluster.consume_tokens(&[token])?;
+        let user = ctx.cluster.change_password(
+            login,
+            &c.username,
+            role,
+            password.expose(),
+            true,
+            file.as_ref(),
+            &mut entropy,
+        )?;
         return Ok(Response::ok(LoginView {
             username: user.username,
             role: user.role.as_str().into(),
@@ -199,66 +184,68 @@ pub(crate) fn change_mfa(
     let Some(path) = c.token.as_deref() else {
         return Err(SessionError::NoPassword);
     };
-    // Check the target exists before writing tokens for it.
-    ctx.cluster.require_user(&username, role)?;
-    let mut entropy = ctx.session.entropy_snapshot();
-    let clock = ctx.session.clock();
     let unsigned = ctx
         .cluster
-        .mfa_tokens(&username, &sid, "mfa-register", &mut entropy, clock)?;
+        .issue_mfa_registration(login, &c.username, role, &mut entropy)?;
     write_json(path, &unsigned)?;
-    let signed_path = prompter
-        .line("Enter signed token file path (press enter if same as the unsigned token file):")
-        .map_err(SessionError::Prompt)?
-        .ok_or(SessionError::NoInput)?;
-    let signed_path = if signed_path.trim().is_empty() {
-        path.to_string()
-    } else {
-        signed_path.trim().to_string()
-    };
+    let signed_path = signed_token_path(path, prompter)?;
     let pem_path = prompter
         .line("Enter public key PEM file path:")
         .map_err(SessionError::Prompt)?
         .ok_or(SessionError::NoInput)?;
     let signed = token_set(&signed_path)?;
     let pem = read_file(pem_path.trim())?;
-    ctx.cluster
-        .register_mfa_key(&username, &sid, &pem, &signed)?;
-    let user =
-        ctx.cluster
-            .change_password(&username, role, password.expose(), &sid, &mut entropy)?;
-    ctx.cluster.consume_tokens(&[token])?;
+    let user = ctx.cluster.register_mfa_key(
+        login,
+        &c.username,
+        role,
+        &pem,
+        &signed,
+        password.expose(),
+        file.as_ref(),
+        &mut entropy,
+    )?;
     Ok(Response::ok(LoginView {
         username: user.username,
         role: user.role.as_str().into(),
     }))
 }
 
-/// The second factor of `login … mfa-token-sign`: writes one unsigned token per HSM, reads
-/// the signed file, and checks every signature against the user's registered key.
-pub(crate) fn mfa_second_factor(
-    ctx: &mut Context<'_>,
-    username: &str,
-    token_path: &str,
-    prompter: &mut dyn Prompter,
-) -> Result<()> {
-    let sid = ctx.session.id().clone();
-    let mut entropy = ctx.session.entropy_snapshot();
-    let clock = ctx.session.clock();
-    let unsigned = ctx
-        .cluster
-        .mfa_tokens(username, &sid, "mfa-login", &mut entropy, clock)?;
-    write_json(token_path, &unsigned)?;
-    let signed_path = prompter
+/// Asks where the signed token file is; an empty answer: the unsigned file, signed in place.
+fn signed_token_path(unsigned: &str, prompter: &mut dyn Prompter) -> Result<String> {
+    let answer = prompter
         .line("Enter signed token file path (press enter if same as the unsigned token file):")
         .map_err(SessionError::Prompt)?
         .ok_or(SessionError::NoInput)?;
-    let signed_path = if signed_path.trim().is_empty() {
-        token_path.to_string()
+    Ok(if answer.trim().is_empty() {
+        unsigned.to_string()
     } else {
-        signed_path.trim().to_string()
-    };
+        answer.trim().to_string()
+    })
+}
+
+/// `login … mfa-token-sign`: the password first (the simulated HSM refuses a user without
+/// MFA), then one unsigned token per HSM written to `token_path`, then the signed file read
+/// and checked against the user's registered key. Nobody is logged in until it checked.
+pub(crate) fn mfa_login(
+    ctx: &mut Context<'_>,
+    username: &str,
+    role: LoginRole,
+    password: &Password,
+    token_path: &str,
+    prompter: &mut dyn Prompter,
+) -> Result<Response> {
+    let mut entropy = ctx.session.entropy_snapshot();
+    let challenge = ctx.cluster.begin_mfa_login(
+        username,
+        super::login_role(role),
+        password.expose(),
+        &ctx.session.id,
+        &mut entropy,
+    )?;
+    write_json(token_path, challenge.tokens())?;
+    let signed_path = signed_token_path(token_path, prompter)?;
     let signed = token_set(&signed_path)?;
-    ctx.cluster.verify_mfa_login(username, &sid, &signed)?;
-    Ok(())
+    let login = ctx.cluster.complete_mfa_login(challenge, &signed)?;
+    Ok(super::logged_in_as(ctx, login))
 }

@@ -14,7 +14,8 @@ use crate::output::{OneKeyView, Response};
 
 use super::super::{Context, SessionError};
 use super::crypto::{bytes, hash, key_error, mgf};
-use super::key::{actor, key_view};
+use super::key::key_view;
+use super::{logged_in, logged_in_mut};
 
 type Result<T> = std::result::Result<T, SessionError>;
 
@@ -73,25 +74,19 @@ pub(crate) fn wrap(ctx: &mut Context<'_>, c: &WrapCommand) -> Result<Response> {
         WrapCommand::RsaOaep(w) => (&w.wrap, oaep(&w.oaep, false)),
         WrapCommand::RsaPkcs(w) => (w, WrapMechanism::RsaPkcs),
     };
-    let actor = actor(ctx)?;
+    let login = logged_in(&ctx.login)?;
     let payload = filter::parse(&args.payload_filter).map_err(key_error)?;
     let wrapping = filter::parse(&args.wrapping_filter).map_err(key_error)?;
     let entropy = ctx.session.entropy_snapshot();
-    let id = ctx.cluster_id.clone();
     let payload_file = super::approval_file(args.payload_approval.as_deref())?;
     let wrapping_file = super::approval_file(args.wrapping_approval.as_deref())?;
-    let sid = ctx.session.id().clone();
-    let clock = ctx.session.clock();
-    let payload_approval = super::approval(&actor.username, &sid, payload_file.as_ref(), clock);
-    let wrapping_approval = super::approval(&actor.username, &sid, wrapping_file.as_ref(), clock);
     let (payload_key, wrapping_key, out) = ctx.cluster.wrap_key(
-        &actor,
+        login,
         &payload,
         &wrapping,
         &mechanism,
         &entropy,
-        (&payload_approval, &wrapping_approval),
-        ctx.session.session_keys(&id),
+        (payload_file.as_ref(), wrapping_file.as_ref()),
     )?;
     if let Some(path) = &args.path {
         // A wrapped key: whoever holds the wrapping key derives the key from it.
@@ -120,7 +115,7 @@ pub(crate) fn unwrap(ctx: &mut Context<'_>, c: &UnwrapCommand) -> Result<Respons
         UnwrapCommand::RsaOaep(u) => (&u.unwrap, oaep(&u.oaep, false), None),
         UnwrapCommand::RsaPkcs(u) => (u, WrapMechanism::RsaPkcs, None),
     };
-    let actor = actor(ctx)?;
+    logged_in(&ctx.login)?;
     let terms = filter::parse(&args.filter).map_err(key_error)?;
     let data = bytes(args.data.as_deref(), args.data_path.as_deref(), "--data")?;
     let req = UnwrapRequest {
@@ -138,19 +133,15 @@ pub(crate) fn unwrap(ctx: &mut Context<'_>, c: &UnwrapCommand) -> Result<Respons
         use_quorum: args.use_key_quorum_value,
         token: !args.session,
     };
-    let id = ctx.cluster_id.clone();
     let file = super::approval_file(args.approval.as_deref())?;
-    let sid = ctx.session.id().clone();
-    let approval = super::approval(&actor.username, &sid, file.as_ref(), ctx.session.clock());
     let key = ctx.cluster.unwrap_key(
-        &actor,
+        logged_in_mut(&mut ctx.login)?,
         &terms,
         &mechanism,
         &data,
         iv.as_deref(),
         &req,
-        &approval,
-        ctx.session.session_keys(&id),
+        file.as_ref(),
     )?;
     let full = ctx.cluster.key_full_coverage(&key)?;
     Ok(Response::ok(OneKeyView {
