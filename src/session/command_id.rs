@@ -1,401 +1,195 @@
-//! One identifier per leaf command of the grammar, spelled as the CLI spells it.
+//! THE command table: one row per leaf command of the grammar, in grammar order. From it come
+//! the command's identifier, its path as typed (`user change-password`), its class in the
+//! permission table, and the mapping from a parsed command to its identifier. Adding a command
+//! is: its clap type in `grammar`, one row here, and a handler.
 
 use crate::grammar::{
     ChangeMfaCommand, ChangeQuorumCommand, ChangeQuorumTokenSign, ClusterCommand, Command,
     CryptoCommand, DecryptCommand, EncryptCommand, GenerateAsymmetricPair, GenerateSymmetric,
-    KeyCommand, KeyImport, MacCommand, OutputFormat, QuorumCommand, SignCommand, TokenSignCommand,
-    UnwrapCommand, UserCommand, VerifyCommand, WrapCommand,
+    KeyCommand, KeyImport, Login, MacCommand, OutputFormat, QuorumCommand, SignCommand,
+    TokenSignCommand, UnwrapCommand, UserCommand, VerifyCommand, WrapCommand,
 };
+use crate::hsm::policy::OperationClass as Op;
 
-/// A leaf command.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-pub enum CommandId {
-    Interactive,
-    Quit,
-    OutputJson,
-    OutputTable,
-    Login,
-    LoginMfaTokenSign,
-    Logout,
-    ClusterActivate,
-    ClusterHsmInfo,
-    ClusterSyncStatus,
-    CryptoSignEcdsa,
-    CryptoSignEd25519,
-    CryptoSignEd25519ph,
-    CryptoSignMlDsa,
-    CryptoSignRsaPkcs,
-    CryptoSignRsaPkcsPss,
-    CryptoVerifyEcdsa,
-    CryptoVerifyEd25519,
-    CryptoVerifyEd25519ph,
-    CryptoVerifyMlDsa,
-    CryptoVerifyRsaPkcs,
-    CryptoVerifyRsaPkcsPss,
-    CryptoEncryptAesGcm,
-    CryptoEncryptRsaOaep,
-    CryptoDecryptAesGcm,
-    CryptoDecryptRsaOaep,
-    CryptoMacHmac,
-    CryptoDigest,
-    KeyList,
-    KeyDelete,
-    KeyShare,
-    KeyUnshare,
-    KeySetAttribute,
-    KeyGenerateFile,
-    KeyImportPem,
-    KeyGenerateSymmetricAes,
-    KeyGenerateSymmetricGenericSecret,
-    KeyGenerateAsymmetricPairRsa,
-    KeyGenerateAsymmetricPairEc,
-    KeyGenerateAsymmetricPairMlDsa,
-    KeyWrapAesGcm,
-    KeyWrapAesNoPad,
-    KeyWrapAesPkcs5Pad,
-    KeyWrapAesZeroPad,
-    KeyWrapCloudhsmAesGcm,
-    KeyWrapRsaAes,
-    KeyWrapRsaOaep,
-    KeyWrapRsaPkcs,
-    KeyUnwrapAesGcm,
-    KeyUnwrapAesNoPad,
-    KeyUnwrapAesPkcs5Pad,
-    KeyUnwrapAesZeroPad,
-    KeyUnwrapCloudhsmAesGcm,
-    KeyUnwrapRsaAes,
-    KeyUnwrapRsaOaep,
-    KeyUnwrapRsaPkcs,
-    KeyExtractMasked,
-    KeyInsertMasked,
-    QuorumTokenSignGenerate,
-    QuorumTokenSignList,
-    QuorumTokenSignDelete,
-    QuorumTokenSignListQuorumValues,
-    QuorumTokenSignSetQuorumValue,
-    QuorumTokenSignListTimeouts,
-    QuorumTokenSignSetTimeout,
-    UserList,
-    UserCreate,
-    UserDelete,
-    UserChangePassword,
-    UserChangeMfaTokenSign,
-    UserChangeQuorumTokenSignRegister,
+use super::permissions::CommandClass::{self, ByAttribute, ByTarget, Fixed, Session};
+
+/// Expands the rows of the command table below: `PATTERN => Id, "path", class;`.
+macro_rules! command_table {
+    ($($pattern:pat => $id:ident, $path:literal, $class:expr;)*) => {
+        /// A leaf command.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+        pub enum CommandId {
+            $($id,)*
+        }
+
+        impl CommandId {
+            /// Every command, in grammar order.
+            pub const ALL: &'static [CommandId] = &[$(CommandId::$id,)*];
+
+            /// The command path as typed, e.g. `user change-password`.
+            pub fn name(self) -> &'static str {
+                match self {
+                    $(CommandId::$id => $path,)*
+                }
+            }
+
+            /// The identifier of a parsed command.
+            pub fn of(command: &Command) -> CommandId {
+                match command {
+                    $($pattern => CommandId::$id,)*
+                }
+            }
+        }
+
+        /// Every command and its class in the permission table, in grammar order.
+        pub const COMMANDS: &[(CommandId, CommandClass)] = &[$((CommandId::$id, $class),)*];
+    };
 }
 
-impl CommandId {
-    /// Every command, in grammar order.
-    pub const ALL: &'static [CommandId] = &[
-        CommandId::Interactive,
-        CommandId::Quit,
-        CommandId::OutputJson,
-        CommandId::OutputTable,
-        CommandId::Login,
-        CommandId::LoginMfaTokenSign,
-        CommandId::Logout,
-        CommandId::ClusterActivate,
-        CommandId::ClusterHsmInfo,
-        CommandId::ClusterSyncStatus,
-        CommandId::CryptoSignEcdsa,
-        CommandId::CryptoSignEd25519,
-        CommandId::CryptoSignEd25519ph,
-        CommandId::CryptoSignMlDsa,
-        CommandId::CryptoSignRsaPkcs,
-        CommandId::CryptoSignRsaPkcsPss,
-        CommandId::CryptoVerifyEcdsa,
-        CommandId::CryptoVerifyEd25519,
-        CommandId::CryptoVerifyEd25519ph,
-        CommandId::CryptoVerifyMlDsa,
-        CommandId::CryptoVerifyRsaPkcs,
-        CommandId::CryptoVerifyRsaPkcsPss,
-        CommandId::CryptoEncryptAesGcm,
-        CommandId::CryptoEncryptRsaOaep,
-        CommandId::CryptoDecryptAesGcm,
-        CommandId::CryptoDecryptRsaOaep,
-        CommandId::CryptoMacHmac,
-        CommandId::CryptoDigest,
-        CommandId::KeyList,
-        CommandId::KeyDelete,
-        CommandId::KeyShare,
-        CommandId::KeyUnshare,
-        CommandId::KeySetAttribute,
-        CommandId::KeyGenerateFile,
-        CommandId::KeyImportPem,
-        CommandId::KeyGenerateSymmetricAes,
-        CommandId::KeyGenerateSymmetricGenericSecret,
-        CommandId::KeyGenerateAsymmetricPairRsa,
-        CommandId::KeyGenerateAsymmetricPairEc,
-        CommandId::KeyGenerateAsymmetricPairMlDsa,
-        CommandId::KeyWrapAesGcm,
-        CommandId::KeyWrapAesNoPad,
-        CommandId::KeyWrapAesPkcs5Pad,
-        CommandId::KeyWrapAesZeroPad,
-        CommandId::KeyWrapCloudhsmAesGcm,
-        CommandId::KeyWrapRsaAes,
-        CommandId::KeyWrapRsaOaep,
-        CommandId::KeyWrapRsaPkcs,
-        CommandId::KeyUnwrapAesGcm,
-        CommandId::KeyUnwrapAesNoPad,
-        CommandId::KeyUnwrapAesPkcs5Pad,
-        CommandId::KeyUnwrapAesZeroPad,
-        CommandId::KeyUnwrapCloudhsmAesGcm,
-        CommandId::KeyUnwrapRsaAes,
-        CommandId::KeyUnwrapRsaOaep,
-        CommandId::KeyUnwrapRsaPkcs,
-        CommandId::KeyExtractMasked,
-        CommandId::KeyInsertMasked,
-        CommandId::QuorumTokenSignGenerate,
-        CommandId::QuorumTokenSignList,
-        CommandId::QuorumTokenSignDelete,
-        CommandId::QuorumTokenSignListQuorumValues,
-        CommandId::QuorumTokenSignSetQuorumValue,
-        CommandId::QuorumTokenSignListTimeouts,
-        CommandId::QuorumTokenSignSetTimeout,
-        CommandId::UserList,
-        CommandId::UserCreate,
-        CommandId::UserDelete,
-        CommandId::UserChangePassword,
-        CommandId::UserChangeMfaTokenSign,
-        CommandId::UserChangeQuorumTokenSignRegister,
-    ];
-
-    /// The command path as typed, e.g. `user change-password`.
-    pub fn name(self) -> &'static str {
-        match self {
-            CommandId::Interactive => "interactive",
-            CommandId::Quit => "quit",
-            CommandId::OutputJson => "output json",
-            CommandId::OutputTable => "output table",
-            CommandId::Login => "login",
-            CommandId::LoginMfaTokenSign => "login mfa-token-sign",
-            CommandId::QuorumTokenSignGenerate => "quorum token-sign generate",
-            CommandId::QuorumTokenSignList => "quorum token-sign list",
-            CommandId::QuorumTokenSignDelete => "quorum token-sign delete",
-            CommandId::QuorumTokenSignListQuorumValues => "quorum token-sign list-quorum-values",
-            CommandId::QuorumTokenSignSetQuorumValue => "quorum token-sign set-quorum-value",
-            CommandId::QuorumTokenSignListTimeouts => "quorum token-sign list-timeouts",
-            CommandId::QuorumTokenSignSetTimeout => "quorum token-sign set-timeout",
-            CommandId::UserChangeMfaTokenSign => "user change-mfa token-sign",
-            CommandId::UserChangeQuorumTokenSignRegister => {
-                "user change-quorum token-sign register"
-            }
-            CommandId::Logout => "logout",
-            CommandId::ClusterActivate => "cluster activate",
-            CommandId::ClusterHsmInfo => "cluster hsm-info",
-            CommandId::ClusterSyncStatus => "cluster sync-status",
-            CommandId::KeyExtractMasked => "key extract-masked",
-            CommandId::KeyInsertMasked => "key insert-masked",
-            CommandId::CryptoSignEcdsa => "crypto sign ecdsa",
-            CommandId::CryptoSignEd25519 => "crypto sign ed25519",
-            CommandId::CryptoSignEd25519ph => "crypto sign ed25519ph",
-            CommandId::CryptoSignMlDsa => "crypto sign ml-dsa",
-            CommandId::CryptoSignRsaPkcs => "crypto sign rsa-pkcs",
-            CommandId::CryptoSignRsaPkcsPss => "crypto sign rsa-pkcs-pss",
-            CommandId::CryptoVerifyEcdsa => "crypto verify ecdsa",
-            CommandId::CryptoVerifyEd25519 => "crypto verify ed25519",
-            CommandId::CryptoVerifyEd25519ph => "crypto verify ed25519ph",
-            CommandId::CryptoVerifyMlDsa => "crypto verify ml-dsa",
-            CommandId::CryptoVerifyRsaPkcs => "crypto verify rsa-pkcs",
-            CommandId::CryptoVerifyRsaPkcsPss => "crypto verify rsa-pkcs-pss",
-            CommandId::CryptoEncryptAesGcm => "crypto encrypt aes-gcm",
-            CommandId::CryptoEncryptRsaOaep => "crypto encrypt rsa-oaep",
-            CommandId::CryptoDecryptAesGcm => "crypto decrypt aes-gcm",
-            CommandId::CryptoDecryptRsaOaep => "crypto decrypt rsa-oaep",
-            CommandId::CryptoMacHmac => "crypto mac hmac",
-            CommandId::CryptoDigest => "crypto digest",
-            CommandId::KeyWrapAesGcm => "key wrap aes-gcm",
-            CommandId::KeyWrapAesNoPad => "key wrap aes-no-pad",
-            CommandId::KeyWrapAesPkcs5Pad => "key wrap aes-pkcs5-pad",
-            CommandId::KeyWrapAesZeroPad => "key wrap aes-zero-pad",
-            CommandId::KeyWrapCloudhsmAesGcm => "key wrap cloudhsm-aes-gcm",
-            CommandId::KeyWrapRsaAes => "key wrap rsa-aes",
-            CommandId::KeyWrapRsaOaep => "key wrap rsa-oaep",
-            CommandId::KeyWrapRsaPkcs => "key wrap rsa-pkcs",
-            CommandId::KeyUnwrapAesGcm => "key unwrap aes-gcm",
-            CommandId::KeyUnwrapAesNoPad => "key unwrap aes-no-pad",
-            CommandId::KeyUnwrapAesPkcs5Pad => "key unwrap aes-pkcs5-pad",
-            CommandId::KeyUnwrapAesZeroPad => "key unwrap aes-zero-pad",
-            CommandId::KeyUnwrapCloudhsmAesGcm => "key unwrap cloudhsm-aes-gcm",
-            CommandId::KeyUnwrapRsaAes => "key unwrap rsa-aes",
-            CommandId::KeyUnwrapRsaOaep => "key unwrap rsa-oaep",
-            CommandId::KeyUnwrapRsaPkcs => "key unwrap rsa-pkcs",
-            CommandId::KeyList => "key list",
-            CommandId::KeyDelete => "key delete",
-            CommandId::KeyShare => "key share",
-            CommandId::KeyUnshare => "key unshare",
-            CommandId::KeySetAttribute => "key set-attribute",
-            CommandId::KeyGenerateFile => "key generate-file",
-            CommandId::KeyImportPem => "key import pem",
-            CommandId::KeyGenerateSymmetricAes => "key generate-symmetric aes",
-            CommandId::KeyGenerateSymmetricGenericSecret => "key generate-symmetric generic-secret",
-            CommandId::KeyGenerateAsymmetricPairRsa => "key generate-asymmetric-pair rsa",
-            CommandId::KeyGenerateAsymmetricPairEc => "key generate-asymmetric-pair ec",
-            CommandId::KeyGenerateAsymmetricPairMlDsa => "key generate-asymmetric-pair ml-dsa",
-            CommandId::UserList => "user list",
-            CommandId::UserCreate => "user create",
-            CommandId::UserDelete => "user delete",
-            CommandId::UserChangePassword => "user change-password",
-        }
-    }
-
-    /// The identifier of a parsed command.
-    pub fn of(command: &Command) -> CommandId {
-        match command {
-            Command::Interactive(_) => CommandId::Interactive,
-            Command::Quit => CommandId::Quit,
-            Command::Output(OutputFormat::Json) => CommandId::OutputJson,
-            Command::Output(OutputFormat::Table) => CommandId::OutputTable,
-            Command::Login(l) if l.mfa.is_some() => CommandId::LoginMfaTokenSign,
-            Command::Login(_) => CommandId::Login,
-            Command::Quorum(QuorumCommand::TokenSign(TokenSignCommand::Generate(_))) => {
-                CommandId::QuorumTokenSignGenerate
-            }
-            Command::Quorum(QuorumCommand::TokenSign(TokenSignCommand::List(_))) => {
-                CommandId::QuorumTokenSignList
-            }
-            Command::Quorum(QuorumCommand::TokenSign(TokenSignCommand::Delete(_))) => {
-                CommandId::QuorumTokenSignDelete
-            }
-            Command::Quorum(QuorumCommand::TokenSign(TokenSignCommand::ListQuorumValues(_))) => {
-                CommandId::QuorumTokenSignListQuorumValues
-            }
-            Command::Quorum(QuorumCommand::TokenSign(TokenSignCommand::SetQuorumValue(_))) => {
-                CommandId::QuorumTokenSignSetQuorumValue
-            }
-            Command::Quorum(QuorumCommand::TokenSign(TokenSignCommand::ListTimeouts(_))) => {
-                CommandId::QuorumTokenSignListTimeouts
-            }
-            Command::Quorum(QuorumCommand::TokenSign(TokenSignCommand::SetTimeout(_))) => {
-                CommandId::QuorumTokenSignSetTimeout
-            }
-            Command::User(UserCommand::ChangeMfa(ChangeMfaCommand::TokenSign(_))) => {
-                CommandId::UserChangeMfaTokenSign
-            }
-            Command::User(UserCommand::ChangeQuorum(ChangeQuorumCommand::TokenSign(
-                ChangeQuorumTokenSign::Register(_),
-            ))) => CommandId::UserChangeQuorumTokenSignRegister,
-            Command::Logout(_) => CommandId::Logout,
-            Command::Cluster(ClusterCommand::Activate(_)) => CommandId::ClusterActivate,
-            Command::Cluster(ClusterCommand::HsmInfo(_)) => CommandId::ClusterHsmInfo,
-            Command::Cluster(ClusterCommand::SyncStatus(_)) => CommandId::ClusterSyncStatus,
-            Command::Key(KeyCommand::ExtractMasked(_)) => CommandId::KeyExtractMasked,
-            Command::Key(KeyCommand::InsertMasked(_)) => CommandId::KeyInsertMasked,
-            Command::Crypto(CryptoCommand::Sign(SignCommand::Ecdsa(_))) => {
-                CommandId::CryptoSignEcdsa
-            }
-            Command::Crypto(CryptoCommand::Sign(SignCommand::Ed25519(_))) => {
-                CommandId::CryptoSignEd25519
-            }
-            Command::Crypto(CryptoCommand::Sign(SignCommand::Ed25519ph(_))) => {
-                CommandId::CryptoSignEd25519ph
-            }
-            Command::Crypto(CryptoCommand::Sign(SignCommand::MlDsa(_))) => {
-                CommandId::CryptoSignMlDsa
-            }
-            Command::Crypto(CryptoCommand::Sign(SignCommand::RsaPkcs(_))) => {
-                CommandId::CryptoSignRsaPkcs
-            }
-            Command::Crypto(CryptoCommand::Sign(SignCommand::RsaPkcsPss(_))) => {
-                CommandId::CryptoSignRsaPkcsPss
-            }
-            Command::Crypto(CryptoCommand::Verify(VerifyCommand::Ecdsa(_))) => {
-                CommandId::CryptoVerifyEcdsa
-            }
-            Command::Crypto(CryptoCommand::Verify(VerifyCommand::Ed25519(_))) => {
-                CommandId::CryptoVerifyEd25519
-            }
-            Command::Crypto(CryptoCommand::Verify(VerifyCommand::Ed25519ph(_))) => {
-                CommandId::CryptoVerifyEd25519ph
-            }
-            Command::Crypto(CryptoCommand::Verify(VerifyCommand::MlDsa(_))) => {
-                CommandId::CryptoVerifyMlDsa
-            }
-            Command::Crypto(CryptoCommand::Verify(VerifyCommand::RsaPkcs(_))) => {
-                CommandId::CryptoVerifyRsaPkcs
-            }
-            Command::Crypto(CryptoCommand::Verify(VerifyCommand::RsaPkcsPss(_))) => {
-                CommandId::CryptoVerifyRsaPkcsPss
-            }
-            Command::Crypto(CryptoCommand::Encrypt(EncryptCommand::AesGcm(_))) => {
-                CommandId::CryptoEncryptAesGcm
-            }
-            Command::Crypto(CryptoCommand::Encrypt(EncryptCommand::RsaOaep(_))) => {
-                CommandId::CryptoEncryptRsaOaep
-            }
-            Command::Crypto(CryptoCommand::Decrypt(DecryptCommand::AesGcm(_))) => {
-                CommandId::CryptoDecryptAesGcm
-            }
-            Command::Crypto(CryptoCommand::Decrypt(DecryptCommand::RsaOaep(_))) => {
-                CommandId::CryptoDecryptRsaOaep
-            }
-            Command::Crypto(CryptoCommand::Mac(MacCommand::Hmac(_))) => CommandId::CryptoMacHmac,
-            Command::Crypto(CryptoCommand::Digest(_)) => CommandId::CryptoDigest,
-            Command::Key(KeyCommand::Wrap(WrapCommand::AesGcm(_))) => CommandId::KeyWrapAesGcm,
-            Command::Key(KeyCommand::Wrap(WrapCommand::AesNoPad(_))) => CommandId::KeyWrapAesNoPad,
-            Command::Key(KeyCommand::Wrap(WrapCommand::AesPkcs5Pad(_))) => {
-                CommandId::KeyWrapAesPkcs5Pad
-            }
-            Command::Key(KeyCommand::Wrap(WrapCommand::AesZeroPad(_))) => {
-                CommandId::KeyWrapAesZeroPad
-            }
-            Command::Key(KeyCommand::Wrap(WrapCommand::CloudhsmAesGcm(_))) => {
-                CommandId::KeyWrapCloudhsmAesGcm
-            }
-            Command::Key(KeyCommand::Wrap(WrapCommand::RsaAes(_))) => CommandId::KeyWrapRsaAes,
-            Command::Key(KeyCommand::Wrap(WrapCommand::RsaOaep(_))) => CommandId::KeyWrapRsaOaep,
-            Command::Key(KeyCommand::Wrap(WrapCommand::RsaPkcs(_))) => CommandId::KeyWrapRsaPkcs,
-            Command::Key(KeyCommand::Unwrap(UnwrapCommand::AesGcm(_))) => {
-                CommandId::KeyUnwrapAesGcm
-            }
-            Command::Key(KeyCommand::Unwrap(UnwrapCommand::AesNoPad(_))) => {
-                CommandId::KeyUnwrapAesNoPad
-            }
-            Command::Key(KeyCommand::Unwrap(UnwrapCommand::AesPkcs5Pad(_))) => {
-                CommandId::KeyUnwrapAesPkcs5Pad
-            }
-            Command::Key(KeyCommand::Unwrap(UnwrapCommand::AesZeroPad(_))) => {
-                CommandId::KeyUnwrapAesZeroPad
-            }
-            Command::Key(KeyCommand::Unwrap(UnwrapCommand::CloudhsmAesGcm(_))) => {
-                CommandId::KeyUnwrapCloudhsmAesGcm
-            }
-            Command::Key(KeyCommand::Unwrap(UnwrapCommand::RsaAes(_))) => {
-                CommandId::KeyUnwrapRsaAes
-            }
-            Command::Key(KeyCommand::Unwrap(UnwrapCommand::RsaOaep(_))) => {
-                CommandId::KeyUnwrapRsaOaep
-            }
-            Command::Key(KeyCommand::Unwrap(UnwrapCommand::RsaPkcs(_))) => {
-                CommandId::KeyUnwrapRsaPkcs
-            }
-            Command::Key(KeyCommand::List(_)) => CommandId::KeyList,
-            Command::Key(KeyCommand::Delete(_)) => CommandId::KeyDelete,
-            Command::Key(KeyCommand::Share(_)) => CommandId::KeyShare,
-            Command::Key(KeyCommand::Unshare(_)) => CommandId::KeyUnshare,
-            Command::Key(KeyCommand::SetAttribute(_)) => CommandId::KeySetAttribute,
-            Command::Key(KeyCommand::GenerateFile(_)) => CommandId::KeyGenerateFile,
-            Command::Key(KeyCommand::Import(KeyImport::Pem(_))) => CommandId::KeyImportPem,
-            Command::Key(KeyCommand::GenerateSymmetric(GenerateSymmetric::Aes(_))) => {
-                CommandId::KeyGenerateSymmetricAes
-            }
-            Command::Key(KeyCommand::GenerateSymmetric(GenerateSymmetric::GenericSecret(_))) => {
-                CommandId::KeyGenerateSymmetricGenericSecret
-            }
-            Command::Key(KeyCommand::GenerateAsymmetricPair(GenerateAsymmetricPair::Rsa(_))) => {
-                CommandId::KeyGenerateAsymmetricPairRsa
-            }
-            Command::Key(KeyCommand::GenerateAsymmetricPair(GenerateAsymmetricPair::Ec(_))) => {
-                CommandId::KeyGenerateAsymmetricPairEc
-            }
-            Command::Key(KeyCommand::GenerateAsymmetricPair(GenerateAsymmetricPair::MlDsa(_))) => {
-                CommandId::KeyGenerateAsymmetricPairMlDsa
-            }
-            Command::User(UserCommand::List(_)) => CommandId::UserList,
-            Command::User(UserCommand::Create(_)) => CommandId::UserCreate,
-            Command::User(UserCommand::Delete(_)) => CommandId::UserDelete,
-            Command::User(UserCommand::ChangePassword(_)) => CommandId::UserChangePassword,
-        }
-    }
+// The grammar pattern of each command, then its identifier, path and class.
+command_table! {
+    Command::Interactive(_)
+        => Interactive, "interactive", Session;
+    Command::Quit
+        => Quit, "quit", Session;
+    Command::Output(OutputFormat::Json)
+        => OutputJson, "output json", Session;
+    Command::Output(OutputFormat::Table)
+        => OutputTable, "output table", Session;
+    Command::Login(Login { mfa: None, .. })
+        => Login, "login", Session;
+    Command::Login(Login { mfa: Some(_), .. })
+        => LoginMfaTokenSign, "login mfa-token-sign", Session;
+    Command::Logout(_)
+        => Logout, "logout", Session;
+    Command::Cluster(ClusterCommand::Activate(_))
+        => ClusterActivate, "cluster activate", Fixed(Op::ActivateCluster);
+    Command::Cluster(ClusterCommand::HsmInfo(_))
+        => ClusterHsmInfo, "cluster hsm-info", Fixed(Op::BasicClusterInfo);
+    Command::Cluster(ClusterCommand::SyncStatus(_))
+        => ClusterSyncStatus, "cluster sync-status", Fixed(Op::SyncStatus);
+    Command::Crypto(CryptoCommand::Sign(SignCommand::Ecdsa(_)))
+        => CryptoSignEcdsa, "crypto sign ecdsa", Fixed(Op::SignVerify);
+    Command::Crypto(CryptoCommand::Sign(SignCommand::Ed25519(_)))
+        => CryptoSignEd25519, "crypto sign ed25519", Fixed(Op::SignVerify);
+    Command::Crypto(CryptoCommand::Sign(SignCommand::Ed25519ph(_)))
+        => CryptoSignEd25519ph, "crypto sign ed25519ph", Fixed(Op::SignVerify);
+    Command::Crypto(CryptoCommand::Sign(SignCommand::MlDsa(_)))
+        => CryptoSignMlDsa, "crypto sign ml-dsa", Fixed(Op::SignVerify);
+    Command::Crypto(CryptoCommand::Sign(SignCommand::RsaPkcs(_)))
+        => CryptoSignRsaPkcs, "crypto sign rsa-pkcs", Fixed(Op::SignVerify);
+    Command::Crypto(CryptoCommand::Sign(SignCommand::RsaPkcsPss(_)))
+        => CryptoSignRsaPkcsPss, "crypto sign rsa-pkcs-pss", Fixed(Op::SignVerify);
+    Command::Crypto(CryptoCommand::Verify(VerifyCommand::Ecdsa(_)))
+        => CryptoVerifyEcdsa, "crypto verify ecdsa", Fixed(Op::SignVerify);
+    Command::Crypto(CryptoCommand::Verify(VerifyCommand::Ed25519(_)))
+        => CryptoVerifyEd25519, "crypto verify ed25519", Fixed(Op::SignVerify);
+    Command::Crypto(CryptoCommand::Verify(VerifyCommand::Ed25519ph(_)))
+        => CryptoVerifyEd25519ph, "crypto verify ed25519ph", Fixed(Op::SignVerify);
+    Command::Crypto(CryptoCommand::Verify(VerifyCommand::MlDsa(_)))
+        => CryptoVerifyMlDsa, "crypto verify ml-dsa", Fixed(Op::SignVerify);
+    Command::Crypto(CryptoCommand::Verify(VerifyCommand::RsaPkcs(_)))
+        => CryptoVerifyRsaPkcs, "crypto verify rsa-pkcs", Fixed(Op::SignVerify);
+    Command::Crypto(CryptoCommand::Verify(VerifyCommand::RsaPkcsPss(_)))
+        => CryptoVerifyRsaPkcsPss, "crypto verify rsa-pkcs-pss", Fixed(Op::SignVerify);
+    Command::Crypto(CryptoCommand::Encrypt(EncryptCommand::AesGcm(_)))
+        => CryptoEncryptAesGcm, "crypto encrypt aes-gcm", Fixed(Op::EncryptDecrypt);
+    Command::Crypto(CryptoCommand::Encrypt(EncryptCommand::RsaOaep(_)))
+        => CryptoEncryptRsaOaep, "crypto encrypt rsa-oaep", Fixed(Op::EncryptDecrypt);
+    Command::Crypto(CryptoCommand::Decrypt(DecryptCommand::AesGcm(_)))
+        => CryptoDecryptAesGcm, "crypto decrypt aes-gcm", Fixed(Op::EncryptDecrypt);
+    Command::Crypto(CryptoCommand::Decrypt(DecryptCommand::RsaOaep(_)))
+        => CryptoDecryptRsaOaep, "crypto decrypt rsa-oaep", Fixed(Op::EncryptDecrypt);
+    Command::Crypto(CryptoCommand::Mac(MacCommand::Hmac(_)))
+        => CryptoMacHmac, "crypto mac hmac", Fixed(Op::DigestHmac);
+    Command::Crypto(CryptoCommand::Digest(_))
+        => CryptoDigest, "crypto digest", Fixed(Op::DigestHmac);
+    Command::Key(KeyCommand::List(_))
+        => KeyList, "key list", Fixed(Op::ListKeys);
+    Command::Key(KeyCommand::Delete(_))
+        => KeyDelete, "key delete", Fixed(Op::KeyManagement);
+    Command::Key(KeyCommand::Share(_))
+        => KeyShare, "key share", Fixed(Op::KeyManagement);
+    Command::Key(KeyCommand::Unshare(_))
+        => KeyUnshare, "key unshare", Fixed(Op::KeyManagement);
+    Command::Key(KeyCommand::SetAttribute(_))
+        => KeySetAttribute, "key set-attribute", ByAttribute { trusted: Op::SetTrustedAttribute, other: Op::KeyManagement };
+    Command::Key(KeyCommand::GenerateFile(_))
+        => KeyGenerateFile, "key generate-file", Fixed(Op::KeyManagement);
+    Command::Key(KeyCommand::Import(KeyImport::Pem(_)))
+        => KeyImportPem, "key import pem", Fixed(Op::KeyManagement);
+    Command::Key(KeyCommand::GenerateSymmetric(GenerateSymmetric::Aes(_)))
+        => KeyGenerateSymmetricAes, "key generate-symmetric aes", Fixed(Op::KeyManagement);
+    Command::Key(KeyCommand::GenerateSymmetric(GenerateSymmetric::GenericSecret(_)))
+        => KeyGenerateSymmetricGenericSecret, "key generate-symmetric generic-secret", Fixed(Op::KeyManagement);
+    Command::Key(KeyCommand::GenerateAsymmetricPair(GenerateAsymmetricPair::Rsa(_)))
+        => KeyGenerateAsymmetricPairRsa, "key generate-asymmetric-pair rsa", Fixed(Op::KeyManagement);
+    Command::Key(KeyCommand::GenerateAsymmetricPair(GenerateAsymmetricPair::Ec(_)))
+        => KeyGenerateAsymmetricPairEc, "key generate-asymmetric-pair ec", Fixed(Op::KeyManagement);
+    Command::Key(KeyCommand::GenerateAsymmetricPair(GenerateAsymmetricPair::MlDsa(_)))
+        => KeyGenerateAsymmetricPairMlDsa, "key generate-asymmetric-pair ml-dsa", Fixed(Op::KeyManagement);
+    Command::Key(KeyCommand::Wrap(WrapCommand::AesGcm(_)))
+        => KeyWrapAesGcm, "key wrap aes-gcm", Fixed(Op::KeyManagement);
+    Command::Key(KeyCommand::Wrap(WrapCommand::AesNoPad(_)))
+        => KeyWrapAesNoPad, "key wrap aes-no-pad", Fixed(Op::KeyManagement);
+    Command::Key(KeyCommand::Wrap(WrapCommand::AesPkcs5Pad(_)))
+        => KeyWrapAesPkcs5Pad, "key wrap aes-pkcs5-pad", Fixed(Op::KeyManagement);
+    Command::Key(KeyCommand::Wrap(WrapCommand::AesZeroPad(_)))
+        => KeyWrapAesZeroPad, "key wrap aes-zero-pad", Fixed(Op::KeyManagement);
+    Command::Key(KeyCommand::Wrap(WrapCommand::CloudhsmAesGcm(_)))
+        => KeyWrapCloudhsmAesGcm, "key wrap cloudhsm-aes-gcm", Fixed(Op::KeyManagement);
+    Command::Key(KeyCommand::Wrap(WrapCommand::RsaAes(_)))
+        => KeyWrapRsaAes, "key wrap rsa-aes", Fixed(Op::KeyManagement);
+    Command::Key(KeyCommand::Wrap(WrapCommand::RsaOaep(_)))
+        => KeyWrapRsaOaep, "key wrap rsa-oaep", Fixed(Op::KeyManagement);
+    Command::Key(KeyCommand::Wrap(WrapCommand::RsaPkcs(_)))
+        => KeyWrapRsaPkcs, "key wrap rsa-pkcs", Fixed(Op::KeyManagement);
+    Command::Key(KeyCommand::Unwrap(UnwrapCommand::AesGcm(_)))
+        => KeyUnwrapAesGcm, "key unwrap aes-gcm", Fixed(Op::KeyManagement);
+    Command::Key(KeyCommand::Unwrap(UnwrapCommand::AesNoPad(_)))
+        => KeyUnwrapAesNoPad, "key unwrap aes-no-pad", Fixed(Op::KeyManagement);
+    Command::Key(KeyCommand::Unwrap(UnwrapCommand::AesPkcs5Pad(_)))
+        => KeyUnwrapAesPkcs5Pad, "key unwrap aes-pkcs5-pad", Fixed(Op::KeyManagement);
+    Command::Key(KeyCommand::Unwrap(UnwrapCommand::AesZeroPad(_)))
+        => KeyUnwrapAesZeroPad, "key unwrap aes-zero-pad", Fixed(Op::KeyManagement);
+    Command::Key(KeyCommand::Unwrap(UnwrapCommand::CloudhsmAesGcm(_)))
+        => KeyUnwrapCloudhsmAesGcm, "key unwrap cloudhsm-aes-gcm", Fixed(Op::KeyManagement);
+    Command::Key(KeyCommand::Unwrap(UnwrapCommand::RsaAes(_)))
+        => KeyUnwrapRsaAes, "key unwrap rsa-aes", Fixed(Op::KeyManagement);
+    Command::Key(KeyCommand::Unwrap(UnwrapCommand::RsaOaep(_)))
+        => KeyUnwrapRsaOaep, "key unwrap rsa-oaep", Fixed(Op::KeyManagement);
+    Command::Key(KeyCommand::Unwrap(UnwrapCommand::RsaPkcs(_)))
+        => KeyUnwrapRsaPkcs, "key unwrap rsa-pkcs", Fixed(Op::KeyManagement);
+    Command::Key(KeyCommand::ExtractMasked(_))
+        => KeyExtractMasked, "key extract-masked", Fixed(Op::MaskedObjects);
+    Command::Key(KeyCommand::InsertMasked(_))
+        => KeyInsertMasked, "key insert-masked", Fixed(Op::MaskedObjects);
+    Command::Quorum(QuorumCommand::TokenSign(TokenSignCommand::Generate(_)))
+        => QuorumTokenSignGenerate, "quorum token-sign generate", Fixed(Op::QuorumTokens);
+    Command::Quorum(QuorumCommand::TokenSign(TokenSignCommand::List(_)))
+        => QuorumTokenSignList, "quorum token-sign list", Fixed(Op::QuorumTokens);
+    Command::Quorum(QuorumCommand::TokenSign(TokenSignCommand::Delete(_)))
+        => QuorumTokenSignDelete, "quorum token-sign delete", Fixed(Op::QuorumAdministration);
+    Command::Quorum(QuorumCommand::TokenSign(TokenSignCommand::ListQuorumValues(_)))
+        => QuorumTokenSignListQuorumValues, "quorum token-sign list-quorum-values", Fixed(Op::BasicClusterInfo);
+    Command::Quorum(QuorumCommand::TokenSign(TokenSignCommand::SetQuorumValue(_)))
+        => QuorumTokenSignSetQuorumValue, "quorum token-sign set-quorum-value", Fixed(Op::QuorumAdministration);
+    Command::Quorum(QuorumCommand::TokenSign(TokenSignCommand::ListTimeouts(_)))
+        => QuorumTokenSignListTimeouts, "quorum token-sign list-timeouts", Fixed(Op::BasicClusterInfo);
+    Command::Quorum(QuorumCommand::TokenSign(TokenSignCommand::SetTimeout(_)))
+        => QuorumTokenSignSetTimeout, "quorum token-sign set-timeout", Fixed(Op::QuorumAdministration);
+    Command::User(UserCommand::List(_))
+        => UserList, "user list", Fixed(Op::BasicClusterInfo);
+    Command::User(UserCommand::Create(_))
+        => UserCreate, "user create", Fixed(Op::AddRemoveUsers);
+    Command::User(UserCommand::Delete(_))
+        => UserDelete, "user delete", Fixed(Op::AddRemoveUsers);
+    Command::User(UserCommand::ChangePassword(_))
+        => UserChangePassword, "user change-password", ByTarget { own: Op::ChangeOwnPassword, other: Op::ChangeAnyPassword };
+    Command::User(UserCommand::ChangeMfa(ChangeMfaCommand::TokenSign(_)))
+        => UserChangeMfaTokenSign, "user change-mfa token-sign", ByTarget { own: Op::ChangeOwnPassword, other: Op::ChangeAnyPassword };
+    Command::User(UserCommand::ChangeQuorum(ChangeQuorumCommand::TokenSign( ChangeQuorumTokenSign::Register(_), )))
+        => UserChangeQuorumTokenSignRegister, "user change-quorum token-sign register", Fixed(Op::QuorumTokens);
 }
 
 #[cfg(test)]
