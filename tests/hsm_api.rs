@@ -10,7 +10,7 @@ use std::sync::Barrier;
 
 use base64::Engine;
 use cloudhsm_sim::hsm::crypto::{self, DataType, HashFunction, Mechanism, PrivateKey};
-use cloudhsm_sim::hsm::key::{filter, KeyError, Term};
+use cloudhsm_sim::hsm::key::{Assignment, Attribute, Flag, KeyError, Term, Value};
 use cloudhsm_sim::hsm::quorum::TokenSetFile;
 use cloudhsm_sim::hsm::{
     self, ApprovalFile, Cluster, ClusterConfig, Entropy, GenerateRequest, HsmError, Kdf, KeyKind,
@@ -100,7 +100,7 @@ fn make_cluster(home: &Home, id: &str, entropy: &mut Entropy) {
 }
 
 fn terms(label: &str) -> Vec<Term> {
-    filter::parse(&[format!("attr.label={label}")]).unwrap()
+    vec![Term::Is(Attribute::Label, Value::Text(label.into()))]
 }
 
 /// A token EC P-256 pair: the private key labelled `label`, the public one `<label>-pub`.
@@ -111,8 +111,8 @@ fn ec_pair(label: &str) -> GenerateRequest {
         },
         label: format!("{label}-pub"),
         private_label: label.into(),
-        attributes: vec!["verify=true".into()],
-        private_attributes: vec!["sign=true".into()],
+        attributes: vec![Assignment::Flag(Flag::Verify, true)],
+        private_attributes: vec![Assignment::Flag(Flag::Sign, true)],
         share_with: Vec::new(),
         manage_quorum: None,
         use_quorum: None,
@@ -337,23 +337,42 @@ fn only_an_admin_sets_trusted_and_an_admin_sets_nothing_else() {
         .unwrap();
 
     // The owner sets what the attribute rules allow, but not `trusted`.
-    let refused = cluster.set_key_attribute(&mut cu1, &terms("k1"), "trusted", "true", None);
+    let refused = cluster.set_key_attribute(
+        &mut cu1,
+        &terms("k1"),
+        &Assignment::Flag(Flag::Trusted, true),
+        None,
+    );
     assert_eq!(
         refused.unwrap_err().to_string(),
         "User cu1 with role crypto-user is not permitted to set the trusted attribute: only an \
          admin can set it"
     );
     cluster
-        .set_key_attribute(&mut cu1, &terms("k1"), "decrypt", "false", None)
+        .set_key_attribute(
+            &mut cu1,
+            &terms("k1"),
+            &Assignment::Flag(Flag::Decrypt, false),
+            None,
+        )
         .unwrap();
 
     // An admin sets `trusted` on a key it does not own, and nothing else.
     let mut admin = f.admin(&mut cluster);
     cluster
-        .set_key_attribute(&mut admin, &terms("k1"), "trusted", "true", None)
+        .set_key_attribute(
+            &mut admin,
+            &terms("k1"),
+            &Assignment::Flag(Flag::Trusted, true),
+            None,
+        )
         .unwrap();
-    for (name, value) in [("label", "renamed"), ("decrypt", "true")] {
-        let refused = cluster.set_key_attribute(&mut admin, &terms("k1"), name, value, None);
+    for assignment in [
+        Assignment::Label("renamed".into()),
+        Assignment::Flag(Flag::Decrypt, true),
+    ] {
+        let name = assignment.attribute().name();
+        let refused = cluster.set_key_attribute(&mut admin, &terms("k1"), &assignment, None);
         assert_eq!(
             refused.unwrap_err().to_string(),
             format!(

@@ -3,7 +3,7 @@
 //! attribute rules, checks the cluster's type and mode, and stores the result.
 
 use super::crypto::{self, Curve, KeyMaterial, MlDsaAlgorithm, PublicKey};
-use super::key::attributes::{self, Setting};
+use super::key::attributes::{self, Assignment, Setting};
 use super::key::{Derived, Key, KeyClass, KeyError, KeyType, QuorumValues, Settable, Typed};
 use super::keys::{check_quorum, Actor, NewKey, SessionKeys};
 use super::login::Login;
@@ -42,9 +42,9 @@ pub struct GenerateRequest {
     /// The label of the private half of a pair.
     pub private_label: String,
     /// `--attributes` of a secret key, or `--public-attributes`.
-    pub attributes: Vec<String>,
+    pub attributes: Vec<Assignment>,
     /// `--private-attributes`.
-    pub private_attributes: Vec<String>,
+    pub private_attributes: Vec<Assignment>,
     pub share_with: Vec<String>,
     pub manage_quorum: Option<u64>,
     pub use_quorum: Option<u64>,
@@ -84,12 +84,12 @@ pub(super) fn derived(material: &KeyMaterial) -> Derived {
     }
 }
 
-/// A new key's attributes: the defaults, then each `NAME=VALUE` with the creation rules.
+/// A new key's attributes: the defaults, then each assignment with the creation rules.
 fn settable(
     key_type: KeyType,
     class: KeyClass,
     label: &str,
-    given: &[String],
+    given: &[Assignment],
     token: bool,
     local: bool,
     hsm2m: bool,
@@ -101,13 +101,12 @@ fn settable(
         flags: attributes::defaults(key_type, class, token),
     };
     attrs.flags.local = local;
-    for (name, value) in attributes::split_assignments(given)? {
+    for assignment in given {
         attributes::apply(
             &mut attrs,
             key_type,
             class,
-            &name,
-            &value,
+            assignment,
             Setting::Creation,
             hsm2m,
         )?;
@@ -463,7 +462,7 @@ impl Cluster {
         pem: &[u8],
         expected: KeyType,
         label: &str,
-        attributes: &[String],
+        attributes: &[Assignment],
     ) -> Result<Key, HsmError> {
         self.guard(login, OperationClass::KeyManagement)?;
         let Login {

@@ -9,7 +9,7 @@
 use crate::store::records::{self, KeyRecord, LoginRecord};
 use crate::store::{DbVersion, StoreError, Tx};
 
-use super::key::attributes::{self, Setting};
+use super::key::attributes::{self, Assignment, Attribute, Setting};
 use super::key::{
     filter, Derived, Flag, Key, KeyClass, KeyError, KeyType, QuorumValues, Settable, Term,
 };
@@ -291,7 +291,7 @@ fn visible_rows<'a>(actor: &'a Actor, terms: &'a [Term]) -> records::Visible<'a>
 fn sql_checks_all(terms: &[Term]) -> bool {
     let labels = terms
         .iter()
-        .filter(|t| matches!(t, Term::Attribute { name, .. } if name == "label"))
+        .filter(|t| matches!(t, Term::Is(Attribute::Label, _)))
         .count();
     let references = terms
         .iter()
@@ -699,14 +699,13 @@ impl Cluster {
         &mut self,
         login: &mut Login,
         terms: &[Term],
-        name: &str,
-        value: &str,
+        assignment: &Assignment,
         approval: Option<&ApprovalFile>,
     ) -> Result<(), HsmError> {
         if !self.admits(login) {
             return Err(HsmError::LoginVoid);
         }
-        policy::require_attribute(login.username(), login.role(), name)?;
+        policy::require_attribute(login.username(), login.role(), assignment.attribute())?;
         self.require_available()?;
         let hsm2m = self.settings.hsm_type == HsmType::Hsm2mMedium;
         let now = self.now();
@@ -725,8 +724,7 @@ impl Cluster {
                 &mut key.attrs,
                 key.key_type,
                 key.class,
-                name,
-                value,
+                assignment,
                 Setting::Modification,
                 hsm2m,
             )?;

@@ -5,7 +5,7 @@
 use super::crypto::{
     self, HashFunction, KeyMaterial, PrivateKey, SecretKey, SecretKind, WrapMechanism, WrapOutput,
 };
-use super::key::attributes::{self, Setting};
+use super::key::attributes::{self, Assignment, Setting};
 use super::key::{Key, KeyClass, KeyError, KeyType, Settable, Term};
 use super::keygen::derived;
 use super::keys::{check_quorum, require_owner, NewKey, SessionKeys};
@@ -35,7 +35,7 @@ pub enum UnwrapTarget {
 pub struct UnwrapRequest {
     pub target: UnwrapTarget,
     pub label: String,
-    pub attributes: Vec<String>,
+    pub attributes: Vec<Assignment>,
     pub share_with: Vec<String>,
     pub manage_quorum: Option<u64>,
     pub use_quorum: Option<u64>,
@@ -165,13 +165,12 @@ impl Cluster {
         attributes::check_label(&req.label)?;
         attrs.flags.local = false;
         let hsm2m = self.settings.hsm_type == HsmType::Hsm2mMedium;
-        for (name, value) in attributes::split_assignments(&req.attributes)? {
+        for assignment in &req.attributes {
             attributes::apply(
                 &mut attrs,
                 key_type,
                 class,
-                &name,
-                &value,
+                assignment,
                 Setting::Creation,
                 hsm2m,
             )?;
