@@ -632,19 +632,52 @@ fn two_threads_racing_to_spend_one_approval_one_wins() {
     }
 }
 
-/// A key error reaches a front end typed, with the CLI's text.
+/// A key error reaches a front end typed, with the CLI's text: no key is `NotFound`, not a
+/// count; two keys are a count; a refused generation is the crypto layer's own variant.
 #[test]
 fn a_refused_key_operation_keeps_its_cli_text() {
     let f = Fixture::new();
     let mut cluster = f.open();
-    let cu1 = f.cu1(&mut cluster);
+    let mut cu1 = f.cu1(&mut cluster);
     let none = sign(&mut cluster, &cu1, "missing").unwrap_err();
-    assert!(matches!(
-        none,
-        HsmError::Key(KeyError::SelectionCount { count: 0 })
-    ));
+    assert!(matches!(none, HsmError::Key(KeyError::NotFound)));
     assert_eq!(
         none.to_string(),
         "Key selection criteria matched 0 keys. Refine selection criteria to select a single key."
+    );
+    let never = cluster
+        .select_key(&cu1, &[Term::Never(Attribute::KeyType)])
+        .unwrap_err();
+    assert!(matches!(never, HsmError::Key(KeyError::NotFound)));
+
+    for _ in 0..2 {
+        cluster
+            .generate_keys(&mut cu1, &aes("twin", true), &f.entropy)
+            .unwrap();
+    }
+    let two = cluster.select_key(&cu1, &terms("twin")).unwrap_err();
+    assert!(matches!(
+        two,
+        HsmError::Key(KeyError::SelectionCount { count: 2 })
+    ));
+    assert_eq!(
+        two.to_string(),
+        "Key selection criteria matched 2 keys. Refine selection criteria to select a single key."
+    );
+
+    let mut odd = aes("odd", true);
+    odd.kind = KeyKind::Aes { bytes: 20 };
+    let refused = cluster
+        .generate_keys(&mut cu1, &odd, &f.entropy)
+        .unwrap_err();
+    assert!(matches!(
+        refused,
+        HsmError::Key(KeyError::Crypto(crypto::CryptoError::AesKeyLength {
+            len: 20
+        }))
+    ));
+    assert_eq!(
+        refused.to_string(),
+        "Invalid AES key length 20: an AES key is 16, 24 or 32 bytes long."
     );
 }

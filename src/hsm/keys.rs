@@ -338,7 +338,11 @@ fn exactly_one(mut keys: Vec<Key>) -> Result<Key, HsmError> {
             return Ok(key);
         }
     }
-    Err(KeyError::SelectionCount { count: keys.len() }.into())
+    Err(match keys.len() {
+        0 => KeyError::NotFound,
+        count => KeyError::SelectionCount { count },
+    }
+    .into())
 }
 
 pub(super) fn require_owner(actor: &Actor, key: &Key) -> Result<(), HsmError> {
@@ -465,7 +469,7 @@ impl Cluster {
             let version = match (in_session, stamp) {
                 (Some(s), _) => Version::Blob(s.material.clone()),
                 (None, Some(stamp)) => Version::Stamp(stamp),
-                (None, None) => return Err(KeyError::SelectionCount { count: 0 }.into()),
+                (None, None) => return Err(KeyError::NotFound.into()),
             };
             let decoded = self
                 .decoded
@@ -475,8 +479,7 @@ impl Cluster {
                 _ if decoded => None,
                 Version::Blob(ref blob) => Some((version.clone(), blob.clone())),
                 Version::Stamp(_) => {
-                    let blob = records::key_material(tx, reference)?
-                        .ok_or(KeyError::SelectionCount { count: 0 })?;
+                    let blob = records::key_material(tx, reference)?.ok_or(KeyError::NotFound)?;
                     Some((version, blob))
                 }
             };
@@ -520,7 +523,7 @@ impl Cluster {
         }
         self.store
             .read(|tx| records::key_material(tx, key.reference as i64))?
-            .ok_or_else(|| KeyError::SelectionCount { count: 0 }.into())
+            .ok_or_else(|| KeyError::NotFound.into())
     }
 
     /// Stores new keys owned by `actor` (a pair, or one key) in one transaction, after the

@@ -262,7 +262,7 @@ pub(crate) fn generate_pair(ctx: &mut Context<'_>, g: &GenerateAsymmetricPair) -
             }))
         }
         _ => Err(SessionError::Hsm(
-            KeyError::Crypto("key pair generation returned no pair".into()).into(),
+            KeyError::Internal("key pair generation returned no pair").into(),
         )),
     }
 }
