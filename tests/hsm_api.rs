@@ -107,7 +107,7 @@ fn terms(label: &str) -> Vec<Term> {
 fn ec_pair(label: &str) -> GenerateRequest {
     GenerateRequest {
         kind: KeyKind::Ec {
-            curve: "prime256v1".into(),
+            curve: crypto::Curve::Prime256v1,
         },
         label: format!("{label}-pub"),
         private_label: label.into(),

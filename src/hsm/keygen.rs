@@ -26,10 +26,10 @@ pub enum KeyKind {
         public_exponent: String,
     },
     Ec {
-        curve: String,
+        curve: Curve,
     },
     MlDsa {
-        algorithm: String,
+        algorithm: MlDsaAlgorithm,
     },
 }
 
@@ -261,14 +261,13 @@ impl Cluster {
                 Plan::Pair(p, s)
             }
             KeyKind::Ec { curve } => {
-                if Curve::from_name(curve)? == Curve::Ed25519 {
+                if *curve == Curve::Ed25519 {
                     self.require_hsm2m_non_fips("Curve ed25519")?;
                 }
                 let (p, s) = pair(self, KeyType::Ec)?;
                 Plan::Pair(p, s)
             }
-            KeyKind::MlDsa { algorithm } => {
-                MlDsaAlgorithm::from_name(algorithm)?;
+            KeyKind::MlDsa { .. } => {
                 if self.settings.hsm_type != HsmType::Hsm2mMedium {
                     return Err(KeyError::NeedsHsm2m { what: "ML-DSA" }.into());
                 }
@@ -299,12 +298,11 @@ impl Cluster {
                     parse_exponent(public_exponent)?,
                 )?),
                 KeyKind::Ec { curve } => {
-                    KeyMaterial::Private(crypto::generate_ec(&mut rng, Curve::from_name(curve)?)?)
+                    KeyMaterial::Private(crypto::generate_ec(&mut rng, *curve)?)
                 }
-                KeyKind::MlDsa { algorithm } => KeyMaterial::Private(crypto::generate_ml_dsa(
-                    &mut rng,
-                    MlDsaAlgorithm::from_name(algorithm)?,
-                )?),
+                KeyKind::MlDsa { algorithm } => {
+                    KeyMaterial::Private(crypto::generate_ml_dsa(&mut rng, *algorithm)?)
+                }
             };
             let new = match (plan, material) {
                 (Plan::Secret(attrs), material) => {

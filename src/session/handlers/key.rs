@@ -8,6 +8,7 @@ use crate::grammar::{
     KeyFileEncoding, KeyGenerateFile, KeyImportPem, KeyList, KeySetAttribute, KeyShare, MlDsaArg,
     UserRole,
 };
+use crate::hsm::crypto::{Curve, MlDsaAlgorithm};
 use crate::hsm::key::{Attribute, Key, KeyError, KeyType, Term};
 use crate::hsm::{GenerateRequest, KeyKind, Role};
 use crate::output::{
@@ -221,18 +222,17 @@ pub(crate) fn generate_pair(ctx: &mut Context<'_>, g: &GenerateAsymmetricPair) -
         GenerateAsymmetricPair::Ec(c) => (
             &c.pair,
             KeyKind::Ec {
-                curve: curve_name(c.curve).to_string(),
+                curve: curve(c.curve),
             },
         ),
         GenerateAsymmetricPair::MlDsa(c) => (
             &c.pair,
             KeyKind::MlDsa {
                 algorithm: match c.mldsa_algorithm {
-                    MlDsaArg::MlDsa44 => "ML-DSA-44",
-                    MlDsaArg::MlDsa65 => "ML-DSA-65",
-                    MlDsaArg::MlDsa87 => "ML-DSA-87",
-                }
-                .to_string(),
+                    MlDsaArg::MlDsa44 => MlDsaAlgorithm::MlDsa44,
+                    MlDsaArg::MlDsa65 => MlDsaAlgorithm::MlDsa65,
+                    MlDsaArg::MlDsa87 => MlDsaAlgorithm::MlDsa87,
+                },
             },
         ),
     };
@@ -267,15 +267,15 @@ pub(crate) fn generate_pair(ctx: &mut Context<'_>, g: &GenerateAsymmetricPair) -
     }
 }
 
-fn curve_name(c: CurveArg) -> &'static str {
+fn curve(c: CurveArg) -> Curve {
     match c {
-        CurveArg::Prime256v1 => "prime256v1",
-        CurveArg::Secp256r1 => "secp256r1",
-        CurveArg::Secp224r1 => "secp224r1",
-        CurveArg::Secp384r1 => "secp384r1",
-        CurveArg::Secp256k1 => "secp256k1",
-        CurveArg::Secp521r1 => "secp521r1",
-        CurveArg::Ed25519 => "ed25519",
+        CurveArg::Prime256v1 => Curve::Prime256v1,
+        CurveArg::Secp256r1 => Curve::Secp256r1,
+        CurveArg::Secp224r1 => Curve::Secp224r1,
+        CurveArg::Secp384r1 => Curve::Secp384r1,
+        CurveArg::Secp256k1 => Curve::Secp256k1,
+        CurveArg::Secp521r1 => Curve::Secp521r1,
+        CurveArg::Ed25519 => Curve::Ed25519,
     }
 }
 
