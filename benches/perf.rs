@@ -25,7 +25,7 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use cloudhsm_sim::hsm::crypto::{self, Curve, DataType, HashFunction, KeyMaterial, Mechanism};
-use cloudhsm_sim::hsm::key::filter;
+use cloudhsm_sim::hsm::key::{Attribute, Term, Value};
 use cloudhsm_sim::hsm::{self, Cluster, Entropy, Login, Role, SessionId};
 use cloudhsm_sim::store::Home;
 
@@ -842,8 +842,10 @@ fn cluster_probe(home: &Path, name: &str, m: &str) -> Probe<'static> {
     let setup = (|| -> Res<_> {
         let h = Home::open(home.to_path_buf()).map_err(|e| e.to_string())?;
         let (cluster, login) = logged_in_cluster(&h)?;
-        let terms =
-            filter::parse(&[format!("attr.label={name}-priv")]).map_err(|e| e.to_string())?;
+        let terms = vec![Term::Is(
+            Attribute::Label,
+            Value::Text(format!("{name}-priv")),
+        )];
         Ok((cluster, login, terms))
     })();
     let (mut cluster, login, terms) = match setup {
@@ -1116,8 +1118,10 @@ fn sign_breakdown(home: &Path, scale: &Scale, report: &mut Report) {
     for (name, m) in [("rsa", "rsa"), ("ec", "ec"), ("ed", "ed")] {
         let mech = sign_mech(m);
         let breakdown = (|| -> Res<String> {
-            let terms =
-                filter::parse(&[format!("attr.label={name}-priv")]).map_err(|e| e.to_string())?;
+            let terms = vec![Term::Is(
+                Attribute::Label,
+                Value::Text(format!("{name}-priv")),
+            )];
             let key = cluster
                 .select_key(&login, &terms)
                 .map_err(|e| e.to_string())?;
@@ -1188,7 +1192,7 @@ fn sign_breakdown(home: &Path, scale: &Scale, report: &mut Report) {
         })?;
         let open = mean_time(n, || Cluster::open(&h, CLUSTER).map_err(|e| e.to_string()))?;
         let users = mean_time(n, || cluster.users().map_err(|e| e.to_string()))?;
-        let terms = filter::parse(&["attr.label=aes-1".to_string()]).map_err(|e| e.to_string())?;
+        let terms = vec![Term::Is(Attribute::Label, Value::Text("aes-1".into()))];
         let list = mean_time(n, || {
             cluster.list_keys(&login, &terms).map_err(|e| e.to_string())
         })?;

@@ -7,7 +7,7 @@
 //!   drawn from every command and option name of the grammar and from edge-case values;
 //! - PEM and DER import (`PublicKey::from_pem`, `from_spki_der`, `PrivateKey::from_pkcs8_der`)
 //!   and stored key blobs (`KeyMaterial::from_blob`): arbitrary bytes and mutations of real keys;
-//! - key filters and attributes (`filter::parse`, `filter::matches`, `attributes::*`);
+//! - key filters and attributes (`key_syntax::parse_filter`, `filter::matches`, `attributes::*`);
 //! - token, approval and masked-object files (`--approval`, `--signed-token`,
 //!   `--public-key`, `key insert-masked --path`): mutations of real ones and garbage.
 //!
@@ -41,7 +41,7 @@ use cloudhsm_sim::hsm::key::{
     filter, Derived, Key, KeyClass, KeyType, QuorumValues, Settable, Typed,
 };
 use cloudhsm_sim::hsm::Entropy;
-use cloudhsm_sim::session::{Prompter, Session};
+use cloudhsm_sim::session::{key_syntax, Prompter, Session};
 use cloudhsm_sim::shell::{piped_loop, Shell};
 use proptest::prelude::*;
 use proptest::test_runner::{Config, RngAlgorithm, TestCaseError, TestRng, TestRunner};
@@ -1565,7 +1565,7 @@ fn filter_item() -> impl Strategy<Value = String> {
 }
 
 fn exercise_filter(items: &[String], keys: &[Key]) {
-    if let Ok(terms) = filter::parse(items) {
+    if let Ok(terms) = key_syntax::parse_filter(items) {
         for k in keys {
             let _ = filter::matches(&terms, k);
         }
@@ -1575,7 +1575,7 @@ fn exercise_filter(items: &[String], keys: &[Key]) {
 }
 
 fn exercise_attributes(items: &[String]) {
-    let Ok(pairs) = attributes::split_assignments(items) else {
+    let Ok(pairs) = key_syntax::split_assignments(items) else {
         return;
     };
     let kinds = [
@@ -1595,12 +1595,14 @@ fn exercise_attributes(items: &[String]) {
                     flags: attributes::defaults(key_type, class, true),
                 };
                 for (name, value) in &pairs {
+                    let Ok(assignment) = key_syntax::parse_assignment(name, value) else {
+                        continue;
+                    };
                     let _ = attributes::apply(
                         &mut attrs,
                         key_type,
                         class,
-                        name,
-                        value,
+                        &assignment,
                         setting,
                         id_settable,
                     );
@@ -1622,7 +1624,7 @@ fn filters_and_attributes_survive_garbage() {
             exercise_filter(&items, &keys);
             exercise_attributes(&items);
             for item in &items {
-                let _ = filter::parse_reference(item);
+                let _ = key_syntax::parse_reference(item);
             }
         }
         let items = prop::collection::vec(filter_item(), 0..6);
@@ -1630,9 +1632,9 @@ fn filters_and_attributes_survive_garbage() {
             exercise_filter(&items, &keys);
             exercise_attributes(&items);
             for item in &items {
-                if let Ok(r) = filter::parse_reference(item) {
+                if let Ok(r) = key_syntax::parse_reference(item) {
                     let again =
-                        filter::parse_reference(&cloudhsm_sim::hsm::key::format_reference(r));
+                        key_syntax::parse_reference(&cloudhsm_sim::hsm::key::format_reference(r));
                     prop_assert_eq!(again.ok(), Some(r));
                 }
                 let _ = attributes::parse_bool("x", item);

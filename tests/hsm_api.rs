@@ -10,7 +10,7 @@ use std::sync::Barrier;
 
 use base64::Engine;
 use cloudhsm_sim::hsm::crypto::{self, DataType, HashFunction, Mechanism, PrivateKey};
-use cloudhsm_sim::hsm::key::{filter, KeyError, Term};
+use cloudhsm_sim::hsm::key::{Assignment, Attribute, Flag, KeyError, Term, Value};
 use cloudhsm_sim::hsm::quorum::TokenSetFile;
 use cloudhsm_sim::hsm::{
     self, ApprovalFile, Cluster, ClusterConfig, Entropy, GenerateRequest, HsmError, Kdf, KeyKind,
@@ -100,19 +100,19 @@ fn make_cluster(home: &Home, id: &str, entropy: &mut Entropy) {
 }
 
 fn terms(label: &str) -> Vec<Term> {
-    filter::parse(&[format!("attr.label={label}")]).unwrap()
+    vec![Term::Is(Attribute::Label, Value::Text(label.into()))]
 }
 
 /// A token EC P-256 pair: the private key labelled `label`, the public one `<label>-pub`.
 fn ec_pair(label: &str) -> GenerateRequest {
     GenerateRequest {
         kind: KeyKind::Ec {
-            curve: "prime256v1".into(),
+            curve: crypto::Curve::Prime256v1,
         },
         label: format!("{label}-pub"),
         private_label: label.into(),
-        attributes: vec!["verify=true".into()],
-        private_attributes: vec!["sign=true".into()],
+        attributes: vec![Assignment::Flag(Flag::Verify, true)],
+        private_attributes: vec![Assignment::Flag(Flag::Sign, true)],
         share_with: Vec::new(),
         manage_quorum: None,
         use_quorum: None,
@@ -337,23 +337,42 @@ fn only_an_admin_sets_trusted_and_an_admin_sets_nothing_else() {
         .unwrap();
 
     // The owner sets what the attribute rules allow, but not `trusted`.
-    let refused = cluster.set_key_attribute(&mut cu1, &terms("k1"), "trusted", "true", None);
+    let refused = cluster.set_key_attribute(
+        &mut cu1,
+        &terms("k1"),
+        &Assignment::Flag(Flag::Trusted, true),
+        None,
+    );
     assert_eq!(
         refused.unwrap_err().to_string(),
         "User cu1 with role crypto-user is not permitted to set the trusted attribute: only an \
          admin can set it"
     );
     cluster
-        .set_key_attribute(&mut cu1, &terms("k1"), "decrypt", "false", None)
+        .set_key_attribute(
+            &mut cu1,
+            &terms("k1"),
+            &Assignment::Flag(Flag::Decrypt, false),
+            None,
+        )
         .unwrap();
 
     // An admin sets `trusted` on a key it does not own, and nothing else.
     let mut admin = f.admin(&mut cluster);
     cluster
-        .set_key_attribute(&mut admin, &terms("k1"), "trusted", "true", None)
+        .set_key_attribute(
+            &mut admin,
+            &terms("k1"),
+            &Assignment::Flag(Flag::Trusted, true),
+            None,
+        )
         .unwrap();
-    for (name, value) in [("label", "renamed"), ("decrypt", "true")] {
-        let refused = cluster.set_key_attribute(&mut admin, &terms("k1"), name, value, None);
+    for assignment in [
+        Assignment::Label("renamed".into()),
+        Assignment::Flag(Flag::Decrypt, true),
+    ] {
+        let name = assignment.attribute().name();
+        let refused = cluster.set_key_attribute(&mut admin, &terms("k1"), &assignment, None);
         assert_eq!(
             refused.unwrap_err().to_string(),
             format!(
@@ -613,19 +632,52 @@ fn two_threads_racing_to_spend_one_approval_one_wins() {
     }
 }
 
-/// A key error reaches a front end typed, with the CLI's text.
+/// A key error reaches a front end typed, with the CLI's text: no key is `NotFound`, not a
+/// count; two keys are a count; a refused generation is the crypto layer's own variant.
 #[test]
 fn a_refused_key_operation_keeps_its_cli_text() {
     let f = Fixture::new();
     let mut cluster = f.open();
-    let cu1 = f.cu1(&mut cluster);
+    let mut cu1 = f.cu1(&mut cluster);
     let none = sign(&mut cluster, &cu1, "missing").unwrap_err();
-    assert!(matches!(
-        none,
-        HsmError::Key(KeyError::SelectionCount { count: 0 })
-    ));
+    assert!(matches!(none, HsmError::Key(KeyError::NotFound)));
     assert_eq!(
         none.to_string(),
         "Key selection criteria matched 0 keys. Refine selection criteria to select a single key."
+    );
+    let never = cluster
+        .select_key(&cu1, &[Term::Never(Attribute::KeyType)])
+        .unwrap_err();
+    assert!(matches!(never, HsmError::Key(KeyError::NotFound)));
+
+    for _ in 0..2 {
+        cluster
+            .generate_keys(&mut cu1, &aes("twin", true), &f.entropy)
+            .unwrap();
+    }
+    let two = cluster.select_key(&cu1, &terms("twin")).unwrap_err();
+    assert!(matches!(
+        two,
+        HsmError::Key(KeyError::SelectionCount { count: 2 })
+    ));
+    assert_eq!(
+        two.to_string(),
+        "Key selection criteria matched 2 keys. Refine selection criteria to select a single key."
+    );
+
+    let mut odd = aes("odd", true);
+    odd.kind = KeyKind::Aes { bytes: 20 };
+    let refused = cluster
+        .generate_keys(&mut cu1, &odd, &f.entropy)
+        .unwrap_err();
+    assert!(matches!(
+        refused,
+        HsmError::Key(KeyError::Crypto(crypto::CryptoError::AesKeyLength {
+            len: 20
+        }))
+    ));
+    assert_eq!(
+        refused.to_string(),
+        "Invalid AES key length 20: an AES key is 16, 24 or 32 bytes long."
     );
 }

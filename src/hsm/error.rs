@@ -85,3 +85,11 @@ pub enum HsmError {
     #[error("{0}")]
     Store(#[from] StoreError),
 }
+
+/// A refused cryptographic operation is a refused key operation (`KeyError::Crypto`), its
+/// type kept for every front end (a PKCS#11 return code is chosen from it).
+impl From<crate::hsm::crypto::CryptoError> for HsmError {
+    fn from(e: crate::hsm::crypto::CryptoError) -> Self {
+        HsmError::Key(e.into())
+    }
+}

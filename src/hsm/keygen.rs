@@ -3,7 +3,7 @@
 //! attribute rules, checks the cluster's type and mode, and stores the result.
 
 use super::crypto::{self, Curve, KeyMaterial, MlDsaAlgorithm, PublicKey};
-use super::key::attributes::{self, Setting};
+use super::key::attributes::{self, Assignment, Setting};
 use super::key::{Derived, Key, KeyClass, KeyError, KeyType, QuorumValues, Settable, Typed};
 use super::keys::{check_quorum, Actor, NewKey, SessionKeys};
 use super::login::Login;
@@ -26,10 +26,10 @@ pub enum KeyKind {
         public_exponent: String,
     },
     Ec {
-        curve: String,
+        curve: Curve,
     },
     MlDsa {
-        algorithm: String,
+        algorithm: MlDsaAlgorithm,
     },
 }
 
@@ -42,18 +42,14 @@ pub struct GenerateRequest {
     /// The label of the private half of a pair.
     pub private_label: String,
     /// `--attributes` of a secret key, or `--public-attributes`.
-    pub attributes: Vec<String>,
+    pub attributes: Vec<Assignment>,
     /// `--private-attributes`.
-    pub private_attributes: Vec<String>,
+    pub private_attributes: Vec<Assignment>,
     pub share_with: Vec<String>,
     pub manage_quorum: Option<u64>,
     pub use_quorum: Option<u64>,
     /// False for `--session`.
     pub token: bool,
-}
-
-fn crypto_err(e: crypto::CryptoError) -> HsmError {
-    KeyError::Crypto(e.to_string()).into()
 }
 
 /// The attributes the material determines.
@@ -84,12 +80,12 @@ pub(super) fn derived(material: &KeyMaterial) -> Derived {
     }
 }
 
-/// A new key's attributes: the defaults, then each `NAME=VALUE` with the creation rules.
+/// A new key's attributes: the defaults, then each assignment with the creation rules.
 fn settable(
     key_type: KeyType,
     class: KeyClass,
     label: &str,
-    given: &[String],
+    given: &[Assignment],
     token: bool,
     local: bool,
     hsm2m: bool,
@@ -101,13 +97,12 @@ fn settable(
         flags: attributes::defaults(key_type, class, token),
     };
     attrs.flags.local = local;
-    for (name, value) in attributes::split_assignments(given)? {
+    for assignment in given {
         attributes::apply(
             &mut attrs,
             key_type,
             class,
-            &name,
-            &value,
+            assignment,
             Setting::Creation,
             hsm2m,
         )?;
@@ -132,7 +127,7 @@ fn parse_exponent(text: &str) -> Result<u64, HsmError> {
 /// The size and exponent rules, checked before a key reference is taken.
 fn precheck(kind: &KeyKind) -> Result<(), HsmError> {
     use crypto::CryptoError;
-    let fail = |e: CryptoError| Err(crypto_err(e));
+    let fail = |e: CryptoError| Err(HsmError::from(e));
     match kind {
         KeyKind::Aes { bytes } => {
             if !crypto::AES_KEY_LENGTHS.iter().any(|l| *l as u64 == *bytes) {
@@ -266,14 +261,13 @@ impl Cluster {
                 Plan::Pair(p, s)
             }
             KeyKind::Ec { curve } => {
-                if Curve::from_name(curve).map_err(crypto_err)? == Curve::Ed25519 {
+                if *curve == Curve::Ed25519 {
                     self.require_hsm2m_non_fips("Curve ed25519")?;
                 }
                 let (p, s) = pair(self, KeyType::Ec)?;
                 Plan::Pair(p, s)
             }
-            KeyKind::MlDsa { algorithm } => {
-                MlDsaAlgorithm::from_name(algorithm).map_err(crypto_err)?;
+            KeyKind::MlDsa { .. } => {
                 if self.settings.hsm_type != HsmType::Hsm2mMedium {
                     return Err(KeyError::NeedsHsm2m { what: "ML-DSA" }.into());
                 }
@@ -289,35 +283,26 @@ impl Cluster {
         let make = |first: u64| -> Result<Vec<NewKey>, HsmError> {
             let mut rng = entropy.derive(first);
             let material = match &req.kind {
-                KeyKind::Aes { bytes } => KeyMaterial::Secret(
-                    crypto::generate_aes(&mut rng, *bytes as usize).map_err(crypto_err)?,
-                ),
-                KeyKind::GenericSecret { bytes } => KeyMaterial::Secret(
-                    crypto::generate_generic_secret(&mut rng, *bytes as usize)
-                        .map_err(crypto_err)?,
-                ),
+                KeyKind::Aes { bytes } => {
+                    KeyMaterial::Secret(crypto::generate_aes(&mut rng, *bytes as usize)?)
+                }
+                KeyKind::GenericSecret { bytes } => {
+                    KeyMaterial::Secret(crypto::generate_generic_secret(&mut rng, *bytes as usize)?)
+                }
                 KeyKind::Rsa {
                     modulus_bits,
                     public_exponent,
-                } => KeyMaterial::Private(
-                    crypto::generate_rsa(
-                        &mut rng,
-                        *modulus_bits as usize,
-                        parse_exponent(public_exponent)?,
-                    )
-                    .map_err(crypto_err)?,
-                ),
-                KeyKind::Ec { curve } => KeyMaterial::Private(
-                    crypto::generate_ec(&mut rng, Curve::from_name(curve).map_err(crypto_err)?)
-                        .map_err(crypto_err)?,
-                ),
-                KeyKind::MlDsa { algorithm } => KeyMaterial::Private(
-                    crypto::generate_ml_dsa(
-                        &mut rng,
-                        MlDsaAlgorithm::from_name(algorithm).map_err(crypto_err)?,
-                    )
-                    .map_err(crypto_err)?,
-                ),
+                } => KeyMaterial::Private(crypto::generate_rsa(
+                    &mut rng,
+                    *modulus_bits as usize,
+                    parse_exponent(public_exponent)?,
+                )?),
+                KeyKind::Ec { curve } => {
+                    KeyMaterial::Private(crypto::generate_ec(&mut rng, *curve)?)
+                }
+                KeyKind::MlDsa { algorithm } => {
+                    KeyMaterial::Private(crypto::generate_ml_dsa(&mut rng, *algorithm)?)
+                }
             };
             let new = match (plan, material) {
                 (Plan::Secret(attrs), material) => {
@@ -372,9 +357,7 @@ impl Cluster {
                     ]
                 }
                 (Plan::Pair(..), _) => {
-                    return Err(
-                        KeyError::Crypto("key generation returned no private key".into()).into(),
-                    )
+                    return Err(KeyError::Internal("key generation returned no private key").into())
                 }
             };
             Ok(new)
@@ -421,14 +404,12 @@ impl Cluster {
                 (crypto::SecretKind::GenericSecret, KeyType::GenericSecret)
             }
             _ => {
-                return Err(KeyError::Crypto(
-                    "fixed material is for aes and generic-secret keys".into(),
+                return Err(
+                    KeyError::Internal("fixed material is for aes and generic-secret keys").into(),
                 )
-                .into())
             }
         };
-        let material =
-            KeyMaterial::Secret(crypto::SecretKey::new(kind, bytes).map_err(crypto_err)?);
+        let material = KeyMaterial::Secret(crypto::SecretKey::new(kind, bytes)?);
         let mut attrs = settable(
             key_type,
             KeyClass::SecretKey,
@@ -463,7 +444,7 @@ impl Cluster {
         pem: &[u8],
         expected: KeyType,
         label: &str,
-        attributes: &[String],
+        attributes: &[Assignment],
     ) -> Result<Key, HsmError> {
         self.guard(login, OperationClass::KeyManagement)?;
         let Login {
@@ -471,7 +452,7 @@ impl Cluster {
             keys: session,
             ..
         } = login;
-        let public = PublicKey::from_pem(pem).map_err(crypto_err)?;
+        let public = PublicKey::from_pem(pem)?;
         let found = match &public {
             PublicKey::Rsa(_) => KeyType::Rsa,
             PublicKey::Ec(_) => KeyType::Ec,
@@ -512,7 +493,7 @@ impl Cluster {
             }])
         })?;
         keys.pop()
-            .ok_or_else(|| KeyError::Crypto("the imported key was not stored".into()).into())
+            .ok_or_else(|| KeyError::Internal("the imported key was not stored").into())
     }
 
     /// `key generate-file --encoding pem`: the SubjectPublicKeyInfo PEM of a public key
@@ -527,8 +508,8 @@ impl Cluster {
         }
         super::keys::require_owner(actor, key)?;
         let blob = self.material_blob(key, session)?;
-        match KeyMaterial::from_blob(&blob).map_err(crypto_err)? {
-            KeyMaterial::Public(public) => public.to_pem().map_err(crypto_err),
+        match KeyMaterial::from_blob(&blob)? {
+            KeyMaterial::Public(public) => public.to_pem().map_err(HsmError::from),
             _ => Err(KeyError::PemNeedsPublicKey.into()),
         }
     }
@@ -551,8 +532,7 @@ impl Cluster {
         }
         super::keys::require_owner(actor, key)?;
         let blob = self.material_blob(key, session)?;
-        let KeyMaterial::Private(private) = KeyMaterial::from_blob(&blob).map_err(crypto_err)?
-        else {
+        let KeyMaterial::Private(private) = KeyMaterial::from_blob(&blob)? else {
             return Err(KeyError::ReferencePemNeedsPrivateKey.into());
         };
         let mut payload = key.reference.to_be_bytes().to_vec();

@@ -9,7 +9,7 @@
 use crate::store::records::{self, KeyRecord, LoginRecord};
 use crate::store::{DbVersion, StoreError, Tx};
 
-use super::key::attributes::{self, Setting};
+use super::key::attributes::{self, Assignment, Attribute, Setting};
 use super::key::{
     filter, Derived, Flag, Key, KeyClass, KeyError, KeyType, QuorumValues, Settable, Term,
 };
@@ -291,7 +291,7 @@ fn visible_rows<'a>(actor: &'a Actor, terms: &'a [Term]) -> records::Visible<'a>
 fn sql_checks_all(terms: &[Term]) -> bool {
     let labels = terms
         .iter()
-        .filter(|t| matches!(t, Term::Attribute { name, .. } if name == "label"))
+        .filter(|t| matches!(t, Term::Is(Attribute::Label, _)))
         .count();
     let references = terms
         .iter()
@@ -338,7 +338,11 @@ fn exactly_one(mut keys: Vec<Key>) -> Result<Key, HsmError> {
             return Ok(key);
         }
     }
-    Err(KeyError::SelectionCount { count: keys.len() }.into())
+    Err(match keys.len() {
+        0 => KeyError::NotFound,
+        count => KeyError::SelectionCount { count },
+    }
+    .into())
 }
 
 pub(super) fn require_owner(actor: &Actor, key: &Key) -> Result<(), HsmError> {
@@ -465,7 +469,7 @@ impl Cluster {
             let version = match (in_session, stamp) {
                 (Some(s), _) => Version::Blob(s.material.clone()),
                 (None, Some(stamp)) => Version::Stamp(stamp),
-                (None, None) => return Err(KeyError::SelectionCount { count: 0 }.into()),
+                (None, None) => return Err(KeyError::NotFound.into()),
             };
             let decoded = self
                 .decoded
@@ -475,8 +479,7 @@ impl Cluster {
                 _ if decoded => None,
                 Version::Blob(ref blob) => Some((version.clone(), blob.clone())),
                 Version::Stamp(_) => {
-                    let blob = records::key_material(tx, reference)?
-                        .ok_or(KeyError::SelectionCount { count: 0 })?;
+                    let blob = records::key_material(tx, reference)?.ok_or(KeyError::NotFound)?;
                     Some((version, blob))
                 }
             };
@@ -520,7 +523,7 @@ impl Cluster {
         }
         self.store
             .read(|tx| records::key_material(tx, key.reference as i64))?
-            .ok_or_else(|| KeyError::SelectionCount { count: 0 }.into())
+            .ok_or_else(|| KeyError::NotFound.into())
     }
 
     /// Stores new keys owned by `actor` (a pair, or one key) in one transaction, after the
@@ -699,14 +702,13 @@ impl Cluster {
         &mut self,
         login: &mut Login,
         terms: &[Term],
-        name: &str,
-        value: &str,
+        assignment: &Assignment,
         approval: Option<&ApprovalFile>,
     ) -> Result<(), HsmError> {
         if !self.admits(login) {
             return Err(HsmError::LoginVoid);
         }
-        policy::require_attribute(login.username(), login.role(), name)?;
+        policy::require_attribute(login.username(), login.role(), assignment.attribute())?;
         self.require_available()?;
         let hsm2m = self.settings.hsm_type == HsmType::Hsm2mMedium;
         let now = self.now();
@@ -725,8 +727,7 @@ impl Cluster {
                 &mut key.attrs,
                 key.key_type,
                 key.class,
-                name,
-                value,
+                assignment,
                 Setting::Modification,
                 hsm2m,
             )?;

@@ -67,8 +67,7 @@ impl Cluster {
             Ok(k)
         })?;
         let bytes = super::key::attributes::parse_hex("masking key", &hex_key)?;
-        let secret =
-            SecretKey::new(SecretKind::Aes, bytes).map_err(|e| KeyError::Crypto(e.to_string()))?;
+        let secret = SecretKey::new(SecretKind::Aes, bytes).map_err(KeyError::from)?;
         Ok(KeyMaterial::Secret(secret))
     }
 
@@ -102,7 +101,7 @@ impl Cluster {
             )?
             .into_iter()
             .next()
-            .ok_or(KeyError::SelectionCount { count: 0 })?;
+            .ok_or(KeyError::NotFound)?;
             let material = records::key_material(tx, reference)?.unwrap_or_default();
             let shares = records::key_shares(tx, reference)?;
             Ok::<_, HsmError>((record, material, shares))
@@ -120,7 +119,8 @@ impl Cluster {
             shares,
             material: b64().encode(material),
         };
-        let plain = serde_json::to_vec(&inner).map_err(|e| KeyError::Crypto(e.to_string()))?;
+        let plain = serde_json::to_vec(&inner)
+            .map_err(|_| KeyError::Internal("the masked object could not be encoded"))?;
         let masking = self.masking_key(entropy)?;
         let reference_text = key.reference_string();
         let (iv, data) = crypto::aes_gcm_encrypt(
@@ -130,7 +130,7 @@ impl Cluster {
             128,
             entropy,
         )
-        .map_err(|e| KeyError::Crypto(e.to_string()))?;
+        .map_err(KeyError::from)?;
         let file = MaskedFile {
             format: FORMAT.into(),
             cluster_id: self.settings.id.clone(),

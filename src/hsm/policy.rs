@@ -6,6 +6,7 @@
 //! Which class a CLI command belongs to is the CLI's business (`session/permissions.rs`, which
 //! also generates `docs/permissions.md` from this table).
 
+use super::key::{Attribute, Flag};
 use super::user::Role;
 use super::HsmError;
 
@@ -298,9 +299,13 @@ pub(super) fn require(username: &str, role: Role, class: OperationClass) -> Resu
 /// The `trusted` rule of `key set-attribute`: only an admin sets `trusted`, and an admin sets
 /// nothing else. `name` is the attribute to change; the refusal says which half of the rule
 /// applies.
-pub(super) fn require_attribute(username: &str, role: Role, name: &str) -> Result<(), HsmError> {
+pub(super) fn require_attribute(
+    username: &str,
+    role: Role,
+    attribute: Attribute,
+) -> Result<(), HsmError> {
     let who = Principal::of(role);
-    let (class, instead, why) = if name == "trusted" {
+    let (class, instead, why) = if attribute == Attribute::Flag(Flag::Trusted) {
         (
             OperationClass::SetTrustedAttribute,
             OperationClass::KeyManagement,
@@ -319,7 +324,7 @@ pub(super) fn require_attribute(username: &str, role: Role, name: &str) -> Resul
         Err(HsmError::AttributeNotPermitted {
             username: username.to_string(),
             role: role.as_str(),
-            attribute: name.to_string(),
+            attribute: attribute.name().to_string(),
             why,
         })
     } else {

@@ -9,10 +9,6 @@ use super::policy::OperationClass;
 use super::quorum::{ApprovalFile, Approve, Service};
 use super::{Cluster, Entropy, HsmError};
 
-fn crypto_err(e: crypto::CryptoError) -> HsmError {
-    KeyError::Crypto(e.to_string()).into()
-}
-
 impl Cluster {
     fn check_mechanism_available(&self, mechanism: &Mechanism) -> Result<(), HsmError> {
         let hsm2m = self.settings.hsm_type == HsmType::Hsm2mMedium;
@@ -63,7 +59,7 @@ impl Cluster {
         }
         // Decoding (and the first use of) a key costs more than a signature: keep it.
         if let Some((version, blob)) = fresh {
-            let material = KeyMaterial::from_blob(&blob).map_err(crypto_err)?;
+            let material = KeyMaterial::from_blob(&blob)?;
             self.decoded.insert(key.reference, (version, material));
         }
         let Some((_, KeyMaterial::Private(private))) = self.decoded.get(&key.reference) else {
@@ -77,10 +73,10 @@ impl Cluster {
             let now = self.now();
             self.store.write(|tx| {
                 wanted.spend(tx, login, approval, now)?;
-                crypto::sign(private, mechanism, data, &mut rng).map_err(crypto_err)
+                crypto::sign(private, mechanism, data, &mut rng).map_err(HsmError::from)
             })?
         } else {
-            crypto::sign(private, mechanism, data, &mut rng).map_err(crypto_err)?
+            crypto::sign(private, mechanism, data, &mut rng)?
         };
         Ok((key, signature))
     }
@@ -109,12 +105,12 @@ impl Cluster {
             return Err(KeyError::AttributeRequired { name: "verify" }.into());
         }
         let blob = self.material_blob(&key, session)?;
-        let KeyMaterial::Public(public) = KeyMaterial::from_blob(&blob).map_err(crypto_err)? else {
+        let KeyMaterial::Public(public) = KeyMaterial::from_blob(&blob)? else {
             return Err(KeyError::WrongClass {
                 needed: "a public key",
             }
             .into());
         };
-        crypto::verify(&public, mechanism, data, signature).map_err(crypto_err)
+        crypto::verify(&public, mechanism, data, signature).map_err(HsmError::from)
     }
 }

@@ -5,7 +5,7 @@
 use super::crypto::{
     self, HashFunction, KeyMaterial, PrivateKey, SecretKey, SecretKind, WrapMechanism, WrapOutput,
 };
-use super::key::attributes::{self, Setting};
+use super::key::attributes::{self, Assignment, Setting};
 use super::key::{Key, KeyClass, KeyError, KeyType, Settable, Term};
 use super::keygen::derived;
 use super::keys::{check_quorum, require_owner, NewKey, SessionKeys};
@@ -15,10 +15,6 @@ use super::policy::OperationClass;
 use super::quorum::{ApprovalFile, Approve, Service, Who};
 use super::{Cluster, Entropy, HsmError};
 use crate::store::records;
-
-fn crypto_err(e: crypto::CryptoError) -> HsmError {
-    KeyError::Crypto(e.to_string()).into()
-}
 
 /// What `key unwrap` makes of the unwrapped bytes (`--key-type-class`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -35,7 +31,7 @@ pub enum UnwrapTarget {
 pub struct UnwrapRequest {
     pub target: UnwrapTarget,
     pub label: String,
-    pub attributes: Vec<String>,
+    pub attributes: Vec<Assignment>,
     pub share_with: Vec<String>,
     pub manage_quorum: Option<u64>,
     pub use_quorum: Option<u64>,
@@ -46,7 +42,7 @@ pub struct UnwrapRequest {
 impl Cluster {
     fn material(&mut self, key: &Key, session: &SessionKeys) -> Result<KeyMaterial, HsmError> {
         let blob = self.material_blob(key, session)?;
-        KeyMaterial::from_blob(&blob).map_err(crypto_err)
+        KeyMaterial::from_blob(&blob).map_err(HsmError::from)
     }
 
     /// `key wrap *`: the payload (a secret or private key `login` owns, `extractable`)
@@ -119,7 +115,8 @@ impl Cluster {
         let mut rng =
             entropy.derive(payload_key.reference ^ wrapping_key.reference.rotate_left(32));
         let mut wrap = || {
-            crypto::wrap_key(mechanism, &wrapping_material, &bytes, &mut rng).map_err(crypto_err)
+            crypto::wrap_key(mechanism, &wrapping_material, &bytes, &mut rng)
+                .map_err(HsmError::from)
         };
         let out = if quorum {
             let now = self.now();
@@ -165,13 +162,12 @@ impl Cluster {
         attributes::check_label(&req.label)?;
         attrs.flags.local = false;
         let hsm2m = self.settings.hsm_type == HsmType::Hsm2mMedium;
-        for (name, value) in attributes::split_assignments(&req.attributes)? {
+        for assignment in &req.attributes {
             attributes::apply(
                 &mut attrs,
                 key_type,
                 class,
-                &name,
-                &value,
+                assignment,
                 Setting::Creation,
                 hsm2m,
             )?;
@@ -188,17 +184,14 @@ impl Cluster {
         let wanted = Approve::key(Service::KeyManagement, &unwrapping_key);
         self.check_key_approval(login, Service::KeyManagement, &unwrapping_key, approval)?;
         let unwrapping_material = self.material(&unwrapping_key, &login.keys)?;
-        let bytes =
-            crypto::unwrap_key(mechanism, &unwrapping_material, data, iv).map_err(crypto_err)?;
+        let bytes = crypto::unwrap_key(mechanism, &unwrapping_material, data, iv)?;
         let material = match req.target {
-            UnwrapTarget::Aes => {
-                KeyMaterial::Secret(SecretKey::new(SecretKind::Aes, bytes).map_err(crypto_err)?)
+            UnwrapTarget::Aes => KeyMaterial::Secret(SecretKey::new(SecretKind::Aes, bytes)?),
+            UnwrapTarget::GenericSecret => {
+                KeyMaterial::Secret(SecretKey::new(SecretKind::GenericSecret, bytes)?)
             }
-            UnwrapTarget::GenericSecret => KeyMaterial::Secret(
-                SecretKey::new(SecretKind::GenericSecret, bytes).map_err(crypto_err)?,
-            ),
             UnwrapTarget::EcPrivate | UnwrapTarget::RsaPrivate => {
-                let private = PrivateKey::from_pkcs8_der(&bytes).map_err(crypto_err)?;
+                let private = PrivateKey::from_pkcs8_der(&bytes)?;
                 let found = match &private {
                     PrivateKey::Rsa(_) => KeyType::Rsa,
                     PrivateKey::Ec(_) => KeyType::Ec,
@@ -241,7 +234,7 @@ impl Cluster {
             }])
         })?;
         keys.pop()
-            .ok_or_else(|| KeyError::Crypto("the unwrapped key was not stored".into()).into())
+            .ok_or_else(|| KeyError::Internal("the unwrapped key was not stored").into())
     }
 
     /// The key and material of a cipher extension, with the attribute the operation needs.
@@ -297,8 +290,7 @@ impl Cluster {
         };
         let mut rng = entropy.derive_use(key.reference, position);
         let (iv, ciphertext) =
-            crypto::aes_gcm_encrypt(&material, plaintext, aad, tag_length_bits, &mut rng)
-                .map_err(crypto_err)?;
+            crypto::aes_gcm_encrypt(&material, plaintext, aad, tag_length_bits, &mut rng)?;
         Ok((key, iv, ciphertext))
     }
 
@@ -313,8 +305,7 @@ impl Cluster {
         tag_length_bits: usize,
     ) -> Result<(Key, Vec<u8>), HsmError> {
         let (key, material) = self.cipher_key(login, terms, "decrypt")?;
-        let plaintext = crypto::aes_gcm_decrypt(&material, iv, ciphertext, aad, tag_length_bits)
-            .map_err(crypto_err)?;
+        let plaintext = crypto::aes_gcm_decrypt(&material, iv, ciphertext, aad, tag_length_bits)?;
         Ok((key, plaintext))
     }
 
@@ -330,8 +321,7 @@ impl Cluster {
     ) -> Result<(Key, Vec<u8>), HsmError> {
         let (key, material) = self.cipher_key(login, terms, "encrypt")?;
         let mut rng = entropy.derive(key.reference);
-        let ciphertext = crypto::rsa_oaep_encrypt(&material, hash, mgf, plaintext, &mut rng)
-            .map_err(crypto_err)?;
+        let ciphertext = crypto::rsa_oaep_encrypt(&material, hash, mgf, plaintext, &mut rng)?;
         Ok((key, ciphertext))
     }
 
@@ -345,8 +335,7 @@ impl Cluster {
         ciphertext: &[u8],
     ) -> Result<(Key, Vec<u8>), HsmError> {
         let (key, material) = self.cipher_key(login, terms, "decrypt")?;
-        let plaintext =
-            crypto::rsa_oaep_decrypt(&material, hash, mgf, ciphertext).map_err(crypto_err)?;
+        let plaintext = crypto::rsa_oaep_decrypt(&material, hash, mgf, ciphertext)?;
         Ok((key, plaintext))
     }
 

@@ -187,6 +187,7 @@ pub fn catalogue() -> Vec<(&'static str, String)> {
     ];
     use crate::hsm::key::KeyError as K;
     let key = vec![
+        K::NotFound,
         K::SelectionCount { count: 2 },
         K::MalformedFilter { term: s("{term}") },
         K::InvalidReference {
@@ -275,7 +276,7 @@ pub fn catalogue() -> Vec<(&'static str, String)> {
         K::MaskedObjectForeign {
             cluster: s("{cluster-id}"),
         },
-        K::Crypto(s("{detail}")),
+        K::Internal("{detail}"),
     ];
     use crate::hsm::QuorumError as Q;
     let quorum = vec![
@@ -326,6 +327,8 @@ pub fn catalogue() -> Vec<(&'static str, String)> {
     for e in &key {
         out.push((key_name(e), e.to_string()));
     }
+    // `Crypto` wraps a `CryptoError`: its texts are the `Crypto.*` rows.
+    out.push(("Crypto", "{detail}".to_string()));
     for e in &hsm {
         out.push((hsm_name(e), e.to_string()));
     }
@@ -402,6 +405,7 @@ fn quorum_name(e: &crate::hsm::QuorumError) -> &'static str {
 fn key_name(e: &crate::hsm::key::KeyError) -> &'static str {
     use crate::hsm::key::KeyError as K;
     match e {
+        K::NotFound => "NotFound",
         K::SelectionCount { .. } => "SelectionCount",
         K::MalformedFilter { .. } => "MalformedFilter",
         K::InvalidReference { .. } => "InvalidReference",
@@ -452,6 +456,7 @@ fn key_name(e: &crate::hsm::key::KeyError) -> &'static str {
         K::MaskedObjectInvalid => "MaskedObjectInvalid",
         K::MaskedObjectForeign { .. } => "MaskedObjectForeign",
         K::Crypto(_) => "Crypto",
+        K::Internal(_) => "Internal",
     }
 }
 

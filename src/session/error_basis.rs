@@ -38,6 +38,7 @@ pub fn basis(name: &str) -> Option<(&'static str, &'static str)> {
         "MfaNotEnabled" => (ENFORCED, "mfa-token-sign needs a registered MFA key"),
         "MfaRequired" => (DOCUMENTED, "login mfa-token-sign page: a user with MFA logs in with mfa-token-sign"),
         // Keys.
+        "NotFound" => (DOCUMENTED, "every single-key command page"),
         "SelectionCount" => (DOCUMENTED, "every single-key command page"),
         "MalformedFilter" | "InvalidReference" => (DOCUMENTED, "Filter keys page: key-reference=... or attr.NAME=VALUE"),
         "UnknownAttribute" => (DOCUMENTED, "Supported attributes for CloudHSM CLI (the attribute names)"),
@@ -79,6 +80,7 @@ pub fn basis(name: &str) -> Option<(&'static str, &'static str)> {
         "KeyUnavailable" => (OBSERVED, "scripts against SDK 5.17-5.18; configure-cli --disable-key-availability-check"),
         "SessionKeyNotMaskable" | "MaskedObjectInvalid" | "MaskedObjectForeign" => (OURS, "the emulator's key extract-masked and insert-masked"),
         "Crypto" => (ENFORCED, "the rows Crypto.* below"),
+        "Internal" => (OURS, "a state only a bug of the emulator reaches"),
         // Users and clusters.
         "BadCredentials" => (OBSERVED, "the SDK 5 client library's text"),
         "UserLocked" => (DOCUMENTED, "login page: more than five failed attempts lock the account"),

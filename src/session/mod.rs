@@ -7,6 +7,7 @@ mod command_id;
 mod error;
 mod error_basis;
 mod handlers;
+pub mod key_syntax;
 pub mod permissions;
 
 use std::collections::BTreeMap;

@@ -8,6 +8,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::{KeyClass, KeyError, KeyType};
+use crate::hsm::crypto::{Curve, MlDsaAlgorithm};
 
 /// The longest label the HSM accepts (SDK 5.11 and later).
 pub const MAX_LABEL_CHARS: usize = 127;
@@ -45,7 +46,7 @@ pub struct Settable {
 }
 
 /// A boolean attribute by its CLI name.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Flag {
     Encrypt,
     Decrypt,
@@ -90,31 +91,17 @@ impl Flag {
         Flag::WrapWithTrusted,
     ];
 
+    /// The CLI's name (from [`ATTRIBUTES`]).
     pub fn name(self) -> &'static str {
-        match self {
-            Flag::Encrypt => "encrypt",
-            Flag::Decrypt => "decrypt",
-            Flag::Token => "token",
-            Flag::AlwaysSensitive => "always-sensitive",
-            Flag::Derive => "derive",
-            Flag::Destroyable => "destroyable",
-            Flag::Extractable => "extractable",
-            Flag::Local => "local",
-            Flag::Modifiable => "modifiable",
-            Flag::NeverExtractable => "never-extractable",
-            Flag::Private => "private",
-            Flag::Sensitive => "sensitive",
-            Flag::Sign => "sign",
-            Flag::Trusted => "trusted",
-            Flag::Unwrap => "unwrap",
-            Flag::Verify => "verify",
-            Flag::Wrap => "wrap",
-            Flag::WrapWithTrusted => "wrap-with-trusted",
-        }
+        Attribute::Flag(self).name()
     }
 
+    /// The flag the CLI calls `name`.
     pub fn parse(name: &str) -> Option<Flag> {
-        Flag::ALL.into_iter().find(|f| f.name() == name)
+        match Attribute::from_name(name)? {
+            Attribute::Flag(flag) => Some(flag),
+            _ => None,
+        }
     }
 
     pub fn get(self, f: &Flags) -> bool {
@@ -287,71 +274,74 @@ pub enum Setting {
     Modification,
 }
 
-/// Applies one `NAME=VALUE` to `attrs` of a key of this type and class, with the rules of
+/// One attribute a caller gives a key, typed: what `--attributes NAME=VALUE` and
+/// `key set-attribute --name NAME --value VALUE` become once the CLI has parsed them (a
+/// PKCS#11 template entry becomes the same).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Assignment {
+    Flag(Flag, bool),
+    Label(String),
+    Id(Vec<u8>),
+    /// An attribute the key's type and material fix (`key-type`, `class`, `modulus`, ...):
+    /// refused whatever the value.
+    Fixed(Attribute),
+}
+
+impl Assignment {
+    /// The attribute being given.
+    pub fn attribute(&self) -> Attribute {
+        match self {
+            Assignment::Flag(flag, _) => Attribute::Flag(*flag),
+            Assignment::Label(_) => Attribute::Label,
+            Assignment::Id(_) => Attribute::Id,
+            Assignment::Fixed(attribute) => *attribute,
+        }
+    }
+}
+
+/// Applies one assignment to `attrs` of a key of this type and class, with the rules of
 /// `setting`. `hsm2m` tells whether the cluster's HSMs are hsm2m.medium (on hsm1.medium `id`
 /// cannot be set, nor `derive` on RSA keys).
 pub fn apply(
     attrs: &mut Settable,
     key_type: KeyType,
     class: KeyClass,
-    name: &str,
-    value: &str,
+    assignment: &Assignment,
     setting: Setting,
     hsm2m: bool,
 ) -> Result<(), KeyError> {
-    match name {
-        "label" => {
-            check_label(value)?;
-            attrs.label = value.to_string();
+    let name = assignment.attribute().name();
+    let read_only = || KeyError::ReadOnlyAttribute {
+        name: name.to_string(),
+    };
+    let (flag, v) = match assignment {
+        Assignment::Label(label) => {
+            check_label(label)?;
+            attrs.label = label.clone();
             return Ok(());
         }
-        "id" => {
+        Assignment::Id(id) => {
             if !hsm2m {
                 return Err(KeyError::AttributeUnsupported {
                     name: name.to_string(),
                     why: "on hsm1.medium clusters",
                 });
             }
-            attrs.id = parse_hex(name, value).map_err(|_| KeyError::InvalidId {
-                value: value.to_string(),
-            })?;
+            attrs.id = id.clone();
             return Ok(());
         }
-        _ => {}
-    }
-    let Some(flag) = Flag::parse(name) else {
-        return Err(if is_read_only_name(name) {
-            KeyError::ReadOnlyAttribute {
-                name: name.to_string(),
-            }
-        } else {
-            KeyError::UnknownAttribute {
-                name: name.to_string(),
-            }
-        });
+        Assignment::Fixed(_) => return Err(read_only()),
+        Assignment::Flag(flag, v) => (*flag, *v),
     };
-    let v = parse_bool(name, value)?;
     let refuse = || KeyError::OneWayAttribute {
         name: name.to_string(),
-        value: value.to_ascii_lowercase(),
+        value: v.to_string(),
     };
     match (flag, setting) {
         (Flag::Token, Setting::Creation) => return Err(KeyError::TokenInAttributes),
-        (Flag::AlwaysSensitive | Flag::Local | Flag::NeverExtractable, _) => {
-            return Err(KeyError::ReadOnlyAttribute {
-                name: name.to_string(),
-            })
-        }
-        (Flag::Trusted, Setting::Creation) => {
-            return Err(KeyError::ReadOnlyAttribute {
-                name: name.to_string(),
-            })
-        }
-        (Flag::Private, Setting::Modification) => {
-            return Err(KeyError::ReadOnlyAttribute {
-                name: name.to_string(),
-            })
-        }
+        (Flag::AlwaysSensitive | Flag::Local | Flag::NeverExtractable, _)
+        | (Flag::Trusted, Setting::Creation)
+        | (Flag::Private, Setting::Modification) => return Err(read_only()),
         _ => {}
     }
     match flag.refusal(key_type, class, hsm2m).filter(|_| v) {
@@ -395,39 +385,227 @@ pub fn apply(
     Ok(())
 }
 
-/// Attribute names the CLI prints but nobody sets.
-pub const READ_ONLY_NAMES: [&str; 13] = [
-    "key-type",
-    "class",
-    "check-value",
-    "key-length-bytes",
-    "modulus",
-    "modulus-size-bits",
-    "public-exponent",
-    "ec-point",
-    "curve",
-    "mldsa-algorithm",
-    "always-sensitive",
-    "local",
-    "never-extractable",
-];
-
-/// Whether `name` is one of [`READ_ONLY_NAMES`].
-pub fn is_read_only_name(name: &str) -> bool {
-    READ_ONLY_NAMES.contains(&name)
+/// Every key attribute, by what it is rather than by any front end's name for it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Attribute {
+    KeyType,
+    Label,
+    Id,
+    CheckValue,
+    Class,
+    Flag(Flag),
+    MlDsaAlgorithm,
+    KeyLengthBytes,
+    PublicExponent,
+    Modulus,
+    ModulusSizeBits,
+    EcPoint,
+    Curve,
 }
 
-/// Splits `NAME=VALUE` items of `--attributes`.
-pub fn split_assignments(items: &[String]) -> Result<Vec<(String, String)>, KeyError> {
-    items
-        .iter()
-        .map(|item| {
-            item.split_once('=')
-                .map(|(n, v)| (n.trim().to_string(), v.to_string()))
-                .filter(|(n, _)| !n.is_empty())
-                .ok_or_else(|| KeyError::MalformedAttribute { item: item.clone() })
-        })
-        .collect()
+/// What kind of value an attribute holds, and so how it is compared.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    Bool,
+    /// Free text, compared exactly (`label`).
+    Text,
+    /// A byte string, compared byte for byte (`id`: leading zero bytes count).
+    Bytes,
+    /// A byte string compared as an unsigned big-endian number: leading zero bytes do not
+    /// count (`check-value`, `modulus`, `public-exponent`, `ec-point`).
+    Number,
+    /// An unsigned integer (`key-length-bytes`, `modulus-size-bits`).
+    Integer,
+    KeyType,
+    Class,
+    Curve,
+    MlDsaAlgorithm,
+}
+
+/// Who may give an attribute a value.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Access {
+    /// At creation and by `key set-attribute`, within the rules of [`apply`].
+    Settable,
+    /// Never: the HSM sets it (`local`, `always-sensitive`, ...) or the key's type and
+    /// material fix it (`key-type`, `modulus`, ...).
+    ReadOnly,
+}
+
+/// One row of [`ATTRIBUTES`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AttributeInfo {
+    pub attribute: Attribute,
+    /// The CLI's name (`wrap-with-trusted`, `key-type`, ...).
+    pub cli_name: &'static str,
+    pub kind: Kind,
+    pub access: Access,
+}
+
+const fn row(
+    attribute: Attribute,
+    cli_name: &'static str,
+    kind: Kind,
+    access: Access,
+) -> AttributeInfo {
+    AttributeInfo {
+        attribute,
+        cli_name,
+        kind,
+        access,
+    }
+}
+
+const fn flag(flag: Flag, cli_name: &'static str, access: Access) -> AttributeInfo {
+    row(Attribute::Flag(flag), cli_name, Kind::Bool, access)
+}
+
+/// THE attribute table: every attribute, its CLI name, its kind of value and who may set it,
+/// in the order the CLI prints a key's attributes. Names map both ways through it
+/// ([`Attribute::name`], [`Attribute::from_name`]); another front end maps its own ids onto
+/// [`Attribute`] with [`AttributeIds`], so that it adds a column rather than a second list.
+pub const ATTRIBUTES: [AttributeInfo; 30] = {
+    use Access::{ReadOnly, Settable};
+    [
+        row(Attribute::KeyType, "key-type", Kind::KeyType, ReadOnly),
+        row(Attribute::Label, "label", Kind::Text, Settable),
+        row(Attribute::Id, "id", Kind::Bytes, Settable),
+        row(Attribute::CheckValue, "check-value", Kind::Number, ReadOnly),
+        row(Attribute::Class, "class", Kind::Class, ReadOnly),
+        flag(Flag::Encrypt, "encrypt", Settable),
+        flag(Flag::Decrypt, "decrypt", Settable),
+        flag(Flag::Token, "token", Settable),
+        flag(Flag::AlwaysSensitive, "always-sensitive", ReadOnly),
+        flag(Flag::Derive, "derive", Settable),
+        flag(Flag::Destroyable, "destroyable", Settable),
+        flag(Flag::Extractable, "extractable", Settable),
+        flag(Flag::Local, "local", ReadOnly),
+        flag(Flag::Modifiable, "modifiable", Settable),
+        flag(Flag::NeverExtractable, "never-extractable", ReadOnly),
+        flag(Flag::Private, "private", Settable),
+        row(
+            Attribute::MlDsaAlgorithm,
+            "mldsa-algorithm",
+            Kind::MlDsaAlgorithm,
+            ReadOnly,
+        ),
+        flag(Flag::Sensitive, "sensitive", Settable),
+        flag(Flag::Sign, "sign", Settable),
+        flag(Flag::Trusted, "trusted", Settable),
+        flag(Flag::Unwrap, "unwrap", Settable),
+        flag(Flag::Verify, "verify", Settable),
+        flag(Flag::Wrap, "wrap", Settable),
+        flag(Flag::WrapWithTrusted, "wrap-with-trusted", Settable),
+        row(
+            Attribute::KeyLengthBytes,
+            "key-length-bytes",
+            Kind::Integer,
+            ReadOnly,
+        ),
+        row(
+            Attribute::PublicExponent,
+            "public-exponent",
+            Kind::Number,
+            ReadOnly,
+        ),
+        row(Attribute::Modulus, "modulus", Kind::Number, ReadOnly),
+        row(
+            Attribute::ModulusSizeBits,
+            "modulus-size-bits",
+            Kind::Integer,
+            ReadOnly,
+        ),
+        row(Attribute::EcPoint, "ec-point", Kind::Number, ReadOnly),
+        row(Attribute::Curve, "curve", Kind::Curve, ReadOnly),
+    ]
+};
+
+impl Attribute {
+    /// Every attribute, in the CLI's print order.
+    pub fn all() -> impl Iterator<Item = Attribute> {
+        ATTRIBUTES.iter().map(|r| r.attribute)
+    }
+
+    /// This attribute's row of [`ATTRIBUTES`].
+    pub fn info(self) -> &'static AttributeInfo {
+        // Every attribute has a row (a test checks it); `key-type`'s row stands in otherwise.
+        ATTRIBUTES
+            .iter()
+            .find(|r| r.attribute == self)
+            .unwrap_or(&ATTRIBUTES[0])
+    }
+
+    /// The CLI's name.
+    pub fn name(self) -> &'static str {
+        self.info().cli_name
+    }
+
+    /// The attribute the CLI calls `name`.
+    pub fn from_name(name: &str) -> Option<Attribute> {
+        ATTRIBUTES
+            .iter()
+            .find(|r| r.cli_name == name)
+            .map(|r| r.attribute)
+    }
+
+    pub fn kind(self) -> Kind {
+        self.info().kind
+    }
+
+    pub fn access(self) -> Access {
+        self.info().access
+    }
+}
+
+/// Another front end's ids for the attributes (the PKCS#11 module's `CKA_*`): it gives the
+/// id of each [`Attribute`] (an exhaustive match, so a new attribute does not go unnoticed),
+/// and the way back is derived from the table.
+pub trait AttributeIds {
+    type Id: PartialEq + Copy;
+
+    /// The id of `attribute`, or `None` where this front end has none.
+    fn id(attribute: Attribute) -> Option<Self::Id>;
+
+    /// The attribute of `id`.
+    fn attribute(id: Self::Id) -> Option<Attribute> {
+        Attribute::all().find(|a| Self::id(*a) == Some(id))
+    }
+}
+
+/// A typed attribute value.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Value {
+    Bool(bool),
+    Text(String),
+    /// [`Kind::Bytes`] and [`Kind::Number`] values.
+    Bytes(Vec<u8>),
+    Integer(u64),
+    KeyType(KeyType),
+    Class(KeyClass),
+    Curve(Curve),
+    MlDsaAlgorithm(MlDsaAlgorithm),
+}
+
+impl Value {
+    /// Whether this value equals `other` as values of `kind` compare.
+    pub fn same_as(&self, other: &Value, kind: Kind) -> bool {
+        match (self, other) {
+            (Value::Bytes(a), Value::Bytes(b)) if kind == Kind::Number => {
+                strip_leading_zeros(a) == strip_leading_zeros(b)
+            }
+            _ => self == other,
+        }
+    }
+}
+
+fn strip_leading_zeros(bytes: &[u8]) -> &[u8] {
+    let first = bytes.iter().position(|b| *b != 0).unwrap_or(bytes.len());
+    bytes.get(first..).unwrap_or_default()
+}
+
+/// Whether `name` is the CLI name of an attribute nobody sets.
+pub fn is_read_only_name(name: &str) -> bool {
+    Attribute::from_name(name).is_some_and(|a| a.access() == Access::ReadOnly)
 }
 
 #[cfg(test)]
@@ -442,8 +620,20 @@ mod tests {
         }
     }
 
+    /// The CLI's `NAME=VALUE`, parsed as the session parses it.
+    fn given(name: &str, value: &str) -> Result<Assignment, KeyError> {
+        crate::session::key_syntax::parse_assignment(name, value)
+    }
+
     fn set(a: &mut Settable, name: &str, value: &str, s: Setting) -> Result<(), KeyError> {
-        apply(a, KeyType::Aes, KeyClass::SecretKey, name, value, s, true)
+        apply(
+            a,
+            KeyType::Aes,
+            KeyClass::SecretKey,
+            &given(name, value)?,
+            s,
+            true,
+        )
     }
 
     #[test]
@@ -489,8 +679,7 @@ mod tests {
                 a,
                 KeyType::Ec,
                 KeyClass::PublicKey,
-                name,
-                "true",
+                &given(name, "true")?,
                 Setting::Creation,
                 true,
             )
@@ -516,8 +705,7 @@ mod tests {
                 &mut a,
                 KeyType::Rsa,
                 KeyClass::PrivateKey,
-                "derive",
-                "true",
+                &Assignment::Flag(Flag::Derive, true),
                 Setting::Creation,
                 hsm2m,
             )
@@ -545,6 +733,59 @@ mod tests {
         assert!(set(&mut a, "modifiable", "true", Setting::Modification).is_err());
         assert!(set(&mut a, "token", "false", Setting::Modification).is_err());
         assert!(set(&mut a, "local", "false", Setting::Modification).is_err());
+    }
+
+    #[test]
+    fn every_attribute_has_one_row_and_every_flag_is_in_it() {
+        for (i, row) in ATTRIBUTES.iter().enumerate() {
+            assert_eq!(row.attribute.info(), row, "{}", row.cli_name);
+            let again = ATTRIBUTES.iter().skip(i + 1);
+            assert!(again.clone().all(|r| r.attribute != row.attribute));
+            assert!(again.clone().all(|r| r.cli_name != row.cli_name));
+        }
+        for flag in Flag::ALL {
+            assert_eq!(Flag::parse(flag.name()), Some(flag));
+            assert_eq!(Attribute::Flag(flag).kind(), Kind::Bool);
+        }
+        let read_only: Vec<_> = ATTRIBUTES
+            .iter()
+            .filter(|r| r.access == Access::ReadOnly)
+            .map(|r| r.cli_name)
+            .collect();
+        assert_eq!(
+            read_only,
+            [
+                "key-type",
+                "check-value",
+                "class",
+                "always-sensitive",
+                "local",
+                "never-extractable",
+                "mldsa-algorithm",
+                "key-length-bytes",
+                "public-exponent",
+                "modulus",
+                "modulus-size-bits",
+                "ec-point",
+                "curve"
+            ]
+        );
+    }
+
+    /// A front end's own ids map both ways through the table.
+    #[test]
+    fn another_front_end_maps_its_ids_onto_the_table() {
+        struct Numbered;
+        impl AttributeIds for Numbered {
+            type Id = usize;
+            fn id(attribute: Attribute) -> Option<usize> {
+                ATTRIBUTES.iter().position(|r| r.attribute == attribute)
+            }
+        }
+        for attribute in Attribute::all() {
+            let id = Numbered::id(attribute);
+            assert_eq!(id.and_then(Numbered::attribute), Some(attribute));
+        }
     }
 
     #[test]

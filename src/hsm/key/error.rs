@@ -1,9 +1,17 @@
 //! Refusals of key operations. Texts documented by AWS or seen from the real CLI are verbatim
 //! (see docs/errors.md); the rest are the emulator's.
 
+use crate::hsm::crypto::CryptoError;
+
 /// Why a key operation was refused.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum KeyError {
+    /// No key the caller can see matches the selection (or the key it matched is gone).
+    #[error(
+        "Key selection criteria matched 0 keys. Refine selection criteria to select a single key."
+    )]
+    NotFound,
+    /// The selection matched more than one key.
     #[error("Key selection criteria matched {count} keys. Refine selection criteria to select a single key.")]
     SelectionCount { count: usize },
     #[error("Invalid filter {term}: use key-reference=0x... or attr.KEY_ATTRIBUTE_NAME=KEY_ATTRIBUTE_VALUE")]
@@ -125,6 +133,10 @@ pub enum KeyError {
         "The masked object belongs to cluster {cluster}: only an HSM of that cluster can insert it"
     )]
     MaskedObjectForeign { cluster: String },
+    #[error(transparent)]
+    Crypto(#[from] CryptoError),
+    /// A state the emulator never reaches unless it has a bug (a generated pair without its
+    /// private half, a stored key that did not come back).
     #[error("{0}")]
-    Crypto(String),
+    Internal(&'static str),
 }

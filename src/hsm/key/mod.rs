@@ -7,7 +7,9 @@ pub mod filter;
 
 use serde::{Deserialize, Serialize};
 
-pub use attributes::{Flag, Flags, Settable};
+use crate::hsm::crypto::{Curve, MlDsaAlgorithm};
+
+pub use attributes::{Assignment, Attribute, Flag, Flags, Kind, Settable, Value};
 pub use error::KeyError;
 pub use filter::Term;
 
@@ -134,39 +136,44 @@ impl Key {
         format_reference(self.reference)
     }
 
-    /// The printed value of attribute `name`, for filters; `None` if the key has no such
-    /// attribute. Values compare as the CLI prints them.
-    pub fn attribute(&self, name: &str) -> Option<String> {
-        use attributes::hex;
-        if let Some(flag) = Flag::parse(name) {
-            return Some(flag.get(&self.attrs.flags).to_string());
-        }
+    /// The value of `attribute`, or `None` if the key has no such attribute (`curve` of an
+    /// AES key; `check-value` where the HSM computes none).
+    pub fn value(&self, attribute: Attribute) -> Option<Value> {
+        use attributes::parse_hex;
+        let bytes = |name: &str, printed: &str| parse_hex(name, printed).ok().map(Value::Bytes);
         let typed = &self.derived.typed;
-        Some(match (name, typed) {
-            ("key-type", _) => self.key_type.as_str().to_string(),
-            ("label", _) => self.attrs.label.clone(),
-            ("id", _) => hex(&self.attrs.id),
-            ("check-value", _) => self.derived.check_value.clone()?,
-            ("class", _) => self.class.as_str().to_string(),
-            ("key-length-bytes", _) => self.derived.key_length_bytes.to_string(),
+        match (attribute, typed) {
+            (Attribute::Flag(flag), _) => Some(Value::Bool(flag.get(&self.attrs.flags))),
+            (Attribute::KeyType, _) => Some(Value::KeyType(self.key_type)),
+            (Attribute::Label, _) => Some(Value::Text(self.attrs.label.clone())),
+            (Attribute::Id, _) => Some(Value::Bytes(self.attrs.id.clone())),
+            (Attribute::CheckValue, _) => bytes("check-value", self.derived.check_value.as_ref()?),
+            (Attribute::Class, _) => Some(Value::Class(self.class)),
+            (Attribute::KeyLengthBytes, _) => Some(Value::Integer(self.derived.key_length_bytes)),
             (
-                "public-exponent",
+                Attribute::PublicExponent,
                 Typed::Rsa {
                     public_exponent, ..
                 },
-            ) => public_exponent.clone(),
-            ("modulus", Typed::Rsa { modulus, .. }) => modulus.clone(),
+            ) => bytes("public-exponent", public_exponent),
+            (Attribute::Modulus, Typed::Rsa { modulus, .. }) => bytes("modulus", modulus),
             (
-                "modulus-size-bits",
+                Attribute::ModulusSizeBits,
                 Typed::Rsa {
                     modulus_size_bits, ..
                 },
-            ) => modulus_size_bits.to_string(),
-            ("ec-point", Typed::Ec { ec_point, .. }) => ec_point.clone(),
-            ("curve", Typed::Ec { curve, .. }) => curve.clone(),
-            ("mldsa-algorithm", Typed::MlDsa { algorithm }) => algorithm.clone(),
-            _ => return None,
-        })
+            ) => Some(Value::Integer(*modulus_size_bits)),
+            (Attribute::EcPoint, Typed::Ec { ec_point, .. }) => bytes("ec-point", ec_point),
+            (Attribute::Curve, Typed::Ec { curve, .. }) => {
+                Curve::from_name(curve).ok().map(Value::Curve)
+            }
+            (Attribute::MlDsaAlgorithm, Typed::MlDsa { algorithm }) => {
+                MlDsaAlgorithm::from_name(algorithm)
+                    .ok()
+                    .map(Value::MlDsaAlgorithm)
+            }
+            _ => None,
+        }
     }
 }
 
@@ -177,32 +184,22 @@ pub fn format_reference(reference: u64) -> String {
 
 /// Every attribute name the CLI knows (for filters).
 pub fn is_attribute_name(name: &str) -> bool {
-    Flag::parse(name).is_some()
-        || matches!(name, "label" | "id")
-        || attributes::is_read_only_name(name)
+    Attribute::from_name(name).is_some()
 }
 
 /// Every attribute name a filter may test, sorted (for completion).
 pub fn attribute_names() -> Vec<&'static str> {
-    let mut names: Vec<&'static str> = Flag::ALL
-        .iter()
-        .map(|f| f.name())
-        .chain(["label", "id"])
-        .chain(attributes::READ_ONLY_NAMES)
-        .collect();
+    let mut names: Vec<&'static str> = Attribute::all().map(Attribute::name).collect();
     names.sort_unstable();
-    names.dedup();
     names
 }
 
 /// The attribute names `key set-attribute --name` may change (for completion): the usage
 /// flags and label and id; which of them a given key takes is checked when it is set.
 pub fn settable_names() -> Vec<&'static str> {
-    let mut names: Vec<&'static str> = Flag::ALL
-        .iter()
-        .map(|f| f.name())
-        .filter(|n| !attributes::is_read_only_name(n))
-        .chain(["label", "id"])
+    let mut names: Vec<&'static str> = Attribute::all()
+        .filter(|a| a.access() == attributes::Access::Settable)
+        .map(Attribute::name)
         .collect();
     names.sort_unstable();
     names

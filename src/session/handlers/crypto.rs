@@ -9,8 +9,9 @@ use crate::grammar::{
     MlDsaDataTypeArg, SignCommand, SignInput, VerifyCommand, VerifyInput,
 };
 use crate::hsm::crypto::{DataType, HashFunction, Mechanism};
-use crate::hsm::key::{filter, KeyError};
+use crate::hsm::key::KeyError;
 use crate::output::{MessageView, Response};
+use crate::session::key_syntax::parse_filter;
 
 use super::super::{Context, SessionError};
 use super::logged_in;
@@ -162,8 +163,8 @@ macro_rules! mechanism_of {
 }
 
 /// The key filter and the data of an encryption, decryption or MAC, both checked.
-fn keyed_input(input: &KeyedInput) -> Result<(Vec<filter::Term>, Vec<u8>)> {
-    let terms = filter::parse(&input.key_filter).map_err(key_error)?;
+fn keyed_input(input: &KeyedInput) -> Result<(Vec<crate::hsm::key::Term>, Vec<u8>)> {
+    let terms = parse_filter(&input.key_filter).map_err(key_error)?;
     let data = bytes(input.data.as_deref(), input.data_path.as_deref(), "--data")?;
     Ok((terms, data))
 }
@@ -171,7 +172,7 @@ fn keyed_input(input: &KeyedInput) -> Result<(Vec<filter::Term>, Vec<u8>)> {
 pub(crate) fn sign(ctx: &mut Context<'_>, c: &SignCommand) -> Result<Response> {
     let (input, mechanism): (&SignInput, Mechanism) = mechanism_of!(c, SignCommand);
     let login = logged_in(&ctx.login)?;
-    let terms = filter::parse(&input.key_filter).map_err(key_error)?;
+    let terms = parse_filter(&input.key_filter).map_err(key_error)?;
     let data = bytes(input.data.as_deref(), input.data_path.as_deref(), "--data")?;
     let entropy = ctx.session.entropy_snapshot();
     let file = super::approval_file(input.approval.as_deref())?;
@@ -187,7 +188,7 @@ pub(crate) fn sign(ctx: &mut Context<'_>, c: &SignCommand) -> Result<Response> {
 pub(crate) fn verify(ctx: &mut Context<'_>, c: &VerifyCommand) -> Result<Response> {
     let (input, mechanism): (&VerifyInput, Mechanism) = mechanism_of!(c, VerifyCommand);
     let login = logged_in(&ctx.login)?;
-    let terms = filter::parse(&input.key_filter).map_err(key_error)?;
+    let terms = parse_filter(&input.key_filter).map_err(key_error)?;
     let data = bytes(input.data.as_deref(), input.data_path.as_deref(), "--data")?;
     let signature = signature(input)?;
     let valid = ctx

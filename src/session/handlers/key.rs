@@ -1,28 +1,36 @@
 //! Handlers of the `key` commands: translate options, call the simulated HSM, and print
 //! keys as the AWS guide shows them.
 
-use serde_json::{Map, Value};
+use serde_json::Map;
 
 use crate::grammar::{
     CurveArg, GenerateAsymmetricPair, GenerateSymmetric, ImportKeyTypeClass, KeyDelete,
     KeyFileEncoding, KeyGenerateFile, KeyImportPem, KeyList, KeySetAttribute, KeyShare, MlDsaArg,
     UserRole,
 };
-use crate::hsm::key::attributes::hex;
-use crate::hsm::key::{filter, Flag, Key, KeyError, KeyType, Typed};
+use crate::hsm::crypto::{Curve, MlDsaAlgorithm};
+use crate::hsm::key::{Attribute, Key, KeyError, KeyType, Term};
 use crate::hsm::{GenerateRequest, KeyKind, Role};
 use crate::output::{
     KeyBriefView, KeyInfoView, KeyListView, KeyPairView, KeyQuorumView, KeyUserView, KeyView,
     LabelView, MessageView, OneKeyView, Response,
 };
 
-use super::super::{Context, SessionError};
+use super::super::{key_syntax, Context, SessionError};
 use super::{logged_in, logged_in_mut};
 
 type Result<T> = std::result::Result<T, SessionError>;
 
-fn terms(items: &[String]) -> Result<Vec<filter::Term>> {
-    filter::parse(items).map_err(|e| SessionError::Hsm(e.into()))
+fn terms(items: &[String]) -> Result<Vec<Term>> {
+    key_syntax::parse_filter(items).map_err(key_error)
+}
+
+fn assignments(items: &[String]) -> Result<Vec<crate::hsm::key::Assignment>> {
+    key_syntax::parse_assignments(items).map_err(key_error)
+}
+
+fn key_error(e: KeyError) -> SessionError {
+    SessionError::Hsm(e.into())
 }
 
 fn message(text: &str) -> Response {
@@ -38,43 +46,13 @@ pub(crate) fn key_view(key: &Key, full: bool) -> KeyView {
         username: u.to_string(),
         key_coverage: coverage.into(),
     };
+    // The attributes the key has, in the order of the table (an empty id prints as "0x",
+    // as the newest pages of the guide print it).
     let mut a = Map::new();
-    let flags = &key.attrs.flags;
-    a.insert("key-type".into(), key.key_type.as_str().into());
-    a.insert("label".into(), key.attrs.label.clone().into());
-    // An empty id prints as "0x", as the newest pages of the guide print it.
-    a.insert("id".into(), hex(&key.attrs.id).into());
-    if let Some(cv) = &key.derived.check_value {
-        a.insert("check-value".into(), cv.clone().into());
-    }
-    a.insert("class".into(), key.class.as_str().into());
-    for flag in Flag::ALL {
-        if flag == Flag::Sensitive {
-            if let Typed::MlDsa { algorithm } = &key.derived.typed {
-                a.insert("mldsa-algorithm".into(), algorithm.clone().into());
-            }
+    for attribute in Attribute::all() {
+        if let Some(value) = key.value(attribute) {
+            a.insert(attribute.name().into(), key_syntax::value_json(&value));
         }
-        a.insert(flag.name().into(), Value::Bool(flag.get(flags)));
-    }
-    a.insert(
-        "key-length-bytes".into(),
-        key.derived.key_length_bytes.into(),
-    );
-    match &key.derived.typed {
-        Typed::Rsa {
-            public_exponent,
-            modulus,
-            modulus_size_bits,
-        } => {
-            a.insert("public-exponent".into(), public_exponent.clone().into());
-            a.insert("modulus".into(), modulus.clone().into());
-            a.insert("modulus-size-bits".into(), (*modulus_size_bits).into());
-        }
-        Typed::Ec { ec_point, curve } => {
-            a.insert("ec-point".into(), ec_point.clone().into());
-            a.insert("curve".into(), curve.clone().into());
-        }
-        Typed::MlDsa { .. } | Typed::None => {}
     }
     KeyView {
         key_reference: key.reference_string(),
@@ -176,13 +154,13 @@ pub(crate) fn share(ctx: &mut Context<'_>, c: &KeyShare, share: bool) -> Result<
 pub(crate) fn set_attribute(ctx: &mut Context<'_>, c: &KeySetAttribute) -> Result<Response> {
     logged_in(&ctx.login)?;
     let terms = terms(&c.filter)?;
-    let value = c.value.join(" ");
+    let assignment =
+        key_syntax::parse_assignment(&c.name, &c.value.join(" ")).map_err(key_error)?;
     let file = super::approval_file(c.approval.as_deref())?;
     ctx.cluster.set_key_attribute(
         logged_in_mut(&mut ctx.login)?,
         &terms,
-        &c.name,
-        &value,
+        &assignment,
         file.as_ref(),
     )?;
     Ok(message("Attribute set successfully"))
@@ -216,7 +194,7 @@ pub(crate) fn generate_symmetric(ctx: &mut Context<'_>, g: &GenerateSymmetric) -
             kind,
             label: c.label.clone(),
             private_label: String::new(),
-            attributes: c.attributes.clone(),
+            attributes: assignments(&c.attributes)?,
             private_attributes: Vec::new(),
             share_with: c.share_crypto_users.clone(),
             manage_quorum: c.manage_key_quorum_value,
@@ -244,18 +222,17 @@ pub(crate) fn generate_pair(ctx: &mut Context<'_>, g: &GenerateAsymmetricPair) -
         GenerateAsymmetricPair::Ec(c) => (
             &c.pair,
             KeyKind::Ec {
-                curve: curve_name(c.curve).to_string(),
+                curve: curve(c.curve),
             },
         ),
         GenerateAsymmetricPair::MlDsa(c) => (
             &c.pair,
             KeyKind::MlDsa {
                 algorithm: match c.mldsa_algorithm {
-                    MlDsaArg::MlDsa44 => "ML-DSA-44",
-                    MlDsaArg::MlDsa65 => "ML-DSA-65",
-                    MlDsaArg::MlDsa87 => "ML-DSA-87",
-                }
-                .to_string(),
+                    MlDsaArg::MlDsa44 => MlDsaAlgorithm::MlDsa44,
+                    MlDsaArg::MlDsa65 => MlDsaAlgorithm::MlDsa65,
+                    MlDsaArg::MlDsa87 => MlDsaAlgorithm::MlDsa87,
+                },
             },
         ),
     };
@@ -265,8 +242,8 @@ pub(crate) fn generate_pair(ctx: &mut Context<'_>, g: &GenerateAsymmetricPair) -
             kind,
             label: p.public_label.clone(),
             private_label: p.private_label.clone(),
-            attributes: p.public_attributes.clone(),
-            private_attributes: p.private_attributes.clone(),
+            attributes: assignments(&p.public_attributes)?,
+            private_attributes: assignments(&p.private_attributes)?,
             share_with: p.share_crypto_users.clone(),
             manage_quorum: p.manage_private_key_quorum_value,
             use_quorum: p.use_private_key_quorum_value,
@@ -285,20 +262,20 @@ pub(crate) fn generate_pair(ctx: &mut Context<'_>, g: &GenerateAsymmetricPair) -
             }))
         }
         _ => Err(SessionError::Hsm(
-            KeyError::Crypto("key pair generation returned no pair".into()).into(),
+            KeyError::Internal("key pair generation returned no pair").into(),
         )),
     }
 }
 
-fn curve_name(c: CurveArg) -> &'static str {
+fn curve(c: CurveArg) -> Curve {
     match c {
-        CurveArg::Prime256v1 => "prime256v1",
-        CurveArg::Secp256r1 => "secp256r1",
-        CurveArg::Secp224r1 => "secp224r1",
-        CurveArg::Secp384r1 => "secp384r1",
-        CurveArg::Secp256k1 => "secp256k1",
-        CurveArg::Secp521r1 => "secp521r1",
-        CurveArg::Ed25519 => "ed25519",
+        CurveArg::Prime256v1 => Curve::Prime256v1,
+        CurveArg::Secp256r1 => Curve::Secp256r1,
+        CurveArg::Secp224r1 => Curve::Secp224r1,
+        CurveArg::Secp384r1 => Curve::Secp384r1,
+        CurveArg::Secp256k1 => Curve::Secp256k1,
+        CurveArg::Secp521r1 => Curve::Secp521r1,
+        CurveArg::Ed25519 => Curve::Ed25519,
     }
 }
 
@@ -314,7 +291,7 @@ pub(crate) fn import_pem(ctx: &mut Context<'_>, c: &KeyImportPem) -> Result<Resp
         &pem,
         expected,
         &c.label,
-        &c.attributes,
+        &assignments(&c.attributes)?,
     )?;
     let full = ctx.cluster.key_full_coverage(&key)?;
     Ok(Response::ok(OneKeyView {

@@ -8,10 +8,10 @@ use crate::grammar::{
     ChangeMfaTokenSign, LoginRole, Password, QuorumRegister, QuorumServiceArg, ScopeArg,
     SetQuorumValue, SetTimeout, TargetRole, TokenGenerate,
 };
-use crate::hsm::key::filter;
 use crate::hsm::quorum::TokenSetFile;
 use crate::hsm::{QuorumError, Role, Service};
 use crate::output::{LoginView, Response};
+use crate::session::key_syntax::parse_filter;
 
 use super::super::{Context, Prompter, SessionError};
 use super::{approval_file, logged_in, new_password};
@@ -56,7 +56,7 @@ pub(crate) fn generate(ctx: &mut Context<'_>, c: &TokenGenerate) -> Result<Respo
     let key = if c.filter.is_empty() {
         None
     } else {
-        let terms = filter::parse(&c.filter).map_err(|e| SessionError::Hsm(e.into()))?;
+        let terms = parse_filter(&c.filter).map_err(|e| SessionError::Hsm(e.into()))?;
         Some(ctx.cluster.select_key(login, &terms)?.reference)
     };
     let mut entropy = ctx.session.entropy_snapshot();

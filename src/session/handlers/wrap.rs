@@ -8,9 +8,10 @@ use crate::grammar::{
 };
 use crate::hsm::crypto::WrapMechanism;
 use crate::hsm::key::attributes::{hex, parse_hex};
-use crate::hsm::key::{filter, KeyError};
+use crate::hsm::key::KeyError;
 use crate::hsm::{UnwrapRequest, UnwrapTarget};
 use crate::output::{OneKeyView, Response};
+use crate::session::key_syntax::{parse_assignments, parse_filter};
 
 use super::super::{Context, SessionError};
 use super::crypto::{bytes, hash, key_error, mgf};
@@ -75,8 +76,8 @@ pub(crate) fn wrap(ctx: &mut Context<'_>, c: &WrapCommand) -> Result<Response> {
         WrapCommand::RsaPkcs(w) => (w, WrapMechanism::RsaPkcs),
     };
     let login = logged_in(&ctx.login)?;
-    let payload = filter::parse(&args.payload_filter).map_err(key_error)?;
-    let wrapping = filter::parse(&args.wrapping_filter).map_err(key_error)?;
+    let payload = parse_filter(&args.payload_filter).map_err(key_error)?;
+    let wrapping = parse_filter(&args.wrapping_filter).map_err(key_error)?;
     let entropy = ctx.session.entropy_snapshot();
     let payload_file = super::approval_file(args.payload_approval.as_deref())?;
     let wrapping_file = super::approval_file(args.wrapping_approval.as_deref())?;
@@ -116,7 +117,7 @@ pub(crate) fn unwrap(ctx: &mut Context<'_>, c: &UnwrapCommand) -> Result<Respons
         UnwrapCommand::RsaPkcs(u) => (u, WrapMechanism::RsaPkcs, None),
     };
     logged_in(&ctx.login)?;
-    let terms = filter::parse(&args.filter).map_err(key_error)?;
+    let terms = parse_filter(&args.filter).map_err(key_error)?;
     let data = bytes(args.data.as_deref(), args.data_path.as_deref(), "--data")?;
     let req = UnwrapRequest {
         target: match args.key_type_class {
@@ -127,7 +128,7 @@ pub(crate) fn unwrap(ctx: &mut Context<'_>, c: &UnwrapCommand) -> Result<Respons
             UnwrapKeyTypeClass::RsaPrivate => UnwrapTarget::RsaPrivate,
         },
         label: args.label.clone(),
-        attributes: args.attributes.clone(),
+        attributes: parse_assignments(&args.attributes).map_err(key_error)?,
         share_with: args.share_crypto_users.clone(),
         manage_quorum: args.manage_key_quorum_value,
         use_quorum: args.use_key_quorum_value,
