@@ -11,6 +11,7 @@ mod cluster;
 pub mod crypto;
 mod default_cluster;
 mod entropy;
+mod environment;
 mod error;
 mod fixtures;
 pub mod key;
@@ -27,6 +28,7 @@ mod signing;
 mod user;
 mod wrapping;
 
+pub use crate::secret::{Credentials, MalformedPin, Password};
 pub use auth::Kdf;
 pub use cluster::{
     check_cluster_id, create, create_locked, reset, resolve, Cluster, ClusterConfig, HsmInfo,
@@ -34,6 +36,7 @@ pub use cluster::{
 };
 pub use default_cluster::{retire_default, untouched_default};
 pub use entropy::Entropy;
+pub use environment::{Environment, EnvironmentError};
 pub use error::HsmError;
 pub use fixtures::{
     export_cluster, import_cluster, FixtureError, Imported, Seeded, SeededKey, EXPORT_FORMAT,

@@ -14,7 +14,7 @@ use std::io;
 use std::path::PathBuf;
 
 use crate::grammar::{Command, LoginRole, OutputFormat};
-use crate::hsm::{self, Cluster, Entropy, HsmError, Login, Role, SessionId};
+use crate::hsm::{self, Cluster, Credentials, Entropy, HsmError, Login, Password, Role, SessionId};
 use crate::output::{Format, Response};
 use crate::store::Home;
 
@@ -173,7 +173,7 @@ impl Session {
         &mut self,
         command: &Command,
         role: Option<&str>,
-        pin: Option<&str>,
+        pin: Option<&Password>,
     ) -> Result<(), Response> {
         let id = CommandId::of(command);
         let fail = |e: SessionError| Response::error(e.to_string());
@@ -182,9 +182,8 @@ impl Session {
                 command: id.name(),
             }));
         };
-        let (username, password) = pin
-            .split_once(':')
-            .ok_or_else(|| fail(SessionError::MalformedPin))?;
+        let credentials =
+            Credentials::parse(pin.expose()).map_err(|_| fail(SessionError::MalformedPin))?;
         let role = match role {
             "admin" => LoginRole::Admin,
             "crypto-user" => LoginRole::CryptoUser,
@@ -193,9 +192,14 @@ impl Session {
         };
         let cluster_id = handlers::cluster_arg(command);
         let mut ctx = self.context(cluster_id).map_err(fail)?;
-        let result = handlers::login(&mut ctx, username, role, password)
-            .map(|_| ())
-            .map_err(fail);
+        let result = handlers::login(
+            &mut ctx,
+            credentials.username(),
+            role,
+            credentials.password().expose(),
+        )
+        .map(|_| ())
+        .map_err(fail);
         ctx.finish();
         result
     }
