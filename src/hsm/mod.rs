@@ -39,10 +39,9 @@ pub use default_cluster::{retire_default, untouched_default};
 pub use entropy::Entropy;
 pub use environment::{Environment, EnvironmentError};
 pub use error::HsmError;
-pub use fixtures::{
-    export_cluster, import_cluster, FixtureError, Imported, Seeded, SeededKey, EXPORT_FORMAT,
-    EXPORT_VERSION, RUNTIME_TABLES,
-};
+pub use fixtures::FixtureError;
+// The control plane's (`cloudhsm-sim export`, `import`, `seed`): no front end's.
+pub(crate) use fixtures::{export_cluster, import_cluster, Seeded};
 pub use keygen::{GenerateRequest, KeyKind};
 pub use keys::{check_quorum, Blob};
 pub use login::{Login, MfaChallenge};
