@@ -134,7 +134,6 @@ struct Report {
 }
 
 impl Report {
-    #[allow(clippy::too_many_arguments)]
     fn row(
         &mut self,
         section: &str,

@@ -12,8 +12,6 @@
 //! any process carries SQLite's words (`database is locked`, `SQLITE_BUSY`, ...). The test
 //! prints the transactions per second and the slowest command; it asserts nothing about time.
 
-#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is a failure report
-
 mod common;
 
 use std::io::{Read, Write};

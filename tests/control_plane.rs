@@ -17,8 +17,6 @@
 //!
 //! The kill loops run `CLOUDHSM_CONTROL_ROUNDS` rounds each (default 100).
 
-#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is a failure report
-
 mod common;
 
 use std::fs;

@@ -11,8 +11,6 @@
 //! - A relative `CLOUDHSM_SIM_HOME` is resolved once per process against its working
 //!   directory; `cloudhsm-sim status` shows the absolute path (the docs' recipe runs here).
 
-#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is a failure report
-
 mod common;
 
 use std::fs;

@@ -559,6 +559,43 @@ fn single_command_with_wrong_password_is_a_login_error() {
 }
 
 #[test]
+fn single_command_pin_with_an_empty_username_or_password_is_a_login_error() {
+    let sim = Sim::with_crypto_user(ADMIN_PW, "carol", "carol-pw-1");
+    let run = sim.cli_env(
+        &argv("key list"),
+        &[
+            ("CLOUDHSM_ROLE", "crypto-user"),
+            ("CLOUDHSM_PIN", "carol:carol-pw-1"),
+        ],
+    );
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    // An empty username or password is a PIN of the right form: the login refuses it, as it
+    // refuses any wrong credentials.
+    for pin in [":carol-pw-1", "carol:", ":"] {
+        let run = sim.cli_env(
+            &argv("key list"),
+            &[("CLOUDHSM_ROLE", "crypto-user"), ("CLOUDHSM_PIN", pin)],
+        );
+        assert_eq!(run.code, 1, "{pin:?}: {}", run.stderr);
+        assert_eq!(err_text(&run.one()), BAD_CREDENTIALS, "{pin:?}");
+    }
+    // No colon at all is malformed, before any login.
+    for pin in ["carol", ""] {
+        let run = sim.cli_env(
+            &argv("key list"),
+            &[("CLOUDHSM_ROLE", "crypto-user"), ("CLOUDHSM_PIN", pin)],
+        );
+        assert_eq!(run.code, 1, "{pin:?}: {}", run.stderr);
+        assert_eq!(
+            err_text(&run.one()),
+            "CLOUDHSM_PIN must have the form <username>:<password>",
+            "{pin:?}"
+        );
+    }
+    assert_eq!(sim.locked("carol"), "false");
+}
+
+#[test]
 fn unauthenticated_commands_work_with_no_environment_at_all() {
     let sim = Sim::unactivated();
     for args in [&["user", "list"][..], &["cluster", "hsm-info"][..]] {

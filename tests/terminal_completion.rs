@@ -6,8 +6,6 @@
 //! test runs its own tmux server on a socket in its own temporary directory, killed when done.
 //! The harness is tests/tmux/mod.rs.
 
-#![allow(clippy::unwrap_used, clippy::expect_used)]
-
 mod common;
 mod tmux;
 

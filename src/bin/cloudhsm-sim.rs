@@ -4,10 +4,10 @@ use std::io;
 use std::process::ExitCode;
 
 use cloudhsm_sim::control;
-use cloudhsm_sim::shell::Env;
+use cloudhsm_sim::hsm::Environment;
 
 fn main() -> ExitCode {
-    let env = Env::from_process();
+    let env = Environment::from_process();
     let mut err = io::stderr().lock();
     let seed = match env.seed() {
         Ok(seed) => seed,
@@ -20,7 +20,7 @@ fn main() -> ExitCode {
     let mut out = io::stdout().lock();
     let status = control::run(
         std::env::args_os().skip(1).collect(),
-        env.home,
+        env.home().cloned(),
         seed,
         &mut out,
         &mut err,

@@ -4,16 +4,16 @@ use std::io;
 use std::process::ExitCode;
 
 use cloudhsm_sim::control::configure;
-use cloudhsm_sim::shell::Env;
+use cloudhsm_sim::hsm::Environment;
 
 fn main() -> ExitCode {
-    let env = Env::from_process();
+    let env = Environment::from_process();
     let mut err = io::stderr().lock();
     let seed = env.seed().unwrap_or_default();
     let mut out = io::stdout().lock();
     let status = configure::run(
         std::env::args_os().skip(1).collect(),
-        env.home,
+        env.home().cloned(),
         seed,
         &mut out,
         &mut err,

@@ -122,29 +122,6 @@ impl<E: ValueEnum + Clone + Send + Sync + 'static> clap::builder::TypedValuePars
     }
 }
 
-/// A password: typed as an option (`--password`), prompted for, or taken from
-/// `CLOUDHSM_PIN`. Its bytes are zeroed when it is dropped, and `Debug` never shows them.
-///
-/// The copies that other code keeps are out of reach: clap's raw argument values, rustyline's
-/// line editor and the process environment.
-#[derive(Clone, Default, PartialEq, Eq)]
-pub struct Password(zeroize::Zeroizing<String>);
-
-impl Password {
-    /// The password's text.
-    pub fn expose(&self) -> &str {
-        &self.0
-    }
-}
-
-impl From<String> for Password {
-    fn from(text: String) -> Password {
-        Password(zeroize::Zeroizing::new(text))
-    }
-}
-
-impl std::fmt::Debug for Password {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("Password(<redacted>)")
-    }
-}
+/// `--password` of every command that takes one: the zeroizing secret type both front ends
+/// share.
+pub use crate::secret::Password;

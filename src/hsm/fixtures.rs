@@ -9,6 +9,19 @@
 //! and one copy of the database, not the cluster. Values: integers as numbers, text as
 //! strings (a text column holding a JSON object or array, such as a key's attributes, as that
 //! JSON), blobs as base64.
+//!
+//! All of it is the control plane's (`cloudhsm-sim export`, `import`, `seed`), crate-private:
+//! it writes rows no login vouches for, so no front end (nor any other crate) can reach it.
+//!
+//! ```compile_fail
+//! let _ = cloudhsm_sim::hsm::import_cluster;
+//! ```
+//!
+//! ```compile_fail
+//! fn back_door(cluster: &mut cloudhsm_sim::hsm::Cluster, e: &mut cloudhsm_sim::hsm::Entropy) {
+//!     let _ = cluster.seed_user("cu9", cloudhsm_sim::hsm::Role::CryptoUser, "pw-123456", true, e);
+//! }
+//! ```
 
 use base64::Engine;
 use serde_json::{json, Map, Value};
@@ -342,7 +355,7 @@ impl Cluster {
     /// Seeds a user: creates it, or when it exists keeps it, setting its password first when
     /// `reset` and the stored hash does not already match `password`. A user of another role
     /// is an error, never changed.
-    pub fn seed_user(
+    pub(crate) fn seed_user(
         &mut self,
         username: &str,
         role: Role,
@@ -387,7 +400,7 @@ impl Cluster {
 
     /// The token key `owner` owns of `key_type` and `class` labelled `label`: the identity of
     /// a seeded key (the secret key, or the private half of a pair).
-    pub fn seeded_key(
+    pub(crate) fn seeded_key(
         &mut self,
         owner: &str,
         key_type: KeyType,
@@ -420,7 +433,7 @@ impl Cluster {
     }
 
     /// Whether the secret key `reference` holds exactly `bytes` (a seed's `material_hex`).
-    pub fn secret_material_is(
+    pub(crate) fn secret_material_is(
         &mut self,
         reference: u64,
         bytes: &[u8],
@@ -442,7 +455,7 @@ impl Cluster {
     /// it for that user's login; with `material`, a secret key of those bytes (see
     /// `Cluster::store_secret`). No login is involved: the seed is the state directory's
     /// owner writing fixtures.
-    pub fn seed_key(
+    pub(crate) fn seed_key(
         &mut self,
         owner: &str,
         request: &GenerateRequest,
@@ -462,12 +475,16 @@ impl Cluster {
 
     /// Seeds the quorum value of `service`, as `quorum token-sign set-quorum-value` sets it
     /// without asking for an approval.
-    pub fn seed_quorum_value(&mut self, service: &str, value: u64) -> Result<(), FixtureError> {
+    pub(crate) fn seed_quorum_value(
+        &mut self,
+        service: &str,
+        value: u64,
+    ) -> Result<(), FixtureError> {
         Ok(self.write_quorum_value(service, value, |_| Ok(()))?)
     }
 
     /// Seeds the token timeouts, as `quorum token-sign set-timeout` sets them.
-    pub fn seed_token_timeouts(
+    pub(crate) fn seed_token_timeouts(
         &mut self,
         generated: Option<u64>,
         approved: Option<u64>,
@@ -477,7 +494,7 @@ impl Cluster {
 
     /// Shares a seeded key of `owner` with each of `users` it is not shared with yet; returns
     /// the users added.
-    pub fn seed_shares(
+    pub(crate) fn seed_shares(
         &mut self,
         owner: &str,
         key: &SeededKey,

@@ -11,6 +11,7 @@ mod cluster;
 pub mod crypto;
 mod default_cluster;
 mod entropy;
+mod environment;
 mod error;
 mod fixtures;
 pub mod key;
@@ -19,6 +20,7 @@ mod keys;
 mod login;
 mod masked;
 mod model;
+mod open;
 pub mod policy;
 mod process;
 pub mod quorum;
@@ -27,6 +29,7 @@ mod signing;
 mod user;
 mod wrapping;
 
+pub use crate::secret::{Credentials, MalformedPin, Password};
 pub use auth::Kdf;
 pub use cluster::{
     check_cluster_id, create, create_locked, reset, resolve, Cluster, ClusterConfig, HsmInfo,
@@ -34,16 +37,17 @@ pub use cluster::{
 };
 pub use default_cluster::{retire_default, untouched_default};
 pub use entropy::Entropy;
+pub use environment::{Environment, EnvironmentError};
 pub use error::HsmError;
-pub use fixtures::{
-    export_cluster, import_cluster, FixtureError, Imported, Seeded, SeededKey, EXPORT_FORMAT,
-    EXPORT_VERSION, RUNTIME_TABLES,
-};
+pub use fixtures::FixtureError;
+// The control plane's (`cloudhsm-sim export`, `import`, `seed`): no front end's.
+pub(crate) use fixtures::{export_cluster, import_cluster, Seeded};
 pub use keygen::{GenerateRequest, KeyKind};
 pub use keys::{check_quorum, Blob};
 pub use login::{Login, MfaChallenge};
 pub use masked::MaskedFile;
 pub use model::{fips_state, HsmType, ModelInfo};
+pub use open::OpenClusters;
 pub use process::SessionId;
 pub use quorum::{ApprovalFile, QuorumError, Service, TokenSetFile};
 pub use replication::{HsmSync, MAX_HSMS};

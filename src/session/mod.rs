@@ -15,7 +15,9 @@ use std::io;
 use std::path::PathBuf;
 
 use crate::grammar::{Command, LoginRole, OutputFormat};
-use crate::hsm::{self, Cluster, Entropy, HsmError, Login, Role, SessionId};
+use crate::hsm::{
+    self, Cluster, Credentials, Entropy, HsmError, Login, OpenClusters, Password, Role, SessionId,
+};
 use crate::output::{Format, Response};
 use crate::store::Home;
 
@@ -64,11 +66,9 @@ pub struct Session {
     logins: BTreeMap<String, Login>,
     id: SessionId,
     entropy: Entropy,
-    /// Clusters opened by earlier commands, kept open: opening a database (schema parse, WAL
-    /// checkpoint at close) costs more than most commands.
-    open: BTreeMap<String, Cluster>,
-    /// `CLOUDHSM_SIM_NOW`: a fixed clock (Unix seconds) for token expiry, for tests.
-    clock: Option<i64>,
+    /// Clusters opened by earlier commands, kept open (reopened after a reset or import),
+    /// on the session's clock (`CLOUDHSM_SIM_NOW`).
+    open: OpenClusters,
 }
 
 /// A command bound to its cluster, ready for a handler: the cluster, and this session's login
@@ -92,7 +92,7 @@ impl Context<'_> {
         if let Some(login) = login {
             session.logins.insert(cluster_id.clone(), login);
         }
-        session.open.insert(cluster_id, cluster);
+        session.open.put(cluster);
     }
 }
 
@@ -111,14 +111,13 @@ impl Session {
             logins: BTreeMap::new(),
             id: SessionId::new(),
             entropy: Entropy::new(seed),
-            open: BTreeMap::new(),
-            clock: None,
+            open: OpenClusters::default(),
         }
     }
 
     /// Fixes the clock (`CLOUDHSM_SIM_NOW`, Unix seconds) used for token expiry.
     pub fn with_clock(mut self, clock: Option<i64>) -> Session {
-        self.clock = clock;
+        self.open = OpenClusters::new(clock);
         self
     }
 
@@ -174,7 +173,7 @@ impl Session {
         &mut self,
         command: &Command,
         role: Option<&str>,
-        pin: Option<&str>,
+        pin: Option<&Password>,
     ) -> Result<(), Response> {
         let id = CommandId::of(command);
         let fail = |e: SessionError| Response::error(e.to_string());
@@ -183,9 +182,8 @@ impl Session {
                 command: id.name(),
             }));
         };
-        let (username, password) = pin
-            .split_once(':')
-            .ok_or_else(|| fail(SessionError::MalformedPin))?;
+        let credentials =
+            Credentials::parse(pin.expose()).map_err(|_| fail(SessionError::MalformedPin))?;
         let role = match role {
             "admin" => LoginRole::Admin,
             "crypto-user" => LoginRole::CryptoUser,
@@ -194,9 +192,14 @@ impl Session {
         };
         let cluster_id = handlers::cluster_arg(command);
         let mut ctx = self.context(cluster_id).map_err(fail)?;
-        let result = handlers::login(&mut ctx, username, role, password)
-            .map(|_| ())
-            .map_err(fail);
+        let result = handlers::login(
+            &mut ctx,
+            credentials.username(),
+            role,
+            credentials.password().expose(),
+        )
+        .map(|_| ())
+        .map_err(fail);
         ctx.finish();
         result
     }
@@ -208,11 +211,7 @@ impl Session {
             return;
         };
         for (cluster_id, login) in logins {
-            let cached = self
-                .open
-                .remove(&cluster_id)
-                .and_then(|mut c| c.is_current().then_some(c));
-            if let Ok(mut cluster) = cached.map_or_else(|| Cluster::open(&home, &cluster_id), Ok) {
+            if let Ok(mut cluster) = self.open.take(&home, &cluster_id) {
                 // A login of a cluster that was replaced since has nothing to end there.
                 if cluster.admits(&login) {
                     // Best effort: a record left behind is pruned once this process is gone.
@@ -288,18 +287,7 @@ impl Session {
         if requested.is_none() {
             self.default_cluster = Some(cluster_id.clone());
         }
-        let cached = self
-            .open
-            .remove(&cluster_id)
-            .and_then(|mut c| c.is_current().then_some(c));
-        let mut cluster = match cached {
-            Some(mut c) => {
-                c.refresh_config(&home);
-                c
-            }
-            None => Cluster::open(&home, &cluster_id)?,
-        };
-        cluster.set_clock(self.clock);
+        let cluster = self.open.take(&home, &cluster_id)?;
         // A login made on a database that was replaced since (reset, import) is void, and its
         // session keys with it.
         if self

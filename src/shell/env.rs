@@ -1,26 +1,20 @@
 //! The environment variables the CLI reads, captured once at start.
 
-use std::path::PathBuf;
-
-use crate::grammar::Password;
+use crate::hsm::{Environment, Password};
 use crate::output::Format;
-use crate::store::Home;
 
 /// A snapshot of the variables that steer `cloudhsm-cli`.
 #[derive(Debug, Clone, Default)]
 pub struct Env {
-    /// The state directory (`CLOUDHSM_SIM_HOME`, `XDG_DATA_HOME`, `HOME`).
-    pub home: Option<PathBuf>,
+    /// What every front end reads the same way: the state directory, `CLOUDHSM_SIM_SEED`
+    /// and `CLOUDHSM_SIM_NOW`.
+    pub sim: Environment,
     /// `CLOUDHSM_ROLE`.
     pub role: Option<String>,
     /// `CLOUDHSM_PIN` (`<username>:<password>`).
     pub pin: Option<Password>,
-    /// `CLOUDHSM_SIM_SEED`, unparsed.
-    pub seed: Option<String>,
     /// `CLOUDHSM_SIM_STRICT=1`: stop at the first failure.
     pub strict: bool,
-    /// `CLOUDHSM_SIM_NOW`: a fixed clock in Unix seconds (token expiry tests).
-    pub now: Option<i64>,
     /// `CLOUDHSM_SIM_OUTPUT` (`json` or `table`), unparsed.
     pub output: Option<String>,
     /// The pager for output taller than the terminal: `CLOUDHSM_SIM_PAGER`, else `PAGER`;
@@ -32,12 +26,10 @@ impl Env {
     /// Reads the variables through `var`.
     pub fn from_lookup(var: impl Fn(&str) -> Option<String>) -> Env {
         Env {
-            home: Home::resolve(&var),
+            sim: Environment::from_lookup(&var),
             role: var("CLOUDHSM_ROLE"),
             pin: var("CLOUDHSM_PIN").map(Password::from),
-            seed: var("CLOUDHSM_SIM_SEED").filter(|s| !s.is_empty()),
             strict: var("CLOUDHSM_SIM_STRICT").is_some_and(|v| v == "1"),
-            now: var("CLOUDHSM_SIM_NOW").and_then(|v| v.parse().ok()),
             output: var("CLOUDHSM_SIM_OUTPUT").filter(|s| !s.is_empty()),
             pager: var("CLOUDHSM_SIM_PAGER")
                 .or_else(|| var("PAGER"))
@@ -58,16 +50,6 @@ impl Env {
             None => Ok(Format::Json),
             Some(text) => Format::parse(text)
                 .ok_or_else(|| format!("CLOUDHSM_SIM_OUTPUT must be json or table, not {text:?}")),
-        }
-    }
-
-    /// The seed, if set; an error text if it is not a number.
-    pub fn seed(&self) -> Result<Option<u64>, String> {
-        match &self.seed {
-            None => Ok(None),
-            Some(s) => s.parse().map(Some).map_err(|_| {
-                format!("CLOUDHSM_SIM_SEED must be an unsigned 64-bit integer, not {s:?}")
-            }),
         }
     }
 }

@@ -15,7 +15,7 @@ mod terminal;
 use std::ffi::OsString;
 use std::io::{self, BufRead, Write};
 
-use crate::grammar::{Cli, Command, Password};
+use crate::grammar::{Cli, Command};
 use crate::output::{Response, View};
 use crate::session::Session;
 use zeroize::Zeroizing;
@@ -39,7 +39,7 @@ pub struct Stdio<'a> {
 
 /// Runs `cloudhsm-cli` with `args` (without the program name) and returns the exit status.
 pub fn run(args: Vec<OsString>, env: &Env, io: Stdio<'_>) -> i32 {
-    let seed = match env.seed() {
+    let seed = match env.sim.seed() {
         Ok(seed) => seed,
         Err(text) => {
             let _ = writeln!(io.err, "error: {text}");
@@ -49,7 +49,7 @@ pub fn run(args: Vec<OsString>, env: &Env, io: Stdio<'_>) -> i32 {
     let cli = match Cli::parse_words(args) {
         Ok(cli) => cli,
         Err(e) => {
-            let session = Session::new(env.home.clone(), None, seed);
+            let session = Session::new(env.sim.home().cloned(), None, seed);
             let mut shell = Shell::new(session, io.out, io.err);
             return match shell.usage(&e) {
                 Ok(Step::Done { failed: Some(f) }) => f.exit_code(),
@@ -75,13 +75,13 @@ pub fn run(args: Vec<OsString>, env: &Env, io: Stdio<'_>) -> i32 {
     };
     match cli.command {
         Command::Interactive(args) => {
-            let session =
-                Session::new(env.home.clone(), args.cluster.cluster_id, seed).with_clock(env.now);
+            let session = Session::new(env.sim.home().cloned(), args.cluster.cluster_id, seed)
+                .with_clock(env.sim.clock());
             interactive(session, env, io, view)
         }
         command => single(
             command,
-            Session::new(env.home.clone(), None, seed).with_clock(env.now),
+            Session::new(env.sim.home().cloned(), None, seed).with_clock(env.sim.clock()),
             env,
             io,
             view,
@@ -92,11 +92,9 @@ pub fn run(args: Vec<OsString>, env: &Env, io: Stdio<'_>) -> i32 {
 /// Single-command mode: log in from the environment if the command needs it, run it once.
 fn single(command: Command, mut session: Session, env: &Env, io: Stdio<'_>, view: View) -> i32 {
     if Session::requires_login(&command) {
-        if let Err(response) = session.login_from_env(
-            &command,
-            env.role.as_deref(),
-            env.pin.as_ref().map(Password::expose),
-        ) {
+        if let Err(response) =
+            session.login_from_env(&command, env.role.as_deref(), env.pin.as_ref())
+        {
             let _ = response.write_json(io.out);
             return Failure::Command.exit_code();
         }
@@ -136,11 +134,12 @@ fn interactive(mut session: Session, env: &Env, io: Stdio<'_>, view: View) -> i3
     // which this process holds: such a terminal gets plain lines, with prompts.
     if io.interactive_terminal && !terminal::unsupported_terminal() {
         let history = env
-            .home
-            .clone()
+            .sim
+            .home()
+            .cloned()
             .and_then(|p| crate::store::Home::open(p).ok())
             .map(|h| h.history_path());
-        if let Ok(terminal) = terminal::Terminal::new(history, env.home.clone()) {
+        if let Ok(terminal) = terminal::Terminal::new(history, env.sim.home().cloned()) {
             let shell = Shell::new(session, io.out, io.err)
                 .with_view(view)
                 .with_pager(env.pager.clone());

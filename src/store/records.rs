@@ -791,26 +791,3 @@ pub fn create_trigger(tx: &Tx<'_>, sql: &str) -> Result<()> {
     tx.execute_batch(sql)?;
     Ok(())
 }
-
-/// A key's settable and derived attribute JSON and its material (a seeded key whose material
-/// the seed fixes).
-pub fn set_key_material(
-    tx: &Tx<'_>,
-    reference: i64,
-    settable: &str,
-    derived: &str,
-    material: &[u8],
-) -> Result<()> {
-    tx.execute(
-        "UPDATE keys SET settable = ?2, derived = ?3, material = ?4 WHERE reference = ?1",
-        params![reference, settable, derived, material],
-    )?;
-    Ok(())
-}
-
-/// The number of HSMs of the cluster.
-pub fn hsm_count(tx: &Tx<'_>) -> Result<i64> {
-    Ok(tx
-        .prepare_cached("SELECT count(*) FROM hsms")?
-        .query_row([], |r| r.get(0))?)
-}
