@@ -167,6 +167,117 @@ fn precheck(kind: &KeyKind) -> Result<(), HsmError> {
     Ok(())
 }
 
+impl KeyKind {
+    /// The type of the key, or of both halves of the pair, that this kind makes.
+    fn key_type(&self) -> KeyType {
+        match self {
+            KeyKind::Aes { .. } => KeyType::Aes,
+            KeyKind::GenericSecret { .. } => KeyType::GenericSecret,
+            KeyKind::Rsa { .. } => KeyType::Rsa,
+            KeyKind::Ec { .. } => KeyType::Ec,
+            KeyKind::MlDsa { .. } => KeyType::MlDsa,
+        }
+    }
+}
+
+/// The checked attributes of the keys a request makes, before any reference or material.
+enum Plan {
+    Secret(Settable),
+    Pair { public: Settable, private: Settable },
+}
+
+impl Plan {
+    /// How many references the keys take.
+    fn count(&self) -> i64 {
+        match self {
+            Plan::Secret(_) => 1,
+            Plan::Pair { .. } => 2,
+        }
+    }
+
+    /// The keys to store: the planned attributes with `material`, from reference `first` on.
+    fn into_keys(
+        self,
+        req: &GenerateRequest,
+        first: u64,
+        material: KeyMaterial,
+        quorum: QuorumValues,
+    ) -> Result<Vec<NewKey>, HsmError> {
+        let key_type = req.kind.key_type();
+        match (self, material) {
+            (Plan::Secret(attrs), material) => Ok(vec![NewKey {
+                reference: first,
+                key_type,
+                class: KeyClass::SecretKey,
+                attrs,
+                derived: derived(&material),
+                quorum,
+                share_with: req.share_with.clone(),
+                material: material.to_blob(),
+            }]),
+            (
+                Plan::Pair {
+                    public: public_attrs,
+                    private: private_attrs,
+                },
+                KeyMaterial::Private(private),
+            ) => {
+                let public = KeyMaterial::Public(private.public_key());
+                let private = KeyMaterial::Private(private);
+                // The guide's examples: the public key comes first, the private key next; only
+                // the private key is shared and carries the quorum values.
+                Ok(vec![
+                    NewKey {
+                        reference: first,
+                        key_type,
+                        class: KeyClass::PublicKey,
+                        attrs: public_attrs,
+                        derived: derived(&public),
+                        quorum: QuorumValues::default(),
+                        share_with: Vec::new(),
+                        material: public.to_blob(),
+                    },
+                    NewKey {
+                        reference: first + 1,
+                        key_type,
+                        class: KeyClass::PrivateKey,
+                        attrs: private_attrs,
+                        derived: derived(&private),
+                        quorum,
+                        share_with: req.share_with.clone(),
+                        material: private.to_blob(),
+                    },
+                ])
+            }
+            (Plan::Pair { .. }, _) => {
+                Err(KeyError::Internal("key generation returned no private key").into())
+            }
+        }
+    }
+}
+
+/// New material of `kind`, from `rng`.
+fn generate_material(kind: &KeyKind, rng: &mut Entropy) -> Result<KeyMaterial, HsmError> {
+    Ok(match kind {
+        KeyKind::Aes { bytes } => KeyMaterial::Secret(crypto::generate_aes(rng, *bytes as usize)?),
+        KeyKind::GenericSecret { bytes } => {
+            KeyMaterial::Secret(crypto::generate_generic_secret(rng, *bytes as usize)?)
+        }
+        KeyKind::Rsa {
+            modulus_bits,
+            public_exponent,
+        } => KeyMaterial::Private(crypto::generate_rsa(
+            rng,
+            *modulus_bits as usize,
+            parse_exponent(public_exponent)?,
+        )?),
+        KeyKind::Ec { curve } => KeyMaterial::Private(crypto::generate_ec(rng, *curve)?),
+        KeyKind::MlDsa { algorithm } => {
+            KeyMaterial::Private(crypto::generate_ml_dsa(rng, *algorithm)?)
+        }
+    })
+}
+
 impl Cluster {
     /// Whether the cluster's HSMs are hsm2m.medium (the attribute rules depend on it).
     pub(super) fn hsm2m(&self) -> bool {
@@ -196,7 +307,9 @@ impl Cluster {
         self.make_keys(actor, req, entropy, keys)
     }
 
-    /// Generates keys owned by `actor`: see [`Cluster::generate_keys`].
+    /// Generates keys owned by `actor`: see [`Cluster::generate_keys`]. Three steps: check
+    /// everything the user gave and plan the keys' attributes, make the material, and store
+    /// the keys.
     pub(super) fn make_keys(
         &mut self,
         actor: &Actor,
@@ -205,163 +318,82 @@ impl Cluster {
         session: &mut SessionKeys,
     ) -> Result<Vec<Key>, HsmError> {
         precheck(&req.kind)?;
-        let hsm2m = self.hsm2m();
-        let token = req.token;
-        let associated = 1 + req.share_with.len();
-        let quorum: QuorumValues = check_quorum(req.manage_quorum, req.use_quorum, associated)?;
-        let pair = |cluster: &Self, key_type: KeyType| -> Result<(Settable, Settable), HsmError> {
-            let _ = cluster;
-            Ok((
-                settable(
-                    key_type,
-                    KeyClass::PublicKey,
-                    &req.label,
-                    &req.attributes,
-                    token,
-                    true,
-                    hsm2m,
-                )?,
-                settable(
-                    key_type,
-                    KeyClass::PrivateKey,
-                    &req.private_label,
-                    &req.private_attributes,
-                    token,
-                    true,
-                    hsm2m,
-                )?,
-            ))
-        };
+        let quorum = check_quorum(req.manage_quorum, req.use_quorum, 1 + req.share_with.len())?;
         // Check everything the user gave before spending time on key generation.
-        enum Plan {
-            Secret(Settable),
-            Pair(Settable, Settable),
-        }
-        let plan = match &req.kind {
-            KeyKind::Aes { .. } => Plan::Secret(settable(
-                KeyType::Aes,
+        let plan = self.plan(req)?;
+        let count = plan.count();
+        // The material comes from a generator derived from the first reference.
+        let make = |first: u64| -> Result<Vec<NewKey>, HsmError> {
+            let material = generate_material(&req.kind, &mut entropy.derive(first))?;
+            plan.into_keys(req, first, material, quorum)
+        };
+        self.store_generated(actor, req, session, count, make)
+    }
+
+    /// The attributes of the keys `req` makes, checked against the cluster's type and mode.
+    fn plan(&self, req: &GenerateRequest) -> Result<Plan, HsmError> {
+        let hsm2m = self.hsm2m();
+        let key_type = req.kind.key_type();
+        let secret = || {
+            let attrs = settable(
+                key_type,
                 KeyClass::SecretKey,
                 &req.label,
                 &req.attributes,
-                token,
+                req.token,
                 true,
                 hsm2m,
-            )?),
-            KeyKind::GenericSecret { .. } => Plan::Secret(settable(
-                KeyType::GenericSecret,
-                KeyClass::SecretKey,
+            )?;
+            Ok(Plan::Secret(attrs))
+        };
+        let pair = || -> Result<Plan, HsmError> {
+            let public = settable(
+                key_type,
+                KeyClass::PublicKey,
                 &req.label,
                 &req.attributes,
-                token,
+                req.token,
                 true,
                 hsm2m,
-            )?),
-            KeyKind::Rsa { .. } => {
-                let (p, s) = pair(self, KeyType::Rsa)?;
-                Plan::Pair(p, s)
-            }
+            )?;
+            let private = settable(
+                key_type,
+                KeyClass::PrivateKey,
+                &req.private_label,
+                &req.private_attributes,
+                req.token,
+                true,
+                hsm2m,
+            )?;
+            Ok(Plan::Pair { public, private })
+        };
+        match &req.kind {
+            KeyKind::Aes { .. } | KeyKind::GenericSecret { .. } => secret(),
+            KeyKind::Rsa { .. } => pair(),
             KeyKind::Ec { curve } => {
                 if *curve == Curve::Ed25519 {
                     self.require_hsm2m_non_fips("Curve ed25519")?;
                 }
-                let (p, s) = pair(self, KeyType::Ec)?;
-                Plan::Pair(p, s)
+                pair()
             }
             KeyKind::MlDsa { .. } => {
                 if self.settings.hsm_type != HsmType::Hsm2mMedium {
                     return Err(KeyError::NeedsHsm2m { what: "ML-DSA" }.into());
                 }
-                let (p, s) = pair(self, KeyType::MlDsa)?;
-                Plan::Pair(p, s)
+                pair()
             }
-        };
-        let count = match plan {
-            Plan::Secret(_) => 1,
-            Plan::Pair(..) => 2,
-        };
-        // The material comes from a generator derived from the first reference.
-        let make = |first: u64| -> Result<Vec<NewKey>, HsmError> {
-            let mut rng = entropy.derive(first);
-            let material = match &req.kind {
-                KeyKind::Aes { bytes } => {
-                    KeyMaterial::Secret(crypto::generate_aes(&mut rng, *bytes as usize)?)
-                }
-                KeyKind::GenericSecret { bytes } => {
-                    KeyMaterial::Secret(crypto::generate_generic_secret(&mut rng, *bytes as usize)?)
-                }
-                KeyKind::Rsa {
-                    modulus_bits,
-                    public_exponent,
-                } => KeyMaterial::Private(crypto::generate_rsa(
-                    &mut rng,
-                    *modulus_bits as usize,
-                    parse_exponent(public_exponent)?,
-                )?),
-                KeyKind::Ec { curve } => {
-                    KeyMaterial::Private(crypto::generate_ec(&mut rng, *curve)?)
-                }
-                KeyKind::MlDsa { algorithm } => {
-                    KeyMaterial::Private(crypto::generate_ml_dsa(&mut rng, *algorithm)?)
-                }
-            };
-            let new = match (plan, material) {
-                (Plan::Secret(attrs), material) => {
-                    let d = derived(&material);
-                    let key_type = if matches!(req.kind, KeyKind::Aes { .. }) {
-                        KeyType::Aes
-                    } else {
-                        KeyType::GenericSecret
-                    };
-                    vec![NewKey {
-                        reference: first,
-                        key_type,
-                        class: KeyClass::SecretKey,
-                        attrs,
-                        derived: d,
-                        quorum,
-                        share_with: req.share_with.clone(),
-                        material: material.to_blob(),
-                    }]
-                }
-                (Plan::Pair(public_attrs, private_attrs), KeyMaterial::Private(private)) => {
-                    let key_type = match req.kind {
-                        KeyKind::Rsa { .. } => KeyType::Rsa,
-                        KeyKind::MlDsa { .. } => KeyType::MlDsa,
-                        _ => KeyType::Ec,
-                    };
-                    let public = KeyMaterial::Public(private.public_key());
-                    let private = KeyMaterial::Private(private);
-                    // The guide's examples: the public key comes first, the private key next; only
-                    // the private key is shared and carries the quorum values.
-                    vec![
-                        NewKey {
-                            reference: first,
-                            key_type,
-                            class: KeyClass::PublicKey,
-                            attrs: public_attrs,
-                            derived: derived(&public),
-                            quorum: QuorumValues::default(),
-                            share_with: Vec::new(),
-                            material: public.to_blob(),
-                        },
-                        NewKey {
-                            reference: first + 1,
-                            key_type,
-                            class: KeyClass::PrivateKey,
-                            attrs: private_attrs,
-                            derived: derived(&private),
-                            quorum,
-                            share_with: req.share_with.clone(),
-                            material: private.to_blob(),
-                        },
-                    ]
-                }
-                (Plan::Pair(..), _) => {
-                    return Err(KeyError::Internal("key generation returned no private key").into())
-                }
-            };
-            Ok(new)
-        };
+        }
+    }
+
+    /// Takes `count` references and stores the keys `make` builds from the first of them.
+    fn store_generated(
+        &mut self,
+        actor: &Actor,
+        req: &GenerateRequest,
+        session: &mut SessionKeys,
+        count: i64,
+        make: impl FnOnce(u64) -> Result<Vec<NewKey>, HsmError>,
+    ) -> Result<Vec<Key>, HsmError> {
         if matches!(req.kind, KeyKind::Rsa { .. }) {
             // RSA generation takes 50 ms to seconds: not while holding the write lock. The
             // reference is taken in a transaction of its own (a refused key then leaves a
@@ -376,11 +408,11 @@ impl Cluster {
                 .store
                 .write(|tx| Ok::<_, HsmError>(records::allocate_references(tx, count)?))?;
             let new = make(first as u64)?;
-            self.store_keys(actor, token, session, |_| Ok(new))
+            self.store_keys(actor, req.token, session, |_| Ok(new))
         } else {
             // Everything else is made in microseconds: reference, material and key in one
             // transaction, one commit.
-            self.store_keys(actor, token, session, |tx| {
+            self.store_keys(actor, req.token, session, |tx| {
                 make(records::allocate_references(tx, count)? as u64)
             })
         }
