@@ -829,8 +829,9 @@ fn sign_probe<'a>(key: &'a crypto::PrivateKey, m: &str) -> Probe<'a> {
 /// The main cluster, opened and logged in to as `cu1`, as a session of the CLI holds it.
 fn logged_in_cluster(home: &Home) -> Res<(Cluster, Login)> {
     let mut cluster = Cluster::open(home, CLUSTER).map_err(|e| e.to_string())?;
+    let cu1 = hsm::Username::parse("cu1").map_err(|e| e.to_string())?;
     let login = cluster
-        .login("cu1", Role::CryptoUser, CU_PW, &SessionId::new())
+        .login(&cu1, Role::CryptoUser, CU_PW, &SessionId::new())
         .map_err(|e| e.to_string())?;
     Ok((cluster, login))
 }
@@ -1538,11 +1539,12 @@ fn section_login(report: &mut Report, root: &Path, scale: &Scale) {
             let h = Home::open(home.to_path_buf()).map_err(|e| e.to_string())?;
             let mut cluster = Cluster::open(&h, CLUSTER).map_err(|e| e.to_string())?;
             let session = SessionId::new();
+            let cu1 = hsm::Username::parse("cu1").map_err(|e| e.to_string())?;
             let mut times = Vec::new();
             for _ in 0..scale.logins + 1 {
                 let t = Instant::now();
                 let login = cluster
-                    .login("cu1", Role::CryptoUser, CU_PW, &session)
+                    .login(&cu1, Role::CryptoUser, CU_PW, &session)
                     .map_err(|e| e.to_string())?;
                 times.push(t.elapsed().as_secs_f64() * 1e3);
                 cluster.logout(login).map_err(|e| e.to_string())?;

@@ -51,5 +51,5 @@ pub use open::OpenClusters;
 pub use process::SessionId;
 pub use quorum::{ApprovalFile, QuorumError, Service, TokenSetFile};
 pub use replication::{HsmSync, MAX_HSMS};
-pub use user::{Role, ADMIN, APPLIANCE_USER, UNACTIVATED_ADMIN_PASSWORD};
+pub use user::{Role, Username, ADMIN, APPLIANCE_USER, UNACTIVATED_ADMIN_PASSWORD};
 pub use wrapping::{UnwrapRequest, UnwrapTarget};

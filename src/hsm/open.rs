@@ -58,7 +58,7 @@ impl OpenClusters {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::hsm::{create, reset, ClusterConfig, Entropy, Kdf, Role, SessionId};
+    use crate::hsm::{create, reset, ClusterConfig, Entropy, Kdf, Role, SessionId, Username};
 
     fn home_with_cluster() -> (tempfile::TempDir, Home) {
         let dir = tempfile::tempdir().unwrap();
@@ -80,7 +80,12 @@ mod tests {
         let mut cluster = open.take(&home, "cluster-abc").unwrap();
         let session = SessionId::new();
         let login = cluster
-            .login("admin", Role::UnactivatedAdmin, "password", &session)
+            .login(
+                &Username::parse("admin").unwrap(),
+                Role::UnactivatedAdmin,
+                "password",
+                &session,
+            )
             .unwrap();
         open.put(cluster);
         // The same database: the login holds on the handle taken again.

@@ -17,7 +17,7 @@ use super::key::Key;
 use super::login::Login;
 use super::policy::OperationClass;
 use super::process::{tag_is_alive, SessionId};
-use super::user::{check_password, Role};
+use super::user::{check_password, Role, Username};
 use super::{Cluster, Entropy, HsmError};
 
 mod approval;

@@ -83,15 +83,15 @@ impl Cluster {
     pub fn issue_mfa_registration(
         &mut self,
         login: &Login,
-        username: &str,
+        username: &Username,
         role: Role,
         entropy: &mut Entropy,
     ) -> Result<TokenSetFile, HsmError> {
-        let username = self.password_guard(login, username)?;
+        self.password_guard(login, username)?;
         // The target must exist before tokens are written for it.
-        self.require_user(&username, role)?;
-        let issued = self.unsigned_tokens(&username, &login.session, "mfa-register", entropy)?;
-        self.store.write(|tx| store_issued(tx, &username, issued))
+        self.require_user(username, role)?;
+        let issued = self.unsigned_tokens(username, &login.session, "mfa-register", entropy)?;
+        self.store.write(|tx| store_issued(tx, username, issued))
     }
 
     /// `user change-mfa token-sign --token`, second step: registers `public_pem` for MFA (and
@@ -101,7 +101,7 @@ impl Cluster {
     pub fn register_mfa_key(
         &mut self,
         login: &Login,
-        username: &str,
+        username: &Username,
         role: Role,
         public_pem: &[u8],
         signed: &TokenSetFile,
@@ -109,7 +109,7 @@ impl Cluster {
         approval: Option<&ApprovalFile>,
         entropy: &mut Entropy,
     ) -> Result<UserInfo, HsmError> {
-        let username = self.password_guard(login, username)?;
+        self.password_guard(login, username)?;
         let spki = rsa_spki(public_pem)?;
         // A bad password is told after the signatures were checked.
         let hash = check_password(password)
@@ -119,12 +119,12 @@ impl Cluster {
         let cluster_id = self.settings.id.clone();
         self.store.write(|tx| {
             Approve::service(tx, Service::User)?.spend(tx, login, approval, now)?;
-            verify_token_set(tx, &username, &tag, "mfa-register", &spki, signed)?;
+            verify_token_set(tx, username, &tag, "mfa-register", &spki, signed)?;
             let hash = hash?;
-            let user = set_password(tx, &cluster_id, &username, role, &hash, login)?;
+            let user = set_password(tx, &cluster_id, username, role, &hash, login)?;
             records::set_user_key(
                 tx,
-                &username,
+                username,
                 &UserKeyRecord {
                     public_key: Some(spki.clone()),
                     quorum: true,

@@ -9,7 +9,7 @@ use crate::grammar::{
     SetQuorumValue, SetTimeout, TargetRole, TokenGenerate,
 };
 use crate::hsm::quorum::TokenSetFile;
-use crate::hsm::{QuorumError, Role, Service};
+use crate::hsm::{QuorumError, Role, Service, Username};
 use crate::output::{LoginView, Response};
 use crate::session::key_syntax::parse_filter;
 
@@ -166,10 +166,11 @@ pub(crate) fn change_mfa(
     // The command always (re)sets the user's password.
     let password = new_password(c.change_password.as_ref(), prompter)?;
     let mut entropy = ctx.session.entropy_snapshot();
+    let username = Username::parse(&c.username)?;
     if c.deregister {
         let user = ctx.cluster.change_password(
             login,
-            &c.username,
+            &username,
             role,
             password.expose(),
             true,
@@ -186,7 +187,7 @@ pub(crate) fn change_mfa(
     };
     let unsigned = ctx
         .cluster
-        .issue_mfa_registration(login, &c.username, role, &mut entropy)?;
+        .issue_mfa_registration(login, &username, role, &mut entropy)?;
     write_json(path, &unsigned)?;
     let signed_path = signed_token_path(path, prompter)?;
     let pem_path = prompter
@@ -197,7 +198,7 @@ pub(crate) fn change_mfa(
     let pem = read_file(pem_path.trim())?;
     let user = ctx.cluster.register_mfa_key(
         login,
-        &c.username,
+        &username,
         role,
         &pem,
         &signed,
@@ -237,7 +238,7 @@ pub(crate) fn mfa_login(
 ) -> Result<Response> {
     let mut entropy = ctx.session.entropy_snapshot();
     let challenge = ctx.cluster.begin_mfa_login(
-        username,
+        &Username::parse_login(username)?,
         super::login_role(role),
         password.expose(),
         &ctx.session.id,
