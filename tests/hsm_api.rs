@@ -14,7 +14,7 @@ use cloudhsm_sim::hsm::key::{Assignment, Attribute, Flag, KeyError, Term, Value}
 use cloudhsm_sim::hsm::quorum::TokenSetFile;
 use cloudhsm_sim::hsm::{
     self, ApprovalFile, Cluster, ClusterConfig, Entropy, GenerateRequest, HsmError, Kdf, KeyKind,
-    Login, QuorumError, Role, SessionId, Username,
+    Login, QuorumError, Role, Service, SessionId, Username,
 };
 use cloudhsm_sim::store::Home;
 
@@ -208,7 +208,7 @@ impl Signer {
 /// Registers `signer` as `login`'s quorum key (`user change-quorum token-sign register`).
 fn register_quorum(cluster: &mut Cluster, login: &Login, signer: &Signer) {
     let file = cluster
-        .generate_token(login, "registration", None, &mut Entropy::new(None))
+        .generate_token(login, Service::Registration, None, &mut Entropy::new(None))
         .unwrap();
     let file: TokenSetFile = serde_json::from_value(file).unwrap();
     cluster
@@ -291,7 +291,7 @@ fn each_role_runs_only_its_classes_of_operation() {
         None,
         &mut f.entropy,
     ));
-    not_permitted(cluster.set_quorum_value(&cu1, "user", 1, None));
+    not_permitted(cluster.set_quorum_value(&cu1, Service::User, 1, None));
 
     // Own password versus another user's.
     cluster
@@ -516,7 +516,10 @@ fn logout_leaves_nothing_of_the_login() {
         .unwrap();
     assert_eq!(cu1.session_key_count(), 1);
     let kept = cluster.select_key(&cu1, &terms("kept")).unwrap();
-    for (service, key) in [("registration", None), ("key-usage", Some(kept.reference))] {
+    for (service, key) in [
+        (Service::Registration, None),
+        (Service::KeyUsage, Some(kept.reference)),
+    ] {
         cluster
             .generate_token(&cu1, service, key, &mut f.entropy)
             .unwrap();
@@ -555,7 +558,7 @@ fn user_service_approval(f: &mut Fixture, cluster: &mut Cluster, admin: &Login) 
         .quorum_values()
         .unwrap()
         .into_iter()
-        .find(|(service, _)| *service == "user")
+        .find(|(service, _)| *service == Service::User)
         .map(|(_, value)| value);
     if user_quorum != Some(2) {
         cluster
@@ -572,10 +575,12 @@ fn user_service_approval(f: &mut Fixture, cluster: &mut Cluster, admin: &Login) 
         let admin2 = f.login(cluster, "admin2", Role::Admin, ADMIN_PW);
         register_quorum(cluster, &admin2, &two);
         cluster.logout(admin2).unwrap();
-        cluster.set_quorum_value(admin, "user", 2, None).unwrap();
+        cluster
+            .set_quorum_value(admin, Service::User, 2, None)
+            .unwrap();
     }
     let file = cluster
-        .generate_token(admin, "user", None, &mut f.entropy)
+        .generate_token(admin, Service::User, None, &mut f.entropy)
         .unwrap();
     let mut file: ApprovalFile = serde_json::from_value(file).unwrap();
     for (name, signer) in [("admin", &one), ("admin2", &two)] {
@@ -768,4 +773,41 @@ fn a_username_is_parsed_once_into_the_form_the_hsm_stores() {
         .require_user(&username("Cu1"), Role::CryptoUser)
         .unwrap();
     assert_eq!(user.username, "cu1");
+}
+
+#[test]
+fn quorum_services_are_typed_and_keep_the_cli_texts() {
+    let f = Fixture::new();
+    let mut cluster = f.open();
+    let admin = f.admin(&mut cluster);
+    // Only user, quorum and cluster have a settable quorum value.
+    for service in [
+        Service::Registration,
+        Service::KeyUsage,
+        Service::KeyManagement,
+    ] {
+        let refused = cluster.set_quorum_value(&admin, service, 1, None);
+        assert_eq!(
+            refused.map_err(|e| e.to_string()).unwrap_err(),
+            "The set-quorum-value service must be user, quorum or cluster"
+        );
+    }
+    // The cluster service has one on hsm2m.medium, the type of this cluster.
+    cluster
+        .set_quorum_value(&admin, Service::Cluster, 1, None)
+        .unwrap();
+    // An admin generates no token of a crypto user's service.
+    let refused = cluster.generate_token(&admin, Service::KeyUsage, None, &mut Entropy::new(None));
+    assert_eq!(
+        refused.map_err(|e| e.to_string()).unwrap_err(),
+        "The key-usage service token is for crypto users"
+    );
+    cluster
+        .generate_token(&admin, Service::User, None, &mut Entropy::new(None))
+        .unwrap();
+    let listed = cluster.list_tokens(&admin).unwrap();
+    assert_eq!(
+        listed.iter().map(|t| t.service).collect::<Vec<_>>(),
+        [Service::User]
+    );
 }

@@ -35,6 +35,7 @@ use super::default_cluster::{retire_default, untouched, untouched_default, ORIGI
 use super::key::{Key, KeyClass, KeyType};
 use super::keygen::GenerateRequest;
 use super::keys::{check_share_target, Actor, SessionKeys};
+use super::quorum::{QuorumError, Service};
 use super::user::{check_password, Username};
 use super::{check_cluster_id, Cluster, Entropy, HsmError, Role};
 
@@ -480,6 +481,8 @@ impl Cluster {
         service: &str,
         value: u64,
     ) -> Result<(), FixtureError> {
+        let service =
+            Service::parse(service).ok_or(HsmError::from(QuorumError::NotAQuorumService))?;
         Ok(self.write_quorum_value(service, value, |_| Ok(()))?)
     }
 

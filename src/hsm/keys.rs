@@ -170,7 +170,8 @@ fn key_quotas(hsm_type: HsmType) -> (usize, usize) {
     }
 }
 
-fn corrupt(detail: String) -> HsmError {
+/// A row of the cluster database that this version could not have written.
+pub(in crate::hsm) fn corrupt(detail: String) -> HsmError {
     HsmError::Store(StoreError::Damaged {
         path: "cluster database".into(),
         detail,

@@ -15,7 +15,7 @@ use super::cluster::{user_info, UserInfo, MAX_FAILED_LOGINS};
 use super::keys::{Actor, SessionKeys};
 use super::policy::{self, OperationClass};
 use super::process::SessionId;
-use super::quorum::{self, QuorumError, TokenSetFile, Who};
+use super::quorum::{self, QuorumError, TokenKind, TokenSetFile, Who};
 use super::user::{Role, Username};
 use super::{Cluster, Entropy, HsmError};
 
@@ -279,7 +279,7 @@ impl Cluster {
         let issue = match step {
             Step::Password => None,
             Step::Mfa(entropy) => {
-                Some(self.unsigned_tokens(username, session, "mfa-login", entropy)?)
+                Some(self.unsigned_tokens(username, session, TokenKind::MfaLogin, entropy)?)
             }
         };
         self.store.write(|tx| {

@@ -49,7 +49,7 @@ pub use masked::MaskedFile;
 pub use model::{fips_state, HsmType, ModelInfo};
 pub use open::OpenClusters;
 pub use process::SessionId;
-pub use quorum::{ApprovalFile, QuorumError, Service, TokenSetFile};
+pub use quorum::{ApprovalFile, QuorumError, Service, TokenKind, TokenSetFile};
 pub use replication::{HsmSync, MAX_HSMS};
 pub use user::{Role, Username, ADMIN, APPLIANCE_USER, UNACTIVATED_ADMIN_PASSWORD};
 pub use wrapping::{UnwrapRequest, UnwrapTarget};
