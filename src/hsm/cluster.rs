@@ -320,8 +320,15 @@ fn read_settings(tx: &Tx<'_>, id: &str) -> Result<Settings, HsmError> {
 }
 
 impl Cluster {
-    /// Opens an existing cluster.
+    /// Opens an existing cluster, on the system clock.
     pub fn open(home: &Home, id: &str) -> Result<Cluster, HsmError> {
+        Cluster::open_with_clock(home, id, None)
+    }
+
+    /// Opens an existing cluster whose token expiry runs on `clock`: fixed Unix seconds
+    /// (`CLOUDHSM_SIM_NOW`, [`super::Environment::clock`]), or `None` for the system clock.
+    /// The cluster keeps the clock it was opened with.
+    pub fn open_with_clock(home: &Home, id: &str, clock: Option<i64>) -> Result<Cluster, HsmError> {
         check_cluster_id(id)?;
         let path = home.cluster_path(id);
         if !path.exists() {
@@ -337,7 +344,7 @@ impl Cluster {
             decoded: Default::default(),
             keys: Default::default(),
             last_use: None,
-            clock: None,
+            clock,
         })
     }
 

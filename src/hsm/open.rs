@@ -38,15 +38,13 @@ impl OpenClusters {
             .open
             .remove(id)
             .and_then(|mut c| c.is_current().then_some(c));
-        let mut cluster = match kept {
+        Ok(match kept {
             Some(mut c) => {
                 c.refresh_config(home);
                 c
             }
-            None => Cluster::open(home, id)?,
-        };
-        cluster.set_clock(self.clock);
-        Ok(cluster)
+            None => Cluster::open_with_clock(home, id, self.clock)?,
+        })
     }
 
     /// Keeps `cluster` open for the next [`OpenClusters::take`] of its id.

@@ -261,7 +261,9 @@ pub enum QuorumError {
 }
 
 impl Cluster {
-    /// Now, in Unix seconds: the fixed clock when one is set ([`Cluster::set_clock`]).
+    /// Now, in Unix seconds: the fixed clock the cluster was opened with
+    /// ([`Cluster::open_with_clock`]), else the system clock. The only reading of the system
+    /// clock in `hsm`.
     pub(super) fn now(&self) -> i64 {
         self.clock.unwrap_or_else(|| {
             std::time::SystemTime::now()
@@ -269,11 +271,6 @@ impl Cluster {
                 .map(|d| d.as_secs() as i64)
                 .unwrap_or_default()
         })
-    }
-
-    /// Fixes the clock (Unix seconds) of token expiry, for tests (`CLOUDHSM_SIM_NOW`).
-    pub fn set_clock(&mut self, clock: Option<i64>) {
-        self.clock = clock;
     }
 
     /// The quorum services of this cluster type with their values (`list-quorum-values`).
