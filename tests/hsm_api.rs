@@ -14,7 +14,7 @@ use cloudhsm_sim::hsm::key::{Assignment, Attribute, Flag, KeyError, Term, Value}
 use cloudhsm_sim::hsm::quorum::TokenSetFile;
 use cloudhsm_sim::hsm::{
     self, ApprovalFile, Cluster, ClusterConfig, Entropy, GenerateRequest, HsmError, Kdf, KeyKind,
-    Login, QuorumError, Role, SessionId,
+    Login, QuorumError, Role, Service, SessionId, Username,
 };
 use cloudhsm_sim::store::Home;
 
@@ -22,6 +22,11 @@ const ID: &str = "cluster-api";
 const ADMIN_PW: &str = "admin-pw-1";
 const CU_PW: &str = "cu1-pw-123";
 const APP_PW: &str = "app-pw-123";
+
+/// A username as a front end passes it: parsed once, at its edge.
+fn username(name: &str) -> Username {
+    Username::parse(name).unwrap()
+}
 
 fn b64() -> base64::engine::GeneralPurpose {
     base64::engine::general_purpose::STANDARD
@@ -51,7 +56,7 @@ impl Fixture {
         cluster
             .create_user(
                 &admin,
-                "cu1",
+                &username("cu1"),
                 Role::CryptoUser,
                 CU_PW,
                 None,
@@ -67,7 +72,9 @@ impl Fixture {
     }
 
     fn login(&self, cluster: &mut Cluster, user: &str, role: Role, pw: &str) -> Login {
-        cluster.login(user, role, pw, &SessionId::new()).unwrap()
+        cluster
+            .login(&username(user), role, pw, &SessionId::new())
+            .unwrap()
     }
 
     fn cu1(&self, cluster: &mut Cluster) -> Login {
@@ -201,7 +208,7 @@ impl Signer {
 /// Registers `signer` as `login`'s quorum key (`user change-quorum token-sign register`).
 fn register_quorum(cluster: &mut Cluster, login: &Login, signer: &Signer) {
     let file = cluster
-        .generate_token(login, "registration", None, &mut Entropy::new(None))
+        .generate_token(login, Service::Registration, None, &mut Entropy::new(None))
         .unwrap();
     let file: TokenSetFile = serde_json::from_value(file).unwrap();
     cluster
@@ -224,7 +231,14 @@ fn no_key_operation_without_a_login_of_this_cluster() {
     let mut other = Cluster::open(&f.home, "cluster-other").unwrap();
     let admin = f.admin(&mut other);
     other
-        .create_user(&admin, "cu1", Role::CryptoUser, CU_PW, None, &mut f.entropy)
+        .create_user(
+            &admin,
+            &username("cu1"),
+            Role::CryptoUser,
+            CU_PW,
+            None,
+            &mut f.entropy,
+        )
         .unwrap();
     assert!(!other.admits(&cu1));
     assert!(matches!(
@@ -269,16 +283,30 @@ fn each_role_runs_only_its_classes_of_operation() {
     not_permitted(sign(&mut cluster, &admin, "k1"));
 
     // A crypto user neither adds users nor sets quorum values.
-    not_permitted(cluster.create_user(&cu1, "cu2", Role::CryptoUser, CU_PW, None, &mut f.entropy));
-    not_permitted(cluster.set_quorum_value(&cu1, "user", 1, None));
+    not_permitted(cluster.create_user(
+        &cu1,
+        &username("cu2"),
+        Role::CryptoUser,
+        CU_PW,
+        None,
+        &mut f.entropy,
+    ));
+    not_permitted(cluster.set_quorum_value(&cu1, Service::User, 1, None));
 
     // Own password versus another user's.
     cluster
-        .create_user(&admin, "cu2", Role::CryptoUser, CU_PW, None, &mut f.entropy)
+        .create_user(
+            &admin,
+            &username("cu2"),
+            Role::CryptoUser,
+            CU_PW,
+            None,
+            &mut f.entropy,
+        )
         .unwrap();
     let other = cluster.change_password(
         &cu1,
-        "cu2",
+        &username("cu2"),
         Role::CryptoUser,
         "new-pw-123",
         false,
@@ -293,7 +321,7 @@ fn each_role_runs_only_its_classes_of_operation() {
     cluster
         .change_password(
             &cu1,
-            "CU1",
+            &username("CU1"),
             Role::CryptoUser,
             "new-pw-123",
             false,
@@ -304,7 +332,7 @@ fn each_role_runs_only_its_classes_of_operation() {
     cluster
         .change_password(
             &admin,
-            "cu2",
+            &username("cu2"),
             Role::CryptoUser,
             "new-pw-456",
             false,
@@ -401,12 +429,12 @@ fn an_mfa_users_first_step_alone_uses_no_key() {
     let admin = f.admin(&mut cluster);
     let mfa = Signer::new(11);
     let unsigned = cluster
-        .issue_mfa_registration(&admin, "cu1", Role::CryptoUser, &mut f.entropy)
+        .issue_mfa_registration(&admin, &username("cu1"), Role::CryptoUser, &mut f.entropy)
         .unwrap();
     cluster
         .register_mfa_key(
             &admin,
-            "cu1",
+            &username("cu1"),
             Role::CryptoUser,
             &mfa.public_pem(),
             &mfa.sign_all(&unsigned),
@@ -418,7 +446,7 @@ fn an_mfa_users_first_step_alone_uses_no_key() {
 
     // The password alone is no login.
     let session = SessionId::new();
-    let refused = cluster.login("cu1", Role::CryptoUser, CU_PW, &session);
+    let refused = cluster.login(&username("cu1"), Role::CryptoUser, CU_PW, &session);
     assert!(matches!(
         refused,
         Err(HsmError::Quorum(QuorumError::MfaRequired { .. }))
@@ -428,7 +456,13 @@ fn an_mfa_users_first_step_alone_uses_no_key() {
 
     // The first step issues the tokens and logs nobody in; a wrong second factor neither.
     let challenge = cluster
-        .begin_mfa_login("cu1", Role::CryptoUser, CU_PW, &session, &mut f.entropy)
+        .begin_mfa_login(
+            &username("cu1"),
+            Role::CryptoUser,
+            CU_PW,
+            &session,
+            &mut f.entropy,
+        )
         .unwrap();
     assert_eq!(challenge.tokens().tokens.len(), 2);
     assert_eq!(f.count(logins, "cu1"), 0);
@@ -442,7 +476,13 @@ fn an_mfa_users_first_step_alone_uses_no_key() {
 
     // Both steps: a login that uses the key.
     let challenge = cluster
-        .begin_mfa_login("cu1", Role::CryptoUser, CU_PW, &session, &mut f.entropy)
+        .begin_mfa_login(
+            &username("cu1"),
+            Role::CryptoUser,
+            CU_PW,
+            &session,
+            &mut f.entropy,
+        )
         .unwrap();
     let signed = mfa.sign_all(challenge.tokens());
     let cu1 = cluster.complete_mfa_login(challenge, &signed).unwrap();
@@ -450,7 +490,13 @@ fn an_mfa_users_first_step_alone_uses_no_key() {
     sign(&mut cluster, &cu1, "k1").unwrap();
 
     // A user without MFA cannot take the MFA path.
-    let refused = cluster.begin_mfa_login("admin", Role::Admin, ADMIN_PW, &session, &mut f.entropy);
+    let refused = cluster.begin_mfa_login(
+        &username("admin"),
+        Role::Admin,
+        ADMIN_PW,
+        &session,
+        &mut f.entropy,
+    );
     assert!(matches!(
         refused,
         Err(HsmError::Quorum(QuorumError::MfaNotEnabled { .. }))
@@ -470,7 +516,10 @@ fn logout_leaves_nothing_of_the_login() {
         .unwrap();
     assert_eq!(cu1.session_key_count(), 1);
     let kept = cluster.select_key(&cu1, &terms("kept")).unwrap();
-    for (service, key) in [("registration", None), ("key-usage", Some(kept.reference))] {
+    for (service, key) in [
+        (Service::Registration, None),
+        (Service::KeyUsage, Some(kept.reference)),
+    ] {
         cluster
             .generate_token(&cu1, service, key, &mut f.entropy)
             .unwrap();
@@ -509,20 +558,29 @@ fn user_service_approval(f: &mut Fixture, cluster: &mut Cluster, admin: &Login) 
         .quorum_values()
         .unwrap()
         .into_iter()
-        .find(|(service, _)| *service == "user")
+        .find(|(service, _)| *service == Service::User)
         .map(|(_, value)| value);
     if user_quorum != Some(2) {
         cluster
-            .create_user(admin, "admin2", Role::Admin, ADMIN_PW, None, &mut f.entropy)
+            .create_user(
+                admin,
+                &username("admin2"),
+                Role::Admin,
+                ADMIN_PW,
+                None,
+                &mut f.entropy,
+            )
             .unwrap();
         register_quorum(cluster, admin, &one);
         let admin2 = f.login(cluster, "admin2", Role::Admin, ADMIN_PW);
         register_quorum(cluster, &admin2, &two);
         cluster.logout(admin2).unwrap();
-        cluster.set_quorum_value(admin, "user", 2, None).unwrap();
+        cluster
+            .set_quorum_value(admin, Service::User, 2, None)
+            .unwrap();
     }
     let file = cluster
-        .generate_token(admin, "user", None, &mut f.entropy)
+        .generate_token(admin, Service::User, None, &mut f.entropy)
         .unwrap();
     let mut file: ApprovalFile = serde_json::from_value(file).unwrap();
     for (name, signer) in [("admin", &one), ("admin2", &two)] {
@@ -546,7 +604,7 @@ fn an_approval_approves_one_change() {
     let mut create = |name: &str| {
         cluster.create_user(
             &admin,
-            name,
+            &username(name),
             Role::CryptoUser,
             CU_PW,
             Some(&approval),
@@ -562,7 +620,7 @@ fn an_approval_approves_one_change() {
     let approval = user_service_approval(&mut f, &mut cluster, &admin);
     let taken = cluster.create_user(
         &admin,
-        "first",
+        &username("first"),
         Role::CryptoUser,
         CU_PW,
         Some(&approval),
@@ -572,7 +630,7 @@ fn an_approval_approves_one_change() {
     cluster
         .create_user(
             &admin,
-            "second",
+            &username("second"),
             Role::CryptoUser,
             CU_PW,
             Some(&approval),
@@ -602,7 +660,7 @@ fn two_threads_racing_to_spend_one_approval_one_wins() {
                         start.wait();
                         cluster.create_user(
                             admin,
-                            name,
+                            &username(name),
                             Role::CryptoUser,
                             CU_PW,
                             Some(approval),
@@ -679,5 +737,77 @@ fn a_refused_key_operation_keeps_its_cli_text() {
     assert_eq!(
         refused.to_string(),
         "Invalid AES key length 20: an AES key is 16, 24 or 32 bytes long."
+    );
+}
+
+#[test]
+fn a_username_is_parsed_once_into_the_form_the_hsm_stores() {
+    // The only way to a `Username` normalises it (the type has no public constructor).
+    assert_eq!(username("MixedCase_01").as_str(), "mixedcase_01");
+    assert_eq!(username(&"A".repeat(31)).as_str(), "a".repeat(31));
+    // A bad name keeps the CLI's texts: invalid where a user is named, and at login the
+    // same refusal as a wrong password, so that a login never tells who exists.
+    for bad in ["", "bad-name", "two words", "ünï", &"a".repeat(32)] {
+        assert_eq!(
+            Username::parse(bad).unwrap_err().to_string(),
+            "Invalid username: a username is 1 to 31 characters long and may contain only \
+             letters, digits and '_'"
+        );
+        assert_eq!(
+            Username::parse_login(bad).unwrap_err().to_string(),
+            HsmError::BadCredentials.to_string()
+        );
+    }
+    assert_eq!(
+        HsmError::BadCredentials.to_string(),
+        "Incorrect credentials are passed for this operation: Incorrect authentication credentials."
+    );
+
+    // However it was typed, a name reaches the same user, and a login holds the stored form.
+    let f = Fixture::new();
+    let mut cluster = f.open();
+    let cu1 = f.login(&mut cluster, "CU1", Role::CryptoUser, CU_PW);
+    assert_eq!(cu1.username(), &username("cu1"));
+    assert_eq!(cu1.username().to_string(), "cu1");
+    let user = cluster
+        .require_user(&username("Cu1"), Role::CryptoUser)
+        .unwrap();
+    assert_eq!(user.username, "cu1");
+}
+
+#[test]
+fn quorum_services_are_typed_and_keep_the_cli_texts() {
+    let f = Fixture::new();
+    let mut cluster = f.open();
+    let admin = f.admin(&mut cluster);
+    // Only user, quorum and cluster have a settable quorum value.
+    for service in [
+        Service::Registration,
+        Service::KeyUsage,
+        Service::KeyManagement,
+    ] {
+        let refused = cluster.set_quorum_value(&admin, service, 1, None);
+        assert_eq!(
+            refused.map_err(|e| e.to_string()).unwrap_err(),
+            "The set-quorum-value service must be user, quorum or cluster"
+        );
+    }
+    // The cluster service has one on hsm2m.medium, the type of this cluster.
+    cluster
+        .set_quorum_value(&admin, Service::Cluster, 1, None)
+        .unwrap();
+    // An admin generates no token of a crypto user's service.
+    let refused = cluster.generate_token(&admin, Service::KeyUsage, None, &mut Entropy::new(None));
+    assert_eq!(
+        refused.map_err(|e| e.to_string()).unwrap_err(),
+        "The key-usage service token is for crypto users"
+    );
+    cluster
+        .generate_token(&admin, Service::User, None, &mut Entropy::new(None))
+        .unwrap();
+    let listed = cluster.list_tokens(&admin).unwrap();
+    assert_eq!(
+        listed.iter().map(|t| t.service).collect::<Vec<_>>(),
+        [Service::User]
     );
 }

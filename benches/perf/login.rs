@@ -3,7 +3,7 @@
 use std::path::Path;
 use std::time::Instant;
 
-use cloudhsm_sim::hsm::{Cluster, Role, SessionId};
+use cloudhsm_sim::hsm::{Cluster, Role, SessionId, Username};
 use cloudhsm_sim::store::Home;
 
 use crate::procs::{latency, setup_cluster};
@@ -25,11 +25,12 @@ pub(crate) fn section(report: &mut Report, root: &Path, scale: &Scale) {
             let h = Home::open(home.to_path_buf()).map_err(|e| e.to_string())?;
             let mut cluster = Cluster::open(&h, CLUSTER).map_err(|e| e.to_string())?;
             let session = SessionId::new();
+            let cu1 = Username::parse("cu1").map_err(|e| e.to_string())?;
             let mut times = Vec::new();
             for _ in 0..scale.logins + 1 {
                 let t = Instant::now();
                 let login = cluster
-                    .login("cu1", Role::CryptoUser, CU_PW, &session)
+                    .login(&cu1, Role::CryptoUser, CU_PW, &session)
                     .map_err(|e| e.to_string())?;
                 times.push(t.elapsed().as_secs_f64() * 1e3);
                 cluster.logout(login).map_err(|e| e.to_string())?;

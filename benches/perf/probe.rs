@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use cloudhsm_sim::hsm::crypto::{self, DataType, HashFunction, Mechanism};
 use cloudhsm_sim::hsm::key::{Attribute, Term, Value};
-use cloudhsm_sim::hsm::{Cluster, Entropy, Login, Role, SessionId};
+use cloudhsm_sim::hsm::{Cluster, Entropy, Login, Role, SessionId, Username};
 use cloudhsm_sim::store::Home;
 
 use crate::stats::{median, throughput};
@@ -89,8 +89,9 @@ pub(crate) fn sign_probe<'a>(key: &'a crypto::PrivateKey, m: &str) -> Probe<'a> 
 /// The main cluster, opened and logged in to as `cu1`, as a session of the CLI holds it.
 pub(crate) fn logged_in_cluster(home: &Home) -> Res<(Cluster, Login)> {
     let mut cluster = Cluster::open(home, CLUSTER).map_err(|e| e.to_string())?;
+    let cu1 = Username::parse("cu1").map_err(|e| e.to_string())?;
     let login = cluster
-        .login("cu1", Role::CryptoUser, CU_PW, &SessionId::new())
+        .login(&cu1, Role::CryptoUser, CU_PW, &SessionId::new())
         .map_err(|e| e.to_string())?;
     Ok((cluster, login))
 }

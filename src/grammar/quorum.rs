@@ -56,19 +56,6 @@ pub enum ServiceArg {
     KeyManagement,
 }
 
-impl ServiceArg {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            ServiceArg::User => "user",
-            ServiceArg::Quorum => "quorum",
-            ServiceArg::Cluster => "cluster",
-            ServiceArg::Registration => "registration",
-            ServiceArg::KeyUsage => "key-usage",
-            ServiceArg::KeyManagement => "key-management",
-        }
-    }
-}
-
 /// `--service` of `quorum token-sign set-quorum-value`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum QuorumServiceArg {

@@ -15,7 +15,7 @@ use super::policy::OperationClass;
 use super::process::{is_alive, SessionId};
 use super::quorum::{ApprovalFile, Approve, Service};
 use super::user::{
-    check_password, normalize_username, Role, ADMIN, APPLIANCE_USER, UNACTIVATED_ADMIN_PASSWORD,
+    check_password, Role, Username, ADMIN, APPLIANCE_USER, UNACTIVATED_ADMIN_PASSWORD,
 };
 use super::{Entropy, HsmError};
 
@@ -320,8 +320,15 @@ fn read_settings(tx: &Tx<'_>, id: &str) -> Result<Settings, HsmError> {
 }
 
 impl Cluster {
-    /// Opens an existing cluster.
+    /// Opens an existing cluster, on the system clock.
     pub fn open(home: &Home, id: &str) -> Result<Cluster, HsmError> {
+        Cluster::open_with_clock(home, id, None)
+    }
+
+    /// Opens an existing cluster whose token expiry runs on `clock`: fixed Unix seconds
+    /// (`CLOUDHSM_SIM_NOW`, [`super::Environment::clock`]), or `None` for the system clock.
+    /// The cluster keeps the clock it was opened with.
+    pub fn open_with_clock(home: &Home, id: &str, clock: Option<i64>) -> Result<Cluster, HsmError> {
         check_cluster_id(id)?;
         let path = home.cluster_path(id);
         if !path.exists() {
@@ -337,7 +344,7 @@ impl Cluster {
             decoded: Default::default(),
             keys: Default::default(),
             last_use: None,
-            clock: None,
+            clock,
         })
     }
 
@@ -423,7 +430,7 @@ impl Cluster {
     pub fn create_user(
         &mut self,
         login: &Login,
-        username: &str,
+        username: &Username,
         role: Role,
         password: &str,
         approval: Option<&ApprovalFile>,
@@ -439,13 +446,12 @@ impl Cluster {
     /// Adds a user once `approved` (run in the same transaction) said yes.
     pub(super) fn insert_user(
         &mut self,
-        username: &str,
+        username: &Username,
         role: Role,
         password: &str,
         entropy: &mut Entropy,
         approved: impl FnOnce(&Tx<'_>) -> Result<(), HsmError>,
     ) -> Result<UserInfo, HsmError> {
-        let username = normalize_username(username)?;
         if !matches!(role, Role::Admin | Role::CryptoUser) {
             return Err(HsmError::ReservedRole {
                 role: role.as_str().to_string(),
@@ -456,10 +462,10 @@ impl Cluster {
         let max = self.settings.hsm_type.max_users();
         self.store.write(|tx| {
             approved(tx)?;
-            new_user_allowed(tx, &username, max)?;
-            records::insert_user(tx, &username, role.as_str(), Some(&hash))?;
+            new_user_allowed(tx, username, max)?;
+            records::insert_user(tx, username, role.as_str(), Some(&hash))?;
             Ok(UserInfo {
-                username: username.clone(),
+                username: username.to_string(),
                 role,
                 locked: false,
             })
@@ -468,15 +474,14 @@ impl Cluster {
 
     /// What `user create` can refuse before it asks for a password: a reserved role, a
     /// username taken or malformed, the user quota reached. (The create itself checks again.)
-    pub fn check_new_user(&mut self, username: &str, role: Role) -> Result<(), HsmError> {
-        let username = normalize_username(username)?;
+    pub fn check_new_user(&mut self, username: &Username, role: Role) -> Result<(), HsmError> {
         if !matches!(role, Role::Admin | Role::CryptoUser) {
             return Err(HsmError::ReservedRole {
                 role: role.as_str().to_string(),
             });
         }
         let max = self.settings.hsm_type.max_users();
-        self.store.read(|tx| new_user_allowed(tx, &username, max))
+        self.store.read(|tx| new_user_allowed(tx, username, max))
     }
 
     /// The next number of a counter kept in the cluster's state, for randomness of seeded
@@ -499,25 +504,28 @@ impl Cluster {
     pub fn delete_user(
         &mut self,
         login: &Login,
-        username: &str,
+        username: &Username,
         role: Role,
         approval: Option<&ApprovalFile>,
     ) -> Result<UserInfo, HsmError> {
         self.guard(login, OperationClass::AddRemoveUsers)?;
-        let username = normalize_username(username)?;
         let cluster_id = self.settings.id.clone();
         let now = self.now();
         self.store.write(|tx| {
             Approve::service(tx, Service::User)?.spend(tx, login, approval, now)?;
-            let user = existing_user(tx, &cluster_id, &username, role)?;
-            if logged_in_elsewhere(tx, &username, None)? {
-                return Err(HsmError::DeleteLoggedIn { username });
+            let user = existing_user(tx, &cluster_id, username, role)?;
+            if logged_in_elsewhere(tx, username, None)? {
+                return Err(HsmError::DeleteLoggedIn {
+                    username: username.to_string(),
+                });
             }
-            if records::owns_keys(tx, &username)? {
-                return Err(HsmError::OwnsKeys { username });
+            if records::owns_keys(tx, username)? {
+                return Err(HsmError::OwnsKeys {
+                    username: username.to_string(),
+                });
             }
-            records::remove_shares_of(tx, &username)?;
-            records::delete_user(tx, &username)?;
+            records::remove_shares_of(tx, username)?;
+            records::delete_user(tx, username)?;
             Ok(user)
         })
     }
@@ -530,23 +538,23 @@ impl Cluster {
     pub fn change_password(
         &mut self,
         login: &Login,
-        username: &str,
+        username: &Username,
         role: Role,
         password: &str,
         deregister: bool,
         approval: Option<&ApprovalFile>,
         entropy: &mut Entropy,
     ) -> Result<UserInfo, HsmError> {
-        let username = self.password_guard(login, username)?;
+        self.password_guard(login, username)?;
         check_password(password)?;
         let hash = hash_password(password, self.settings.kdf, entropy)?;
         let cluster_id = self.settings.id.clone();
         let now = self.now();
         self.store.write(|tx| {
             Approve::service(tx, Service::User)?.spend(tx, login, approval, now)?;
-            let user = set_password(tx, &cluster_id, &username, role, &hash, login)?;
+            let user = set_password(tx, &cluster_id, username, role, &hash, login)?;
             if deregister {
-                super::quorum::clear_user_key(tx, &username)?;
+                super::quorum::clear_user_key(tx, username)?;
             }
             Ok(user)
         })
@@ -554,29 +562,25 @@ impl Cluster {
 
     /// The gate of an operation on `username`'s password (or MFA key): changing one's own is
     /// [`OperationClass::ChangeOwnPassword`], another user's
-    /// [`OperationClass::ChangeAnyPassword`]. Returns the username in its stored form.
+    /// [`OperationClass::ChangeAnyPassword`].
     pub(super) fn password_guard(
         &mut self,
         login: &Login,
-        username: &str,
-    ) -> Result<String, HsmError> {
-        let username = normalize_username(username);
-        let own = username.as_deref().is_ok_and(|u| u == login.username());
-        let class = if own {
+        username: &Username,
+    ) -> Result<(), HsmError> {
+        let class = if username == login.username() {
             OperationClass::ChangeOwnPassword
         } else {
             OperationClass::ChangeAnyPassword
         };
-        self.guard(login, class)?;
-        username
+        self.guard(login, class)
     }
 
     /// Checks that `username` exists with `role`.
-    pub fn require_user(&mut self, username: &str, role: Role) -> Result<UserInfo, HsmError> {
-        let username = normalize_username(username)?;
+    pub fn require_user(&mut self, username: &Username, role: Role) -> Result<UserInfo, HsmError> {
         let cluster_id = self.settings.id.clone();
         self.store
-            .read(|tx| existing_user(tx, &cluster_id, &username, role))
+            .read(|tx| existing_user(tx, &cluster_id, username, role))
     }
 
     /// The number of users.
@@ -696,7 +700,12 @@ mod tests {
         let mut cluster = fast_cluster(&home);
         let session = SessionId::new();
         let login = cluster
-            .login("admin", Role::Admin, "admin-pw-1", &session)
+            .login(
+                &Username::parse("admin").unwrap(),
+                Role::Admin,
+                "admin-pw-1",
+                &session,
+            )
             .unwrap();
         assert!(cluster.admits(&login));
         assert!(Cluster::open(&home, "cluster-abc").unwrap().admits(&login));
@@ -713,7 +722,12 @@ mod tests {
 
         let mut reopened = reopened;
         let again = reopened
-            .login("admin", Role::Admin, UNACTIVATED_ADMIN_PASSWORD, &session)
+            .login(
+                &Username::parse("admin").unwrap(),
+                Role::Admin,
+                UNACTIVATED_ADMIN_PASSWORD,
+                &session,
+            )
             .unwrap();
         assert!(reopened.admits(&again));
         let doc = super::super::export_cluster(&home, "cluster-abc").unwrap();

@@ -63,7 +63,7 @@ impl Environment {
     }
 
     /// `CLOUDHSM_SIM_NOW`: a fixed clock in Unix seconds for token expiry (for tests; see
-    /// [`super::Cluster::set_clock`]). A value that is not an integer is ignored.
+    /// [`super::Cluster::open_with_clock`]). A value that is not an integer is ignored.
     pub fn clock(&self) -> Option<i64> {
         self.clock
     }

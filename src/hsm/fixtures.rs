@@ -35,7 +35,8 @@ use super::default_cluster::{retire_default, untouched, untouched_default, ORIGI
 use super::key::{Key, KeyClass, KeyType};
 use super::keygen::GenerateRequest;
 use super::keys::{check_share_target, Actor, SessionKeys};
-use super::user::{check_password, normalize_username};
+use super::quorum::{QuorumError, Service};
+use super::user::{check_password, Username};
 use super::{check_cluster_id, Cluster, Entropy, HsmError, Role};
 
 /// The `format` field of an export document.
@@ -363,7 +364,7 @@ impl Cluster {
         reset: bool,
         entropy: &mut Entropy,
     ) -> Result<Seeded, FixtureError> {
-        let name = normalize_username(username)?;
+        let name = Username::parse(username)?;
         let user = match self.store.read(|tx| records::user(tx, &name))? {
             Some(user) => user,
             None => match self.insert_user(&name, role, password, entropy, |_| Ok(())) {
@@ -379,7 +380,7 @@ impl Cluster {
         };
         if user.role != role.as_str() {
             return Err(FixtureError::RoleMismatch {
-                username: name,
+                username: name.into_string(),
                 found: user.role,
                 wanted: role.as_str().to_string(),
             });
@@ -457,13 +458,13 @@ impl Cluster {
     /// owner writing fixtures.
     pub(crate) fn seed_key(
         &mut self,
-        owner: &str,
+        owner: &Username,
         request: &GenerateRequest,
         material: Option<Vec<u8>>,
         entropy: &Entropy,
     ) -> Result<Vec<Key>, FixtureError> {
         let actor = Actor {
-            username: normalize_username(owner)?,
+            username: owner.clone(),
             role: Role::CryptoUser,
         };
         let mut none = SessionKeys::default();
@@ -480,6 +481,8 @@ impl Cluster {
         service: &str,
         value: u64,
     ) -> Result<(), FixtureError> {
+        let service =
+            Service::parse(service).ok_or(HsmError::from(QuorumError::NotAQuorumService))?;
         Ok(self.write_quorum_value(service, value, |_| Ok(()))?)
     }
 
@@ -496,18 +499,18 @@ impl Cluster {
     /// the users added.
     pub(crate) fn seed_shares(
         &mut self,
-        owner: &str,
+        owner: &Username,
         key: &SeededKey,
         users: &[String],
     ) -> Result<Vec<String>, FixtureError> {
         let actor = Actor {
-            username: owner.to_string(),
+            username: owner.clone(),
             role: Role::CryptoUser,
         };
         self.store.write(|tx| {
             let mut added = Vec::new();
             for user in users {
-                let user = normalize_username(user)?;
+                let user = Username::parse(user)?.into_string();
                 if key.shared.contains(&user) || added.contains(&user) {
                     continue;
                 }

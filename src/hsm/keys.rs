@@ -18,14 +18,14 @@ use super::model::HsmType;
 use super::policy::{self, OperationClass};
 use super::process::is_alive;
 use super::quorum::{ApprovalFile, Approve, Service};
-use super::user::Role;
+use super::user::{Role, Username};
 use super::{Cluster, HsmError};
 
 /// Who is acting on keys: the user of a [`Login`] (or, for fixtures, a key's owner). Only
 /// this module's parent makes one.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(super) struct Actor {
-    pub(super) username: String,
+    pub(super) username: Username,
     pub(super) role: Role,
 }
 
@@ -170,7 +170,8 @@ fn key_quotas(hsm_type: HsmType) -> (usize, usize) {
     }
 }
 
-fn corrupt(detail: String) -> HsmError {
+/// A row of the cluster database that this version could not have written.
+pub(in crate::hsm) fn corrupt(detail: String) -> HsmError {
     HsmError::Store(StoreError::Damaged {
         path: "cluster database".into(),
         detail,
@@ -569,7 +570,7 @@ impl Cluster {
                     reference: n.reference,
                     key_type: n.key_type,
                     class: n.class,
-                    owner: actor.username.clone(),
+                    owner: actor.username.to_string(),
                     shared: n.share_with.clone(),
                     attrs: n.attrs,
                     derived: n.derived,
@@ -633,13 +634,12 @@ impl Cluster {
         &mut self,
         login: &mut Login,
         terms: &[Term],
-        username: &str,
+        username: &Username,
         role: Role,
         share: bool,
         approval: Option<&ApprovalFile>,
     ) -> Result<(), HsmError> {
         self.guard(login, OperationClass::KeyManagement)?;
-        let username = super::user::normalize_username(username)?;
         if role != Role::CryptoUser {
             return Err(KeyError::ShareWithNonCryptoUser.into());
         }
@@ -650,16 +650,16 @@ impl Cluster {
             require_owner(actor, &key)?;
             Approve::key(Service::KeyManagement, &key).spend(tx, login, approval, now)?;
             if share {
-                check_share_target(tx, actor, &username)?;
-                if key.shared.contains(&username) {
+                check_share_user(tx, actor, username)?;
+                if key.shared.iter().any(|u| u == username) {
                     return Err(KeyError::AlreadyShared {
-                        username: username.clone(),
+                        username: username.to_string(),
                     }
                     .into());
                 }
-            } else if !key.shared.contains(&username) {
+            } else if !key.shared.iter().any(|u| u == username) {
                 return Err(KeyError::NotShared {
-                    username: username.clone(),
+                    username: username.to_string(),
                 }
                 .into());
             }
@@ -671,9 +671,9 @@ impl Cluster {
                 return Ok(Some(key.reference));
             }
             if share {
-                records::add_key_share(tx, key.reference as i64, &username)?;
+                records::add_key_share(tx, key.reference as i64, username)?;
             } else {
-                records::remove_key_share(tx, key.reference as i64, &username)?;
+                records::remove_key_share(tx, key.reference as i64, username)?;
             }
             Ok::<_, HsmError>(None)
         })?;
@@ -685,9 +685,9 @@ impl Cluster {
                 .find(|s| s.key.reference == reference)
             {
                 if share {
-                    s.key.shared.push(username);
+                    s.key.shared.push(username.to_string());
                 } else {
-                    s.key.shared.retain(|u| *u != username);
+                    s.key.shared.retain(|u| u != username);
                 }
             }
         }
@@ -779,19 +779,31 @@ impl Cluster {
     }
 }
 
+/// [`check_share_user`] for a name as given (a new key's `share_with`).
 pub(super) fn check_share_target(
     tx: &Tx<'_>,
     actor: &Actor,
     username: &str,
 ) -> Result<(), HsmError> {
-    let username = super::user::normalize_username(username)?;
-    if username == actor.username {
+    check_share_user(tx, actor, &Username::parse(username)?)
+}
+
+/// `username` may be given a share of a key of `actor`: a crypto user other than `actor`.
+pub(super) fn check_share_user(
+    tx: &Tx<'_>,
+    actor: &Actor,
+    username: &Username,
+) -> Result<(), HsmError> {
+    if *username == actor.username {
         return Err(KeyError::ShareWithOwner.into());
     }
-    match records::user(tx, &username)? {
+    match records::user(tx, username)? {
         Some(u) if u.role == Role::CryptoUser.as_str() => Ok(()),
         Some(_) => Err(KeyError::ShareWithNonCryptoUser.into()),
-        None => Err(KeyError::ShareTargetMissing { username }.into()),
+        None => Err(KeyError::ShareTargetMissing {
+            username: username.to_string(),
+        }
+        .into()),
     }
 }
 

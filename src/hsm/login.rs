@@ -15,8 +15,8 @@ use super::cluster::{user_info, UserInfo, MAX_FAILED_LOGINS};
 use super::keys::{Actor, SessionKeys};
 use super::policy::{self, OperationClass};
 use super::process::SessionId;
-use super::quorum::{self, QuorumError, TokenSetFile, Who};
-use super::user::{normalize_username, Role};
+use super::quorum::{self, QuorumError, TokenKind, TokenSetFile, Who};
+use super::user::{Role, Username};
 use super::{Cluster, Entropy, HsmError};
 
 /// A user logged in to a cluster, bound to the instance of the cluster database the login
@@ -52,7 +52,7 @@ pub struct Login {
 
 impl Login {
     /// The user, in the lowercase form the HSM stores.
-    pub fn username(&self) -> &str {
+    pub fn username(&self) -> &Username {
         &self.actor.username
     }
 
@@ -79,7 +79,7 @@ impl Login {
 /// [`Cluster::complete_mfa_login`] takes it.
 #[derive(Debug)]
 pub struct MfaChallenge {
-    username: String,
+    username: Username,
     login_role: Role,
     session: SessionId,
     instance: String,
@@ -92,7 +92,7 @@ impl MfaChallenge {
         &self.tokens
     }
 
-    pub fn username(&self) -> &str {
+    pub fn username(&self) -> &Username {
         &self.username
     }
 }
@@ -141,7 +141,7 @@ impl Cluster {
     /// logs in with [`Cluster::begin_mfa_login`].
     pub fn login(
         &mut self,
-        username: &str,
+        username: &Username,
         login_role: Role,
         password: &str,
         session: &SessionId,
@@ -158,7 +158,7 @@ impl Cluster {
     /// one unsigned token per HSM to `session`. Nobody is logged in yet.
     pub fn begin_mfa_login(
         &mut self,
-        username: &str,
+        username: &Username,
         login_role: Role,
         password: &str,
         session: &SessionId,
@@ -167,7 +167,7 @@ impl Cluster {
         let step = Step::Mfa(entropy);
         match self.attempt(username, login_role, password, session, step)? {
             Outcome::Challenged(tokens) => Ok(MfaChallenge {
-                username: normalize_username(username).map_err(|_| HsmError::BadCredentials)?,
+                username: username.clone(),
                 login_role,
                 session: session.clone(),
                 instance: self.store.instance().unwrap_or_default().to_string(),
@@ -200,7 +200,9 @@ impl Cluster {
                 return Err(HsmError::BadCredentials);
             };
             if user.locked {
-                return Err(HsmError::UserLocked { username });
+                return Err(HsmError::UserLocked {
+                    username: username.into_string(),
+                });
             }
             let info = user_info(&cluster_id, user)?;
             if !info.role.answers_to(login_role) {
@@ -231,12 +233,11 @@ impl Cluster {
 
     /// What `login` can refuse before it asks for a password: a locked user, which `user
     /// list` shows anyone anyway. Whether a user exists is never told before the password.
-    pub fn check_login(&mut self, username: &str) -> Result<(), HsmError> {
-        let Ok(username) = normalize_username(username) else {
-            return Ok(());
-        };
-        match self.store.read(|tx| records::user(tx, &username))? {
-            Some(user) if user.locked => Err(HsmError::UserLocked { username }),
+    pub fn check_login(&mut self, username: &Username) -> Result<(), HsmError> {
+        match self.store.read(|tx| records::user(tx, username))? {
+            Some(user) if user.locked => Err(HsmError::UserLocked {
+                username: username.to_string(),
+            }),
             _ => Ok(()),
         }
     }
@@ -249,7 +250,7 @@ impl Cluster {
             instance: self.store.instance().unwrap_or_default().to_string(),
             session: session.clone(),
             actor: Actor {
-                username: user.username,
+                username: Username::stored(user.username),
                 role: user.role,
             },
         }
@@ -258,14 +259,13 @@ impl Cluster {
     /// Checks a password and records the outcome: see [`Cluster::login`].
     fn attempt(
         &mut self,
-        username: &str,
+        username: &Username,
         login_role: Role,
         password: &str,
         session: &SessionId,
         step: Step<'_>,
     ) -> Result<Outcome, HsmError> {
-        let username = normalize_username(username).map_err(|_| HsmError::BadCredentials)?;
-        let Some(user) = self.store.read(|tx| records::user(tx, &username))? else {
+        let Some(user) = self.store.read(|tx| records::user(tx, username))? else {
             return Err(HsmError::BadCredentials);
         };
         let matches = |u: &UserRecord| {
@@ -279,15 +279,17 @@ impl Cluster {
         let issue = match step {
             Step::Password => None,
             Step::Mfa(entropy) => {
-                Some(self.unsigned_tokens(&username, session, "mfa-login", entropy)?)
+                Some(self.unsigned_tokens(username, session, TokenKind::MfaLogin, entropy)?)
             }
         };
         self.store.write(|tx| {
-            let Some(user) = records::user(tx, &username)? else {
+            let Some(user) = records::user(tx, username)? else {
                 return Ok(Err(HsmError::BadCredentials));
             };
             if user.locked {
-                return Ok(Err(HsmError::UserLocked { username }));
+                return Ok(Err(HsmError::UserLocked {
+                    username: username.to_string(),
+                }));
             }
             if verified.0 != user.password_hash {
                 // The password changed between the read and the write: check again.
@@ -296,15 +298,15 @@ impl Cluster {
             let role = user_info(&cluster_id, user.clone())?.role;
             if !verified.1 || !role.answers_to(login_role) {
                 let failed = user.failed_logins + 1;
-                records::set_login_failures(tx, &username, failed, failed > MAX_FAILED_LOGINS)?;
+                records::set_login_failures(tx, username, failed, failed > MAX_FAILED_LOGINS)?;
                 return Ok(Err(HsmError::BadCredentials));
             }
             // Rewriting an unchanged counter would give the user a new version: a durable
             // write per login, and `partial` coverage while an HSM is down.
             if user.failed_logins != 0 {
-                records::set_login_failures(tx, &username, 0, false)?;
+                records::set_login_failures(tx, username, 0, false)?;
             }
-            second_step(tx, &username, role, session, issue)
+            second_step(tx, username, role, session, issue)
         })?
     }
 }

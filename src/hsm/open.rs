@@ -38,15 +38,13 @@ impl OpenClusters {
             .open
             .remove(id)
             .and_then(|mut c| c.is_current().then_some(c));
-        let mut cluster = match kept {
+        Ok(match kept {
             Some(mut c) => {
                 c.refresh_config(home);
                 c
             }
-            None => Cluster::open(home, id)?,
-        };
-        cluster.set_clock(self.clock);
-        Ok(cluster)
+            None => Cluster::open_with_clock(home, id, self.clock)?,
+        })
     }
 
     /// Keeps `cluster` open for the next [`OpenClusters::take`] of its id.
@@ -58,7 +56,7 @@ impl OpenClusters {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::hsm::{create, reset, ClusterConfig, Entropy, Kdf, Role, SessionId};
+    use crate::hsm::{create, reset, ClusterConfig, Entropy, Kdf, Role, SessionId, Username};
 
     fn home_with_cluster() -> (tempfile::TempDir, Home) {
         let dir = tempfile::tempdir().unwrap();
@@ -80,7 +78,12 @@ mod tests {
         let mut cluster = open.take(&home, "cluster-abc").unwrap();
         let session = SessionId::new();
         let login = cluster
-            .login("admin", Role::UnactivatedAdmin, "password", &session)
+            .login(
+                &Username::parse("admin").unwrap(),
+                Role::UnactivatedAdmin,
+                "password",
+                &session,
+            )
             .unwrap();
         open.put(cluster);
         // The same database: the login holds on the handle taken again.

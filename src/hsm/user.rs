@@ -53,15 +53,101 @@ pub const APPLIANCE_USER: &str = "app_user";
 /// The password of the unactivated admin on a new cluster, as on real HSMs.
 pub const UNACTIVATED_ADMIN_PASSWORD: &str = "password";
 
-/// Checks a username and returns it in the lowercase form the HSM stores.
-pub fn normalize_username(name: &str) -> Result<String, HsmError> {
-    let ok = !name.is_empty()
-        && name.chars().count() <= 31
-        && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
-    if ok {
-        Ok(name.to_ascii_lowercase())
-    } else {
-        Err(HsmError::InvalidUsername)
+/// A username in the form the HSM stores it: 1 to 31 ASCII letters, digits or `_`, in
+/// lowercase (usernames are case-insensitive). Made only by [`Username::parse`], once, where a
+/// name enters the HSM (a front end's argument, a PIN, a fixture), so that every operation
+/// compares and looks up the stored form.
+///
+/// ```compile_fail
+/// let forged = cloudhsm_sim::hsm::Username(String::from("Not Normalised"));
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Username(String);
+
+impl Username {
+    /// Checks `name` and returns it in the stored (lowercase) form;
+    /// [`HsmError::InvalidUsername`] otherwise.
+    pub fn parse(name: &str) -> Result<Username, HsmError> {
+        let ok = !name.is_empty()
+            && name.chars().count() <= 31
+            && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
+        if ok {
+            Ok(Username(name.to_ascii_lowercase()))
+        } else {
+            Err(HsmError::InvalidUsername)
+        }
+    }
+
+    /// [`Username::parse`] for a login: a malformed name is refused as
+    /// [`HsmError::BadCredentials`], as an unknown user is, so that a login never tells
+    /// whether a user exists.
+    pub fn parse_login(name: &str) -> Result<Username, HsmError> {
+        Username::parse(name).map_err(|_| HsmError::BadCredentials)
+    }
+
+    /// A name read from the cluster's own rows, stored normalised.
+    pub(super) fn stored(name: String) -> Username {
+        Username(name)
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    pub fn into_string(self) -> String {
+        self.0
+    }
+}
+
+impl std::ops::Deref for Username {
+    type Target = str;
+
+    fn deref(&self) -> &str {
+        &self.0
+    }
+}
+
+impl AsRef<str> for Username {
+    fn as_ref(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Display for Username {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::str::FromStr for Username {
+    type Err = HsmError;
+
+    fn from_str(name: &str) -> Result<Username, HsmError> {
+        Username::parse(name)
+    }
+}
+
+impl PartialEq<str> for Username {
+    fn eq(&self, other: &str) -> bool {
+        self.0 == other
+    }
+}
+
+impl PartialEq<&str> for Username {
+    fn eq(&self, other: &&str) -> bool {
+        self.0 == *other
+    }
+}
+
+impl PartialEq<String> for Username {
+    fn eq(&self, other: &String) -> bool {
+        &self.0 == other
+    }
+}
+
+impl PartialEq<Username> for String {
+    fn eq(&self, other: &Username) -> bool {
+        *self == other.0
     }
 }
 
@@ -81,10 +167,18 @@ mod tests {
 
     #[test]
     fn usernames() {
-        assert_eq!(normalize_username("Alice_1").unwrap(), "alice_1");
-        assert_eq!(normalize_username(&"a".repeat(31)).unwrap(), "a".repeat(31));
-        for bad in ["", "a-b", "a b", "ünï", &"a".repeat(32)] {
-            assert!(normalize_username(bad).is_err(), "{bad:?} accepted");
+        assert_eq!(Username::parse("Alice_1").unwrap().as_str(), "alice_1");
+        assert_eq!(Username::parse(&"a".repeat(31)).unwrap(), "a".repeat(31));
+        assert_eq!("ALICE".parse::<Username>().unwrap(), "alice");
+        for bad in ["", "a-b", "a b", "ünï", "ALİCE", &"a".repeat(32)] {
+            assert!(
+                matches!(Username::parse(bad), Err(HsmError::InvalidUsername)),
+                "{bad:?} accepted"
+            );
+            assert!(matches!(
+                Username::parse_login(bad),
+                Err(HsmError::BadCredentials)
+            ));
         }
     }
 

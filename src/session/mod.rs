@@ -17,6 +17,7 @@ use std::path::PathBuf;
 use crate::grammar::{Command, LoginRole, OutputFormat};
 use crate::hsm::{
     self, Cluster, Credentials, Entropy, HsmError, Login, OpenClusters, Password, Role, SessionId,
+    Username,
 };
 use crate::output::{Format, Response};
 use crate::store::Home;
@@ -355,7 +356,9 @@ fn authorize(id: CommandId, command: &Command, ctx: &Context<'_>) -> Result<(), 
         Some(CommandClass::Fixed(class)) => class,
         Some(CommandClass::ByTarget { own, other }) => {
             let own_target = match (handlers::target_user(command), &ctx.login) {
-                (Some(target), Some(login)) => target.eq_ignore_ascii_case(login.username()),
+                (Some(target), Some(login)) => {
+                    Username::parse(target).is_ok_and(|t| &t == login.username())
+                }
                 _ => false,
             };
             if own_target {

@@ -150,10 +150,11 @@ impl Approve {
         let Some(row) = records::token(tx, &approval.token)? else {
             return Err(QuorumError::InvalidSignaturePair.into());
         };
-        if row.kind == "approval" && row.session != session && !tag_is_alive(&row.session) {
+        let approval_row = TokenKind::Approval.holds(&row);
+        if approval_row && row.session != session && !tag_is_alive(&row.session) {
             return Err(QuorumError::SessionEnded.into());
         }
-        if row.kind != "approval" || row.username != username || row.session != session {
+        if !approval_row || row.username != username || row.session != session {
             return Err(QuorumError::InvalidSignaturePair.into());
         }
         if row.service != service.as_str() {
@@ -182,7 +183,9 @@ impl Approve {
         }
         let mut approved: Vec<String> = Vec::new();
         for sig in &approval.signatures {
-            let name = sig.username.to_ascii_lowercase();
+            let Ok(name) = Username::parse(&sig.username).map(Username::into_string) else {
+                return Err(QuorumError::InvalidSignaturePair.into());
+            };
             let Some(user) = records::user(tx, &name)? else {
                 return Err(QuorumError::InvalidSignaturePair.into());
             };

@@ -17,7 +17,7 @@ use super::key::Key;
 use super::login::Login;
 use super::policy::OperationClass;
 use super::process::{tag_is_alive, SessionId};
-use super::user::{check_password, Role};
+use super::user::{check_password, Role, Username};
 use super::{Cluster, Entropy, HsmError};
 
 mod approval;
@@ -40,6 +40,17 @@ pub enum Service {
 }
 
 impl Service {
+    /// Every service, in the order of their ids.
+    pub const ALL: [Service; 6] = [
+        Service::User,
+        Service::Quorum,
+        Service::Cluster,
+        Service::Registration,
+        Service::KeyUsage,
+        Service::KeyManagement,
+    ];
+
+    /// The service's name, as the CLI and the guide spell it (and the store keeps it).
     pub fn as_str(self) -> &'static str {
         match self {
             Service::User => "user",
@@ -67,17 +78,59 @@ impl Service {
         matches!(self, Service::User | Service::Quorum | Service::Cluster)
     }
 
-    fn parse(s: &str) -> Option<Service> {
-        [
-            Service::User,
-            Service::Quorum,
-            Service::Cluster,
-            Service::Registration,
-            Service::KeyUsage,
-            Service::KeyManagement,
-        ]
-        .into_iter()
-        .find(|v| v.as_str() == s)
+    /// The service named `s` ([`Service::as_str`]).
+    pub fn parse(s: &str) -> Option<Service> {
+        Service::ALL.into_iter().find(|v| v.as_str() == s)
+    }
+}
+
+impl std::fmt::Display for Service {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// What a token row is for: what issued it and what spends it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TokenKind {
+    /// A quorum approval token (`quorum token-sign generate`), spent by the operation it
+    /// approves.
+    Approval,
+    /// A registration token (`quorum token-sign generate --service registration`), signed to
+    /// register a quorum key.
+    Registration,
+    /// An MFA registration token (`user change-mfa token-sign`).
+    MfaRegister,
+    /// An MFA login token, the second factor of `login … mfa-token-sign`.
+    MfaLogin,
+}
+
+impl TokenKind {
+    pub const ALL: [TokenKind; 4] = [
+        TokenKind::Approval,
+        TokenKind::Registration,
+        TokenKind::MfaRegister,
+        TokenKind::MfaLogin,
+    ];
+
+    /// The kind as the store's token rows keep it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TokenKind::Approval => "approval",
+            TokenKind::Registration => "registration",
+            TokenKind::MfaRegister => "mfa-register",
+            TokenKind::MfaLogin => "mfa-login",
+        }
+    }
+
+    /// The kind named `s` ([`TokenKind::as_str`]).
+    pub fn parse(s: &str) -> Option<TokenKind> {
+        TokenKind::ALL.into_iter().find(|k| k.as_str() == s)
+    }
+
+    /// Whether a token row is of this kind.
+    fn holds(self, row: &TokenRecord) -> bool {
+        row.kind == self.as_str()
     }
 }
 
@@ -119,7 +172,7 @@ pub struct SignedToken {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TokenInfo {
     pub username: String,
-    pub service: String,
+    pub service: Service,
     pub key_reference: Option<u64>,
     pub approvals_required: u8,
     pub timeout_seconds: i64,
@@ -208,7 +261,9 @@ pub enum QuorumError {
 }
 
 impl Cluster {
-    /// Now, in Unix seconds: the fixed clock when one is set ([`Cluster::set_clock`]).
+    /// Now, in Unix seconds: the fixed clock the cluster was opened with
+    /// ([`Cluster::open_with_clock`]), else the system clock. The only reading of the system
+    /// clock in `hsm`.
     pub(super) fn now(&self) -> i64 {
         self.clock.unwrap_or_else(|| {
             std::time::SystemTime::now()
@@ -218,13 +273,8 @@ impl Cluster {
         })
     }
 
-    /// Fixes the clock (Unix seconds) of token expiry, for tests (`CLOUDHSM_SIM_NOW`).
-    pub fn set_clock(&mut self, clock: Option<i64>) {
-        self.clock = clock;
-    }
-
     /// The quorum services of this cluster type with their values (`list-quorum-values`).
-    pub fn quorum_values(&mut self) -> Result<Vec<(&'static str, i64)>, HsmError> {
+    pub fn quorum_values(&mut self) -> Result<Vec<(Service, i64)>, HsmError> {
         let mut services = vec![Service::User, Service::Quorum];
         if self.settings.hsm_type == super::HsmType::Hsm2mMedium {
             services.push(Service::Cluster);
@@ -232,7 +282,7 @@ impl Cluster {
         self.store.read(|tx| {
             services
                 .into_iter()
-                .map(|s| Ok((s.as_str(), records::quorum_value(tx, s.as_str())?)))
+                .map(|s| Ok((s, records::quorum_value(tx, s.as_str())?)))
                 .collect::<Result<Vec<_>, HsmError>>()
         })
     }
@@ -280,7 +330,7 @@ impl Cluster {
     pub fn set_quorum_value(
         &mut self,
         login: &Login,
-        service: &str,
+        service: Service,
         value: u64,
         approval: Option<&ApprovalFile>,
     ) -> Result<(), HsmError> {
@@ -294,18 +344,16 @@ impl Cluster {
     /// Sets a quorum value once `approved` (run in the same transaction) said yes.
     pub(super) fn write_quorum_value(
         &mut self,
-        service: &str,
+        service: Service,
         value: u64,
         approved: impl FnOnce(&Tx<'_>) -> Result<(), HsmError>,
     ) -> Result<(), HsmError> {
-        let service = match Service::parse(service) {
-            Some(s @ (Service::User | Service::Quorum)) => s,
-            Some(Service::Cluster) if self.settings.hsm_type == super::HsmType::Hsm2mMedium => {
-                Service::Cluster
-            }
-            Some(Service::Cluster) => return Err(QuorumError::ClusterServiceUnavailable.into()),
+        match service {
+            Service::User | Service::Quorum => {}
+            Service::Cluster if self.settings.hsm_type == super::HsmType::Hsm2mMedium => {}
+            Service::Cluster => return Err(QuorumError::ClusterServiceUnavailable.into()),
             _ => return Err(QuorumError::NotAQuorumService.into()),
-        };
+        }
         if !(1..=8).contains(&value) {
             return Err(QuorumError::InvalidValue.into());
         }
@@ -347,4 +395,36 @@ fn key_quorum(tx: &Tx<'_>, reference: i64) -> Result<(i64, i64), HsmError> {
             |r| Ok((r.get(0)?, r.get(1)?)),
         )
         .unwrap_or((0, 0)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn services_and_token_kinds_round_trip_through_their_names() {
+        for service in Service::ALL {
+            assert_eq!(Service::parse(service.as_str()), Some(service));
+            assert_eq!(service.to_string(), service.as_str());
+        }
+        let names: Vec<_> = Service::ALL.iter().map(|s| s.as_str()).collect();
+        assert_eq!(
+            names,
+            [
+                "user",
+                "quorum",
+                "cluster",
+                "registration",
+                "key-usage",
+                "key-management"
+            ]
+        );
+        for kind in TokenKind::ALL {
+            assert_eq!(TokenKind::parse(kind.as_str()), Some(kind));
+        }
+        for unknown in ["", "User", "key_usage", "mfa"] {
+            assert_eq!(Service::parse(unknown), None);
+            assert_eq!(TokenKind::parse(unknown), None);
+        }
+    }
 }

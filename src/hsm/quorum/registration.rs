@@ -17,7 +17,7 @@ impl Cluster {
         let spki = rsa_spki(public_pem)?;
         let tag = login.session.tag();
         self.store.write(|tx| {
-            verify_token_set(tx, username, &tag, "registration", &spki, signed)?;
+            verify_token_set(tx, username, &tag, TokenKind::Registration, &spki, signed)?;
             let mut key = records::user_key(tx, username)?.unwrap_or(UserKeyRecord {
                 public_key: None,
                 quorum: false,
@@ -40,7 +40,7 @@ impl Cluster {
         &mut self,
         username: &str,
         session: &SessionId,
-        kind: &'static str,
+        kind: TokenKind,
         entropy: &mut Entropy,
     ) -> Result<Issued, HsmError> {
         let now = self.now();
@@ -83,15 +83,16 @@ impl Cluster {
     pub fn issue_mfa_registration(
         &mut self,
         login: &Login,
-        username: &str,
+        username: &Username,
         role: Role,
         entropy: &mut Entropy,
     ) -> Result<TokenSetFile, HsmError> {
-        let username = self.password_guard(login, username)?;
+        self.password_guard(login, username)?;
         // The target must exist before tokens are written for it.
-        self.require_user(&username, role)?;
-        let issued = self.unsigned_tokens(&username, &login.session, "mfa-register", entropy)?;
-        self.store.write(|tx| store_issued(tx, &username, issued))
+        self.require_user(username, role)?;
+        let issued =
+            self.unsigned_tokens(username, &login.session, TokenKind::MfaRegister, entropy)?;
+        self.store.write(|tx| store_issued(tx, username, issued))
     }
 
     /// `user change-mfa token-sign --token`, second step: registers `public_pem` for MFA (and
@@ -101,7 +102,7 @@ impl Cluster {
     pub fn register_mfa_key(
         &mut self,
         login: &Login,
-        username: &str,
+        username: &Username,
         role: Role,
         public_pem: &[u8],
         signed: &TokenSetFile,
@@ -109,7 +110,7 @@ impl Cluster {
         approval: Option<&ApprovalFile>,
         entropy: &mut Entropy,
     ) -> Result<UserInfo, HsmError> {
-        let username = self.password_guard(login, username)?;
+        self.password_guard(login, username)?;
         let spki = rsa_spki(public_pem)?;
         // A bad password is told after the signatures were checked.
         let hash = check_password(password)
@@ -119,12 +120,12 @@ impl Cluster {
         let cluster_id = self.settings.id.clone();
         self.store.write(|tx| {
             Approve::service(tx, Service::User)?.spend(tx, login, approval, now)?;
-            verify_token_set(tx, &username, &tag, "mfa-register", &spki, signed)?;
+            verify_token_set(tx, username, &tag, TokenKind::MfaRegister, &spki, signed)?;
             let hash = hash?;
-            let user = set_password(tx, &cluster_id, &username, role, &hash, login)?;
+            let user = set_password(tx, &cluster_id, username, role, &hash, login)?;
             records::set_user_key(
                 tx,
-                &username,
+                username,
                 &UserKeyRecord {
                     public_key: Some(spki.clone()),
                     quorum: true,
@@ -165,7 +166,7 @@ pub(in crate::hsm) fn verify_mfa_login(
         .ok_or_else(|| QuorumError::MfaNotEnabled {
             username: username.to_string(),
         })?;
-    verify_token_set(tx, username, tag, "mfa-login", &key, signed)
+    verify_token_set(tx, username, tag, TokenKind::MfaLogin, &key, signed)
 }
 
 /// Removes the token-sign key of `username`: its MFA and its quorum registration (they share
@@ -189,13 +190,13 @@ pub(super) fn verify_token_set(
     tx: &Tx<'_>,
     username: &str,
     tag: &str,
-    kind: &str,
+    kind: TokenKind,
     spki: &[u8],
     signed: &TokenSetFile,
 ) -> Result<(), HsmError> {
     let issued: Vec<TokenRecord> = records::tokens(tx)?
         .into_iter()
-        .filter(|t| t.kind == kind && t.username == username && t.session == tag)
+        .filter(|t| kind.holds(t) && t.username == username && t.session == tag)
         .collect();
     if issued.is_empty() || signed.tokens.len() != issued.len() {
         return Err(QuorumError::BadRegistrationSignature.into());

@@ -10,13 +10,12 @@ impl Cluster {
     pub fn generate_token(
         &mut self,
         login: &Login,
-        service: &str,
+        service: Service,
         key_reference: Option<u64>,
         entropy: &mut Entropy,
     ) -> Result<serde_json::Value, HsmError> {
         self.guard(login, OperationClass::QuorumTokens)?;
         let (username, role) = (login.username(), login.role());
-        let service = Service::parse(service).ok_or(QuorumError::NotAQuorumService)?;
         match (service, role) {
             (Service::User | Service::Quorum | Service::Cluster, r) if r != Role::Admin => {
                 return Err(QuorumError::ServiceForAdmins {
@@ -52,7 +51,7 @@ impl Cluster {
                 });
                 rows.push(self.token_row(
                     unsigned,
-                    "registration",
+                    TokenKind::Registration,
                     username,
                     service,
                     None,
@@ -61,7 +60,7 @@ impl Cluster {
                     data,
                 ));
             }
-            self.insert_tokens(username, "registration", None, rows, now)?;
+            self.insert_tokens(username, TokenKind::Registration, None, rows, now)?;
             return serde_json::to_value(TokenSetFile {
                 version: "2.0".into(),
                 tokens,
@@ -89,7 +88,7 @@ impl Cluster {
         let token = b64().encode(sha256(&data));
         let row = self.token_row(
             token.clone(),
-            "approval",
+            TokenKind::Approval,
             username,
             service,
             key_reference,
@@ -98,8 +97,8 @@ impl Cluster {
             data.clone(),
         );
         // One active token per user per service for the admin services.
-        let replace = service.is_admin_service().then_some(service.as_str());
-        self.insert_tokens(username, "approval", replace, vec![row], now)?;
+        let replace = service.is_admin_service().then_some(service);
+        self.insert_tokens(username, TokenKind::Approval, replace, vec![row], now)?;
         let mut file = serde_json::json!({
             "version": "2.0",
             "approval_data": b64().encode(&data),
@@ -119,7 +118,7 @@ impl Cluster {
     pub(super) fn token_row(
         &self,
         token: String,
-        kind: &str,
+        kind: TokenKind,
         username: &str,
         service: Service,
         key_reference: Option<u64>,
@@ -129,7 +128,7 @@ impl Cluster {
     ) -> TokenRecord {
         TokenRecord {
             token,
-            kind: kind.to_string(),
+            kind: kind.as_str().to_string(),
             username: username.to_string(),
             service: service.as_str().to_string(),
             key_reference: key_reference.map(|r| r as i64),
@@ -142,8 +141,8 @@ impl Cluster {
     pub(super) fn insert_tokens(
         &mut self,
         username: &str,
-        kind: &str,
-        replace_service: Option<&str>,
+        kind: TokenKind,
+        replace_service: Option<Service>,
         rows: Vec<TokenRecord>,
         now: i64,
     ) -> Result<(), HsmError> {
@@ -151,7 +150,12 @@ impl Cluster {
             let (generated_timeout, _) = timeouts(tx)?;
             prune_dead_sessions(tx, now - generated_timeout)?;
             if let Some(service) = replace_service {
-                records::delete_user_tokens(tx, username, Some(kind), Some(service))?;
+                records::delete_user_tokens(
+                    tx,
+                    username,
+                    Some(kind.as_str()),
+                    Some(service.as_str()),
+                )?;
             }
             let live = records::tokens(tx)?
                 .iter()
@@ -175,20 +179,26 @@ impl Cluster {
             let (generated, _) = timeouts(tx)?;
             let mut out = Vec::new();
             for t in records::tokens(tx)? {
-                if t.kind != "approval"
+                if !TokenKind::Approval.holds(&t)
                     || now > t.created.saturating_add(generated)
                     || !tag_is_alive(&t.session)
                 {
                     continue;
                 }
-                let required = match (t.service.as_str(), t.key_reference) {
-                    ("key-usage", Some(r)) => key_quorum(tx, r)?.1,
-                    ("key-management", Some(r)) => key_quorum(tx, r)?.0,
-                    (s, _) => records::quorum_value(tx, s)?,
+                let service = Service::parse(&t.service).ok_or_else(|| {
+                    crate::hsm::keys::corrupt(format!(
+                        "a token of an unknown service {:?}",
+                        t.service
+                    ))
+                })?;
+                let required = match (service, t.key_reference) {
+                    (Service::KeyUsage, Some(r)) => key_quorum(tx, r)?.1,
+                    (Service::KeyManagement, Some(r)) => key_quorum(tx, r)?.0,
+                    (s, _) => records::quorum_value(tx, s.as_str())?,
                 };
                 out.push(TokenInfo {
                     username: t.username,
-                    service: t.service,
+                    service,
                     key_reference: t.key_reference.map(|r| r as u64),
                     approvals_required: u8::try_from(required).unwrap_or(u8::MAX),
                     timeout_seconds: t.created.saturating_add(generated) - now,
@@ -217,7 +227,7 @@ impl Cluster {
 /// them.
 #[derive(Debug)]
 pub(in crate::hsm) struct Issued {
-    pub(super) kind: &'static str,
+    pub(super) kind: TokenKind,
     pub(super) rows: Vec<TokenRecord>,
     pub(super) file: TokenSetFile,
 }
@@ -229,7 +239,7 @@ pub(in crate::hsm) fn store_issued(
     username: &str,
     issued: Issued,
 ) -> Result<TokenSetFile, HsmError> {
-    records::delete_user_tokens(tx, username, Some(issued.kind), None)?;
+    records::delete_user_tokens(tx, username, Some(issued.kind.as_str()), None)?;
     for row in &issued.rows {
         records::insert_token(tx, row)?;
     }
@@ -242,7 +252,7 @@ pub(in crate::hsm) fn store_issued(
 /// session has ended.
 pub(super) fn prune_dead_sessions(tx: &Tx<'_>, expired_before: i64) -> Result<(), HsmError> {
     for t in records::tokens(tx)? {
-        let explainable = t.kind == "approval" && t.created >= expired_before;
+        let explainable = TokenKind::Approval.holds(&t) && t.created >= expired_before;
         if !tag_is_alive(&t.session) && !explainable {
             records::delete_token(tx, &t.token)?;
         }

@@ -10,7 +10,7 @@ use crate::grammar::{
 };
 use crate::hsm::crypto::{Curve, MlDsaAlgorithm};
 use crate::hsm::key::{Attribute, Key, KeyError, KeyType, Term};
-use crate::hsm::{GenerateRequest, KeyKind, Role};
+use crate::hsm::{GenerateRequest, KeyKind, Role, Username};
 use crate::output::{
     KeyBriefView, KeyInfoView, KeyListView, KeyPairView, KeyQuorumView, KeyUserView, KeyView,
     LabelView, MessageView, OneKeyView, Response,
@@ -136,10 +136,11 @@ pub(crate) fn share(ctx: &mut Context<'_>, c: &KeyShare, share: bool) -> Result<
         UserRole::Admin => Role::Admin,
     };
     let file = super::approval_file(c.approval.as_deref())?;
+    let username = Username::parse(&c.username)?;
     ctx.cluster.share_key(
         logged_in_mut(&mut ctx.login)?,
         &terms,
-        &c.username,
+        &username,
         role,
         share,
         file.as_ref(),

@@ -14,7 +14,7 @@ use crate::grammar::{
     TokenSignCommand, UnwrapCommand, UserChangePassword, UserCommand, UserCreate, UserDelete,
     UserRole, VerifyCommand, WrapCommand,
 };
-use crate::hsm::{fips_state, ApprovalFile, Login, QuorumError, Role, Service};
+use crate::hsm::{fips_state, ApprovalFile, Login, QuorumError, Role, Service, Username};
 use crate::output::{HsmInfoView, HsmView, LoginView, Response, StrategyView, UserView, UsersView};
 
 use super::{Context, Prompter, SessionError};
@@ -145,9 +145,11 @@ pub(crate) fn run(
                 Some(login) => Err(SessionError::AlreadyLoggedIn {
                     username: login.username().to_string(),
                 }),
-                None if c.password.is_none() => {
-                    ctx.cluster.check_login(&c.username).map_err(Into::into)
-                }
+                // A malformed name is refused after the password, as an unknown user is.
+                None if c.password.is_none() => match Username::parse(&c.username) {
+                    Ok(username) => ctx.cluster.check_login(&username).map_err(Into::into),
+                    Err(_) => Ok(()),
+                },
                 None => Ok(()),
             };
             before_prompt(c.password.as_ref(), 1, prompter, known)?;
@@ -448,9 +450,10 @@ pub(crate) fn login(
     password: &str,
 ) -> Result<Response> {
     let role = login_role(role);
+    let username = Username::parse_login(username)?;
     let login = ctx
         .cluster
-        .login(username, role, password, &ctx.session.id)?;
+        .login(&username, role, password, &ctx.session.id)?;
     Ok(logged_in_as(ctx, login))
 }
 
@@ -556,16 +559,17 @@ fn user_create(
         if c.password.is_some() {
             return Ok(file);
         }
-        ctx.cluster
-            .check_new_user(&c.username, user_role(c.role))
+        Username::parse(&c.username)
+            .and_then(|username| ctx.cluster.check_new_user(&username, user_role(c.role)))
             .map(|()| file)
             .map_err(Into::into)
     });
     let file = before_prompt(c.password.as_ref(), 2, prompter, known)?;
     let pw = new_password(c.password.as_ref(), prompter)?;
+    let username = Username::parse(&c.username)?;
     let user = ctx.cluster.create_user(
         logged_in(&ctx.login)?,
-        &c.username,
+        &username,
         user_role(c.role),
         pw.expose(),
         file.as_ref(),
@@ -576,9 +580,10 @@ fn user_create(
 
 fn user_delete(ctx: &mut Context<'_>, c: &UserDelete) -> Result<Response> {
     let file = user_service_approval(ctx, c.approval.as_deref())?;
+    let username = Username::parse(&c.username)?;
     let user = ctx.cluster.delete_user(
         logged_in(&ctx.login)?,
-        &c.username,
+        &username,
         user_role(c.role),
         file.as_ref(),
     )?;
@@ -599,21 +604,22 @@ fn user_change_password(
         if c.password.is_some() {
             return Ok(file);
         }
-        ctx.cluster
-            .require_user(&c.username, role)
+        Username::parse(&c.username)
+            .and_then(|username| ctx.cluster.require_user(&username, role))
             .map(|_| file)
             .map_err(Into::into)
     });
     let file = before_prompt(c.password.as_ref(), 2, prompter, known)?;
     let pw = new_password(c.password.as_ref(), prompter)?;
+    let username = Username::parse(&c.username)?;
     let deregister = c.deregister_mfa || c.deregister_quorum;
     if deregister {
         // A missing user is told before a bad password, as when the password is prompted for.
-        ctx.cluster.require_user(&c.username, role)?;
+        ctx.cluster.require_user(&username, role)?;
     }
     let user = ctx.cluster.change_password(
         logged_in(&ctx.login)?,
-        &c.username,
+        &username,
         role,
         pw.expose(),
         deregister,

@@ -6,10 +6,10 @@ use serde_json::{Map, Value};
 
 use crate::grammar::{
     ChangeMfaTokenSign, LoginRole, Password, QuorumRegister, QuorumServiceArg, ScopeArg,
-    SetQuorumValue, SetTimeout, TargetRole, TokenGenerate,
+    ServiceArg, SetQuorumValue, SetTimeout, TargetRole, TokenGenerate,
 };
 use crate::hsm::quorum::TokenSetFile;
-use crate::hsm::{QuorumError, Role, Service};
+use crate::hsm::{QuorumError, Role, Service, Username};
 use crate::output::{LoginView, Response};
 use crate::session::key_syntax::parse_filter;
 
@@ -62,12 +62,24 @@ pub(crate) fn generate(ctx: &mut Context<'_>, c: &TokenGenerate) -> Result<Respo
     let mut entropy = ctx.session.entropy_snapshot();
     let file = ctx
         .cluster
-        .generate_token(login, c.service.as_str(), key, &mut entropy)?;
+        .generate_token(login, service(c.service), key, &mut entropy)?;
     write_json(&c.token, &file)?;
     Ok(Response::ok(FilepathView {
         filepath: c.token.clone(),
         path: c.token.clone(),
     }))
+}
+
+/// The quorum service `--service` names.
+fn service(arg: ServiceArg) -> Service {
+    match arg {
+        ServiceArg::User => Service::User,
+        ServiceArg::Quorum => Service::Quorum,
+        ServiceArg::Cluster => Service::Cluster,
+        ServiceArg::Registration => Service::Registration,
+        ServiceArg::KeyUsage => Service::KeyUsage,
+        ServiceArg::KeyManagement => Service::KeyManagement,
+    }
 }
 
 pub(crate) fn list(ctx: &mut Context<'_>) -> Result<Response> {
@@ -78,7 +90,7 @@ pub(crate) fn list(ctx: &mut Context<'_>) -> Result<Response> {
         .map(|t| {
             let mut m = Map::new();
             m.insert("username".into(), t.username.into());
-            m.insert("service".into(), t.service.into());
+            m.insert("service".into(), t.service.as_str().into());
             if let Some(r) = t.key_reference {
                 m.insert(
                     "key-reference".into(),
@@ -104,7 +116,7 @@ pub(crate) fn delete(ctx: &mut Context<'_>, scope: ScopeArg) -> Result<Response>
 pub(crate) fn list_quorum_values(ctx: &mut Context<'_>) -> Result<Response> {
     let mut m = Map::new();
     for (service, value) in ctx.cluster.quorum_values()? {
-        m.insert(service.into(), value.into());
+        m.insert(service.as_str().into(), value.into());
     }
     Ok(Response::ok(Value::Object(m)))
 }
@@ -116,9 +128,9 @@ pub(crate) fn set_quorum_value(ctx: &mut Context<'_>, c: &SetQuorumValue) -> Res
     ctx.cluster
         .check_service_approval(login, Service::Quorum, file.as_ref())?;
     let service = match c.service {
-        QuorumServiceArg::User => "user",
-        QuorumServiceArg::Quorum => "quorum",
-        QuorumServiceArg::Cluster => "cluster",
+        QuorumServiceArg::User => Service::User,
+        QuorumServiceArg::Quorum => Service::Quorum,
+        QuorumServiceArg::Cluster => Service::Cluster,
     };
     ctx.cluster
         .set_quorum_value(login, service, c.value, file.as_ref())?;
@@ -166,10 +178,11 @@ pub(crate) fn change_mfa(
     // The command always (re)sets the user's password.
     let password = new_password(c.change_password.as_ref(), prompter)?;
     let mut entropy = ctx.session.entropy_snapshot();
+    let username = Username::parse(&c.username)?;
     if c.deregister {
         let user = ctx.cluster.change_password(
             login,
-            &c.username,
+            &username,
             role,
             password.expose(),
             true,
@@ -186,7 +199,7 @@ pub(crate) fn change_mfa(
     };
     let unsigned = ctx
         .cluster
-        .issue_mfa_registration(login, &c.username, role, &mut entropy)?;
+        .issue_mfa_registration(login, &username, role, &mut entropy)?;
     write_json(path, &unsigned)?;
     let signed_path = signed_token_path(path, prompter)?;
     let pem_path = prompter
@@ -197,7 +210,7 @@ pub(crate) fn change_mfa(
     let pem = read_file(pem_path.trim())?;
     let user = ctx.cluster.register_mfa_key(
         login,
-        &c.username,
+        &username,
         role,
         &pem,
         &signed,
@@ -237,7 +250,7 @@ pub(crate) fn mfa_login(
 ) -> Result<Response> {
     let mut entropy = ctx.session.entropy_snapshot();
     let challenge = ctx.cluster.begin_mfa_login(
-        username,
+        &Username::parse_login(username)?,
         super::login_role(role),
         password.expose(),
         &ctx.session.id,
@@ -248,4 +261,20 @@ pub(crate) fn mfa_login(
     let signed = token_set(&signed_path)?;
     let login = ctx.cluster.complete_mfa_login(challenge, &signed)?;
     Ok(super::logged_in_as(ctx, login))
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::ValueEnum;
+
+    use super::*;
+
+    #[test]
+    fn every_service_the_cli_names_is_the_hsm_service_of_that_name() {
+        for arg in ServiceArg::value_variants() {
+            let name = arg.to_possible_value().map(|v| v.get_name().to_string());
+            assert_eq!(name.as_deref(), Some(service(*arg).as_str()));
+            assert_eq!(Service::parse(service(*arg).as_str()), Some(service(*arg)));
+        }
+    }
 }
