@@ -566,19 +566,27 @@ impl Cluster {
             let mut keys = Vec::with_capacity(adding);
             let mut stored = Vec::new();
             for n in new {
+                // Checked above; kept as the HSM knows the users (`CU2` is cu2), once each.
+                let mut shared = Vec::with_capacity(n.share_with.len());
+                for user in &n.share_with {
+                    let user = Username::parse(user)?.to_string();
+                    if !shared.contains(&user) {
+                        shared.push(user);
+                    }
+                }
                 let key = Key {
                     reference: n.reference,
                     key_type: n.key_type,
                     class: n.class,
                     owner: actor.username.to_string(),
-                    shared: n.share_with.clone(),
+                    shared: shared.clone(),
                     attrs: n.attrs,
                     derived: n.derived,
                     quorum: n.quorum,
                 };
                 if token {
                     records::insert_key(tx, &to_record(&key)?, &n.material)?;
-                    for user in &n.share_with {
+                    for user in &shared {
                         records::add_key_share(tx, key.reference as i64, user)?;
                     }
                 } else {
