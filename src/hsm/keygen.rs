@@ -23,7 +23,7 @@ pub enum KeyKind {
     },
     Rsa {
         modulus_bits: u64,
-        public_exponent: String,
+        public_exponent: PublicExponent,
     },
     Ec {
         curve: Curve,
@@ -110,6 +110,45 @@ fn settable(
     Ok(attrs)
 }
 
+/// An RSA public exponent: its value, and the text it was given as, which a refusal repeats.
+/// Made by [`PublicExponent::parse`] (the CLI's `--public-exponent`, a seed file) or from a
+/// number.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PublicExponent {
+    value: u64,
+    text: String,
+}
+
+impl PublicExponent {
+    /// Decimal, or hexadecimal after `0x`; a value that is no number is an invalid
+    /// `public-exponent` attribute value. (Whether the number is a usable exponent is the
+    /// generation's check.)
+    pub fn parse(text: &str) -> Result<PublicExponent, HsmError> {
+        Ok(PublicExponent {
+            value: parse_exponent(text)?,
+            text: text.to_string(),
+        })
+    }
+
+    pub fn value(&self) -> u64 {
+        self.value
+    }
+
+    /// The exponent as it was given.
+    pub fn as_given(&self) -> &str {
+        &self.text
+    }
+}
+
+impl From<u64> for PublicExponent {
+    fn from(value: u64) -> PublicExponent {
+        PublicExponent {
+            value,
+            text: value.to_string(),
+        }
+    }
+}
+
 fn parse_exponent(text: &str) -> Result<u64, HsmError> {
     let parsed = match text.strip_prefix("0x").or_else(|| text.strip_prefix("0X")) {
         Some(hex) => u64::from_str_radix(hex, 16),
@@ -153,12 +192,12 @@ fn precheck(kind: &KeyKind) -> Result<(), HsmError> {
             {
                 return fail(CryptoError::ModulusSize { bits });
             }
-            let e = parse_exponent(public_exponent)?;
+            let e = public_exponent.value();
             if e % 2 == 0
                 || !(crypto::MIN_PUBLIC_EXPONENT..=crypto::MAX_PUBLIC_EXPONENT).contains(&e)
             {
                 return fail(CryptoError::PublicExponent {
-                    exponent: public_exponent.clone(),
+                    exponent: public_exponent.as_given().to_string(),
                 });
             }
         }
@@ -269,7 +308,7 @@ fn generate_material(kind: &KeyKind, rng: &mut Entropy) -> Result<KeyMaterial, H
         } => KeyMaterial::Private(crypto::generate_rsa(
             rng,
             *modulus_bits as usize,
-            parse_exponent(public_exponent)?,
+            public_exponent.value(),
         )?),
         KeyKind::Ec { curve } => KeyMaterial::Private(crypto::generate_ec(rng, *curve)?),
         KeyKind::MlDsa { algorithm } => {
@@ -584,4 +623,40 @@ fn pem_block(label: &str, der: &[u8]) -> String {
     }
     out.push_str(&format!("-----END {label}-----\n"));
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_public_exponent_keeps_the_text_it_was_given_as() {
+        let e = PublicExponent::parse("0x010001").unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!((e.value(), e.as_given()), (65537, "0x010001"));
+        assert_eq!(
+            PublicExponent::parse("65537").map(|e| e.value()).ok(),
+            Some(65537)
+        );
+        assert_eq!(PublicExponent::from(3).as_given(), "3");
+        // Not a number: an invalid attribute value, naming what was typed.
+        let text = PublicExponent::parse("lots")
+            .map(|_| String::new())
+            .unwrap_or_else(|e| e.to_string());
+        assert!(
+            text.contains("public-exponent") && text.contains("lots"),
+            "{text}"
+        );
+        // A number that is no usable exponent is refused with the text as typed.
+        let kind = KeyKind::Rsa {
+            modulus_bits: 2048,
+            public_exponent: PublicExponent::parse("0x10000").unwrap_or_else(|e| panic!("{e}")),
+        };
+        let refused = precheck(&kind)
+            .map(|_| String::new())
+            .unwrap_or_else(|e| e.to_string());
+        assert!(
+            refused.starts_with("Invalid RSA public exponent 0x10000:"),
+            "{refused}"
+        );
+    }
 }

@@ -10,7 +10,7 @@ use crate::grammar::{
 };
 use crate::hsm::crypto::{Curve, MlDsaAlgorithm};
 use crate::hsm::key::{Attribute, Key, KeyError, KeyType, Term};
-use crate::hsm::{GenerateRequest, KeyKind, Role, Username};
+use crate::hsm::{GenerateRequest, KeyKind, PublicExponent, Role, Username};
 use crate::output::{
     KeyBriefView, KeyInfoView, KeyListView, KeyPairView, KeyQuorumView, KeyUserView, KeyView,
     LabelView, MessageView, OneKeyView, Response,
@@ -217,7 +217,7 @@ pub(crate) fn generate_pair(ctx: &mut Context<'_>, g: &GenerateAsymmetricPair) -
             &c.pair,
             KeyKind::Rsa {
                 modulus_bits: c.modulus_size_bits,
-                public_exponent: c.public_exponent.clone(),
+                public_exponent: PublicExponent::parse(&c.public_exponent)?,
             },
         ),
         GenerateAsymmetricPair::Ec(c) => (
