@@ -12,6 +12,21 @@ pub enum SessionError {
     NoLogin,
     #[error("User {username} is already logged in. Log out before logging in again")]
     AlreadyLoggedIn { username: String },
+    #[error("Invalid starting token {token}: use the next_token of a previous key list")]
+    InvalidStartingToken { token: String },
+    #[error(
+        "The signature file {path} holds base64 text: --signature-path takes the raw signature \
+         bytes (decode the file with base64 -d, or give the text with --signature)"
+    )]
+    SignatureFileIsBase64 { path: String },
+    #[error("Unable to read {path}: {reason}")]
+    ReadFile { path: String, reason: String },
+    #[error("Unable to write {path}: {reason}")]
+    WriteFile { path: String, reason: String },
+    #[error("Invalid base64 in {what}")]
+    InvalidBase64 { what: &'static str },
+    #[error("Invalid hex in {what}")]
+    InvalidHex { what: &'static str },
     #[error("User {username} with role {role} is not permitted to run {command}")]
     PermissionDenied {
         username: String,
@@ -133,6 +148,20 @@ pub fn catalogue() -> Vec<(&'static str, String)> {
         SessionError::AlreadyLoggedIn {
             username: s("{username}"),
         },
+        SessionError::InvalidStartingToken {
+            token: s("{token}"),
+        },
+        SessionError::SignatureFileIsBase64 { path: s("{path}") },
+        SessionError::ReadFile {
+            path: s("{path}"),
+            reason: s("{reason}"),
+        },
+        SessionError::WriteFile {
+            path: s("{path}"),
+            reason: s("{reason}"),
+        },
+        SessionError::InvalidBase64 { what: "{what}" },
+        SessionError::InvalidHex { what: "{what}" },
         SessionError::PermissionDenied {
             username: s("{username}"),
             role: "{role}",
@@ -235,32 +264,19 @@ pub fn catalogue() -> Vec<(&'static str, String)> {
         K::InvalidQuorumValue,
         K::KeyQuota { max: 16666 },
         K::AsymmetricKeyQuota { max: 3333 },
-        K::InvalidStartingToken {
-            token: s("{token}"),
-        },
         K::NeedsHsm2mNonFips { what: "{what}" },
         K::NeedsHsm2m { what: "{what}" },
         K::PemNeedsPublicKey,
         K::ReferencePemNeedsPrivateKey,
         K::GenerateFileNeedsAsymmetricKey,
-        K::SignatureFileIsBase64 { path: s("{path}") },
         K::ImportTypeMismatch {
             found: "{found}",
             expected: "{expected}",
-        },
-        K::ReadFile {
-            path: s("{path}"),
-            reason: s("{reason}"),
-        },
-        K::WriteFile {
-            path: s("{path}"),
-            reason: s("{reason}"),
         },
         K::QuorumFailed,
         K::SignatureInvalid,
         K::WrongClass { needed: "{needed}" },
         K::AttributeRequired { name: "{name}" },
-        K::InvalidBase64 { what: "{what}" },
         K::NotExtractable,
         K::NeedsTrustedWrappingKey,
         K::Des3Unsupported,
@@ -269,7 +285,6 @@ pub fn catalogue() -> Vec<(&'static str, String)> {
             found: "{found}",
             expected: "{expected}",
         },
-        K::InvalidHex { what: "{what}" },
         K::KeyUnavailable,
         K::SessionKeyNotMaskable,
         K::MaskedObjectInvalid,
@@ -430,27 +445,21 @@ fn key_name(e: &crate::hsm::key::KeyError) -> &'static str {
         K::InvalidQuorumValue => "InvalidQuorumValue",
         K::KeyQuota { .. } => "KeyQuota",
         K::AsymmetricKeyQuota { .. } => "AsymmetricKeyQuota",
-        K::InvalidStartingToken { .. } => "InvalidStartingToken",
         K::NeedsHsm2mNonFips { .. } => "NeedsHsm2mNonFips",
         K::NeedsHsm2m { .. } => "NeedsHsm2m",
         K::PemNeedsPublicKey => "PemNeedsPublicKey",
         K::ReferencePemNeedsPrivateKey => "ReferencePemNeedsPrivateKey",
         K::GenerateFileNeedsAsymmetricKey => "GenerateFileNeedsAsymmetricKey",
-        K::SignatureFileIsBase64 { .. } => "SignatureFileIsBase64",
         K::ImportTypeMismatch { .. } => "ImportTypeMismatch",
-        K::ReadFile { .. } => "ReadFile",
-        K::WriteFile { .. } => "WriteFile",
         K::QuorumFailed => "QuorumFailed",
         K::SignatureInvalid => "SignatureInvalid",
         K::WrongClass { .. } => "WrongClass",
         K::AttributeRequired { .. } => "AttributeRequired",
-        K::InvalidBase64 { .. } => "InvalidBase64",
         K::NotExtractable => "NotExtractable",
         K::NeedsTrustedWrappingKey => "NeedsTrustedWrappingKey",
         K::Des3Unsupported => "Des3Unsupported",
         K::MlDsaUnwrap => "MlDsaUnwrap",
         K::UnwrappedTypeMismatch { .. } => "UnwrappedTypeMismatch",
-        K::InvalidHex { .. } => "InvalidHex",
         K::KeyUnavailable => "KeyUnavailable",
         K::SessionKeyNotMaskable => "SessionKeyNotMaskable",
         K::MaskedObjectInvalid => "MaskedObjectInvalid",
@@ -465,6 +474,12 @@ fn session_name(e: &SessionError) -> &'static str {
         SessionError::NotLoggedIn { .. } => "NotLoggedIn",
         SessionError::NoLogin => "NoLogin",
         SessionError::AlreadyLoggedIn { .. } => "AlreadyLoggedIn",
+        SessionError::InvalidStartingToken { .. } => "InvalidStartingToken",
+        SessionError::SignatureFileIsBase64 { .. } => "SignatureFileIsBase64",
+        SessionError::ReadFile { .. } => "ReadFile",
+        SessionError::WriteFile { .. } => "WriteFile",
+        SessionError::InvalidBase64 { .. } => "InvalidBase64",
+        SessionError::InvalidHex { .. } => "InvalidHex",
         SessionError::PermissionDenied { .. } => "PermissionDenied",
         SessionError::NotActivated { .. } => "NotActivated",
         SessionError::NestedInteractive => "NestedInteractive",

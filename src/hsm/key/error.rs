@@ -69,8 +69,6 @@ pub enum KeyError {
     KeyQuota { max: usize },
     #[error("Maximum number of asymmetric keys for this cluster reached ({max})")]
     AsymmetricKeyQuota { max: usize },
-    #[error("Invalid starting token {token}: use the next_token of a previous key list")]
-    InvalidStartingToken { token: String },
     #[error("{what} is only supported on hsm2m.medium clusters in non-FIPS mode")]
     NeedsHsm2mNonFips { what: &'static str },
     #[error("{what} is only supported on hsm2m.medium clusters")]
@@ -84,20 +82,11 @@ pub enum KeyError {
          with reference-pem): the selected key is a secret key"
     )]
     GenerateFileNeedsAsymmetricKey,
-    #[error(
-        "The signature file {path} holds base64 text: --signature-path takes the raw signature \
-         bytes (decode the file with base64 -d, or give the text with --signature)"
-    )]
-    SignatureFileIsBase64 { path: String },
     #[error("The PEM file holds {found}, not {expected}")]
     ImportTypeMismatch {
         found: &'static str,
         expected: &'static str,
     },
-    #[error("Unable to read {path}: {reason}")]
-    ReadFile { path: String, reason: String },
-    #[error("Unable to write {path}: {reason}")]
-    WriteFile { path: String, reason: String },
     #[error("Quorum Failed")]
     QuorumFailed,
     #[error("Signature verification failed")]
@@ -106,14 +95,10 @@ pub enum KeyError {
     WrongClass { needed: &'static str },
     #[error("The key's {name} attribute must be true for this operation")]
     AttributeRequired { name: &'static str },
-    #[error("Invalid base64 in {what}")]
-    InvalidBase64 { what: &'static str },
     #[error("The payload key must be extractable (extractable=true) to be wrapped")]
     NotExtractable,
     #[error("The payload key has wrap-with-trusted set: only a trusted wrapping key can wrap it")]
     NeedsTrustedWrappingKey,
-    #[error("Invalid hex in {what}")]
-    InvalidHex { what: &'static str },
     #[error("des3 keys are not supported by this emulator")]
     Des3Unsupported,
     #[error("ML-DSA keys cannot be unwrapped")]

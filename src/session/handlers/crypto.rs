@@ -73,10 +73,10 @@ pub(crate) fn bytes(
     match (inline, path) {
         (Some(text), _) => base64::engine::general_purpose::STANDARD
             .decode(text.trim())
-            .map_err(|_| key_error(KeyError::InvalidBase64 { what })),
+            .map_err(|_| SessionError::InvalidBase64 { what }),
         (None, Some(path)) => super::read_path(path),
         // clap's argument groups make one of the two required.
-        (None, None) => Err(key_error(KeyError::InvalidBase64 { what })),
+        (None, None) => Err(SessionError::InvalidBase64 { what }),
     }
 }
 
@@ -92,9 +92,7 @@ fn signature(input: &VerifyInput) -> Result<Vec<u8>> {
     )?;
     match (&input.signature, &input.signature_path) {
         (None, Some(path)) if is_base64_text(&signature) => {
-            Err(key_error(KeyError::SignatureFileIsBase64 {
-                path: path.clone(),
-            }))
+            Err(SessionError::SignatureFileIsBase64 { path: path.clone() })
         }
         _ => Ok(signature),
     }

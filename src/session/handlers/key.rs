@@ -74,9 +74,9 @@ pub(crate) fn list(ctx: &mut Context<'_>, c: &KeyList) -> Result<Response> {
     let terms = terms(&c.filter)?;
     let start = match &c.starting_token {
         None => 0,
-        Some(t) => t.parse::<usize>().map_err(|_| {
-            SessionError::Hsm(KeyError::InvalidStartingToken { token: t.clone() }.into())
-        })?,
+        Some(t) => t
+            .parse::<usize>()
+            .map_err(|_| SessionError::InvalidStartingToken { token: t.clone() })?,
     };
     // `--max-items 0` means no limit: an empty page whose next_token is the token given
     // would make a paging loop run forever (docs/fidelity.md).

@@ -242,14 +242,9 @@ pub(crate) enum Sensitivity {
 pub(crate) fn write_output(path: &str, bytes: &[u8], sensitivity: Sensitivity) -> Result<()> {
     use std::io::Write;
     use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
-    let refuse = |reason: String| {
-        SessionError::Hsm(
-            crate::hsm::key::KeyError::WriteFile {
-                path: path.to_string(),
-                reason,
-            }
-            .into(),
-        )
+    let refuse = |reason: String| SessionError::WriteFile {
+        path: path.to_string(),
+        reason,
     };
     let secret = sensitivity == Sensitivity::Secret;
     let opened = std::fs::OpenOptions::new()
@@ -289,14 +284,9 @@ pub(crate) fn write_output(path: &str, bytes: &[u8], sensitivity: Sensitivity) -
 
 /// An input file named by an option, read with [`read_input`]; failures name the path.
 pub(crate) fn read_path(path: &str) -> Result<Vec<u8>> {
-    read_input(path).map_err(|e| {
-        SessionError::Hsm(
-            crate::hsm::key::KeyError::ReadFile {
-                path: path.to_string(),
-                reason: e.to_string(),
-            }
-            .into(),
-        )
+    read_input(path).map_err(|e| SessionError::ReadFile {
+        path: path.to_string(),
+        reason: e.to_string(),
     })
 }
 

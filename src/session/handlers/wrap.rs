@@ -8,7 +8,6 @@ use crate::grammar::{
 };
 use crate::hsm::crypto::WrapMechanism;
 use crate::hsm::key::attributes::{hex, parse_hex};
-use crate::hsm::key::KeyError;
 use crate::hsm::{UnwrapRequest, UnwrapTarget};
 use crate::output::{OneKeyView, Response};
 use crate::session::key_syntax::{parse_assignments, parse_filter};
@@ -35,7 +34,7 @@ struct WrapView {
 pub(crate) fn hex_option(value: Option<&str>, what: &'static str) -> Result<Vec<u8>> {
     match value {
         None => Ok(Vec::new()),
-        Some(v) => parse_hex(what, v).map_err(|_| key_error(KeyError::InvalidHex { what })),
+        Some(v) => parse_hex(what, v).map_err(|_| SessionError::InvalidHex { what }),
     }
 }
 
