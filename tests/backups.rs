@@ -10,6 +10,8 @@
 //!   refused with clear texts; backup files are 0600; concurrent `backup create` runs all
 //!   succeed with distinct ids.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is a failure report
+
 mod common;
 
 use std::collections::BTreeSet;
