@@ -4,15 +4,14 @@
 //! key material included; the file is created 0600); `import` restores one exactly;
 //! `seed` applies a short hand-written document idempotently (the format is in docs/ci.md).
 
-use std::fs::{self, OpenOptions};
+use std::fs;
 use std::io::Write;
-use std::os::unix::fs::OpenOptionsExt;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use serde_json::{json, Map, Value};
 
 use crate::hsm::{self, FixtureError};
-use crate::store::Home;
+use crate::store::{write_private, Home};
 
 use super::{cluster_status, only_cluster, print_json, ControlError};
 
@@ -72,37 +71,6 @@ pub fn export(home: &Home, args: Export, out: &mut dyn Write) -> Result<(), Cont
         out,
         &json!({"cluster-id": id, "path": args.path, "rows": tables}),
     )
-}
-
-/// Writes `bytes` to `path` through a 0600 temporary file (uniquely named beside it) renamed
-/// into place: whatever was at `path` (a file, a symbolic link, a FIFO) is replaced, never
-/// written through.
-fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    use rand_core::RngCore;
-    let mut nonce = [0u8; 8];
-    rand_core::OsRng
-        .try_fill_bytes(&mut nonce)
-        .map_err(std::io::Error::other)?;
-    let name = path.file_name().unwrap_or_default().to_string_lossy();
-    let tmp = path.with_file_name(format!(
-        ".{name}.tmp-{}-{:016x}",
-        std::process::id(),
-        u64::from_le_bytes(nonce)
-    ));
-    let result = (|| {
-        let mut file = OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .mode(0o600)
-            .open(&tmp)?;
-        file.write_all(bytes)?;
-        file.sync_all()?;
-        fs::rename(&tmp, path)
-    })();
-    if result.is_err() {
-        let _ = fs::remove_file(&tmp);
-    }
-    result
 }
 
 /// `cloudhsm-sim import`: restores the document; prints the cluster's status, with

@@ -4,6 +4,7 @@
 //! line on stderr and exit status 1; usage errors exit 2.
 
 pub mod artefacts;
+pub mod backup;
 pub mod configure;
 pub mod fixtures;
 
@@ -56,6 +57,9 @@ pub enum SimCommand {
     /// Fail, restore, add or remove an HSM of a cluster
     #[command(subcommand)]
     Hsm(HsmCommand),
+    /// Create, list or delete backups of clusters (clusters made from them are clones)
+    #[command(subcommand)]
+    Backup(backup::BackupCommand),
 }
 
 /// `cloudhsm-sim hsm …`
@@ -86,21 +90,38 @@ pub struct Init {
     /// The cluster id (cluster- followed by lowercase letters and digits); random if absent
     #[arg(long = "cluster-id", value_name = "CLUSTER_ID")]
     pub cluster_id: Option<String>,
-    /// The number of HSMs
-    #[arg(long, default_value_t = 2, value_parser = clap::value_parser!(u8).range(1..=28))]
-    pub hsms: u8,
+    /// The number of HSMs [default: 2; with --from-backup, as many as the backed-up cluster had]
+    #[arg(long, value_parser = clap::value_parser!(u8).range(1..=28))]
+    pub hsms: Option<u8>,
     /// The HSM type
-    #[arg(long = "hsm-type", value_enum, default_value = "hsm2m.medium")]
+    #[arg(
+        long = "hsm-type",
+        value_enum,
+        default_value = "hsm2m.medium",
+        conflicts_with = "from_backup"
+    )]
     pub hsm_type: HsmTypeArg,
     /// Create the cluster in FIPS mode
-    #[arg(long)]
+    #[arg(long, conflicts_with = "from_backup")]
     pub fips: bool,
     /// The password-hash cost: default (argon2id 19 MiB, t=2) or fast (for CI)
-    #[arg(long, value_enum, default_value = "default")]
+    #[arg(
+        long,
+        value_enum,
+        default_value = "default",
+        conflicts_with = "from_backup"
+    )]
     pub kdf: KdfArg,
     /// The password of the appliance user app_user (when absent, a random one is generated and printed once)
-    #[arg(long = "appliance-password", value_name = "PASSWORD")]
+    #[arg(
+        long = "appliance-password",
+        value_name = "PASSWORD",
+        conflicts_with = "from_backup"
+    )]
     pub appliance_password: Option<String>,
+    /// Make the cluster from a backup: its users, keys and settings; a clone of the backed-up cluster
+    #[arg(long = "from-backup", value_name = "BACKUP_ID")]
+    pub from_backup: Option<String>,
 }
 
 #[derive(Debug, clap::Args)]
@@ -143,6 +164,8 @@ struct ClusterStatus {
     state: &'static str,
     hsms: Vec<HsmStatus>,
     users: usize,
+    /// Clusters of one lineage are clones (made from backups of one cluster).
+    lineage: String,
 }
 
 #[derive(Debug, Serialize)]
@@ -245,10 +268,25 @@ fn execute(
     }
     let home = Home::open(home.ok_or(ControlError::NoHome)?).map_err(HsmError::from)?;
     match command {
+        SimCommand::Init(Init {
+            from_backup: Some(backup_id),
+            cluster_id,
+            hsms,
+            ..
+        }) => {
+            let id = hsm::restore_backup(
+                &home,
+                &backup_id,
+                cluster_id.as_deref(),
+                hsms.map(usize::from),
+                entropy,
+            )?;
+            print_json(out, &cluster_status(&home, &id)?)
+        }
         SimCommand::Init(init) => {
             let config = ClusterConfig {
                 id: init.cluster_id,
-                hsms: usize::from(init.hsms),
+                hsms: usize::from(init.hsms.unwrap_or(2)),
                 hsm_type: match init.hsm_type {
                     HsmTypeArg::Hsm1Medium => HsmType::Hsm1Medium,
                     HsmTypeArg::Hsm2mMedium => HsmType::Hsm2mMedium,
@@ -316,6 +354,7 @@ fn execute(
         SimCommand::Export(args) => fixtures::export(&home, args, out),
         SimCommand::Import(args) => fixtures::import(&home, args, out, err),
         SimCommand::Seed(args) => fixtures::seed(&home, args, entropy, out, err),
+        SimCommand::Backup(command) => backup::run(&home, command, entropy, out),
         SimCommand::Hsm(command) => {
             let (cluster_id, hsm_id) = match &command {
                 HsmCommand::Fail(t) | HsmCommand::Restore(t) | HsmCommand::Remove(t) => {
@@ -379,6 +418,7 @@ fn cluster_status(home: &Home, id: &str) -> Result<ClusterStatus, ControlError> 
             })
             .collect(),
         users: cluster.user_count()?,
+        lineage: cluster.lineage()?,
     })
 }
 

@@ -158,6 +158,7 @@ fn create_as(
         admin_hash,
         appliance_hash,
         auto,
+        lineage: super::backup::new_lineage(entropy, &id),
     };
     Store::create(&path, |tx| factory.write(tx, entropy))?;
     Ok(id)
@@ -176,6 +177,8 @@ struct Factory {
     /// Made by the first command on an empty state directory, not asked for
     /// ([`super::default_cluster`]).
     auto: bool,
+    /// The lineage: a new one for a new cluster, the one it had for a reset cluster.
+    lineage: String,
 }
 
 impl Factory {
@@ -188,6 +191,7 @@ impl Factory {
         records::set_meta(tx, "fips", if self.fips { "true" } else { "false" })?;
         records::set_meta(tx, "kdf", self.kdf.as_str())?;
         records::set_meta(tx, "activated", "false")?;
+        records::set_meta(tx, super::backup::LINEAGE_KEY, &self.lineage)?;
         let model = self.hsm_type.model();
         for ordinal in 0..self.hsms {
             records::insert_hsm(
@@ -283,6 +287,9 @@ pub fn reset(home: &Home, id: &str, entropy: &mut Entropy) -> Result<(), HsmErro
             let settings = read_settings(tx, id)?;
             let hsms = records::hsms(tx)?.len();
             let appliance_hash = records::user(tx, APPLIANCE_USER)?.and_then(|u| u.password_hash);
+            // A reset cluster is the same cluster: its clones stay its clones.
+            let lineage = records::meta(tx, super::backup::LINEAGE_KEY)?
+                .unwrap_or_else(|| super::backup::legacy_lineage(&settings.id));
             if hsms == 0 {
                 return Err(corrupt("the cluster has no HSM"));
             }
@@ -296,6 +303,7 @@ pub fn reset(home: &Home, id: &str, entropy: &mut Entropy) -> Result<(), HsmErro
                 appliance_hash,
                 // A cluster someone reset is theirs, whoever made it.
                 auto: false,
+                lineage,
             })
         },
         |tx, factory| Ok(factory.write(tx, entropy)?),

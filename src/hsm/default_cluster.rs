@@ -30,6 +30,7 @@ const FACTORY_META: &[&str] = &[
     "hsm_type",
     INSTANCE_KEY,
     "kdf",
+    super::backup::LINEAGE_KEY,
     ORIGIN_KEY,
     "stamp",
 ];

@@ -65,6 +65,17 @@ pub enum FixtureError {
     Schema { found: i64, supported: i64 },
     #[error("cluster {id} already exists in this state directory: add --replace to overwrite it")]
     Exists { id: String },
+    #[error("Backup {id} does not exist in this state directory (see cloudhsm-sim backup list)")]
+    BackupNotFound { id: String },
+    #[error(
+        "Invalid backup id {id}: a backup id is backup- followed by lowercase letters and digits"
+    )]
+    InvalidBackupId { id: String },
+    #[error("The backup file {path} is damaged: {detail}")]
+    DamagedBackup {
+        path: std::path::PathBuf,
+        detail: String,
+    },
     #[error("seed: {0}")]
     Seed(String),
     #[error("user {username} exists with role {found}, not {wanted}")]
@@ -266,7 +277,7 @@ pub fn import_cluster(home: &Home, doc: &Value, replace: bool) -> Result<Importe
 
 /// Writes the rows of `tables` over a freshly created schema: triggers are dropped while the
 /// rows go in exactly as exported (stamps and counters included), then recreated.
-fn restore(tx: &Tx<'_>, tables: &Map<String, Value>) -> Result<(), FixtureError> {
+pub(super) fn restore(tx: &Tx<'_>, tables: &Map<String, Value>) -> Result<(), FixtureError> {
     let triggers = records::triggers(tx)?;
     for (name, _) in &triggers {
         records::drop_trigger(tx, name)?;

@@ -7,6 +7,7 @@
 //! errors carry the texts users see.
 
 mod auth;
+mod backup;
 mod cluster;
 pub mod crypto;
 mod default_cluster;
@@ -31,6 +32,9 @@ mod wrapping;
 
 pub use crate::secret::{Credentials, MalformedPin, Password};
 pub use auth::Kdf;
+pub use backup::{BackupInfo, DamagedBackup};
+// The control plane's (`cloudhsm-sim backup`, `init --from-backup`).
+pub(crate) use backup::{create_backup, delete_backup, list_backups, restore_backup};
 pub use cluster::{
     check_cluster_id, create, create_locked, reset, resolve, Cluster, ClusterConfig, HsmInfo,
     Settings, UserInfo, MAX_FAILED_LOGINS,

@@ -9,6 +9,7 @@ use super::db::is_temporary;
 use super::StoreError;
 
 const CLUSTERS: &str = "clusters";
+const BACKUPS: &str = "backups";
 const DB_EXTENSION: &str = "db";
 const CONFIG: &str = "cloudhsm-cli.cfg";
 /// Where the CLI configuration is written before it is renamed into place; only the holder
@@ -18,6 +19,16 @@ const CONFIG_TMP: &str = ".cloudhsm-cli.cfg.tmp";
 /// Whether `id` has the form of a cluster id: `cluster-` and lowercase letters and digits.
 pub fn valid_cluster_id(id: &str) -> bool {
     let body = id.strip_prefix("cluster-").unwrap_or_default();
+    !body.is_empty()
+        && id.len() <= 64
+        && body
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit())
+}
+
+/// Whether `id` has the form of a backup id: `backup-` and lowercase letters and digits.
+pub fn valid_backup_id(id: &str) -> bool {
+    let body = id.strip_prefix("backup-").unwrap_or_default();
     !body.is_empty()
         && id.len() <= 64
         && body
@@ -142,6 +153,52 @@ impl Home {
             .join(format!("{id}.{DB_EXTENSION}"))
     }
 
+    /// The directory of backups (`backups/`), created 0700 when absent.
+    pub fn backups_dir(&self) -> Result<PathBuf, StoreError> {
+        let dir = self.root.join(BACKUPS);
+        match fs::symlink_metadata(&dir) {
+            Ok(meta) if meta.is_dir() => make_private(&dir, &meta)?,
+            _ => DirBuilder::new()
+                .recursive(true)
+                .mode(0o700)
+                .create(&dir)
+                .map_err(|source| StoreError::Directory {
+                    path: dir.clone(),
+                    source,
+                })?,
+        }
+        Ok(dir)
+    }
+
+    /// The file of backup `id` (which may not exist).
+    pub fn backup_path(&self, id: &str) -> PathBuf {
+        self.root.join(BACKUPS).join(format!("{id}.json"))
+    }
+
+    /// The ids of the backups in this state directory, sorted: the files of `backups/` named
+    /// `<backup id>.json` (temporary files being written are skipped).
+    pub fn backup_ids(&self) -> Result<Vec<String>, StoreError> {
+        let dir = self.root.join(BACKUPS);
+        let entries = match fs::read_dir(&dir) {
+            Ok(entries) => entries,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+            Err(source) => return Err(StoreError::Directory { path: dir, source }),
+        };
+        let mut ids = Vec::new();
+        for entry in entries {
+            let name = entry?.file_name();
+            let name = name.to_string_lossy();
+            if let Some(stem) = name
+                .strip_suffix(".json")
+                .filter(|stem| valid_backup_id(stem))
+            {
+                ids.push(stem.to_string());
+            }
+        }
+        ids.sort();
+        Ok(ids)
+    }
+
     /// The ids of the clusters in this state directory, sorted: the files of `clusters/`
     /// named `<cluster id>.db`. Anything else there is a [`Stray`] ([`Home::strays`]), which
     /// no command uses.
@@ -229,6 +286,15 @@ impl Home {
     /// Removes the temporary files of processes that died while holding the lock (best
     /// effort: one that cannot be removed is tried again next time).
     fn remove_orphans(&self) {
+        // A backup being written when its process died: `.<backup id>.json.tmp-…`.
+        if let Ok(entries) = fs::read_dir(self.root.join(BACKUPS)) {
+            for entry in entries.flatten() {
+                let name = entry.file_name();
+                if name.to_string_lossy().starts_with(".backup-") {
+                    let _ = fs::remove_file(entry.path());
+                }
+            }
+        }
         let dirs = [(self.root.join(CLUSTERS), true), (self.root.clone(), false)];
         for (dir, databases) in dirs {
             let Ok(entries) = fs::read_dir(&dir) else {
@@ -271,6 +337,38 @@ fn make_private(path: &Path, meta: &fs::Metadata) -> Result<(), StoreError> {
             ),
         }
     })
+}
+
+/// Writes `bytes` to `path` through a 0600 temporary file (uniquely named beside it) renamed
+/// into place: whatever was at `path` (a file, a symbolic link, a FIFO) is replaced, never
+/// written through.
+pub fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    use rand_core::RngCore;
+    use std::io::Write;
+    let mut nonce = [0u8; 8];
+    rand_core::OsRng
+        .try_fill_bytes(&mut nonce)
+        .map_err(std::io::Error::other)?;
+    let name = path.file_name().unwrap_or_default().to_string_lossy();
+    let tmp = path.with_file_name(format!(
+        ".{name}.tmp-{}-{:016x}",
+        std::process::id(),
+        u64::from_le_bytes(nonce)
+    ));
+    let result = (|| {
+        let mut file = OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .mode(0o600)
+            .open(&tmp)?;
+        file.write_all(bytes)?;
+        file.sync_all()?;
+        fs::rename(&tmp, path)
+    })();
+    if result.is_err() {
+        let _ = fs::remove_file(&tmp);
+    }
+    result
 }
 
 #[cfg(test)]

@@ -31,4 +31,6 @@ pub(crate) mod records;
 
 pub(crate) use db::{DbVersion, Store, Tx, INSTANCE_KEY, SCHEMA_VERSION};
 pub use error::StoreError;
-pub use home::{valid_cluster_id, CliConfig, Home, HomeLock, Stray};
+pub use home::{
+    valid_backup_id, valid_cluster_id, write_private, CliConfig, Home, HomeLock, Stray,
+};
