@@ -304,6 +304,15 @@ fn lineage_makes_clones_and_init_does_not() {
     assert_eq!(lineage(&sim, CLUSTER), lineage(&sim, grandchild));
     assert_ne!(lineage(&sim, grandchild), lineage(&sim, "cluster-other"));
 
+    // The check a replicate command will make, through the hsm API.
+    let home = cloudhsm_sim::store::Home::open(sim.home.clone()).expect("state directory");
+    let open = |id: &str| cloudhsm_sim::hsm::Cluster::open(&home, id).expect("open cluster");
+    let (mut source, mut clone, mut other) =
+        (open(CLUSTER), open(grandchild), open("cluster-other"));
+    assert!(clone.is_clone_of(&mut source).expect("lineages"));
+    assert!(source.is_clone_of(&mut clone).expect("lineages"));
+    assert!(!other.is_clone_of(&mut source).expect("lineages"));
+
     // A reset cluster is the same cluster: its clones stay its clones.
     let before = lineage(&sim, CLUSTER);
     sim_ok(&sim, &["reset", "--cluster-id", CLUSTER]);
