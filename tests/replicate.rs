@@ -9,7 +9,9 @@
 //!   the signature verifies with the source's public key in OpenSSL and with `crypto verify`
 //!   on the source.
 //! - Refused: a destination that is not a clone; no login (or no `DESTINATION_*`
-//!   credentials) on the destination; a crypto user replicating users.
+//!   credentials) on the destination; a crypto user or the appliance user replicating
+//!   users; the appliance user replicating keys. An admin replicates any key once its owner
+//!   exists on the destination.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is a failure report
 
@@ -425,4 +427,108 @@ fn the_shell_replicates_with_a_login_on_each_cluster() {
         reference.as_str()
     );
     assert_clone_signs(&sim, &pem);
+}
+
+/// Who may run what: `user replicate` only admins; `key replicate` admins and crypto users
+/// (an admin replicates any key, once its owner exists on the destination).
+#[test]
+fn the_permission_matrix_of_replication() {
+    let sim = clones();
+    let (_pem, reference) = bob_and_his_key(&sim);
+    let admin_pin = format!("admin:{ADMIN_PW}");
+    let alice_pin = format!("alice:{ALICE_PW}");
+    let user_args = [
+        "user",
+        "replicate",
+        "--username",
+        "bob",
+        "--role",
+        "crypto-user",
+        "--source-cluster-id",
+        CLUSTER,
+        "--destination-cluster-id",
+        CLONE,
+    ];
+    let key_args = [
+        "key",
+        "replicate",
+        "--filter",
+        "attr.label=bob-priv",
+        "--source-cluster-id",
+        CLUSTER,
+        "--destination-cluster-id",
+        CLONE,
+    ];
+
+    // Not logged in at all (the shell): refused for both.
+    let run = sim.piped(&format!(
+        "{}\n{}\nquit\n",
+        user_args.join(" "),
+        key_args.join(" ")
+    ));
+    let out = run.json();
+    assert_eq!(
+        err_text(&out[0]),
+        "You must be logged in to run user replicate"
+    );
+    assert_eq!(
+        err_text(&out[1]),
+        "You must be logged in to run key replicate"
+    );
+
+    // The appliance user may run neither.
+    let app = ("appliance-user", "app_user:appliance-pw");
+    let (v, _) = replicate(&sim, &user_args, app, Some(app));
+    assert_eq!(
+        err_text(&v),
+        "User app_user with role internal(APPLIANCE_USER) is not permitted to run user replicate"
+    );
+    let (v, _) = replicate(&sim, &key_args, app, Some(app));
+    assert_eq!(
+        err_text(&v),
+        "User app_user with role internal(APPLIANCE_USER) is not permitted to run key replicate"
+    );
+
+    // An admin on the source but a crypto user on the destination may not replicate users.
+    let (v, _) = replicate(
+        &sim,
+        &user_args,
+        ("admin", &admin_pin),
+        Some(("crypto-user", &alice_pin)),
+    );
+    assert_eq!(
+        err_text(&v),
+        "User alice with role crypto-user is not permitted to run user replicate"
+    );
+
+    // An admin replicates bob's key once bob exists on the clone.
+    let (v, _) = replicate(
+        &sim,
+        &key_args,
+        ("admin", &admin_pin),
+        Some(("admin", &admin_pin)),
+    );
+    assert_eq!(
+        err_text(&v),
+        "User bob does not exist as a crypto user on cluster cluster-clone: replicate the key's owner and the users it is shared with first"
+    );
+    let (v, code) = replicate(
+        &sim,
+        &user_args,
+        ("admin", &admin_pin),
+        Some(("admin", &admin_pin)),
+    );
+    assert_eq!(code, 0, "{v}");
+    let (v, code) = replicate(
+        &sim,
+        &key_args,
+        ("admin", &admin_pin),
+        Some(("admin", &admin_pin)),
+    );
+    assert_eq!(code, 0, "{v}");
+    assert_eq!(ok_data(&v)["key"]["key-reference"], reference.as_str());
+    assert_eq!(
+        bobs_key(&sim, CLONE, "bob-priv")["key-info"]["key-owners"][0]["username"],
+        "bob"
+    );
 }
