@@ -34,6 +34,8 @@ pub enum KeyCommand {
     /// Unwrap a key
     #[command(subcommand)]
     Unwrap(super::UnwrapCommand),
+    /// Replicate a key from a source to a destination cluster
+    Replicate(KeyReplicate),
     /// [emulator extension] Write a key as a masked object that only an HSM of this cluster can insert
     ExtractMasked(KeyExtractMasked),
     /// [emulator extension] Insert a masked object of this cluster
@@ -51,6 +53,21 @@ pub struct KeyExtractMasked {
     /// Filepath where the masked object will be written
     #[arg(long, value_name = "PATH")]
     pub path: String,
+}
+
+/// `key replicate`: between clone clusters, logged in on both (no `--cluster-id`: the two
+/// clusters are named by their own options).
+#[derive(Debug, Args)]
+pub struct KeyReplicate {
+    /// Key reference (e.g. key-reference=0xabc) or space separated list of key attributes in the form of attr.KEY_ATTRIBUTE_NAME=KEY_ATTRIBUTE_VALUE to select matching key on the source cluster
+    #[arg(long, value_name = "FILTER", num_args = 0.., required = true)]
+    pub filter: Vec<String>,
+    /// Source cluster ID
+    #[arg(long = "source-cluster-id", value_name = "SOURCE_CLUSTER_ID")]
+    pub source_cluster_id: String,
+    /// Destination cluster ID
+    #[arg(long = "destination-cluster-id", value_name = "DESTINATION_CLUSTER_ID")]
+    pub destination_cluster_id: String,
 }
 
 /// `key insert-masked`

@@ -24,7 +24,7 @@ pub use key::{
     CurveArg, GenerateAsymmetricPair, GenerateEc, GenerateMlDsa, GenerateRsa, GenerateSymmetric,
     GenerateSymmetricArgs, ImportKeyTypeClass, KeyCommand, KeyDelete, KeyExtractMasked,
     KeyFileEncoding, KeyGenerateFile, KeyImport, KeyImportPem, KeyInsertMasked, KeyList,
-    KeySetAttribute, KeyShare, MlDsaArg, PairArgs,
+    KeyReplicate, KeySetAttribute, KeyShare, MlDsaArg, PairArgs,
 };
 pub use login::{Login, Logout};
 pub use quorum::{
@@ -33,7 +33,7 @@ pub use quorum::{
     ServiceArg, SetQuorumValue, SetTimeout, TokenDelete, TokenGenerate, TokenSignCommand,
 };
 pub use shared::{ClusterIdArg, LoginRole, Password, RoleParser, TargetRole, UserRole};
-pub use user::{UserChangePassword, UserCommand, UserCreate, UserDelete, UserList};
+pub use user::{UserChangePassword, UserCommand, UserCreate, UserDelete, UserList, UserReplicate};
 pub use wrap::{
     GcmArgs, OaepArgs, UnwrapAesGcm, UnwrapArgs, UnwrapCloudhsmAesGcm, UnwrapCommand,
     UnwrapKeyTypeClass, UnwrapRsaOaep, WrapAesGcm, WrapArgs, WrapCommand, WrapRsaOaep,

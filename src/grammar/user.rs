@@ -21,6 +21,26 @@ pub enum UserCommand {
     /// Change a user's quorum strategy
     #[command(subcommand)]
     ChangeQuorum(ChangeQuorumCommand),
+    /// Replicate a user from a source to a destination cluster
+    Replicate(UserReplicate),
+}
+
+/// `user replicate`: between clone clusters, logged in on both (no `--cluster-id`: the two
+/// clusters are named by their own options).
+#[derive(Debug, Args)]
+pub struct UserReplicate {
+    /// Username of the user to replicate
+    #[arg(long, value_name = "USERNAME")]
+    pub username: String,
+    /// Role the user has in the cluster
+    #[arg(long, value_name = "ROLE", value_parser = super::RoleParser::<UserRole>::new())]
+    pub role: UserRole,
+    /// Source cluster ID
+    #[arg(long = "source-cluster-id", value_name = "SOURCE_CLUSTER_ID")]
+    pub source_cluster_id: String,
+    /// Destination cluster ID
+    #[arg(long = "destination-cluster-id", value_name = "DESTINATION_CLUSTER_ID")]
+    pub destination_cluster_id: String,
 }
 
 /// `user list`

@@ -78,6 +78,14 @@ pub enum HsmError {
     },
     #[error("The login is not valid on this cluster: it was made on another cluster, or before this one was reset or imported; log in again")]
     LoginVoid,
+    #[error("Cluster {to} is not a clone of cluster {from}: users and keys are replicated only between clusters made from backups of one cluster")]
+    NotClones { from: String, to: String },
+    #[error("User {username} does not exist as a crypto user on cluster {cluster}: replicate the key's owner and the users it is shared with first")]
+    ReplicaUserMissing { username: String, cluster: String },
+    #[error("Cluster {cluster} holds another key with reference {reference}")]
+    ReferenceTaken { reference: String, cluster: String },
+    #[error("A session key cannot be replicated: it exists only in the session that made it")]
+    SessionKeyNotReplicable,
     #[error("{0}")]
     Key(#[from] crate::hsm::key::KeyError),
     #[error("{0}")]

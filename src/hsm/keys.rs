@@ -65,6 +65,11 @@ impl SessionKeys {
         self.keys.len()
     }
 
+    /// Whether the key at `reference` is one of these session keys.
+    pub(super) fn holds(&self, reference: u64) -> bool {
+        self.keys.iter().any(|s| s.key.reference == reference)
+    }
+
     pub fn is_empty(&self) -> bool {
         self.keys.is_empty()
     }

@@ -8,6 +8,7 @@
 
 mod auth;
 mod backup;
+mod clones;
 mod cluster;
 pub mod crypto;
 mod default_cluster;

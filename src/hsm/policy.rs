@@ -64,6 +64,7 @@ pub enum OperationClass {
     SignVerify,
     DigestHmac,
     ListKeys,
+    ReplicateKeys,
     SetTrustedAttribute,
     QuorumTokens,
     QuorumAdministration,
@@ -88,7 +89,9 @@ use Access::{No, NotApplicable as NA, Yes};
 /// info"). An admin exists only once the cluster is active, so an admin who runs
 /// `cluster activate` is told `Cluster has already been activated`, as scripts expect.
 /// `ListKeys` and `SetTrustedAttribute` are the guide's documented exceptions for admins
-/// ("key list" is for admins and crypto users; "admins can set the trusted attribute").
+/// ("key list" is for admins and crypto users; "admins can set the trusted attribute");
+/// `ReplicateKeys` is the key replicate page's "Admins (COs) and CUs" (a CU must own the key,
+/// which the operation checks).
 pub const TABLE: &[ClassRule] = &[
     ClassRule {
         class: OperationClass::BasicClusterInfo,
@@ -199,6 +202,15 @@ pub const TABLE: &[ClassRule] = &[
         unactivated_admin: No,
     },
     ClassRule {
+        class: OperationClass::ReplicateKeys,
+        title: "Replicate keys to a clone cluster (crypto users: keys they own)",
+        admin: Yes,
+        crypto_user: Yes,
+        appliance_user: No,
+        unauthenticated: No,
+        unactivated_admin: No,
+    },
+    ClassRule {
         class: OperationClass::QuorumTokens,
         title: "Generate and list quorum tokens, register a quorum key",
         admin: Yes,
@@ -274,6 +286,7 @@ impl OperationClass {
             OperationClass::SignVerify => "sign or verify",
             OperationClass::DigestHmac => "generate digests or HMACs",
             OperationClass::ListKeys => "list keys",
+            OperationClass::ReplicateKeys => "replicate keys",
             OperationClass::SetTrustedAttribute => "set the trusted key attribute",
             OperationClass::QuorumTokens => "generate or list quorum tokens",
             OperationClass::QuorumAdministration => {

@@ -29,6 +29,13 @@ pub struct UserView {
     pub cluster_coverage: String,
 }
 
+/// `{"user": {...}, "message": ...}` of `user replicate`.
+#[derive(Debug, Clone, Serialize)]
+pub struct OneUserView {
+    pub user: UserView,
+    pub message: String,
+}
+
 /// `user list`.
 #[derive(Debug, Clone, Serialize)]
 pub struct UsersView {

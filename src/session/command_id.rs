@@ -160,6 +160,8 @@ command_table! {
         => KeyUnwrapRsaOaep, "key unwrap rsa-oaep", Fixed(Op::KeyManagement);
     Command::Key(KeyCommand::Unwrap(UnwrapCommand::RsaPkcs(_)))
         => KeyUnwrapRsaPkcs, "key unwrap rsa-pkcs", Fixed(Op::KeyManagement);
+    Command::Key(KeyCommand::Replicate(_))
+        => KeyReplicate, "key replicate", Fixed(Op::ReplicateKeys);
     Command::Key(KeyCommand::ExtractMasked(_))
         => KeyExtractMasked, "key extract-masked", Fixed(Op::MaskedObjects);
     Command::Key(KeyCommand::InsertMasked(_))
@@ -190,6 +192,8 @@ command_table! {
         => UserChangeMfaTokenSign, "user change-mfa token-sign", ByTarget { own: Op::ChangeOwnPassword, other: Op::ChangeAnyPassword };
     Command::User(UserCommand::ChangeQuorum(ChangeQuorumCommand::TokenSign( ChangeQuorumTokenSign::Register(_), )))
         => UserChangeQuorumTokenSignRegister, "user change-quorum token-sign register", Fixed(Op::QuorumTokens);
+    Command::User(UserCommand::Replicate(_))
+        => UserReplicate, "user replicate", Fixed(Op::AddRemoveUsers);
 }
 
 #[cfg(test)]

@@ -10,6 +10,13 @@ pub enum SessionError {
     NotLoggedIn { command: &'static str },
     #[error("No user is logged in")]
     NoLogin,
+    #[error("The source and the destination are the same cluster ({cluster}): replicate to a clone of it")]
+    SameCluster { cluster: String },
+    #[error("You must be logged in on the destination cluster {cluster} to run {command}: log in with login --cluster-id {cluster}")]
+    NotLoggedInDestination {
+        command: &'static str,
+        cluster: String,
+    },
     #[error("User {username} is already logged in. Log out before logging in again")]
     AlreadyLoggedIn { username: String },
     #[error("Invalid starting token {token}: use the next_token of a previous key list")]
@@ -49,6 +56,8 @@ pub enum SessionError {
     Prompt(std::io::Error),
     #[error("CLOUDHSM_ROLE and CLOUDHSM_PIN must be set to run {command} in single command mode")]
     MissingCredentials { command: &'static str },
+    #[error("DESTINATION_CLOUDHSM_ROLE and DESTINATION_CLOUDHSM_PIN must be set to run {command} in single command mode")]
+    MissingDestinationCredentials { command: &'static str },
     #[error("CLOUDHSM_PIN must have the form <username>:<password>")]
     MalformedPin,
     #[error("CLOUDHSM_ROLE must be one of: admin, crypto-user, appliance-user")]
@@ -136,6 +145,19 @@ pub fn catalogue() -> Vec<(&'static str, String)> {
             why: "{why}",
         },
         HsmError::LoginVoid,
+        HsmError::NotClones {
+            from: s("{source}"),
+            to: s("{destination}"),
+        },
+        HsmError::ReplicaUserMissing {
+            username: s("{username}"),
+            cluster: s("{cluster}"),
+        },
+        HsmError::ReferenceTaken {
+            reference: s("{reference}"),
+            cluster: s("{cluster}"),
+        },
+        HsmError::SessionKeyNotReplicable,
         HsmError::Store(StoreError::NotOurs {
             path: PathBuf::from("{path}"),
         }),
@@ -145,6 +167,13 @@ pub fn catalogue() -> Vec<(&'static str, String)> {
             command: "{command}",
         },
         SessionError::NoLogin,
+        SessionError::SameCluster {
+            cluster: s("{cluster}"),
+        },
+        SessionError::NotLoggedInDestination {
+            command: "{command}",
+            cluster: s("{cluster}"),
+        },
         SessionError::AlreadyLoggedIn {
             username: s("{username}"),
         },
@@ -177,6 +206,9 @@ pub fn catalogue() -> Vec<(&'static str, String)> {
         SessionError::NoInput,
         SessionError::Prompt(std::io::Error::other("{detail}")),
         SessionError::MissingCredentials {
+            command: "{command}",
+        },
+        SessionError::MissingDestinationCredentials {
             command: "{command}",
         },
         SessionError::MalformedPin,
@@ -385,6 +417,10 @@ fn hsm_name(e: &HsmError) -> &'static str {
         HsmError::NotPermitted { .. } => "NotPermitted",
         HsmError::AttributeNotPermitted { .. } => "AttributeNotPermitted",
         HsmError::LoginVoid => "LoginVoid",
+        HsmError::NotClones { .. } => "NotClones",
+        HsmError::ReplicaUserMissing { .. } => "ReplicaUserMissing",
+        HsmError::ReferenceTaken { .. } => "ReferenceTaken",
+        HsmError::SessionKeyNotReplicable => "SessionKeyNotReplicable",
         HsmError::Key(_) => "Key (any key error below)",
         HsmError::Quorum(_) => "Quorum (any quorum error below)",
         HsmError::Store(_) => "Store (any state error below)",
@@ -473,6 +509,8 @@ fn session_name(e: &SessionError) -> &'static str {
     match e {
         SessionError::NotLoggedIn { .. } => "NotLoggedIn",
         SessionError::NoLogin => "NoLogin",
+        SessionError::SameCluster { .. } => "SameCluster",
+        SessionError::NotLoggedInDestination { .. } => "NotLoggedInDestination",
         SessionError::AlreadyLoggedIn { .. } => "AlreadyLoggedIn",
         SessionError::InvalidStartingToken { .. } => "InvalidStartingToken",
         SessionError::SignatureFileIsBase64 { .. } => "SignatureFileIsBase64",
@@ -489,6 +527,7 @@ fn session_name(e: &SessionError) -> &'static str {
         SessionError::NoInput => "NoInput",
         SessionError::Prompt(_) => "Prompt",
         SessionError::MissingCredentials { .. } => "MissingCredentials",
+        SessionError::MissingDestinationCredentials { .. } => "MissingDestinationCredentials",
         SessionError::MalformedPin => "MalformedPin",
         SessionError::UnknownRole => "UnknownRole",
         SessionError::Hsm(_) => "Hsm",

@@ -102,6 +102,13 @@ pub fn basis(name: &str) -> Option<(&'static str, &'static str)> {
         // The session.
         "NotLoggedIn" => (DOCUMENTED, "each command page's Requirements"),
         "NoLogin" => (ENFORCED, "logout needs a login"),
+        "SameCluster" => (ENFORCED, "replication copies from one cluster to another: a cluster cannot be its own destination"),
+        "NotLoggedInDestination" => (DOCUMENTED, "user replicate / key replicate: the user must be logged in on both the source and the destination cluster"),
+        "MissingDestinationCredentials" => (DOCUMENTED, "single-command mode: replication reads DESTINATION_CLOUDHSM_ROLE and DESTINATION_CLOUDHSM_PIN for the destination cluster"),
+        "NotClones" => (DOCUMENTED, "user replicate / key replicate: the source and destination clusters must be clones (made from a common backup)"),
+        "ReplicaUserMissing" => (DOCUMENTED, "key replicate: the key's owner and every user it is shared with must exist on the destination"),
+        "ReferenceTaken" => (ENFORCED, "the replicated key keeps its reference; a destination cannot hold two keys at one reference"),
+        "SessionKeyNotReplicable" => (ENFORCED, "a session key exists only in the session that made it (key generate-symmetric --session)"),
         "AlreadyLoggedIn" => (ENFORCED, "one login per cluster in a session"),
         "PermissionDenied" => (DOCUMENTED, "Managing HSM users: the permission table"),
         "NotActivated" => (DOCUMENTED, "Activate the cluster: the unactivated admin may only log in and run cluster activate"),

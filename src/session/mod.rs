@@ -82,6 +82,68 @@ pub(crate) struct Context<'a> {
 }
 
 impl Context<'_> {
+    /// Runs `f` on the destination cluster `requested` of a replication whose source `ctx`
+    /// holds, with this session's login there; the cluster and the login go back to the
+    /// session afterwards. Refused when the destination is the source, when the session is
+    /// not logged in there, or when its role there may not run the command.
+    pub(crate) fn on_destination<T>(
+        ctx: &mut Context<'_>,
+        id: CommandId,
+        requested: &str,
+        f: impl FnOnce(&mut Cluster, Option<&Login>, &mut Cluster, &Login) -> Result<T, SessionError>,
+    ) -> Result<T, SessionError> {
+        let session = &mut *ctx.session;
+        let home = session.home()?;
+        let cluster_id = hsm::resolve(&home, Some(requested), &mut session.entropy)?;
+        if cluster_id == ctx.cluster_id {
+            return Err(SessionError::SameCluster {
+                cluster: cluster_id,
+            });
+        }
+        let mut destination = session.open.take(&home, &cluster_id)?;
+        if session
+            .logins
+            .get(&cluster_id)
+            .is_some_and(|l| !destination.admits(l))
+        {
+            session.logins.remove(&cluster_id);
+        }
+        let result = (|| {
+            destination.require_available()?;
+            let login = session.logins.get(&cluster_id).ok_or_else(|| {
+                SessionError::NotLoggedInDestination {
+                    command: id.name(),
+                    cluster: cluster_id.clone(),
+                }
+            })?;
+            let allowed = match permissions::class_of(id) {
+                Some(CommandClass::Fixed(class)) => {
+                    permissions::allows(class, principal(Some(login)))
+                }
+                _ => false,
+            };
+            if !allowed {
+                return Err(SessionError::PermissionDenied {
+                    username: login.username().to_string(),
+                    role: login.role().as_str(),
+                    command: id.name(),
+                });
+            }
+            f(
+                &mut ctx.cluster,
+                ctx.login.as_ref(),
+                &mut destination,
+                login,
+            )
+        })()
+        .map_err(|e| match e {
+            SessionError::Hsm(e) => SessionError::Hsm(destination.locate(e)),
+            other => other,
+        });
+        session.open.put(destination);
+        result
+    }
+
     /// Puts the open cluster and the login back into the session once the command is done.
     fn finish(self) {
         let Context {
@@ -169,7 +231,8 @@ impl Session {
     }
 
     /// Logs in from the single-command environment variables (`CLOUDHSM_ROLE`,
-    /// `CLOUDHSM_PIN=<username>:<password>`) on the cluster `command` targets.
+    /// `CLOUDHSM_PIN=<username>:<password>`) on the cluster `command` targets (the source
+    /// cluster of a replication).
     pub fn login_from_env(
         &mut self,
         command: &Command,
@@ -177,11 +240,41 @@ impl Session {
         pin: Option<&Password>,
     ) -> Result<(), Response> {
         let id = CommandId::of(command);
+        let missing = SessionError::MissingCredentials { command: id.name() };
+        self.env_login(handlers::cluster_arg(command), role, pin, missing)
+    }
+
+    /// For `user replicate` and `key replicate` in single-command mode: logs in on the
+    /// destination cluster from `DESTINATION_CLOUDHSM_ROLE` and `DESTINATION_CLOUDHSM_PIN`.
+    /// Nothing for any other command, nor when the destination is the source (the command
+    /// then refuses).
+    pub fn login_destination_from_env(
+        &mut self,
+        command: &Command,
+        role: Option<&str>,
+        pin: Option<&Password>,
+    ) -> Result<(), Response> {
+        let Some((source, destination)) = handlers::replication_clusters(command) else {
+            return Ok(());
+        };
+        if source == destination {
+            return Ok(());
+        }
+        let id = CommandId::of(command);
+        let missing = SessionError::MissingDestinationCredentials { command: id.name() };
+        self.env_login(Some(destination), role, pin, missing)
+    }
+
+    fn env_login(
+        &mut self,
+        cluster_id: Option<&str>,
+        role: Option<&str>,
+        pin: Option<&Password>,
+        missing: SessionError,
+    ) -> Result<(), Response> {
         let fail = |e: SessionError| Response::error(e.to_string());
         let (Some(role), Some(pin)) = (role, pin) else {
-            return Err(fail(SessionError::MissingCredentials {
-                command: id.name(),
-            }));
+            return Err(fail(missing));
         };
         let credentials =
             Credentials::parse(pin.expose()).map_err(|_| fail(SessionError::MalformedPin))?;
@@ -191,7 +284,6 @@ impl Session {
             "appliance-user" => LoginRole::ApplianceUser,
             _ => return Err(fail(SessionError::UnknownRole)),
         };
-        let cluster_id = handlers::cluster_arg(command);
         let mut ctx = self.context(cluster_id).map_err(fail)?;
         let result = handlers::login(
             &mut ctx,

@@ -59,7 +59,7 @@ pub fn render_markdown() -> String {
          Who may run what, before any command runs. The first ten rows are AWS's \
          \"HSM user permissions table for CloudHSM CLI\"; the rows after them are what the guide adds: \
          the unactivated admin may only log in, activate the cluster and read basic info; admins \
-         may list keys (references and labels) and set the `trusted` key attribute; admins and \
+         may list keys (references and labels), replicate keys to a clone cluster and set the `trusted` key attribute; admins and \
          crypto users generate quorum tokens and register quorum keys; only admins set quorum \
          values and token timeouts. Object-level rules (key ownership, lockout, \
          quorum) are checked afterwards by the simulated HSM.\n\n\
@@ -135,6 +135,7 @@ mod tests {
             (DigestHmac, [false, true, false, false, false]),
             (ActivateCluster, [true, false, false, true, true]),
             (ListKeys, [true, true, false, false, false]),
+            (ReplicateKeys, [true, true, false, false, false]),
             (SetTrustedAttribute, [true, false, false, false, false]),
             (QuorumTokens, [true, true, false, false, false]),
             (QuorumAdministration, [true, false, false, false, false]),

@@ -13,6 +13,11 @@ pub struct Env {
     pub role: Option<String>,
     /// `CLOUDHSM_PIN` (`<username>:<password>`).
     pub pin: Option<Password>,
+    /// `DESTINATION_CLOUDHSM_ROLE`: the destination cluster's of `user replicate` and
+    /// `key replicate`.
+    pub destination_role: Option<String>,
+    /// `DESTINATION_CLOUDHSM_PIN` (`<username>:<password>`).
+    pub destination_pin: Option<Password>,
     /// `CLOUDHSM_SIM_STRICT=1`: stop at the first failure.
     pub strict: bool,
     /// `CLOUDHSM_SIM_OUTPUT` (`json` or `table`), unparsed.
@@ -29,6 +34,8 @@ impl Env {
             sim: Environment::from_lookup(&var),
             role: var("CLOUDHSM_ROLE"),
             pin: var("CLOUDHSM_PIN").map(Password::from),
+            destination_role: var("DESTINATION_CLOUDHSM_ROLE"),
+            destination_pin: var("DESTINATION_CLOUDHSM_PIN").map(Password::from),
             strict: var("CLOUDHSM_SIM_STRICT").is_some_and(|v| v == "1"),
             output: var("CLOUDHSM_SIM_OUTPUT").filter(|s| !s.is_empty()),
             pager: var("CLOUDHSM_SIM_PAGER")

@@ -92,9 +92,16 @@ pub fn run(args: Vec<OsString>, env: &Env, io: Stdio<'_>) -> i32 {
 /// Single-command mode: log in from the environment if the command needs it, run it once.
 fn single(command: Command, mut session: Session, env: &Env, io: Stdio<'_>, view: View) -> i32 {
     if Session::requires_login(&command) {
-        if let Err(response) =
-            session.login_from_env(&command, env.role.as_deref(), env.pin.as_ref())
-        {
+        let logged_in = session
+            .login_from_env(&command, env.role.as_deref(), env.pin.as_ref())
+            .and_then(|()| {
+                session.login_destination_from_env(
+                    &command,
+                    env.destination_role.as_deref(),
+                    env.destination_pin.as_ref(),
+                )
+            });
+        if let Err(response) = logged_in {
             let _ = response.write_json(io.out);
             return Failure::Command.exit_code();
         }

@@ -5,8 +5,8 @@ use serde_json::Map;
 
 use crate::grammar::{
     CurveArg, GenerateAsymmetricPair, GenerateSymmetric, ImportKeyTypeClass, KeyDelete,
-    KeyFileEncoding, KeyGenerateFile, KeyImportPem, KeyList, KeySetAttribute, KeyShare, MlDsaArg,
-    UserRole,
+    KeyFileEncoding, KeyGenerateFile, KeyImportPem, KeyList, KeyReplicate, KeySetAttribute,
+    KeyShare, MlDsaArg, UserRole,
 };
 use crate::hsm::crypto::{Curve, MlDsaAlgorithm};
 use crate::hsm::key::{Attribute, Key, KeyError, KeyType, Term};
@@ -16,7 +16,7 @@ use crate::output::{
     LabelView, MessageView, OneKeyView, Response,
 };
 
-use super::super::{key_syntax, Context, SessionError};
+use super::super::{key_syntax, CommandId, Context, SessionError};
 use super::{logged_in, logged_in_mut};
 
 type Result<T> = std::result::Result<T, SessionError>;
@@ -345,4 +345,24 @@ pub(crate) fn insert_masked(
         "key-reference": reference,
         "message": "Masked object inserted successfully",
     })))
+}
+
+/// `key replicate`: the key as the destination now holds it.
+pub(crate) fn replicate(ctx: &mut Context<'_>, c: &KeyReplicate) -> Result<Response> {
+    let terms = terms(&c.filter)?;
+    let id = CommandId::KeyReplicate;
+    Context::on_destination(
+        ctx,
+        id,
+        &c.destination_cluster_id,
+        |source, login, destination, to| {
+            let login = login.ok_or(SessionError::NoLogin)?;
+            let key = source.replicate_key(login, &terms, destination, to)?;
+            let full = destination.key_full_coverage(&key)?;
+            Ok(Response::ok(OneKeyView {
+                key: key_view(&key, full),
+                message: Some("Successfully replicated key".into()),
+            }))
+        },
+    )
 }

@@ -12,17 +12,24 @@ use crate::grammar::{
     CryptoCommand, DecryptCommand, EncryptCommand, GenerateAsymmetricPair, GenerateSymmetric,
     KeyCommand, KeyImport, LoginRole, MacCommand, Password, QuorumCommand, SignCommand, TargetRole,
     TokenSignCommand, UnwrapCommand, UserChangePassword, UserCommand, UserCreate, UserDelete,
-    UserRole, VerifyCommand, WrapCommand,
+    UserReplicate, UserRole, VerifyCommand, WrapCommand,
 };
-use crate::hsm::{fips_state, ApprovalFile, Login, QuorumError, Role, Service, Username};
-use crate::output::{HsmInfoView, HsmView, LoginView, Response, StrategyView, UserView, UsersView};
+use crate::hsm::{
+    fips_state, ApprovalFile, Cluster, HsmError, Login, QuorumError, Role, Service, Username,
+};
+use crate::output::{
+    HsmInfoView, HsmView, LoginView, OneUserView, Response, StrategyView, UserView, UsersView,
+};
 
-use super::{Context, Prompter, SessionError};
+use super::{CommandId, Context, Prompter, SessionError};
 
 type Result<T> = std::result::Result<T, SessionError>;
 
 /// The `--cluster-id` a command was given.
 pub(crate) fn cluster_arg(command: &Command) -> Option<&str> {
+    if let Some((source, _)) = replication_clusters(command) {
+        return Some(source);
+    }
     let arg = match command {
         Command::Interactive(c) => &c.cluster,
         Command::Cluster(ClusterCommand::Activate(c)) => &c.cluster,
@@ -58,6 +65,7 @@ pub(crate) fn cluster_arg(command: &Command) -> Option<&str> {
             KeyCommand::SetAttribute(c) => &c.cluster,
             KeyCommand::GenerateFile(c) => &c.cluster,
             KeyCommand::ExtractMasked(c) => &c.cluster,
+            KeyCommand::Replicate(_) => return None,
             KeyCommand::InsertMasked(c) => &c.cluster,
             KeyCommand::Import(KeyImport::Pem(c)) => &c.cluster,
             KeyCommand::GenerateSymmetric(
@@ -105,9 +113,23 @@ pub(crate) fn cluster_arg(command: &Command) -> Option<&str> {
             TokenSignCommand::SetQuorumValue(c) => &c.cluster,
             TokenSignCommand::SetTimeout(c) => &c.cluster,
         },
+        Command::User(UserCommand::Replicate(_)) => return None,
         Command::Quit | Command::Output(_) => return None,
     };
     arg.cluster_id.as_deref()
+}
+
+/// The source and the destination cluster of `user replicate` and `key replicate`.
+pub(crate) fn replication_clusters(command: &Command) -> Option<(&str, &str)> {
+    match command {
+        Command::User(UserCommand::Replicate(c)) => {
+            Some((&c.source_cluster_id, &c.destination_cluster_id))
+        }
+        Command::Key(KeyCommand::Replicate(c)) => {
+            Some((&c.source_cluster_id, &c.destination_cluster_id))
+        }
+        _ => None,
+    }
 }
 
 /// The attribute `key set-attribute` sets (the permission class depends on it).
@@ -181,7 +203,9 @@ pub(crate) fn run(
         Command::Key(KeyCommand::Import(KeyImport::Pem(c))) => key::import_pem(ctx, c),
         Command::Key(KeyCommand::GenerateSymmetric(g)) => key::generate_symmetric(ctx, g),
         Command::Key(KeyCommand::GenerateAsymmetricPair(g)) => key::generate_pair(ctx, g),
+        Command::Key(KeyCommand::Replicate(c)) => key::replicate(ctx, c),
         Command::User(UserCommand::List(_)) => user_list(ctx),
+        Command::User(UserCommand::Replicate(c)) => user_replicate(ctx, c),
         Command::User(UserCommand::Create(c)) => user_create(ctx, c, prompter),
         Command::User(UserCommand::Delete(c)) => user_delete(ctx, c),
         Command::User(UserCommand::ChangePassword(c)) => user_change_password(ctx, c, prompter),
@@ -473,8 +497,14 @@ fn logout(ctx: &mut Context<'_>) -> Result<Response> {
 }
 
 fn user_list(ctx: &mut Context<'_>) -> Result<Response> {
-    let registrations = ctx.cluster.registrations()?;
-    let coverage = ctx.cluster.user_coverage()?;
+    let users = user_views(&mut ctx.cluster)?;
+    Ok(Response::ok(UsersView { users }))
+}
+
+/// Every user of `cluster` as `user list` shows it.
+fn user_views(cluster: &mut Cluster) -> Result<Vec<UserView>> {
+    let registrations = cluster.registrations()?;
+    let coverage = cluster.user_coverage()?;
     let strategy = |on: bool| -> Vec<StrategyView> {
         if on {
             vec![StrategyView {
@@ -485,8 +515,7 @@ fn user_list(ctx: &mut Context<'_>) -> Result<Response> {
             Vec::new()
         }
     };
-    let users = ctx
-        .cluster
+    Ok(cluster
         .users()?
         .into_iter()
         .map(|u| {
@@ -508,8 +537,30 @@ fn user_list(ctx: &mut Context<'_>) -> Result<Response> {
                 quorum: strategy(quorum),
             }
         })
-        .collect();
-    Ok(Response::ok(UsersView { users }))
+        .collect())
+}
+
+/// `user replicate`: the user as the destination now lists it.
+fn user_replicate(ctx: &mut Context<'_>, c: &UserReplicate) -> Result<Response> {
+    let username = Username::parse(&c.username)?;
+    let role = user_role(c.role);
+    let destination_id = &c.destination_cluster_id;
+    let id = CommandId::UserReplicate;
+    Context::on_destination(ctx, id, destination_id, |source, login, destination, to| {
+        let login = login.ok_or(SessionError::NoLogin)?;
+        let user = source.replicate_user(login, destination, to, &username, role)?;
+        let view = user_views(destination)?
+            .into_iter()
+            .find(|u| u.username == user.username)
+            .ok_or(SessionError::Hsm(HsmError::UserNotFound {
+                username: user.username,
+                role: role.as_str().to_string(),
+            }))?;
+        Ok(Response::ok(OneUserView {
+            user: view,
+            message: "Successfully replicated user".into(),
+        }))
+    })
 }
 
 fn user_role(role: UserRole) -> Role {
