@@ -121,18 +121,7 @@ impl Home {
             }
             Err(e) => return Err(dir_err(e)),
         }
-        let clusters = root.join(CLUSTERS);
-        match fs::symlink_metadata(&clusters) {
-            Ok(meta) if meta.is_dir() => make_private(&clusters, &meta)?,
-            _ => DirBuilder::new()
-                .recursive(true)
-                .mode(0o700)
-                .create(&clusters)
-                .map_err(|source| StoreError::Directory {
-                    path: clusters.clone(),
-                    source,
-                })?,
-        }
+        private_dir(&root.join(CLUSTERS))?;
         Ok(Home { root })
     }
 
@@ -156,17 +145,7 @@ impl Home {
     /// The directory of backups (`backups/`), created 0700 when absent.
     pub fn backups_dir(&self) -> Result<PathBuf, StoreError> {
         let dir = self.root.join(BACKUPS);
-        match fs::symlink_metadata(&dir) {
-            Ok(meta) if meta.is_dir() => make_private(&dir, &meta)?,
-            _ => DirBuilder::new()
-                .recursive(true)
-                .mode(0o700)
-                .create(&dir)
-                .map_err(|source| StoreError::Directory {
-                    path: dir.clone(),
-                    source,
-                })?,
-        }
+        private_dir(&dir)?;
         Ok(dir)
     }
 
@@ -319,6 +298,22 @@ impl Home {
 
 /// Makes the directory `path` (whose metadata is `meta`) private to its owner, if others may
 /// read, write or enter it.
+/// A directory of the state directory (`clusters/`, `backups/`): made private if it exists,
+/// created 0700 if it does not.
+fn private_dir(dir: &Path) -> Result<(), StoreError> {
+    match fs::symlink_metadata(dir) {
+        Ok(meta) if meta.is_dir() => make_private(dir, &meta),
+        _ => DirBuilder::new()
+            .recursive(true)
+            .mode(0o700)
+            .create(dir)
+            .map_err(|source| StoreError::Directory {
+                path: dir.to_path_buf(),
+                source,
+            }),
+    }
+}
+
 fn make_private(path: &Path, meta: &fs::Metadata) -> Result<(), StoreError> {
     use std::os::unix::fs::PermissionsExt;
     let mode = meta.permissions().mode();
