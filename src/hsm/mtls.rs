@@ -468,6 +468,8 @@ impl Cluster {
         let now = self.now();
         let client = self.client_tls.clone();
         self.store.write(|tx| {
+            // Refused changes roll the transaction back: the approval is spent only with one.
+            Approve::service(tx, Service::Cluster)?.spend(tx, login, approval, now)?;
             let existing = anchors(tx)?;
             if existing.is_empty() {
                 return Err(MtlsError::NoTrustAnchor.into());
@@ -475,7 +477,6 @@ impl Cluster {
             if client.chains_to(&existing).is_err() {
                 return Err(MtlsError::NotMtls.into());
             }
-            Approve::service(tx, Service::Cluster)?.spend(tx, login, approval, now)?;
             records::set_meta(tx, ENFORCEMENT_KEY, level.as_str())?;
             Ok(())
         })
