@@ -338,3 +338,34 @@ fn a_cli_without_a_client_certificate_is_refused_when_enforced() {
     use_client(&sim, d, "other");
     assert_eq!(sim.cli(&["user", "list"]).code, 0);
 }
+
+/// A client certificate path that names an endless file is read only so far, and refused.
+#[test]
+fn an_endless_client_certificate_file_is_refused_not_read_whole() {
+    let sim = Sim::activated("admin-pw1");
+    let certs = tempfile::tempdir().unwrap();
+    let d = certs.path();
+    pki(d);
+    let reg = sim.cli_env(
+        &[
+            "cluster",
+            "mtls",
+            "register-trust-anchor",
+            "--path",
+            &path(d, "ca.pem"),
+        ],
+        ADMIN,
+    );
+    assert_eq!(reg.code, 0, "{}", reg.stdout_text());
+    use_client(&sim, d, "client");
+    let set = sim.cli_env(
+        &["cluster", "mtls", "set-enforcement", "--level", "cluster"],
+        ADMIN,
+    );
+    assert_eq!(set.code, 0, "{}", set.stdout_text());
+    let run = sim.configure(&["--client-cert-hsm-tls-file", "/dev/zero"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let run = sim.cli(&["user", "list"]);
+    assert_eq!(run.code, 1);
+    assert!(err_text(&run.one()).contains("/dev/zero does not chain to a registered trust anchor"));
+}

@@ -314,7 +314,7 @@ impl ClientTls {
         let (Some(cert), Some(_key)) = (&self.certificate, &self.key) else {
             return Err("the CLI configuration has no client certificate and key".into());
         };
-        let pem = std::fs::read(cert).map_err(|e| {
+        let pem = read_bounded(cert).map_err(|e| {
             format!(
                 "the client certificate {} cannot be read ({e})",
                 cert.display()
@@ -332,6 +332,19 @@ impl ClientTls {
             ))
         }
     }
+}
+
+/// The most of a client certificate file that is read: a chain is a few kilobytes, and a
+/// path such as `/dev/zero` must not exhaust memory.
+const MAX_CLIENT_FILE: u64 = 1024 * 1024;
+
+fn read_bounded(path: &std::path::Path) -> std::io::Result<Vec<u8>> {
+    use std::io::Read;
+    let mut bytes = Vec::new();
+    std::fs::File::open(path)?
+        .take(MAX_CLIENT_FILE)
+        .read_to_end(&mut bytes)?;
+    Ok(bytes)
 }
 
 const ENFORCEMENT_KEY: &str = "mtls_enforcement";
