@@ -193,6 +193,23 @@ fn every_class_under_every_principal() {
                 ),
                 (OperationClass::SyncStatus, "cluster sync-status".into()),
                 (
+                    OperationClass::BasicClusterInfo,
+                    "cluster mtls list-trust-anchors".into(),
+                ),
+                (OperationClass::MtlsStatus, "cluster mtls get-enforcement".into()),
+                (
+                    OperationClass::MtlsAdministration,
+                    "cluster mtls register-trust-anchor --path /nonexistent/ca.pem".into(),
+                ),
+                (
+                    OperationClass::MtlsAdministration,
+                    "cluster mtls deregister-trust-anchor --certificate-reference 0x01".into(),
+                ),
+                (
+                    OperationClass::MtlsAdministration,
+                    "cluster mtls set-enforcement --level none".into(),
+                ),
+                (
                     OperationClass::MaskedObjects,
                     "key insert-masked --path /nonexistent/masked.json".into(),
                 ),
@@ -228,7 +245,7 @@ fn every_class_under_every_principal() {
             checked += 1;
         }
     }
-    assert_eq!(checked, 27 * Principal::ALL.len());
+    assert_eq!(checked, 32 * Principal::ALL.len());
 }
 
 #[test]

@@ -643,3 +643,74 @@ fn a_token_of_an_ended_session_says_so() {
         run.stdout_text()
     );
 }
+
+/// `cluster mtls register-trust-anchor`, `deregister-trust-anchor` and `set-enforcement`
+/// take `--approval` under the `cluster` service once its quorum value is above 1.
+#[test]
+fn cluster_service_quorum_approves_mtls_changes() {
+    let (sim, keys) = admin_setup();
+    let dir = sim.dir.path().to_path_buf();
+    let (k2, k3) = (&keys[1].0, &keys[2].0);
+    let ca = dir.join("mtls-ca.pem");
+    let ca = ca.display().to_string();
+    let key = dir.join("mtls-ca.key").display().to_string();
+    openssl(&[
+        "req",
+        "-x509",
+        "-newkey",
+        "ec",
+        "-pkeyopt",
+        "ec_paramgen_curve:P-256",
+        "-nodes",
+        "-keyout",
+        &key,
+        "-out",
+        &ca,
+        "-subj",
+        "/CN=quorum-ca",
+    ]);
+    let mut live = Live::start(&sim);
+    ok(&live.ask(&format!(
+        "login --username admin --role admin --password {ADMIN_PW}"
+    )));
+    // With the cluster service's quorum value at 1, no approval is needed.
+    let v = live.ask(&format!("cluster mtls register-trust-anchor --path {ca}"));
+    assert_eq!(ok(&v)["trust_anchor"]["certificate-reference"], "0x01");
+    ok(&live.ask("quorum token-sign set-quorum-value --service cluster --value 2"));
+    let deregister = |approval: Option<&Path>| {
+        let mut line =
+            "cluster mtls deregister-trust-anchor --certificate-reference 0x01".to_string();
+        if let Some(a) = approval {
+            line.push_str(&format!(" --approval {}", a.display()));
+        }
+        line
+    };
+    assert_eq!(
+        err(&live.ask(&deregister(None))),
+        "Quorum approval is required for this operation"
+    );
+    assert_eq!(
+        err(&live.ask("cluster mtls set-enforcement --level none")),
+        "Quorum approval is required for this operation"
+    );
+    // A token of another service does not approve it.
+    let (file, token) = approval_token(&mut live, &dir, "mtls-user", "user", "");
+    with_signatures(&dir, &file, &token, &[("admin2", k2), ("admin3", k3)]);
+    assert!(err(&live.ask(&deregister(Some(&file)))).contains("cluster"));
+    // An approved cluster token approves one change.
+    let (file, token) = approval_token(&mut live, &dir, "mtls-cluster", "cluster", "");
+    with_signatures(&dir, &file, &token, &[("admin2", k2), ("admin3", k3)]);
+    assert_eq!(
+        ok(&live.ask(&deregister(Some(&file))))["message"],
+        "Trust anchor with reference 0x01 deregistered successfully"
+    );
+    assert_eq!(
+        err(&live.ask(&format!(
+            "cluster mtls register-trust-anchor --path {ca} --approval {}",
+            file.display()
+        ))),
+        "Invalid username-signature pair for quorum authorization"
+    );
+    ok(&live.ask("logout"));
+    assert_eq!(live.close(), 0);
+}

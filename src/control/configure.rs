@@ -175,7 +175,15 @@ fn record_endpoint(config: &mut CliConfig, e: &EndpointArgs, err: &mut dyn Write
     ] {
         if let Some(v) = value {
             config.recorded.insert(name.to_string(), v.clone());
-            note(err, name);
+            if name.starts_with("--client-") {
+                // The client certificate is what a cluster enforcing mTLS checks.
+                let _ = writeln!(
+                    err,
+                    "configure-cli: recorded {name}; a cluster that enforces mTLS admits the client certificate only if it chains to a registered trust anchor"
+                );
+            } else {
+                note(err, name);
+            }
         }
     }
 }

@@ -14,7 +14,10 @@ mod wrap;
 
 use clap::{Parser, Subcommand};
 
-pub use cluster::{ClusterActivate, ClusterCommand, ClusterHsmInfo};
+pub use cluster::{
+    ClusterActivate, ClusterCommand, ClusterHsmInfo, MtlsCommand, MtlsDeregisterTrustAnchor,
+    MtlsLevel, MtlsRegisterTrustAnchor, MtlsSetEnforcement,
+};
 pub use crypto::{
     CipherRsaOaep, CryptoCommand, DataTypeArg, DecryptAesGcm, DecryptCommand, Digest,
     EncryptAesGcm, EncryptCommand, HashArg, KeyedInput, MacCommand, MacHmac, MgfArg,

@@ -90,6 +90,8 @@ pub struct Cluster {
     pub(super) last_use: Option<super::keys::LastUse>,
     /// A fixed clock (Unix seconds) for token expiry; `None`: the system clock.
     pub(super) clock: Option<i64>,
+    /// The client certificate and key of the CLI configuration (mTLS).
+    pub(super) client_tls: super::mtls::ClientTls,
 }
 
 /// Checks the form of a cluster id given by a user.
@@ -345,10 +347,12 @@ impl Cluster {
         let mut store = Store::open(&path)?;
         // The first transaction binds the handle to the instance it reads.
         let settings = store.read(|tx| read_settings(tx, id))?;
+        let config = home.cli_config();
         Ok(Cluster {
             settings,
             store,
-            availability_check: home.cli_config().key_availability_check,
+            availability_check: config.key_availability_check,
+            client_tls: super::mtls::ClientTls::of(&config),
             decoded: Default::default(),
             keys: Default::default(),
             last_use: None,
@@ -373,7 +377,9 @@ impl Cluster {
 
     /// Takes the CLI configuration again (`configure-cli` may have changed it).
     pub fn refresh_config(&mut self, home: &Home) {
-        self.availability_check = home.cli_config().key_availability_check;
+        let config = home.cli_config();
+        self.availability_check = config.key_availability_check;
+        self.client_tls = super::mtls::ClientTls::of(&config);
     }
 
     pub fn settings(&self) -> &Settings {

@@ -91,6 +91,8 @@ pub enum HsmError {
     #[error("{0}")]
     Quorum(#[from] crate::hsm::quorum::QuorumError),
     #[error("{0}")]
+    Mtls(#[from] crate::hsm::mtls::MtlsError),
+    #[error("{0}")]
     Store(#[from] StoreError),
 }
 

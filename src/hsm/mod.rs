@@ -22,6 +22,7 @@ mod keys;
 mod login;
 mod masked;
 mod model;
+pub mod mtls;
 mod open;
 pub mod policy;
 mod process;

@@ -68,6 +68,8 @@ pub enum OperationClass {
     SetTrustedAttribute,
     QuorumTokens,
     QuorumAdministration,
+    MtlsAdministration,
+    MtlsStatus,
 }
 
 /// One row: the class, its wording, and the cell of each principal.
@@ -229,6 +231,24 @@ pub const TABLE: &[ClassRule] = &[
         unactivated_admin: No,
     },
     ClassRule {
+        class: OperationClass::MtlsAdministration,
+        title: "Register and deregister mTLS trust anchors, set the mTLS enforcement level",
+        admin: Yes,
+        crypto_user: No,
+        appliance_user: No,
+        unauthenticated: No,
+        unactivated_admin: No,
+    },
+    ClassRule {
+        class: OperationClass::MtlsStatus,
+        title: "Get the mTLS enforcement level",
+        admin: Yes,
+        crypto_user: Yes,
+        appliance_user: No,
+        unauthenticated: No,
+        unactivated_admin: No,
+    },
+    ClassRule {
         class: OperationClass::SetTrustedAttribute,
         title: "Set the trusted key attribute",
         admin: Yes,
@@ -292,6 +312,10 @@ impl OperationClass {
             OperationClass::QuorumAdministration => {
                 "set quorum values or token timeouts, or delete quorum tokens"
             }
+            OperationClass::MtlsAdministration => {
+                "register or deregister trust anchors, or set the mtls enforcement level"
+            }
+            OperationClass::MtlsStatus => "get the mtls enforcement level",
         }
     }
 }

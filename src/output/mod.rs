@@ -14,8 +14,9 @@ use serde_json::Value;
 pub use table::{render as render_table, Format, FIXED_WIDTH as TABLE_WIDTH};
 pub use views::{
     HsmInfoView, HsmView, KeyBriefView, KeyInfoView, KeyListView, KeyPairView, KeyQuorumView,
-    KeyUserView, KeyView, LabelView, LoginView, MessageView, OneKeyView, OneUserView, StrategyView,
-    UserView, UsersView,
+    KeyUserView, KeyView, LabelView, LoginView, MessageView, MtlsEnforcementView, OneKeyView,
+    OneTrustAnchorView, OneUserView, StrategyView, TrustAnchorView, TrustAnchorsView, UserView,
+    UsersView,
 };
 
 /// How a shell shows its responses.

@@ -149,3 +149,32 @@ pub struct KeyPairView {
 pub struct MessageView {
     pub message: String,
 }
+
+/// One trust anchor of `cluster mtls register-trust-anchor` and `list-trust-anchors`.
+#[derive(Debug, Clone, Serialize)]
+pub struct TrustAnchorView {
+    #[serde(rename = "certificate-reference")]
+    pub certificate_reference: String,
+    pub certificate: String,
+    #[serde(rename = "cluster-coverage")]
+    pub cluster_coverage: String,
+}
+
+/// `{"trust_anchor": {...}}` of `cluster mtls register-trust-anchor`.
+#[derive(Debug, Clone, Serialize)]
+pub struct OneTrustAnchorView {
+    pub trust_anchor: TrustAnchorView,
+}
+
+/// `{"trust_anchors": [...]}` of `cluster mtls list-trust-anchors`.
+#[derive(Debug, Clone, Serialize)]
+pub struct TrustAnchorsView {
+    pub trust_anchors: Vec<TrustAnchorView>,
+}
+
+/// `{"mtls-enforcement-level": ...}` of `cluster mtls get-enforcement`.
+#[derive(Debug, Clone, Serialize)]
+pub struct MtlsEnforcementView {
+    #[serde(rename = "mtls-enforcement-level")]
+    pub level: String,
+}

@@ -6,8 +6,8 @@
 use crate::grammar::{
     ChangeMfaCommand, ChangeQuorumCommand, ChangeQuorumTokenSign, ClusterCommand, Command,
     CryptoCommand, DecryptCommand, EncryptCommand, GenerateAsymmetricPair, GenerateSymmetric,
-    KeyCommand, KeyImport, Login, MacCommand, OutputFormat, QuorumCommand, SignCommand,
-    TokenSignCommand, UnwrapCommand, UserCommand, VerifyCommand, WrapCommand,
+    KeyCommand, KeyImport, Login, MacCommand, MtlsCommand, OutputFormat, QuorumCommand,
+    SignCommand, TokenSignCommand, UnwrapCommand, UserCommand, VerifyCommand, WrapCommand,
 };
 use crate::hsm::policy::OperationClass as Op;
 
@@ -66,6 +66,16 @@ command_table! {
         => ClusterActivate, "cluster activate", Fixed(Op::ActivateCluster);
     Command::Cluster(ClusterCommand::HsmInfo(_))
         => ClusterHsmInfo, "cluster hsm-info", Fixed(Op::BasicClusterInfo);
+    Command::Cluster(ClusterCommand::Mtls(MtlsCommand::RegisterTrustAnchor(_)))
+        => ClusterMtlsRegisterTrustAnchor, "cluster mtls register-trust-anchor", Fixed(Op::MtlsAdministration);
+    Command::Cluster(ClusterCommand::Mtls(MtlsCommand::DeregisterTrustAnchor(_)))
+        => ClusterMtlsDeregisterTrustAnchor, "cluster mtls deregister-trust-anchor", Fixed(Op::MtlsAdministration);
+    Command::Cluster(ClusterCommand::Mtls(MtlsCommand::ListTrustAnchors(_)))
+        => ClusterMtlsListTrustAnchors, "cluster mtls list-trust-anchors", Fixed(Op::BasicClusterInfo);
+    Command::Cluster(ClusterCommand::Mtls(MtlsCommand::GetEnforcement(_)))
+        => ClusterMtlsGetEnforcement, "cluster mtls get-enforcement", Fixed(Op::MtlsStatus);
+    Command::Cluster(ClusterCommand::Mtls(MtlsCommand::SetEnforcement(_)))
+        => ClusterMtlsSetEnforcement, "cluster mtls set-enforcement", Fixed(Op::MtlsAdministration);
     Command::Cluster(ClusterCommand::SyncStatus(_))
         => ClusterSyncStatus, "cluster sync-status", Fixed(Op::SyncStatus);
     Command::Crypto(CryptoCommand::Sign(SignCommand::Ecdsa(_)))

@@ -374,6 +374,9 @@ pub fn catalogue() -> Vec<(&'static str, String)> {
     for e in &key {
         out.push((key_name(e), e.to_string()));
     }
+    for e in &mtls_errors() {
+        out.push((mtls_name(e), e.to_string()));
+    }
     // `Crypto` wraps a `CryptoError`: its texts are the `Crypto.*` rows.
     out.push(("Crypto", "{detail}".to_string()));
     for e in &hsm {
@@ -423,7 +426,65 @@ fn hsm_name(e: &HsmError) -> &'static str {
         HsmError::SessionKeyNotReplicable => "SessionKeyNotReplicable",
         HsmError::Key(_) => "Key (any key error below)",
         HsmError::Quorum(_) => "Quorum (any quorum error below)",
+        HsmError::Mtls(_) => "Mtls (any mTLS error below)",
         HsmError::Store(_) => "Store (any state error below)",
+    }
+}
+
+fn mtls_errors() -> Vec<crate::hsm::mtls::MtlsError> {
+    use crate::hsm::mtls::MtlsError as M;
+    let s = |v: &str| v.to_string();
+    vec![
+        M::ChainTooLarge { size: 7000 },
+        M::NotPem {
+            detail: s("{detail}"),
+        },
+        M::UnsupportedKey { key: s("{key}") },
+        M::ChainOrder { index: 1 },
+        M::Unsupported {
+            cluster: s("{cluster}"),
+            hsm_type: "{hsm_type}",
+        },
+        M::TooManyAnchors,
+        M::AnchorExists {
+            reference: s("{reference}"),
+        },
+        M::InvalidReference {
+            value: s("{value}"),
+        },
+        M::AnchorNotFound {
+            reference: s("{reference}"),
+        },
+        M::LastAnchorEnforced {
+            reference: s("{reference}"),
+        },
+        M::DefaultAdminOnly,
+        M::NoTrustAnchor,
+        M::NotMtls,
+        M::ConnectionRefused {
+            cluster: s("{cluster}"),
+            why: s("{why}"),
+        },
+    ]
+}
+
+fn mtls_name(e: &crate::hsm::mtls::MtlsError) -> &'static str {
+    use crate::hsm::mtls::MtlsError as M;
+    match e {
+        M::ChainTooLarge { .. } => "TrustAnchorTooLarge",
+        M::NotPem { .. } => "TrustAnchorNotPem",
+        M::UnsupportedKey { .. } => "TrustAnchorKeyUnsupported",
+        M::ChainOrder { .. } => "TrustAnchorChainOrder",
+        M::Unsupported { .. } => "MtlsUnsupported",
+        M::TooManyAnchors => "TooManyTrustAnchors",
+        M::AnchorExists { .. } => "TrustAnchorExists",
+        M::InvalidReference { .. } => "InvalidCertificateReference",
+        M::AnchorNotFound { .. } => "TrustAnchorNotFound",
+        M::LastAnchorEnforced { .. } => "LastTrustAnchorEnforced",
+        M::DefaultAdminOnly => "MtlsDefaultAdminOnly",
+        M::NoTrustAnchor => "NoTrustAnchor",
+        M::NotMtls => "NotAnMtlsConnection",
+        M::ConnectionRefused { .. } => "MtlsConnectionRefused",
     }
 }
 

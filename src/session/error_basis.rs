@@ -19,6 +19,17 @@ const OURS: &str = "ours";
 /// `None` for a name this table does not know (a test keeps the two in step).
 pub fn basis(name: &str) -> Option<(&'static str, &'static str)> {
     Some(match name {
+        // mTLS.
+        "TrustAnchorTooLarge" | "TooManyTrustAnchors" | "TrustAnchorKeyUnsupported" => (DOCUMENTED, "cluster mtls register-trust-anchor page: at most 2 anchors, chains up to 6980 bytes, EC P-256/384/521 and RSA 2048/3072/4096"),
+        "TrustAnchorNotPem" | "TrustAnchorChainOrder" => (DOCUMENTED, "register-trust-anchor page: a PEM chain in hierarchical order"),
+        "MtlsUnsupported" => (DOCUMENTED, "mTLS pages: mTLS is a feature of hsm2m.medium"),
+        "TrustAnchorExists" => (ENFORCED, "one certificate is one trust anchor"),
+        "InvalidCertificateReference" => (DOCUMENTED, "deregister-trust-anchor page: a hexadecimal or decimal certificate reference"),
+        "TrustAnchorNotFound" => (ENFORCED, "deregister-trust-anchor names a registered reference"),
+        "LastTrustAnchorEnforced" => (ENFORCED, "with mTLS enforced and no anchor no client could connect again (docs/fidelity.md)"),
+        "MtlsDefaultAdminOnly" | "NoTrustAnchor" | "NotAnMtlsConnection" => (DOCUMENTED, "set-enforcement page: only the user admin, with a trust anchor registered, over an mTLS connection"),
+        "MtlsConnectionRefused" => (DOCUMENTED, "set-enforcement page: after enforcing, non-mTLS connections are dropped"),
+        "Mtls (any mTLS error below)" => (DOCUMENTED, "the mTLS rows below"),
         // Quorum.
         "ApprovalRequired" => (DOCUMENTED, "quorum authentication pages: a service whose quorum value is above 1 needs an approved token"),
         "InvalidQuorumValue (quorum)" => (DOCUMENTED, "quorum token-sign set-quorum-value page"),

@@ -101,6 +101,10 @@ impl Context<'_> {
             });
         }
         let mut destination = session.open.take(&home, &cluster_id)?;
+        if let Err(e) = destination.check_connection() {
+            session.open.put(destination);
+            return Err(e.into());
+        }
         if session
             .logins
             .get(&cluster_id)
@@ -380,7 +384,13 @@ impl Session {
         if requested.is_none() {
             self.default_cluster = Some(cluster_id.clone());
         }
-        let cluster = self.open.take(&home, &cluster_id)?;
+        let mut cluster = self.open.take(&home, &cluster_id)?;
+        // A cluster that enforces mTLS refuses a CLI without a client certificate that
+        // chains to one of its trust anchors: no command reaches it.
+        if let Err(e) = cluster.check_connection() {
+            self.open.put(cluster);
+            return Err(e.into());
+        }
         // A login made on a database that was replaced since (reset, import) is void, and its
         // session keys with it.
         if self

@@ -4,15 +4,16 @@
 
 mod crypto;
 mod key;
+mod mtls;
 mod quorum;
 mod wrap;
 
 use crate::grammar::{
     ChangeMfaCommand, ChangeQuorumCommand, ChangeQuorumTokenSign, ClusterCommand, Command,
     CryptoCommand, DecryptCommand, EncryptCommand, GenerateAsymmetricPair, GenerateSymmetric,
-    KeyCommand, KeyImport, LoginRole, MacCommand, Password, QuorumCommand, SignCommand, TargetRole,
-    TokenSignCommand, UnwrapCommand, UserChangePassword, UserCommand, UserCreate, UserDelete,
-    UserReplicate, UserRole, VerifyCommand, WrapCommand,
+    KeyCommand, KeyImport, LoginRole, MacCommand, MtlsCommand, Password, QuorumCommand,
+    SignCommand, TargetRole, TokenSignCommand, UnwrapCommand, UserChangePassword, UserCommand,
+    UserCreate, UserDelete, UserReplicate, UserRole, VerifyCommand, WrapCommand,
 };
 use crate::hsm::{
     fips_state, ApprovalFile, Cluster, HsmError, Login, QuorumError, Role, Service, Username,
@@ -34,6 +35,12 @@ pub(crate) fn cluster_arg(command: &Command) -> Option<&str> {
         Command::Interactive(c) => &c.cluster,
         Command::Cluster(ClusterCommand::Activate(c)) => &c.cluster,
         Command::Cluster(ClusterCommand::HsmInfo(c) | ClusterCommand::SyncStatus(c)) => &c.cluster,
+        Command::Cluster(ClusterCommand::Mtls(m)) => match m {
+            MtlsCommand::RegisterTrustAnchor(c) => &c.cluster,
+            MtlsCommand::DeregisterTrustAnchor(c) => &c.cluster,
+            MtlsCommand::ListTrustAnchors(c) | MtlsCommand::GetEnforcement(c) => &c.cluster,
+            MtlsCommand::SetEnforcement(c) => &c.cluster,
+        },
         Command::Crypto(CryptoCommand::Sign(s)) => match s {
             SignCommand::Ecdsa(c) | SignCommand::RsaPkcs(c) => &c.input.cluster,
             SignCommand::Ed25519(c) => &c.input.cluster,
@@ -160,6 +167,7 @@ pub(crate) fn run(
         }
         Command::Cluster(ClusterCommand::HsmInfo(_)) => hsm_info(ctx),
         Command::Cluster(ClusterCommand::SyncStatus(_)) => sync_status(ctx),
+        Command::Cluster(ClusterCommand::Mtls(c)) => mtls::run(ctx, c),
         Command::Key(KeyCommand::ExtractMasked(c)) => key::extract_masked(ctx, c),
         Command::Key(KeyCommand::InsertMasked(c)) => key::insert_masked(ctx, c),
         Command::Login(c) => {
