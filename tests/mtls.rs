@@ -152,6 +152,33 @@ fn use_client(sim: &Sim, dir: &Path, name: &str) {
     assert_eq!(run.code, 0, "configure-cli: {}", run.stderr);
 }
 
+/// A PKI made by OpenSSL (see [`pki`]), its CA registered as the trust anchor, this CLI
+/// configured with the client certificate the CA signed, and enforcement on. The directory
+/// holds the certificates and must live as long as the test uses them.
+fn enforced(sim: &Sim) -> tempfile::TempDir {
+    let certs = tempfile::tempdir().unwrap();
+    let d = certs.path();
+    pki(d);
+    let reg = sim.cli_env(
+        &[
+            "cluster",
+            "mtls",
+            "register-trust-anchor",
+            "--path",
+            &path(d, "ca.pem"),
+        ],
+        ADMIN,
+    );
+    assert_eq!(reg.code, 0, "{}", reg.stdout_text());
+    use_client(sim, d, "client");
+    let set = sim.cli_env(
+        &["cluster", "mtls", "set-enforcement", "--level", "cluster"],
+        ADMIN,
+    );
+    assert_eq!(set.code, 0, "{}", set.stdout_text());
+    certs
+}
+
 #[test]
 fn two_anchors_enforcement_and_the_connection_check() {
     let sim = Sim::activated("admin-pw1");
@@ -288,28 +315,10 @@ fn two_anchors_enforcement_and_the_connection_check() {
 #[test]
 fn a_cli_without_a_client_certificate_is_refused_when_enforced() {
     let sim = Sim::activated("admin-pw1");
-    let certs = tempfile::tempdir().unwrap();
-    let d = certs.path();
-    pki(d);
-    let reg = sim.cli_env(
-        &[
-            "cluster",
-            "mtls",
-            "register-trust-anchor",
-            "--path",
-            &path(d, "ca.pem"),
-        ],
-        ADMIN,
-    );
-    assert_eq!(reg.code, 0, "{}", reg.stdout_text());
     // A second state directory's configuration has no client certificate: simulate that by
     // enforcing with one and then removing it from the configuration.
-    use_client(&sim, d, "client");
-    let set = sim.cli_env(
-        &["cluster", "mtls", "set-enforcement", "--level", "cluster"],
-        ADMIN,
-    );
-    assert_eq!(set.code, 0, "{}", set.stdout_text());
+    let certs = enforced(&sim);
+    let d = certs.path();
     let config = sim.home.join("cloudhsm-cli.cfg");
     let mut value: serde_json::Value =
         serde_json::from_slice(&std::fs::read(&config).unwrap()).unwrap();
@@ -343,26 +352,7 @@ fn a_cli_without_a_client_certificate_is_refused_when_enforced() {
 #[test]
 fn an_endless_client_certificate_file_is_refused_not_read_whole() {
     let sim = Sim::activated("admin-pw1");
-    let certs = tempfile::tempdir().unwrap();
-    let d = certs.path();
-    pki(d);
-    let reg = sim.cli_env(
-        &[
-            "cluster",
-            "mtls",
-            "register-trust-anchor",
-            "--path",
-            &path(d, "ca.pem"),
-        ],
-        ADMIN,
-    );
-    assert_eq!(reg.code, 0, "{}", reg.stdout_text());
-    use_client(&sim, d, "client");
-    let set = sim.cli_env(
-        &["cluster", "mtls", "set-enforcement", "--level", "cluster"],
-        ADMIN,
-    );
-    assert_eq!(set.code, 0, "{}", set.stdout_text());
+    let _certs = enforced(&sim);
     let run = sim.configure(&["--client-cert-hsm-tls-file", "/dev/zero"]);
     assert_eq!(run.code, 0, "{}", run.stderr);
     let run = sim.cli(&["user", "list"]);
