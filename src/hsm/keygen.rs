@@ -80,7 +80,9 @@ pub(super) fn derived(material: &KeyMaterial) -> Derived {
     }
 }
 
-/// A new key's attributes: the defaults, then each assignment with the creation rules.
+/// A new key's attributes: the defaults, then each assignment with the creation rules of
+/// `setting` (the CLI's, or a PKCS#11 template's).
+#[allow(clippy::too_many_arguments)]
 fn settable(
     key_type: KeyType,
     class: KeyClass,
@@ -89,6 +91,7 @@ fn settable(
     token: bool,
     local: bool,
     hsm2m: bool,
+    setting: Setting,
 ) -> Result<Settable, HsmError> {
     attributes::check_label(label)?;
     let mut attrs = Settable {
@@ -103,7 +106,7 @@ fn settable(
             key_type,
             class,
             assignment,
-            Setting::Creation,
+            setting,
             hsm2m,
         )?;
     }
@@ -341,9 +344,21 @@ impl Cluster {
         req: &GenerateRequest,
         entropy: &Entropy,
     ) -> Result<Vec<Key>, HsmError> {
+        self.generate_keys_with(login, req, entropy, Setting::Creation)
+    }
+
+    /// [`Cluster::generate_keys`] with the attribute rules of `setting`: a PKCS#11
+    /// `C_GenerateKey`/`C_GenerateKeyPair` gives [`Setting::Template`].
+    pub fn generate_keys_with(
+        &mut self,
+        login: &mut Login,
+        req: &GenerateRequest,
+        entropy: &Entropy,
+        setting: Setting,
+    ) -> Result<Vec<Key>, HsmError> {
         self.guard(login, OperationClass::KeyManagement)?;
         let Login { actor, keys, .. } = login;
-        self.make_keys(actor, req, entropy, keys)
+        self.make_keys_with(actor, req, entropy, keys, setting)
     }
 
     /// Generates keys owned by `actor`: see [`Cluster::generate_keys`]. Three steps: check
@@ -356,10 +371,21 @@ impl Cluster {
         entropy: &Entropy,
         session: &mut SessionKeys,
     ) -> Result<Vec<Key>, HsmError> {
+        self.make_keys_with(actor, req, entropy, session, Setting::Creation)
+    }
+
+    fn make_keys_with(
+        &mut self,
+        actor: &Actor,
+        req: &GenerateRequest,
+        entropy: &Entropy,
+        session: &mut SessionKeys,
+        setting: Setting,
+    ) -> Result<Vec<Key>, HsmError> {
         precheck(&req.kind)?;
         let quorum = check_quorum(req.manage_quorum, req.use_quorum, 1 + req.share_with.len())?;
         // Check everything the user gave before spending time on key generation.
-        let plan = self.plan(req)?;
+        let plan = self.plan(req, setting)?;
         let count = plan.count();
         // The material comes from a generator derived from the first reference.
         let make = |first: u64| -> Result<Vec<NewKey>, HsmError> {
@@ -370,7 +396,7 @@ impl Cluster {
     }
 
     /// The attributes of the keys `req` makes, checked against the cluster's type and mode.
-    fn plan(&self, req: &GenerateRequest) -> Result<Plan, HsmError> {
+    fn plan(&self, req: &GenerateRequest, setting: Setting) -> Result<Plan, HsmError> {
         let hsm2m = self.hsm2m();
         let key_type = req.kind.key_type();
         let secret = || {
@@ -382,6 +408,7 @@ impl Cluster {
                 req.token,
                 true,
                 hsm2m,
+                setting,
             )?;
             Ok(Plan::Secret(attrs))
         };
@@ -394,6 +421,7 @@ impl Cluster {
                 req.token,
                 true,
                 hsm2m,
+                setting,
             )?;
             let private = settable(
                 key_type,
@@ -403,6 +431,7 @@ impl Cluster {
                 req.token,
                 true,
                 hsm2m,
+                setting,
             )?;
             Ok(Plan::Pair { public, private })
         };
@@ -489,6 +518,7 @@ impl Cluster {
             req.token,
             false,
             self.hsm2m(),
+            Setting::Creation,
         )?;
         attrs.flags.always_sensitive = false;
         attrs.flags.never_extractable = false;
@@ -549,6 +579,7 @@ impl Cluster {
             true,
             false,
             self.hsm2m(),
+            Setting::Creation,
         )?;
         let material = KeyMaterial::Public(public);
         let mut keys = self.store_keys(actor, true, session, |tx| {

@@ -57,5 +57,6 @@ pub use open::OpenClusters;
 pub use process::SessionId;
 pub use quorum::{ApprovalFile, QuorumError, Service, TokenKind, TokenSetFile};
 pub use replication::{HsmSync, MAX_HSMS};
+pub use signing::{hmac_max_data, SignUse, Signing};
 pub use user::{Role, Username, ADMIN, APPLIANCE_USER, UNACTIVATED_ADMIN_PASSWORD};
 pub use wrapping::{UnwrapRequest, UnwrapTarget};

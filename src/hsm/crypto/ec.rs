@@ -92,7 +92,7 @@ impl Curve {
     }
 
     /// DER content of the named-curve OID (for Ed25519, the algorithm OID).
-    pub(crate) fn oid(self) -> &'static [u8] {
+    pub fn oid(self) -> &'static [u8] {
         match self {
             Curve::Secp224r1 => der::OID_SECP224R1,
             Curve::Prime256v1 | Curve::Secp256r1 => der::OID_PRIME256V1,
@@ -114,6 +114,15 @@ impl Curve {
         ]
         .into_iter()
         .find(|c| c.oid() == oid)
+    }
+
+    /// The curve whose OID (named curve, or Ed25519's algorithm OID) has DER content `oid`:
+    /// what a PKCS#11 `CKA_EC_PARAMS` names. P-256 is `prime256v1`, the name OpenSSL uses.
+    pub fn from_oid(oid: &[u8]) -> Option<Curve> {
+        if oid == der::OID_ED25519 {
+            return Some(Curve::Ed25519);
+        }
+        Curve::from_named_curve_oid(oid)
     }
 
     /// Length of a private scalar (or Ed25519 seed) in bytes.

@@ -190,6 +190,18 @@ impl RsaPublicKey {
             .is_ok()
     }
 
+    /// Verifies a PKCS#1 v1.5 signature over `data` as given (no DigestInfo is added).
+    pub(crate) fn verify_pkcs1_unhashed(&self, data: &[u8], sig: &[u8]) -> bool {
+        self.key
+            .verify(Pkcs1v15Sign::new_unprefixed(), data, sig)
+            .is_ok()
+    }
+
+    /// The longest data a PKCS#1 v1.5 block holds under this key (RFC 8017 §9.2: k - 11).
+    pub(crate) fn pkcs1_max_data(&self) -> usize {
+        self.modulus.len().saturating_sub(11)
+    }
+
     /// Verifies a PSS signature (MGF1 with `hash`, salt of `salt_length` bytes).
     pub(crate) fn verify_pss(
         &self,
@@ -303,6 +315,22 @@ impl RsaPrivateKey {
                     .map_err(|e| CryptoError::failed(format!("RSA signing failed ({e})")))
             }
         }
+    }
+
+    /// A PKCS#1 v1.5 signature over `data` as given (PKCS#11's `CKM_RSA_PKCS`: the caller
+    /// brings the DigestInfo, or any block of at most k - 11 bytes).
+    pub(crate) fn sign_pkcs1_unhashed(&self, data: &[u8]) -> Result<Vec<u8>, CryptoError> {
+        let max = self.public.pkcs1_max_data();
+        if data.len() > max {
+            return Err(CryptoError::DataTooLong {
+                mechanism: "rsa-pkcs",
+                max,
+                actual: data.len(),
+            });
+        }
+        self.key
+            .sign(Pkcs1v15Sign::new_unprefixed(), data)
+            .map_err(|e| CryptoError::failed(format!("RSA signing failed ({e})")))
     }
 
     /// A PSS signature (MGF1 with `hash`, salt of `salt_length` bytes drawn from `entropy`).

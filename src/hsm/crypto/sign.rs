@@ -156,6 +156,10 @@ pub enum Mechanism {
         /// `--data-type` (`Raw` or `Digest`).
         data_type: DataType,
     },
+    /// PKCS#1 v1.5 over the data as given, with no DigestInfo check: PKCS#11's
+    /// `CKM_RSA_PKCS`, whose caller brings the DigestInfo (or any block of at most k - 11
+    /// bytes). The CLI's `rsa-pkcs` always names a hash.
+    RsaPkcsUnhashed,
     /// `rsa-pkcs-pss`: PSS with MGF1(`mgf`), which must equal `hash`; salt in bytes.
     RsaPkcsPss {
         /// `--hash-function`.
@@ -192,7 +196,7 @@ impl Mechanism {
     /// The CLI name of the mechanism, e.g. `rsa-pkcs-pss`.
     pub fn name(&self) -> &'static str {
         match self {
-            Mechanism::RsaPkcs { .. } => "rsa-pkcs",
+            Mechanism::RsaPkcs { .. } | Mechanism::RsaPkcsUnhashed => "rsa-pkcs",
             Mechanism::RsaPkcsPss { .. } => "rsa-pkcs-pss",
             Mechanism::Ecdsa { .. } => "ecdsa",
             Mechanism::Ed25519 => "ed25519",
@@ -204,7 +208,9 @@ impl Mechanism {
     /// What kind of key this mechanism needs (for the wrong-key error text).
     fn needed_key(&self) -> &'static str {
         match self {
-            Mechanism::RsaPkcs { .. } | Mechanism::RsaPkcsPss { .. } => "an RSA key",
+            Mechanism::RsaPkcs { .. }
+            | Mechanism::RsaPkcsUnhashed
+            | Mechanism::RsaPkcsPss { .. } => "an RSA key",
             Mechanism::Ecdsa { .. } => "an EC key on a Weierstrass curve (not ed25519)",
             Mechanism::Ed25519 | Mechanism::Ed25519ph { .. } => "an EC key on curve ed25519",
             Mechanism::MlDsa { .. } => "an ML-DSA key",
@@ -304,6 +310,7 @@ pub fn sign(
         (&Mechanism::RsaPkcs { hash, data_type }, PrivateKey::Rsa(k)) => {
             k.sign_pkcs1(hash, &mechanism.hash_value(hash, data_type, data)?)
         }
+        (Mechanism::RsaPkcsUnhashed, PrivateKey::Rsa(k)) => k.sign_pkcs1_unhashed(data),
         (
             &Mechanism::RsaPkcsPss {
                 hash,
@@ -347,6 +354,9 @@ pub fn verify(
         (&Mechanism::RsaPkcs { hash, data_type }, PublicKey::Rsa(k)) => {
             let hash_value = mechanism.hash_value(hash, data_type, data)?;
             Ok(k.verify_pkcs1(hash, &hash_value, signature))
+        }
+        (Mechanism::RsaPkcsUnhashed, PublicKey::Rsa(k)) => {
+            Ok(k.verify_pkcs1_unhashed(data, signature))
         }
         (
             &Mechanism::RsaPkcsPss {

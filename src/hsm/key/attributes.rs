@@ -267,11 +267,22 @@ pub fn check_label(label: &str) -> Result<(), KeyError> {
     }
 }
 
-/// Where attributes are being given: at creation (`--attributes`) or by `key set-attribute`.
+/// Where attributes are being given: at creation (`--attributes`), at creation from a
+/// PKCS#11 template, or by `key set-attribute`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Setting {
     Creation,
+    /// Creation through the PKCS#11 library, whose attribute tables differ from the CLI's in
+    /// two places: `CKA_ID` is accepted on every cluster type, and `CKA_TRUSTED` may be given
+    /// as false, its default (AWS CloudHSM User Guide, "PKCS #11 attributes").
+    Template,
     Modification,
+}
+
+impl Setting {
+    fn creates(self) -> bool {
+        self != Setting::Modification
+    }
 }
 
 /// One attribute a caller gives a key, typed: what `--attributes NAME=VALUE` and
@@ -321,7 +332,7 @@ pub fn apply(
             return Ok(());
         }
         Assignment::Id(id) => {
-            if !hsm2m {
+            if !hsm2m && setting != Setting::Template {
                 return Err(KeyError::AttributeUnsupported {
                     name: name.to_string(),
                     why: "on hsm1.medium clusters",
@@ -338,9 +349,12 @@ pub fn apply(
         value: v.to_string(),
     };
     match (flag, setting) {
-        (Flag::Token, Setting::Creation) => return Err(KeyError::TokenInAttributes),
+        (Flag::Token, Setting::Creation | Setting::Template) => {
+            return Err(KeyError::TokenInAttributes)
+        }
+        (Flag::Trusted, Setting::Template) if !v => return Ok(()),
         (Flag::AlwaysSensitive | Flag::Local | Flag::NeverExtractable, _)
-        | (Flag::Trusted, Setting::Creation)
+        | (Flag::Trusted, Setting::Creation | Setting::Template)
         | (Flag::Private, Setting::Modification) => return Err(read_only()),
         _ => {}
     }
@@ -373,7 +387,7 @@ pub fn apply(
         }
     }
     *flag.slot(&mut attrs.flags) = v;
-    if setting == Setting::Creation {
+    if setting.creates() {
         match flag {
             Flag::Extractable => attrs.flags.never_extractable = !v,
             Flag::Sensitive => attrs.flags.always_sensitive = v,
