@@ -7,8 +7,6 @@
 //! The per-call data limits of the HSM (AWS "Maximum data size for each mechanism") are
 //! checked by the operation on every call.
 
-use zeroize::Zeroizing;
-
 use super::crypto::{
     self, AesMode, AesStream, CryptoError, Direction, HashFunction, KeyMaterial, GCM_IV_LEN,
 };
@@ -221,20 +219,9 @@ impl CipherOperation {
         }
     }
 
-    fn check_size(&self, len: usize) -> Result<(), CryptoError> {
-        match self.max_data {
-            Some(max) if len > max => Err(CryptoError::DataTooLong {
-                mechanism: self.mechanism,
-                max,
-                actual: len,
-            }),
-            _ => Ok(()),
-        }
-    }
-
     /// One part of a multi-part operation (`C_EncryptUpdate`/`C_DecryptUpdate`).
     pub fn update(&mut self, data: &[u8]) -> Result<Vec<u8>, HsmError> {
-        self.check_size(data.len())?;
+        within(self.mechanism, self.max_data, data.len())?;
         match &mut self.state {
             State::Aes(stream) => Ok(stream.update(data)?),
             _ => Err(CryptoError::SinglePartOnly {
@@ -263,14 +250,7 @@ impl CipherOperation {
             max_data,
             state,
         } = self;
-        let too_long = |len: usize| match max_data {
-            Some(max) if len > max => Err(CryptoError::DataTooLong {
-                mechanism,
-                max,
-                actual: len,
-            }),
-            _ => Ok(()),
-        };
+        let too_long = |len: usize| within(mechanism, max_data, len);
         let out = match state {
             State::Aes(stream) => {
                 too_long(data.len())?;
@@ -323,6 +303,18 @@ impl CipherOperation {
             } => rsa_single(&key, &scheme, direction, data, &mut entropy, mechanism)?,
         };
         Ok(out)
+    }
+}
+
+/// Refuses `len` bytes in one call where the mechanism has a limit `max_data`.
+fn within(mechanism: &'static str, max_data: Option<usize>, len: usize) -> Result<(), CryptoError> {
+    match max_data {
+        Some(max) if len > max => Err(CryptoError::DataTooLong {
+            mechanism,
+            max,
+            actual: len,
+        }),
+        _ => Ok(()),
     }
 }
 
@@ -408,64 +400,18 @@ impl Cluster {
         if self.settings.fips && *cipher == Cipher::RsaPkcs {
             return Err(KeyError::DisallowedInFipsMode { mechanism }.into());
         }
-        let state = if let Some(mode) = cipher.aes_mode() {
-            let bytes = Zeroizing::new(crypto::aes_key(&material, mechanism)?.to_vec());
-            State::Aes(AesStream::new(&bytes, mode, direction)?)
-        } else {
-            match cipher {
-                Cipher::AesGcm { iv, aad, tag_bits } => self.gcm_state(
-                    &key,
-                    material,
-                    iv.as_deref(),
-                    aad,
-                    *tag_bits,
-                    direction,
-                    entropy,
-                    false,
-                )?,
-                Cipher::CloudHsmAesGcm { aad, tag_bits } => self.gcm_state(
-                    &key, material, None, aad, *tag_bits, direction, entropy, true,
-                )?,
-                Cipher::RsaPkcs | Cipher::RsaX509 | Cipher::RsaOaep { .. } => {
-                    let scheme = match cipher {
-                        Cipher::RsaOaep { hash, mgf, label } => {
-                            if hash != mgf {
-                                return Err(CryptoError::OaepMgfMismatch {
-                                    hash: hash.name(),
-                                    mgf: mgf.name(),
-                                }
-                                .into());
-                            }
-                            RsaScheme::Oaep {
-                                hash: *hash,
-                                mgf: *mgf,
-                                label: label.clone(),
-                            }
-                        }
-                        Cipher::RsaX509 => RsaScheme::Raw,
-                        _ => RsaScheme::Pkcs1,
-                    };
-                    // The key must suit the mechanism now, not at the first call.
-                    match direction {
-                        Direction::Encrypt => {
-                            crypto::rsa_public_key(&material, mechanism)?;
-                        }
-                        Direction::Decrypt => {
-                            crypto::rsa_private_key(&material, mechanism)?;
-                        }
-                    }
-                    let entropy = match direction {
-                        Direction::Encrypt => self.use_entropy(&key, entropy)?,
-                        Direction::Decrypt => Entropy::new(None),
-                    };
-                    State::Rsa {
-                        key: material,
-                        scheme,
-                        entropy,
-                    }
+        let state = match cipher.aes_mode() {
+            Some(mode) => State::Aes(AesStream::new(
+                crypto::aes_key(&material, mechanism)?,
+                mode,
+                direction,
+            )?),
+            None => match cipher {
+                Cipher::AesGcm { .. } | Cipher::CloudHsmAesGcm { .. } => {
+                    self.gcm_state(&key, material, cipher, direction, entropy)?
                 }
-                _ => return Err(KeyError::Internal("a block mode without its AES mode").into()),
-            }
+                _ => self.rsa_state(&key, material, cipher, direction, entropy)?,
+            },
         };
         Ok((
             key,
@@ -489,22 +435,21 @@ impl Cluster {
         Ok(entropy.derive_use(key.reference, position))
     }
 
-    #[allow(clippy::too_many_arguments)]
+    /// A GCM operation: the tag length checked, the IV drawn (encryption) or taken from the
+    /// parameters (`CKM_AES_GCM` decryption) or later from the data (`CKM_CLOUDHSM_AES_GCM`).
     fn gcm_state(
         &mut self,
         key: &Key,
         material: KeyMaterial,
-        iv: Option<&[u8]>,
-        aad: &[u8],
-        tag_bits: usize,
+        cipher: &Cipher,
         direction: Direction,
         entropy: &Entropy,
-        iv_prepended: bool,
     ) -> Result<State, HsmError> {
-        let mechanism = if iv_prepended {
-            "CKM_CLOUDHSM_AES_GCM"
-        } else {
-            "CKM_AES_GCM"
+        let mechanism = cipher.name();
+        let (given_iv, aad, tag_bits, iv_prepended) = match cipher {
+            Cipher::AesGcm { iv, aad, tag_bits } => (iv.as_deref(), aad, *tag_bits, false),
+            Cipher::CloudHsmAesGcm { aad, tag_bits } => (None, aad, *tag_bits, true),
+            _ => return Err(KeyError::Internal("a GCM state for another mechanism").into()),
         };
         crypto::aes_key(&material, mechanism)?;
         let tag_len = crypto::gcm_tag_len(tag_bits)?;
@@ -516,16 +461,66 @@ impl Cluster {
             }
             // Read from the data at the call.
             (Direction::Decrypt, true) => [0u8; GCM_IV_LEN],
-            (Direction::Decrypt, false) => crypto::gcm_iv(iv.ok_or_else(|| CryptoError::Iv {
-                detail: format!("{mechanism} decryption needs the IV of the encryption"),
-            })?)?,
+            (Direction::Decrypt, false) => {
+                crypto::gcm_iv(given_iv.ok_or_else(|| CryptoError::Iv {
+                    detail: format!("{mechanism} decryption needs the IV of the encryption"),
+                })?)?
+            }
         };
         Ok(State::Gcm {
             key: material,
             iv,
-            aad: aad.to_vec(),
+            aad: aad.clone(),
             tag_len,
             iv_prepended,
+        })
+    }
+
+    /// An RSA operation: the padding parameters checked, and the key the direction needs
+    /// (public to encrypt, private to decrypt) checked now rather than at the first call.
+    fn rsa_state(
+        &mut self,
+        key: &Key,
+        material: KeyMaterial,
+        cipher: &Cipher,
+        direction: Direction,
+        entropy: &Entropy,
+    ) -> Result<State, HsmError> {
+        let mechanism = cipher.name();
+        let scheme = match cipher {
+            Cipher::RsaPkcs => RsaScheme::Pkcs1,
+            Cipher::RsaX509 => RsaScheme::Raw,
+            Cipher::RsaOaep { hash, mgf, label } => {
+                if hash != mgf {
+                    return Err(CryptoError::OaepMgfMismatch {
+                        hash: hash.name(),
+                        mgf: mgf.name(),
+                    }
+                    .into());
+                }
+                RsaScheme::Oaep {
+                    hash: *hash,
+                    mgf: *mgf,
+                    label: label.clone(),
+                }
+            }
+            _ => return Err(KeyError::Internal("an RSA state for another mechanism").into()),
+        };
+        let entropy = match direction {
+            Direction::Encrypt => {
+                crypto::rsa_public_key(&material, mechanism)?;
+                self.use_entropy(key, entropy)?
+            }
+            Direction::Decrypt => {
+                crypto::rsa_private_key(&material, mechanism)?;
+                // Decryption draws nothing from it.
+                Entropy::new(None)
+            }
+        };
+        Ok(State::Rsa {
+            key: material,
+            scheme,
+            entropy,
         })
     }
 }
