@@ -5,7 +5,7 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is a failure report
 
-use cloudhsm_sim::hsm::crypto::{CryptoError, HashFunction};
+use cloudhsm_sim::hsm::crypto::{self, CryptoError, HashFunction};
 use cloudhsm_sim::hsm::key::{Assignment, Attribute, Flag, KeyError, Term, Value};
 use cloudhsm_sim::hsm::{
     self, Cipher, CipherOperation, Cluster, ClusterConfig, Entropy, GenerateRequest, HsmError, Kdf,
@@ -610,4 +610,130 @@ fn a_sharee_encrypts_and_decrypts_with_a_shared_key() {
         .unwrap();
     assert_eq!(back, b"from cu2");
     cluster.logout(cu2).unwrap();
+}
+
+/// Runs `openssl` with `args` in `dir`; it must succeed.
+fn openssl(dir: &std::path::Path, args: &[&str]) {
+    let out = std::process::Command::new("openssl")
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "openssl {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// The decoded material of `label`, which `login` owns.
+fn material(cluster: &mut Cluster, login: &Login, label: &str) -> crypto::KeyMaterial {
+    let key = cluster.select_key(login, &terms(label)).unwrap();
+    crypto::KeyMaterial::from_blob(&cluster.key_material(login, &key).unwrap()).unwrap()
+}
+
+#[test]
+fn openssl_reads_what_the_hsm_encrypts_and_the_hsm_reads_openssl_oaep_with_a_label() {
+    let f = Fixture::new(false);
+    let mut cluster = f.open();
+    let mut cu1 = f.login(&mut cluster, "cu1");
+    let dir = tempfile::tempdir().unwrap();
+    let dir = dir.path();
+
+    // AES-CBC-PAD and AES-CTR (128-bit counter) ciphertexts decrypt with `openssl enc`.
+    cluster
+        .generate_keys(&mut cu1, &aes("aes", 32, ENC_DEC), &f.entropy)
+        .unwrap();
+    let crypto::KeyMaterial::Secret(secret) = material(&mut cluster, &cu1, "aes") else {
+        panic!("an AES key holds a secret");
+    };
+    let key_hex = hex(secret.bytes());
+    let iv = *b"an iv of sixteen";
+    let plaintext = b"forty-one bytes of plaintext, not aligned".to_vec();
+    for (cipher, openssl_name) in [
+        (Cipher::AesCbcPad { iv }, "-aes-256-cbc"),
+        (
+            Cipher::AesCtr {
+                counter_bits: 128,
+                block: iv,
+            },
+            "-aes-256-ctr",
+        ),
+    ] {
+        let sealed = encrypt(&mut cluster, &cu1, "aes", &cipher)
+            .unwrap()
+            .single(&plaintext)
+            .unwrap();
+        std::fs::write(dir.join("ct"), &sealed).unwrap();
+        openssl(
+            dir,
+            &[
+                "enc",
+                "-d",
+                openssl_name,
+                "-K",
+                &key_hex,
+                "-iv",
+                &hex(&iv),
+                "-in",
+                "ct",
+                "-out",
+                "pt",
+            ],
+        );
+        assert_eq!(
+            std::fs::read(dir.join("pt")).unwrap(),
+            plaintext,
+            "{}",
+            cipher.name()
+        );
+    }
+
+    // OAEP with SHA-384, MGF1-SHA-384 and a label, encrypted by openssl.
+    cluster
+        .generate_keys(&mut cu1, &rsa("rsa"), &f.entropy)
+        .unwrap();
+    let crypto::KeyMaterial::Public(public) = material(&mut cluster, &cu1, "rsa-pub") else {
+        panic!("the public half holds a public key");
+    };
+    std::fs::write(dir.join("pub.pem"), public.to_pem().unwrap()).unwrap();
+    std::fs::write(dir.join("msg"), b"wrapped by openssl").unwrap();
+    let label = b"a label";
+    let label_opt = format!("rsa_oaep_label:{}", hex(label));
+    openssl(
+        dir,
+        &[
+            "pkeyutl",
+            "-encrypt",
+            "-pubin",
+            "-inkey",
+            "pub.pem",
+            "-in",
+            "msg",
+            "-out",
+            "ct",
+            "-pkeyopt",
+            "rsa_padding_mode:oaep",
+            "-pkeyopt",
+            "rsa_oaep_md:sha384",
+            "-pkeyopt",
+            "rsa_mgf1_md:sha384",
+            "-pkeyopt",
+            &label_opt,
+        ],
+    );
+    let cipher = Cipher::RsaOaep {
+        hash: HashFunction::Sha384,
+        mgf: HashFunction::Sha384,
+        label: label.to_vec(),
+    };
+    let opened = decrypt(&mut cluster, &cu1, "rsa", &cipher)
+        .unwrap()
+        .single(&std::fs::read(dir.join("ct")).unwrap())
+        .unwrap();
+    assert_eq!(opened, b"wrapped by openssl");
 }
