@@ -8,6 +8,7 @@
 
 mod auth;
 mod backup;
+mod ciphering;
 mod clones;
 mod cluster;
 pub mod crypto;
@@ -37,6 +38,7 @@ pub use auth::Kdf;
 pub use backup::{BackupInfo, DamagedBackup};
 // The control plane's (`cloudhsm-sim backup`, `init --from-backup`).
 pub(crate) use backup::{create_backup, delete_backup, list_backups, restore_backup};
+pub use ciphering::{Cipher, CipherOperation, AES_CBC_MAX_DATA, AES_GCM_MAX_DATA};
 pub use cluster::{
     check_cluster_id, create, create_locked, reset, resolve, Cluster, ClusterConfig, HsmInfo,
     Settings, UserInfo, MAX_FAILED_LOGINS,

@@ -238,7 +238,7 @@ impl Cluster {
     }
 
     /// The key and material of a cipher extension, with the attribute the operation needs.
-    fn cipher_key(
+    pub(super) fn cipher_key(
         &mut self,
         login: &Login,
         terms: &[Term],

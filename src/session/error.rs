@@ -298,6 +298,9 @@ pub fn catalogue() -> Vec<(&'static str, String)> {
         K::AsymmetricKeyQuota { max: 3333 },
         K::NeedsHsm2mNonFips { what: "{what}" },
         K::NeedsHsm2m { what: "{what}" },
+        K::DisallowedInFipsMode {
+            mechanism: "{mechanism}",
+        },
         K::PemNeedsPublicKey,
         K::ReferencePemNeedsPrivateKey,
         K::GenerateFileNeedsAsymmetricKey,
@@ -544,6 +547,7 @@ fn key_name(e: &crate::hsm::key::KeyError) -> &'static str {
         K::AsymmetricKeyQuota { .. } => "AsymmetricKeyQuota",
         K::NeedsHsm2mNonFips { .. } => "NeedsHsm2mNonFips",
         K::NeedsHsm2m { .. } => "NeedsHsm2m",
+        K::DisallowedInFipsMode { .. } => "DisallowedInFipsMode",
         K::PemNeedsPublicKey => "PemNeedsPublicKey",
         K::ReferencePemNeedsPrivateKey => "ReferencePemNeedsPrivateKey",
         K::GenerateFileNeedsAsymmetricKey => "GenerateFileNeedsAsymmetricKey",

@@ -73,6 +73,7 @@ pub fn basis(name: &str) -> Option<(&'static str, &'static str)> {
         "InvalidStartingToken" => (DOCUMENTED, "key list help: the starting token is the next token of a previous response"),
         "NeedsHsm2mNonFips" => (DOCUMENTED, "attribute table and ed25519 pages: hsm2m.medium in non-FIPS mode"),
         "NeedsHsm2m" => (DOCUMENTED, "ML-DSA pages: hsm2m.medium"),
+        "DisallowedInFipsMode" => (DOCUMENTED, "PKCS #11 library mechanisms, footnote 5: CKM_RSA_PKCS encryption and decryption are disallowed for clusters in FIPS mode after 2023"),
         "PemNeedsPublicKey" | "ReferencePemNeedsPrivateKey" | "GenerateFileNeedsAsymmetricKey" => (DOCUMENTED, "key generate-file help: pem supports public keys, reference-pem private keys; the command exports asymmetric keys"),
         "SignatureFileIsBase64" => (ENFORCED, "the file holds no signature: --signature-path reads raw bytes, like --data-path (the real CLI fails to verify it too)"),
         "ImportTypeMismatch" => (DOCUMENTED, "key import pem --key-type-class"),
@@ -146,6 +147,11 @@ pub fn basis(name: &str) -> Option<(&'static str, &'static str)> {
         "Crypto.SaltLength" => (ENFORCED, "RFC 8017: the salt must fit the modulus"),
         "Crypto.DataTooLong" => (DOCUMENTED, "ed25519 pages: at most 16,000 bytes; RSA-OAEP's size limit (RFC 8017)"),
         "Crypto.Failed" | "Crypto.Iv" | "Crypto.PayloadLength" | "Crypto.Unwrap" | "Crypto.Decrypt" => (ENFORCED, "the mechanism's own rules (IV sizes, wrapped lengths, authentication)"),
+        "Crypto.BlockMultiple" => (ENFORCED, "NIST SP 800-38A: ECB and CBC without padding work on whole blocks (PKCS #11 CKR_DATA_LEN_RANGE, CKR_ENCRYPTED_DATA_LEN_RANGE)"),
+        "Crypto.CounterBits" | "Crypto.CounterExhausted" => (ENFORCED, "PKCS #11 CK_AES_CTR_PARAMS: a counter of 1 to 128 bits that must not wrap"),
+        "Crypto.SinglePartOnly" => (DOCUMENTED, "PKCS #11 library mechanisms (1p: single-part only) and known issues: no multi-part AES-GCM"),
+        "Crypto.OaepMgfMismatch" => (DOCUMENTED, "PKCS #11 library mechanisms, footnote 4: the OAEP hash and MGF1 hash pairs"),
+        "Crypto.RawRsaTooLarge" => (ENFORCED, "RFC 8017 RSAEP/RSADP: the number is below the modulus"),
         "Crypto.TagLength" => (ENFORCED, "NIST SP 800-38D: GCM tags of 64 to 128 bits"),
         _ => return None,
     })
@@ -226,6 +232,23 @@ pub fn crypto_catalogue() -> Vec<(&'static str, String)> {
             mechanism: "{mechanism}",
             detail: s("{detail}"),
         },
+        CryptoError::BlockMultiple {
+            mechanism: "{mechanism}",
+            what: "{data}",
+            len: 20,
+        },
+        CryptoError::CounterBits { bits: 0 },
+        CryptoError::CounterExhausted { bits: 8 },
+        CryptoError::SinglePartOnly {
+            mechanism: "{mechanism}",
+        },
+        CryptoError::OaepMgfMismatch {
+            hash: "{hash}",
+            mgf: "{mgf}",
+        },
+        CryptoError::RawRsaTooLarge {
+            mechanism: "{mechanism}",
+        },
     ];
     samples
         .iter()
@@ -264,5 +287,11 @@ fn crypto_name(e: &CryptoError) -> &'static str {
         CryptoError::PayloadLength { .. } => "Crypto.PayloadLength",
         CryptoError::Unwrap { .. } => "Crypto.Unwrap",
         CryptoError::Decrypt { .. } => "Crypto.Decrypt",
+        CryptoError::BlockMultiple { .. } => "Crypto.BlockMultiple",
+        CryptoError::CounterBits { .. } => "Crypto.CounterBits",
+        CryptoError::CounterExhausted { .. } => "Crypto.CounterExhausted",
+        CryptoError::SinglePartOnly { .. } => "Crypto.SinglePartOnly",
+        CryptoError::OaepMgfMismatch { .. } => "Crypto.OaepMgfMismatch",
+        CryptoError::RawRsaTooLarge { .. } => "Crypto.RawRsaTooLarge",
     }
 }

@@ -7,7 +7,7 @@
 //! `Entropy` and does OAEP decryption (any hash and MGF1 hash, SHA-224 included).
 
 use ::rsa::pkcs8::DecodePrivateKey;
-use ::rsa::traits::PaddingScheme;
+use ::rsa::traits::{PaddingScheme, PublicKeyParts};
 use ::rsa::{BoxedUint, Oaep, Pkcs1v15Encrypt};
 use aws_lc_rs::aead::{Aad, LessSafeKey, Nonce, UnboundKey, AES_128_GCM, AES_192_GCM, AES_256_GCM};
 use aws_lc_rs::rsa::{Pkcs1PrivateDecryptingKey, PrivateDecryptingKey};
@@ -143,10 +143,19 @@ pub(crate) fn gcm_open(
     data: &[u8],
     tag_len: usize,
 ) -> Result<Vec<u8>, CryptoError> {
-    let decrypt = |detail: String| CryptoError::Decrypt {
-        mechanism: "aes-gcm",
-        detail,
-    };
+    gcm_open_named(key, iv, aad, data, tag_len, "aes-gcm")
+}
+
+/// [`gcm_open`] with errors naming `mechanism`.
+pub(crate) fn gcm_open_named(
+    key: &[u8],
+    iv: [u8; GCM_IV_LEN],
+    aad: &[u8],
+    data: &[u8],
+    tag_len: usize,
+    mechanism: &'static str,
+) -> Result<Vec<u8>, CryptoError> {
+    let decrypt = |detail: String| CryptoError::Decrypt { mechanism, detail };
     let split = data.len().checked_sub(tag_len).ok_or_else(|| {
         decrypt(format!(
             "the data is {} bytes long, shorter than the {tag_len}-byte tag",
@@ -223,31 +232,32 @@ pub(crate) fn pkcs1_max_len(key: &RsaPublicKey) -> usize {
 /// Runs `$body` with `$pad` bound to the OAEP padding of label hash `$hash` and MGF1 `$mgf`
 /// (empty label).
 macro_rules! with_oaep {
-    ($hash:expr, $mgf:expr, $pad:ident => $body:expr) => {
+    ($hash:expr, $mgf:expr, $label:expr, $pad:ident => $body:expr) => {
         match $hash {
-            HashFunction::Sha1 => with_oaep!(@mgf sha1::Sha1, $mgf, $pad => $body),
-            HashFunction::Sha224 => with_oaep!(@mgf sha2::Sha224, $mgf, $pad => $body),
-            HashFunction::Sha256 => with_oaep!(@mgf sha2::Sha256, $mgf, $pad => $body),
-            HashFunction::Sha384 => with_oaep!(@mgf sha2::Sha384, $mgf, $pad => $body),
-            HashFunction::Sha512 => with_oaep!(@mgf sha2::Sha512, $mgf, $pad => $body),
+            HashFunction::Sha1 => with_oaep!(@mgf sha1::Sha1, $mgf, $label, $pad => $body),
+            HashFunction::Sha224 => with_oaep!(@mgf sha2::Sha224, $mgf, $label, $pad => $body),
+            HashFunction::Sha256 => with_oaep!(@mgf sha2::Sha256, $mgf, $label, $pad => $body),
+            HashFunction::Sha384 => with_oaep!(@mgf sha2::Sha384, $mgf, $label, $pad => $body),
+            HashFunction::Sha512 => with_oaep!(@mgf sha2::Sha512, $mgf, $label, $pad => $body),
         }
     };
-    (@mgf $d:ty, $mgf:expr, $pad:ident => $body:expr) => {
+    (@mgf $d:ty, $mgf:expr, $label:expr, $pad:ident => $body:expr) => {
         match $mgf {
-            HashFunction::Sha1 => with_oaep!(@pad $d, sha1::Sha1, $pad => $body),
-            HashFunction::Sha224 => with_oaep!(@pad $d, sha2::Sha224, $pad => $body),
-            HashFunction::Sha256 => with_oaep!(@pad $d, sha2::Sha256, $pad => $body),
-            HashFunction::Sha384 => with_oaep!(@pad $d, sha2::Sha384, $pad => $body),
-            HashFunction::Sha512 => with_oaep!(@pad $d, sha2::Sha512, $pad => $body),
+            HashFunction::Sha1 => with_oaep!(@pad $d, sha1::Sha1, $label, $pad => $body),
+            HashFunction::Sha224 => with_oaep!(@pad $d, sha2::Sha224, $label, $pad => $body),
+            HashFunction::Sha256 => with_oaep!(@pad $d, sha2::Sha256, $label, $pad => $body),
+            HashFunction::Sha384 => with_oaep!(@pad $d, sha2::Sha384, $label, $pad => $body),
+            HashFunction::Sha512 => with_oaep!(@pad $d, sha2::Sha512, $label, $pad => $body),
         }
     };
-    (@pad $d:ty, $m:ty, $pad:ident => $body:expr) => {{
-        let $pad = Oaep::<$d, $m>::new_with_mgf_hash();
+    (@pad $d:ty, $m:ty, $label:expr, $pad:ident => $body:expr) => {{
+        let $pad = Oaep::<$d, $m>::new_with_mgf_hash_and_label($label.to_vec());
         $body
     }};
 }
 
-/// RSA-OAEP encryption (callers check the length against [`oaep_max_len`] first).
+/// RSA-OAEP encryption with an empty label (callers check the length against
+/// [`oaep_max_len`] first).
 pub(crate) fn oaep_encrypt(
     key: &RsaPublicKey,
     hash: HashFunction,
@@ -255,9 +265,22 @@ pub(crate) fn oaep_encrypt(
     message: &[u8],
     entropy: &mut Entropy,
 ) -> Result<Vec<u8>, CryptoError> {
+    oaep_encrypt_labelled(key, hash, mgf, &[], message, entropy)
+}
+
+/// RSA-OAEP encryption with label `label` (callers check the length against
+/// [`oaep_max_len`] first).
+pub(crate) fn oaep_encrypt_labelled(
+    key: &RsaPublicKey,
+    hash: HashFunction,
+    mgf: HashFunction,
+    label: &[u8],
+    message: &[u8],
+    entropy: &mut Entropy,
+) -> Result<Vec<u8>, CryptoError> {
     let public = rsa_public(key)?;
     let mut rng: ChildRng = child_rng(entropy);
-    with_oaep!(hash, mgf, pad => public.encrypt(&mut rng, pad, message))
+    with_oaep!(hash, mgf, label, pad => public.encrypt(&mut rng, pad, message))
         .map_err(|e| CryptoError::failed(format!("RSA-OAEP encryption failed ({e})")))
 }
 
@@ -272,6 +295,18 @@ pub(crate) fn oaep_decrypt(
     ciphertext: &[u8],
     mechanism: &'static str,
 ) -> Result<Vec<u8>, CryptoError> {
+    oaep_decrypt_labelled(key, hash, mgf, &[], ciphertext, mechanism)
+}
+
+/// RSA-OAEP decryption with label `label` (see [`oaep_decrypt`]).
+pub(crate) fn oaep_decrypt_labelled(
+    key: &RsaPrivateKey,
+    hash: HashFunction,
+    mgf: HashFunction,
+    label: &[u8],
+    ciphertext: &[u8],
+    mechanism: &'static str,
+) -> Result<Vec<u8>, CryptoError> {
     check_ciphertext_len(key.public_key(), ciphertext, mechanism)?;
     let private = ::rsa::PrivateKey::from_pkcs8_der(key.pkcs8_der())
         .map_err(|e| CryptoError::invalid("RSA private", e.to_string()))?;
@@ -279,17 +314,17 @@ pub(crate) fn oaep_decrypt(
         .chain_update(key.pkcs8_der())
         .chain_update(ciphertext);
     let mut rng = ChildRng::from_seed(seed.finalize().into());
-    with_oaep!(hash, mgf, pad => pad.decrypt(Some(&mut rng), &private, ciphertext)).map_err(|_| {
-        CryptoError::Decrypt {
+    with_oaep!(hash, mgf, label, pad => pad.decrypt(Some(&mut rng), &private, ciphertext)).map_err(
+        |_| CryptoError::Decrypt {
             mechanism,
             detail: format!(
-                "the OAEP padding is invalid (wrong key, hash function {} or MGF {}, or \
+                "the OAEP padding is invalid (wrong key, hash function {} or MGF {}, label, or \
                  damaged data)",
                 hash.name(),
                 mgf.name()
             ),
-        }
-    })
+        },
+    )
 }
 
 /// RSA PKCS#1 v1.5 encryption (callers check the length against [`pkcs1_max_len`] first).
@@ -327,6 +362,105 @@ pub(crate) fn pkcs1_decrypt(
         .len();
     out.truncate(len);
     Ok(out)
+}
+
+/// RSA PKCS#1 v1.5 encryption of at most [`pkcs1_max_len`] bytes.
+pub(crate) fn rsa_pkcs1_encrypt(
+    key: &RsaPublicKey,
+    message: &[u8],
+    entropy: &mut Entropy,
+    mechanism: &'static str,
+) -> Result<Vec<u8>, CryptoError> {
+    let max = pkcs1_max_len(key);
+    if message.len() > max {
+        return Err(CryptoError::DataTooLong {
+            mechanism,
+            max,
+            actual: message.len(),
+        });
+    }
+    pkcs1_encrypt(key, message, entropy)
+}
+
+/// RSA-OAEP encryption with label `label` of at most [`oaep_max_len`] bytes.
+pub(crate) fn rsa_oaep_encrypt_labelled(
+    key: &RsaPublicKey,
+    hash: HashFunction,
+    mgf: HashFunction,
+    label: &[u8],
+    message: &[u8],
+    entropy: &mut Entropy,
+    mechanism: &'static str,
+) -> Result<Vec<u8>, CryptoError> {
+    let max = oaep_max_len(key, hash);
+    if message.len() > max {
+        return Err(CryptoError::DataTooLong {
+            mechanism,
+            max,
+            actual: message.len(),
+        });
+    }
+    oaep_encrypt_labelled(key, hash, mgf, label, message, entropy)
+}
+
+/// Raw RSA encryption (`CKM_RSA_X_509`): `message`, at most as long as the modulus and
+/// left-padded with zeros to its length, must be a number below the modulus.
+pub(crate) fn raw_rsa_encrypt(
+    key: &RsaPublicKey,
+    message: &[u8],
+    mechanism: &'static str,
+) -> Result<Vec<u8>, CryptoError> {
+    let k = modulus_len(key);
+    if message.len() > k {
+        return Err(CryptoError::DataTooLong {
+            mechanism,
+            max: k,
+            actual: message.len(),
+        });
+    }
+    let public = rsa_public(key)?;
+    let n = public.n().as_ref();
+    let m = BoxedUint::from_be_slice(message, n.bits_precision())
+        .map_err(|_| CryptoError::failed("the message does not fit the modulus"))?;
+    if m >= *n {
+        return Err(CryptoError::RawRsaTooLarge { mechanism });
+    }
+    let c = ::rsa::hazmat::rsa_encrypt(&public, &m)
+        .map_err(|e| CryptoError::failed(format!("RSA encryption failed ({e})")))?;
+    Ok(left_pad(&c.to_be_bytes(), k))
+}
+
+/// Raw RSA decryption (`CKM_RSA_X_509`): the modulus-long number `c^d mod n`, blinded and
+/// checked like [`oaep_decrypt`].
+pub(crate) fn raw_rsa_decrypt(
+    key: &RsaPrivateKey,
+    ciphertext: &[u8],
+    mechanism: &'static str,
+) -> Result<Vec<u8>, CryptoError> {
+    check_ciphertext_len(key.public_key(), ciphertext, mechanism)?;
+    let private = ::rsa::PrivateKey::from_pkcs8_der(key.pkcs8_der())
+        .map_err(|e| CryptoError::invalid("RSA private", e.to_string()))?;
+    let n = private.n().as_ref();
+    let c = BoxedUint::from_be_slice(ciphertext, n.bits_precision())
+        .map_err(|_| CryptoError::failed("the ciphertext does not fit the modulus"))?;
+    if c >= *n {
+        return Err(CryptoError::RawRsaTooLarge { mechanism });
+    }
+    let seed = Sha256::new()
+        .chain_update(key.pkcs8_der())
+        .chain_update(ciphertext);
+    let mut rng = ChildRng::from_seed(seed.finalize().into());
+    let m = ::rsa::hazmat::rsa_decrypt_and_check(&private, Some(&mut rng), &c)
+        .map_err(|e| CryptoError::failed(format!("RSA decryption failed ({e})")))?;
+    Ok(left_pad(&m.to_be_bytes(), modulus_len(key.public_key())))
+}
+
+/// The last `len` bytes of the big-endian number `bytes`, left-padded with zeros to `len`.
+fn left_pad(bytes: &[u8], len: usize) -> Vec<u8> {
+    let mut out = vec![0u8; len];
+    let take = bytes.len().min(len);
+    out[len - take..].copy_from_slice(&bytes[bytes.len() - take..]);
+    out
 }
 
 /// Checks that `ciphertext` is exactly as long as the modulus of `key`.

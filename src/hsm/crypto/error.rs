@@ -135,6 +135,37 @@ pub enum CryptoError {
         mechanism: &'static str,
         detail: String,
     },
+    /// Data of a length the unpadded block mode cannot take.
+    #[error("The {what} is {len} bytes long; {mechanism} takes a whole number of 16-byte blocks.")]
+    BlockMultiple {
+        mechanism: &'static str,
+        what: &'static str,
+        len: usize,
+    },
+    /// An AES-CTR counter width outside 1 to 128 bits.
+    #[error("Invalid AES-CTR counter width {bits}: the counter is 1 to 128 bits wide.")]
+    CounterBits { bits: u32 },
+    /// More AES-CTR blocks than the counter has values left.
+    #[error(
+        "The {bits}-bit AES-CTR counter would wrap: the data is longer than the counter block \
+         allows."
+    )]
+    CounterExhausted { bits: u32 },
+    /// A mechanism that has only single-part operations, given part of its data.
+    #[error("{mechanism} is single-part only: give all the data in one call.")]
+    SinglePartOnly { mechanism: &'static str },
+    /// RSA-OAEP with a mask generation hash other than the label hash.
+    #[error(
+        "The RSA-OAEP mask generation function must use the OAEP hash function ({hash}), not \
+         {mgf}."
+    )]
+    OaepMgfMismatch {
+        hash: &'static str,
+        mgf: &'static str,
+    },
+    /// Raw RSA input whose number is not below the modulus.
+    #[error("The data is not below the RSA modulus: {mechanism} takes a number smaller than the modulus.")]
+    RawRsaTooLarge { mechanism: &'static str },
     /// Ciphertext that fails to decrypt (wrong key, parameters or damaged data).
     #[error("The data could not be decrypted with {mechanism}: {detail}.")]
     Decrypt {

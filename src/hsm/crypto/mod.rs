@@ -15,6 +15,7 @@ mod ecdsa;
 mod error;
 mod material;
 mod mldsa;
+mod modes;
 mod pem;
 mod rsa;
 mod sign;
@@ -25,6 +26,12 @@ pub use cipher::{
     aes_gcm_decrypt, aes_gcm_encrypt, digest, hmac, rsa_oaep_decrypt, rsa_oaep_encrypt, GCM_IV_LEN,
     GCM_MAX_TAG_BITS, GCM_MIN_TAG_BITS,
 };
+// The PKCS#11 ciphers of `crate::hsm::ciphering`.
+pub(crate) use cipher::{
+    aes_key, gcm_iv, gcm_open_named, gcm_seal, gcm_tag_len, oaep_decrypt_labelled, pkcs1_decrypt,
+    raw_rsa_decrypt, raw_rsa_encrypt, rsa_oaep_encrypt_labelled, rsa_pkcs1_encrypt,
+    rsa_private_key, rsa_public_key,
+};
 pub use ec::{generate_ec, Curve, EcPrivateKey, EcPublicKey, CURVES};
 pub use error::CryptoError;
 pub use material::{
@@ -33,6 +40,7 @@ pub use material::{
 pub use mldsa::{
     generate_ml_dsa, MlDsaAlgorithm, MlDsaPrivateKey, MlDsaPublicKey, ML_DSA_ALGORITHMS,
 };
+pub use modes::{AesMode, AesStream, Direction, AES_BLOCK_LEN};
 pub use rsa::{
     generate_rsa, RsaPrivateKey, RsaPublicKey, MAX_MODULUS_BITS, MAX_PUBLIC_EXPONENT,
     MIN_MODULUS_BITS, MIN_PUBLIC_EXPONENT, MODULUS_STEP_BITS,

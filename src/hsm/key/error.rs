@@ -71,6 +71,8 @@ pub enum KeyError {
     AsymmetricKeyQuota { max: usize },
     #[error("{what} is only supported on hsm2m.medium clusters in non-FIPS mode")]
     NeedsHsm2mNonFips { what: &'static str },
+    #[error("{mechanism} encryption and decryption are disallowed for clusters in FIPS mode")]
+    DisallowedInFipsMode { mechanism: &'static str },
     #[error("{what} is only supported on hsm2m.medium clusters")]
     NeedsHsm2m { what: &'static str },
     #[error("The pem encoding supports public keys only; use reference-pem for a private key")]

@@ -5,6 +5,7 @@ mod attributes;
 mod blobs;
 mod encodings;
 mod generation;
+mod modes;
 mod signing;
 mod signing_ec;
 
