@@ -5,14 +5,17 @@
 //! - A ```` ```console ```` block is a terminal session: `$ COMMAND` lines, each followed by
 //!   the output it shows (if any). A command continues on the next line after a trailing `\`,
 //!   and a heredoc (`<<'EOF'`) runs to its terminator line.
-//! - Commands may be `cloudhsm-cli`, `cloudhsm-sim`, `jq`, `export` and `cat` (to write an
-//!   input file with a heredoc), after optional `NAME=value` assignments; pipelines and
+//! - Commands may be `cloudhsm-cli`, `cloudhsm-sim`, `jq`, `export`, `cat` (to write an
+//!   input file with a heredoc), `pkcs11-tool` and `openssl`, after optional `NAME=value`
+//!   assignments; pipelines and
 //!   `$(...)` inside them are fine. A block with a `cargo` command (building, installing) is
 //!   not run. Any other command fails this test: fence such a block as ```` ```text ````.
 //! - All the runnable blocks of one file run in order in one `bash` session, as a reader
 //!   following the page would type them: variables and files carry over. The session starts in
 //!   an empty temporary directory (also `$HOME` and `$TMPDIR`) with `CLOUDHSM_SIM_HOME` set to
-//!   a fresh state directory inside it and the binaries under test first on `PATH`.
+//!   a fresh state directory inside it and the binaries under test first on `PATH`. The
+//!   PKCS#11 module the workspace built is at `target/release/libcloudhsm_pkcs11.so` there,
+//!   where a reader who ran `cargo build --release` in the repository has it.
 //! - Every command must exit 0 (`pipefail` is set). Output shown under a command is compared
 //!   with its stdout line by line (trailing blanks ignored): a line `...` matches any number
 //!   of lines and `[..]` any text within a line. A command that shows no output is not
@@ -25,7 +28,27 @@ use std::process::Command;
 
 const CLI: &str = env!("CARGO_BIN_EXE_cloudhsm-cli");
 const SIM: &str = env!("CARGO_BIN_EXE_cloudhsm-sim");
-const RUNNABLE: &[&str] = &["cloudhsm-cli", "cloudhsm-sim", "jq", "export", "cat"];
+const RUNNABLE: &[&str] = &[
+    "cloudhsm-cli",
+    "cloudhsm-sim",
+    "jq",
+    "export",
+    "cat",
+    "pkcs11-tool",
+    "openssl",
+];
+
+/// The PKCS#11 module of this build (`cargo test` at the workspace root builds it beside
+/// the binaries).
+fn module() -> PathBuf {
+    let module = Path::new(CLI).with_file_name("libcloudhsm_pkcs11.so");
+    assert!(
+        module.exists(),
+        "{} is not built: run the workspace's tests (`cargo test` at the root)",
+        module.display()
+    );
+    module
+}
 
 /// One `$` command of a block and the output it shows.
 #[derive(Debug)]
@@ -168,7 +191,9 @@ fn bin_dir(dir: &Path) -> PathBuf {
 fn run_file(examples: &[Example]) -> Vec<String> {
     let dir = tempfile::tempdir().unwrap();
     let work = dir.path().join("work");
-    std::fs::create_dir_all(&work).unwrap();
+    std::fs::create_dir_all(work.join("target/release")).unwrap();
+    std::os::unix::fs::symlink(module(), work.join("target/release/libcloudhsm_pkcs11.so"))
+        .unwrap();
     let path = format!(
         "{}:{}",
         bin_dir(dir.path()).display(),
