@@ -103,14 +103,14 @@ fn a_c_program_compiles_against_the_header_and_loads_the_module() {
 
 #[test]
 fn the_c_program_uses_every_define_of_the_header() {
-    let header = std::fs::read_to_string(Path::new(HEADER_DIR).join("cloudhsm_pkcs11_vendor_defs.h"))
-        .unwrap();
+    let header =
+        std::fs::read_to_string(Path::new(HEADER_DIR).join("cloudhsm_pkcs11_vendor_defs.h"))
+            .unwrap();
     let client = std::fs::read_to_string(CLIENT).unwrap();
     let mut names = 0;
     for line in header.lines() {
         let mut words = line.split_whitespace();
-        if let (Some("#define"), Some(name), Some(_)) = (words.next(), words.next(), words.next())
-        {
+        if let (Some("#define"), Some(name), Some(_)) = (words.next(), words.next(), words.next()) {
             names += 1;
             assert!(client.contains(&format!("SHOW({name})")), "{name} unused");
         }
@@ -125,7 +125,10 @@ fn the_c_program_uses_every_define_of_the_header() {
         "CK_PRF_DATA_TYPE",
         "CK_CLOUDHSM_ML_DSA_PARAMETER_SET_TYPE",
     ] {
-        assert!(header.contains(&format!("{structure};")), "{structure} not in the header");
+        assert!(
+            header.contains(&format!("{structure};")),
+            "{structure} not in the header"
+        );
         assert!(client.contains(structure), "{structure} unused");
     }
 }
