@@ -7,12 +7,12 @@ mod common;
 
 use std::os::unix::fs::PermissionsExt;
 
-use common::{argv, Sim};
+use common::{argv, Ctx, Sim};
 use serde_json::{json, Value};
 
 fn config(sim: &Sim) -> Value {
-    let text = std::fs::read_to_string(sim.home.join("pkcs11.json")).unwrap();
-    serde_json::from_str(&text).unwrap()
+    let text = std::fs::read_to_string(sim.home.join("pkcs11.json")).ctx("read pkcs11.json");
+    serde_json::from_str(&text).ctx("parse pkcs11.json")
 }
 
 fn ok(sim: &Sim, args: &[&str]) -> String {

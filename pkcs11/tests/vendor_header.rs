@@ -20,8 +20,11 @@ const CLIENT: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/c/vendor_defs_c
 
 /// `target/<profile>/`: the test executable is `target/<profile>/deps/<name>-<hash>`.
 fn profile_dir() -> PathBuf {
-    let exe = std::env::current_exe().unwrap();
-    exe.parent().and_then(Path::parent).unwrap().to_path_buf()
+    let exe = std::env::current_exe().unwrap_or_else(|e| panic!("current_exe: {e}"));
+    match exe.parent().and_then(Path::parent) {
+        Some(dir) => dir.to_path_buf(),
+        None => panic!("{} is not in target/<profile>/deps", exe.display()),
+    }
 }
 
 /// The module this build made: `target/<profile>/libcloudhsm_pkcs11.so`.
@@ -52,7 +55,7 @@ fn compile(source: &Path, dir: &Path) -> (Output, PathBuf) {
         .arg(&exe)
         .arg("-ldl")
         .output()
-        .unwrap();
+        .unwrap_or_else(|e| panic!("cc: {e}"));
     (output, exe)
 }
 
@@ -71,7 +74,10 @@ fn printed_constants(stdout: &str) -> BTreeMap<String, u64> {
     stdout
         .lines()
         .filter_map(|line| line.split_once("=0x"))
-        .map(|(name, hex)| (name.to_string(), u64::from_str_radix(hex, 16).unwrap()))
+        .map(|(name, hex)| {
+            let value = u64::from_str_radix(hex, 16).unwrap_or_else(|e| panic!("{name}: {e}"));
+            (name.to_string(), value)
+        })
         .collect()
 }
 

@@ -423,10 +423,9 @@ fn apply_shared(
             .insert("-a".into(), cli.addresses.join(" "));
         note(err, tool, "-a (HSM addresses)");
     }
-    if cli.disable_validate_key_at_init || cli.enable_validate_key_at_init {
-        if !config.set_validate_key_at_init(cli.enable_validate_key_at_init) {
-            note(err, tool, "the validate-key-at-init setting");
-        }
+    let validate = cli.disable_validate_key_at_init || cli.enable_validate_key_at_init;
+    if validate && !config.set_validate_key_at_init(cli.enable_validate_key_at_init) {
+        note(err, tool, "the validate-key-at-init setting");
     }
     for (name, set) in [
         (
