@@ -3,7 +3,7 @@
 use std::io;
 use std::process::ExitCode;
 
-use cloudhsm_sim::control::configure;
+use cloudhsm_sim::control::configure::{self, Tool};
 use cloudhsm_sim::hsm::Environment;
 
 fn main() -> ExitCode {
@@ -12,6 +12,7 @@ fn main() -> ExitCode {
     let seed = env.seed().unwrap_or_default();
     let mut out = io::stdout().lock();
     let status = configure::run(
+        Tool::Cli,
         std::env::args_os().skip(1).collect(),
         env.home().cloned(),
         seed,

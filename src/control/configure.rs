@@ -1,20 +1,90 @@
-//! `configure-cli`: the CLI configuration tool, so provisioning scripts that run it before
-//! `cloudhsm-cli` work unchanged. It records what applies to the simulation (the clusters the
-//! CLI uses, the key availability check) in `$CLOUDHSM_SIM_HOME/cloudhsm-cli.cfg` and says on
-//! stderr what it accepts without effect (addresses, certificates, logging).
+//! `configure-cli` and `configure-pkcs11`: the configuration tools of the CLI and of the
+//! PKCS#11 library, so provisioning scripts that run them work unchanged. One parser for the
+//! options they share ([`SharedArgs`], [`ConfigureCommand`]) and one function applying them
+//! ([`apply_shared`]) to either tool's file through [`ToolConfig`]. Each records what applies
+//! to the simulation (the clusters, the key availability check; for PKCS#11 also the
+//! switches the module reads) — `$CLOUDHSM_SIM_HOME/cloudhsm-cli.cfg` and
+//! `$CLOUDHSM_SIM_HOME/pkcs11.json` — and says on stderr what it accepts without effect
+//! (addresses, certificates, logging).
 
+use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use crate::hsm::{self, ClusterConfig, Entropy, HsmError};
+use crate::store::pkcs11_config::{self, Pkcs11Config};
 use crate::store::{CliConfig, Home, HomeLock};
+
+/// Which configuration tool runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Tool {
+    /// `configure-cli`: `cloudhsm-cli`'s configuration.
+    Cli,
+    /// `configure-pkcs11`: the PKCS#11 library's configuration.
+    Pkcs11,
+}
+
+impl Tool {
+    /// The program's name.
+    pub fn name(self) -> &'static str {
+        match self {
+            Tool::Cli => "configure-cli",
+            Tool::Pkcs11 => "configure-pkcs11",
+        }
+    }
+
+    /// What the configuration is for, in a sentence.
+    fn user(self) -> &'static str {
+        match self {
+            Tool::Cli => "the CLI",
+            Tool::Pkcs11 => "the PKCS#11 library",
+        }
+    }
+}
 
 /// Configure the CloudHSM CLI (simulated by cloudhsm-sim)
 #[derive(Debug, Parser)]
 #[command(name = "configure-cli", version)]
 pub struct ConfigureCli {
+    #[command(flatten)]
+    pub shared: SharedArgs,
+    #[command(subcommand)]
+    pub command: Option<ConfigureCommand>,
+}
+
+/// Configure the CloudHSM PKCS #11 library (simulated by cloudhsm-sim)
+#[derive(Debug, Parser)]
+#[command(name = "configure-pkcs11", version)]
+pub struct ConfigurePkcs11 {
+    /// Disables Certificate Storage
+    #[arg(
+        long = "disable-certificate-storage",
+        conflicts_with = "enable_certificate_storage"
+    )]
+    pub disable_certificate_storage: bool,
+    /// Enables Certificate Storage
+    #[arg(long = "enable-certificate-storage")]
+    pub enable_certificate_storage: bool,
+    #[command(flatten)]
+    pub shared: SharedArgs,
+    /// Enables ECDH key derivation without a key derivation function (CKD_NULL)
+    #[arg(
+        long = "enable-ecdh-without-kdf",
+        conflicts_with = "disable_ecdh_without_kdf"
+    )]
+    pub enable_ecdh_without_kdf: bool,
+    /// Disables ECDH key derivation without a key derivation function (the default)
+    #[arg(long = "disable-ecdh-without-kdf")]
+    pub disable_ecdh_without_kdf: bool,
+    #[command(subcommand)]
+    pub command: Option<ConfigureCommand>,
+}
+
+/// The options both tools take, in the order of AWS's usage text.
+#[derive(Debug, Args)]
+pub struct SharedArgs {
     /// The address of the HSM instance
     #[arg(short = 'a', value_name = "HSM ENI IP", num_args = 1..)]
     pub addresses: Vec<String>,
@@ -53,8 +123,6 @@ pub struct ConfigureCli {
     /// The default method of retry to use for certain non-terminal failures
     #[arg(long = "default-retry-mode", value_name = "RETRY MODE")]
     pub default_retry_mode: Option<RetryMode>,
-    #[command(subcommand)]
-    pub command: Option<ConfigureCommand>,
 }
 
 /// Options naming where and how to reach a cluster (recorded, without effect here).
@@ -83,7 +151,7 @@ pub struct EndpointArgs {
     pub client_key: Option<String>,
 }
 
-/// `configure-cli add-cluster | remove-cluster`.
+/// `configure-cli|configure-pkcs11 add-cluster | remove-cluster`.
 #[derive(Debug, Subcommand)]
 pub enum ConfigureCommand {
     /// Add a cluster to the configuration
@@ -136,20 +204,25 @@ pub enum RetryMode {
     Standard,
 }
 
-/// Runs `configure-cli` with `args` (without the program name); returns the exit status.
+/// Runs `tool` with `args` (without the program name); returns the exit status.
 pub fn run(
+    tool: Tool,
     args: Vec<std::ffi::OsString>,
     home: Option<PathBuf>,
     seed: Option<u64>,
     out: &mut dyn Write,
     err: &mut dyn Write,
 ) -> i32 {
-    let argv = std::iter::once(std::ffi::OsString::from("configure-cli")).chain(args);
-    let cli = match ConfigureCli::try_parse_from(argv) {
-        Ok(cli) => cli,
+    let argv = std::iter::once(std::ffi::OsString::from(tool.name())).chain(args);
+    let parsed = match tool {
+        Tool::Cli => ConfigureCli::try_parse_from(argv).map(Parsed::Cli),
+        Tool::Pkcs11 => ConfigurePkcs11::try_parse_from(argv).map(Parsed::Pkcs11),
+    };
+    let parsed = match parsed {
+        Ok(parsed) => parsed,
         Err(e) => return super::usage(&e, out, err),
     };
-    match configure(cli, home, seed, err) {
+    match configure(parsed, home, seed, err) {
         Ok(()) => 0,
         Err(e) => {
             let _ = writeln!(err, "error: {e}");
@@ -158,14 +231,82 @@ pub fn run(
     }
 }
 
-fn note(err: &mut dyn Write, what: &str) {
+/// A parsed command line of either tool.
+enum Parsed {
+    Cli(ConfigureCli),
+    Pkcs11(ConfigurePkcs11),
+}
+
+impl Parsed {
+    fn tool(&self) -> Tool {
+        match self {
+            Parsed::Cli(_) => Tool::Cli,
+            Parsed::Pkcs11(_) => Tool::Pkcs11,
+        }
+    }
+
+    fn shared(&self) -> (&SharedArgs, Option<&ConfigureCommand>) {
+        match self {
+            Parsed::Cli(c) => (&c.shared, c.command.as_ref()),
+            Parsed::Pkcs11(c) => (&c.shared, c.command.as_ref()),
+        }
+    }
+}
+
+/// A tool's configuration file, as the shared options change it.
+pub trait ToolConfig {
+    /// The clusters the tool's client uses, in order.
+    fn clusters(&mut self) -> &mut Vec<String>;
+    /// Settings recorded without effect, by option name.
+    fn recorded(&mut self) -> &mut BTreeMap<String, String>;
+    fn set_key_availability_check(&mut self, enabled: bool);
+    /// Sets validate-key-at-init; false when the tool only records it (no effect here).
+    fn set_validate_key_at_init(&mut self, enabled: bool) -> bool;
+}
+
+impl ToolConfig for CliConfig {
+    fn clusters(&mut self) -> &mut Vec<String> {
+        &mut self.clusters
+    }
+    fn recorded(&mut self) -> &mut BTreeMap<String, String> {
+        &mut self.recorded
+    }
+    fn set_key_availability_check(&mut self, enabled: bool) {
+        self.key_availability_check = enabled;
+    }
+    fn set_validate_key_at_init(&mut self, enabled: bool) -> bool {
+        let v = if enabled { "enabled" } else { "disabled" };
+        self.recorded
+            .insert("validate-key-at-init".into(), v.into());
+        false
+    }
+}
+
+impl ToolConfig for Pkcs11Config {
+    fn clusters(&mut self) -> &mut Vec<String> {
+        &mut self.clusters
+    }
+    fn recorded(&mut self) -> &mut BTreeMap<String, String> {
+        &mut self.recorded
+    }
+    fn set_key_availability_check(&mut self, enabled: bool) {
+        self.key_availability_check = enabled;
+    }
+    fn set_validate_key_at_init(&mut self, enabled: bool) -> bool {
+        self.validate_key_at_init = enabled;
+        true
+    }
+}
+
+fn note(err: &mut dyn Write, tool: Tool, what: &str) {
     let _ = writeln!(
         err,
-        "configure-cli: recorded {what}; it has no effect on the simulated cluster"
+        "{}: recorded {what}; it has no effect on the simulated cluster",
+        tool.name()
     );
 }
 
-fn record_endpoint(config: &mut CliConfig, e: &EndpointArgs, err: &mut dyn Write) {
+fn record_endpoint(tool: Tool, config: &mut dyn ToolConfig, e: &EndpointArgs, err: &mut dyn Write) {
     for (name, value) in [
         ("--endpoint", &e.endpoint),
         ("--region", &e.region),
@@ -174,15 +315,15 @@ fn record_endpoint(config: &mut CliConfig, e: &EndpointArgs, err: &mut dyn Write
         ("--client-key-hsm-tls-file", &e.client_key),
     ] {
         if let Some(v) = value {
-            config.recorded.insert(name.to_string(), v.clone());
-            if name.starts_with("--client-") {
+            config.recorded().insert(name.to_string(), v.clone());
+            if tool == Tool::Cli && name.starts_with("--client-") {
                 // The client certificate is what a cluster enforcing mTLS checks.
                 let _ = writeln!(
                     err,
                     "configure-cli: recorded {name}; a cluster that enforces mTLS admits the client certificate only if it chains to a registered trust anchor"
                 );
             } else {
-                note(err, name);
+                note(err, tool, name);
             }
         }
     }
@@ -207,7 +348,7 @@ fn ensure_cluster(
 }
 
 fn configure(
-    cli: ConfigureCli,
+    parsed: Parsed,
     home: Option<PathBuf>,
     seed: Option<u64>,
     err: &mut dyn Write,
@@ -217,42 +358,74 @@ fn configure(
     })?;
     let home = Home::open(root)?;
     let mut entropy = Entropy::new(seed);
-    // One configure-cli at a time: the clusters it names are made and the configuration is
-    // read, changed and written under the state directory's lock, so that no concurrent
+    // One configuration tool at a time: the clusters it names are made and the configuration
+    // is read, changed and written under the state directory's lock, so that no concurrent
     // change is lost.
     let lock = home.lock()?;
-    if let Some(id) = &cli.cluster_id {
+    let (shared, command) = parsed.shared();
+    if let Some(id) = &shared.cluster_id {
         ensure_cluster(&home, &lock, id, &mut entropy)?;
     }
-    if let Some(ConfigureCommand::AddCluster(add)) = &cli.command {
+    if let Some(ConfigureCommand::AddCluster(add)) = command {
         ensure_cluster(&home, &lock, &add.cluster_id, &mut entropy)?;
     }
-    home.update_cli_config(&lock, |config| apply(&cli, config, err))?;
+    let tool = parsed.tool();
+    match &parsed {
+        Parsed::Cli(_) => {
+            home.update_cli_config(&lock, |config| {
+                apply_shared(tool, shared, command, config, err)
+            })?;
+        }
+        Parsed::Pkcs11(cli) => {
+            pkcs11_config::update(&home, &lock, |config| {
+                apply_pkcs11(cli, config);
+                apply_shared(tool, shared, command, config, err);
+            })?;
+        }
+    }
     Ok(())
 }
 
-/// The changes `cli` makes to the configuration; says on `err` what has no effect here.
-fn apply(cli: &ConfigureCli, config: &mut CliConfig, err: &mut dyn Write) {
+/// The PKCS#11-only switches: settings the module reads.
+fn apply_pkcs11(cli: &ConfigurePkcs11, config: &mut Pkcs11Config) {
+    if cli.enable_certificate_storage {
+        config.certificate_storage = true;
+    }
+    if cli.disable_certificate_storage {
+        config.certificate_storage = false;
+    }
+    if cli.enable_ecdh_without_kdf {
+        config.ecdh_without_kdf = true;
+    }
+    if cli.disable_ecdh_without_kdf {
+        config.ecdh_without_kdf = false;
+    }
+}
+
+/// The changes the shared options make to `tool`'s configuration; says on `err` what has no
+/// effect here.
+fn apply_shared(
+    tool: Tool,
+    cli: &SharedArgs,
+    command: Option<&ConfigureCommand>,
+    config: &mut dyn ToolConfig,
+    err: &mut dyn Write,
+) {
     if cli.disable_key_availability_check {
-        config.key_availability_check = false;
+        config.set_key_availability_check(false);
     }
     if cli.enable_key_availability_check {
-        config.key_availability_check = true;
+        config.set_key_availability_check(true);
     }
     if !cli.addresses.is_empty() {
-        config.recorded.insert("-a".into(), cli.addresses.join(" "));
-        note(err, "-a (HSM addresses)");
-    }
-    if cli.disable_validate_key_at_init || cli.enable_validate_key_at_init {
-        let v = if cli.enable_validate_key_at_init {
-            "enabled"
-        } else {
-            "disabled"
-        };
         config
-            .recorded
-            .insert("validate-key-at-init".into(), v.into());
-        note(err, "the validate-key-at-init setting");
+            .recorded()
+            .insert("-a".into(), cli.addresses.join(" "));
+        note(err, tool, "-a (HSM addresses)");
+    }
+    let validate = cli.disable_validate_key_at_init || cli.enable_validate_key_at_init;
+    if validate && !config.set_validate_key_at_init(cli.enable_validate_key_at_init) {
+        note(err, tool, "the validate-key-at-init setting");
     }
     for (name, set) in [
         (
@@ -276,26 +449,28 @@ fn apply(cli: &ConfigureCli, config: &mut CliConfig, err: &mut dyn Write) {
         ),
     ] {
         if let Some(v) = set {
-            config.recorded.insert(name.into(), v);
-            note(err, name);
+            config.recorded().insert(name.into(), v);
+            note(err, tool, name);
         }
     }
-    record_endpoint(config, &cli.endpoint, err);
+    record_endpoint(tool, config, &cli.endpoint, err);
     if let Some(id) = &cli.cluster_id {
-        config.clusters = vec![id.clone()];
+        *config.clusters() = vec![id.clone()];
     }
-    match &cli.command {
+    match command {
         Some(ConfigureCommand::AddCluster(add)) => {
-            if !config.clusters.contains(&add.cluster_id) {
-                config.clusters.push(add.cluster_id.clone());
+            if !config.clusters().contains(&add.cluster_id) {
+                config.clusters().push(add.cluster_id.clone());
             }
-            record_endpoint(config, &add.endpoint, err);
+            record_endpoint(tool, config, &add.endpoint, err);
         }
         Some(ConfigureCommand::RemoveCluster(rm)) => {
-            config.clusters.retain(|c| *c != rm.cluster_id);
+            config.clusters().retain(|c| *c != rm.cluster_id);
             let _ = writeln!(
                 err,
-                "configure-cli: the CLI no longer uses {}; its simulated data stays (cloudhsm-sim can reset it)",
+                "{}: {} no longer uses {}; its simulated data stays (cloudhsm-sim can reset it)",
+                tool.name(),
+                tool.user(),
                 rm.cluster_id
             );
         }

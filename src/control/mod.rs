@@ -7,6 +7,7 @@ pub mod artefacts;
 pub mod backup;
 pub mod configure;
 pub mod fixtures;
+pub mod install;
 
 use std::io::Write;
 use std::path::PathBuf;
@@ -60,6 +61,8 @@ pub enum SimCommand {
     /// Create, list or delete backups of clusters (clusters made from them are clones)
     #[command(subcommand)]
     Backup(backup::BackupCommand),
+    /// Lay out the client SDK's paths (lib/libcloudhsm_pkcs11.so, the vendor header, the tools) as links to this build
+    Install(install::Install),
 }
 
 /// `cloudhsm-sim hsm …`
@@ -208,6 +211,8 @@ pub enum ControlError {
     Output(#[from] std::io::Error),
     #[error("{0}")]
     Fixture(#[from] crate::hsm::FixtureError),
+    #[error("{0}")]
+    Install(#[from] install::InstallError),
 }
 
 /// Prints clap's message for a parse failure of a control binary: help and version on
@@ -260,6 +265,8 @@ fn execute(
         }
         SimCommand::Completions(args) => return artefacts::completions(args, out),
         SimCommand::Man(args) => return artefacts::man(args, out),
+        // The SDK's layout is not the simulation's state: no state directory is needed.
+        SimCommand::Install(args) => return install::run(args, out),
         _ => {}
     }
     if let SimCommand::Permissions = command {
@@ -350,7 +357,8 @@ fn execute(
         SimCommand::Permissions
         | SimCommand::Commands
         | SimCommand::Completions(_)
-        | SimCommand::Man(_) => Ok(()),
+        | SimCommand::Man(_)
+        | SimCommand::Install(_) => Ok(()),
         SimCommand::Export(args) => fixtures::export(&home, args, out),
         SimCommand::Import(args) => fixtures::import(&home, args, out, err),
         SimCommand::Seed(args) => fixtures::seed(&home, args, entropy, out, err),

@@ -285,8 +285,10 @@ impl Home {
                 let orphan = if databases {
                     is_temporary(&name) || self.is_stray_companion(&name)
                 } else {
-                    // The configuration's temporary file, and the names of older versions.
-                    name == CONFIG_TMP || name.starts_with("cloudhsm-cli.cfg.tmp")
+                    // The configurations' temporary files, and the names of older versions.
+                    name == CONFIG_TMP
+                        || name.starts_with("cloudhsm-cli.cfg.tmp")
+                        || name.starts_with(&format!(".{}.tmp-", super::pkcs11_config::FILE))
                 };
                 if orphan {
                     let _ = fs::remove_file(entry.path());

@@ -4,9 +4,10 @@
 //! reports success; reads run in a deferred transaction so that they see one consistent
 //! snapshot. The store knows nothing of clap, terminals or the permission table: it keeps rows.
 //!
-//! Outside the crate only the state directory is public ([`Home`], its lock and the CLI
-//! configuration) and [`StoreError`]: the rows, the transactions and the database handle are
-//! `hsm`'s alone, so that no front end reads or writes past its rules.
+//! Outside the crate only the state directory is public ([`Home`], its lock, the CLI
+//! configuration and [`pkcs11_config`], the PKCS#11 module's) and [`StoreError`]: the rows,
+//! the transactions and the database handle are `hsm`'s alone, so that no front end reads or
+//! writes past its rules.
 //!
 //! ```
 //! let _ = cloudhsm_sim::store::Home::open;
@@ -27,6 +28,7 @@
 mod db;
 mod error;
 mod home;
+pub mod pkcs11_config;
 pub(crate) mod records;
 
 pub(crate) use db::{DbVersion, Store, Tx, INSTANCE_KEY, SCHEMA_VERSION};

@@ -153,7 +153,16 @@ impl Sim {
 
     /// Runs `configure-cli ARGS` on this state directory.
     pub fn configure(&self, args: &[&str]) -> Run {
-        let mut cmd = Command::new(env!("CARGO_BIN_EXE_configure-cli"));
+        self.run_tool(env!("CARGO_BIN_EXE_configure-cli"), args)
+    }
+
+    /// Runs `configure-pkcs11 ARGS` on this state directory.
+    pub fn configure_pkcs11(&self, args: &[&str]) -> Run {
+        self.run_tool(env!("CARGO_BIN_EXE_configure-pkcs11"), args)
+    }
+
+    fn run_tool(&self, exe: &str, args: &[&str]) -> Run {
+        let mut cmd = Command::new(exe);
         scrub(&mut cmd);
         cmd.env("CLOUDHSM_SIM_HOME", &self.home);
         cmd.args(args);
