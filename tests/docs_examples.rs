@@ -26,6 +26,9 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+#[allow(dead_code)]
+mod common;
+
 const CLI: &str = env!("CARGO_BIN_EXE_cloudhsm-cli");
 const SIM: &str = env!("CARGO_BIN_EXE_cloudhsm-sim");
 const RUNNABLE: &[&str] = &[
@@ -38,16 +41,9 @@ const RUNNABLE: &[&str] = &[
     "openssl",
 ];
 
-/// The PKCS#11 module of this build (`cargo test` at the workspace root builds it beside
-/// the binaries).
+/// The PKCS#11 module of this build.
 fn module() -> PathBuf {
-    let module = Path::new(CLI).with_file_name("libcloudhsm_pkcs11.so");
-    assert!(
-        module.exists(),
-        "{} is not built: run the workspace's tests (`cargo test` at the root)",
-        module.display()
-    );
-    module
+    common::module_beside_binaries()
 }
 
 /// One `$` command of a block and the output it shows.

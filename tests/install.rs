@@ -32,11 +32,7 @@ const CLIENT: &str = concat!(
 fn build_dir() -> PathBuf {
     let exe = Path::new(SIM).canonicalize().ctx("cloudhsm-sim's path");
     let dir = exe.parent().ctx("cloudhsm-sim's directory").to_path_buf();
-    assert!(
-        dir.join("libcloudhsm_pkcs11.so").is_file(),
-        "{}/libcloudhsm_pkcs11.so is missing: cargo build -p cloudhsm-pkcs11",
-        dir.display()
-    );
+    common::module_beside_binaries();
     dir
 }
 

@@ -28,7 +28,8 @@ fn op(session: &mut Session, side: Side) -> &mut Option<SignOp> {
 }
 
 /// `C_SignInit` / `C_VerifyInit`: the key is checked now ("validate key at init", the
-/// library's default): a key the CLI made unusable a moment ago fails here.
+/// library's default, which `configure-pkcs11` can turn off): a key the CLI made unusable a
+/// moment ago fails here.
 pub(crate) fn init(
     module: &Module,
     slot: &Slot,
@@ -48,10 +49,13 @@ pub(crate) fn init(
         Side::Verify => SignUse::Verify,
     };
     let terms = [Term::Reference(key)];
-    slot.with_login(module, |c, login| {
-        c.check_signing_key(login, &terms, mechanism.signing, usage)
-    })
-    .map_err(|e| e.key_use_rv())?;
+    // `configure-pkcs11 --disable-validate-key-at-init`: the key's refusals come at use.
+    if module.config.validate_key_at_init {
+        slot.with_login(module, |c, login| {
+            c.check_signing_key(login, &terms, mechanism.signing, usage)
+        })
+        .map_err(|e| e.key_use_rv())?;
+    }
     *op(session, side) = Some(SignOp {
         key,
         mechanism,

@@ -10,6 +10,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
 
 use cloudhsm_sim::hsm::{self, Cluster, Entropy, Environment, HsmError, Login, SessionId};
+use cloudhsm_sim::store::pkcs11_config::{self, Pkcs11Config};
 use cloudhsm_sim::store::Home;
 use cryptoki_sys::*;
 
@@ -28,6 +29,9 @@ pub(crate) const MAX_SESSIONS: usize = 1024;
 /// finish on their own `Arc` of it.
 pub(crate) struct Module {
     pub(crate) home: Home,
+    /// `configure-pkcs11`'s settings, read once at `C_Initialize` as AWS's library reads its
+    /// configuration file when the application starts.
+    pub(crate) config: Pkcs11Config,
     pub(crate) entropy: Entropy,
     clock: Option<i64>,
     pub(crate) slots: Vec<Slot>,
@@ -95,7 +99,8 @@ impl Module {
         let root = env.home().cloned().ok_or(CKR_GENERAL_ERROR)?;
         let home = Home::open(root).map_err(|_| CKR_GENERAL_ERROR)?;
         let mut entropy = env.entropy().map_err(|_| CKR_ARGUMENTS_BAD)?;
-        let ids = cluster_ids(&home, &mut entropy).map_err(|e| rv(&e))?;
+        let config = pkcs11_config::load(&home).map_err(|_| CKR_GENERAL_ERROR)?;
+        let ids = cluster_ids(&home, &config, &mut entropy).map_err(|e| rv(&e))?;
         let slots = ids
             .into_iter()
             .zip(FIRST_SLOT_ID..)
@@ -109,6 +114,7 @@ impl Module {
             .collect();
         Ok(Module {
             home,
+            config,
             entropy,
             clock: env.clock(),
             slots,
@@ -224,12 +230,20 @@ impl Module {
     }
 }
 
-/// The clusters the module serves, in slot order: those `configure-cli` added (when it added
-/// any), else every cluster of the state directory; an empty directory gets the default
-/// cluster, as the CLI's first run does.
-fn cluster_ids(home: &Home, entropy: &mut Entropy) -> std::result::Result<Vec<String>, HsmError> {
+/// The clusters the module serves, in slot order: those `configure-pkcs11` added, else those
+/// `configure-cli` added, else every cluster of the state directory; an empty directory gets
+/// the default cluster, as the CLI's first run does.
+fn cluster_ids(
+    home: &Home,
+    config: &Pkcs11Config,
+    entropy: &mut Entropy,
+) -> std::result::Result<Vec<String>, HsmError> {
     let existing = home.cluster_ids()?;
-    let configured = home.cli_config().clusters;
+    let configured = if config.clusters.is_empty() {
+        home.cli_config().clusters
+    } else {
+        config.clusters.clone()
+    };
     let ids: Vec<String> = if configured.is_empty() {
         existing
     } else {
@@ -262,6 +276,7 @@ impl Slot {
             }
             None => Cluster::open_with_clock(&module.home, &self.cluster_id, module.clock)?,
         };
+        cluster.use_key_availability_check(module.config.key_availability_check);
         let result = f(&mut cluster);
         lock(&self.pool).push(cluster);
         result

@@ -23,9 +23,10 @@ fn profile_dir() -> PathBuf {
     }
 }
 
-/// The module this build made: `target/<profile>/libcloudhsm_pkcs11.so`.
+/// The module this test build compiled: `target/<profile>/deps/libcloudhsm_pkcs11.so`.
 fn module() -> PathBuf {
-    let path = profile_dir().join("libcloudhsm_pkcs11.so");
+    // `cargo test` compiles the module into deps/ (only `cargo build` copies it up).
+    let path = profile_dir().join("deps").join("libcloudhsm_pkcs11.so");
     assert!(
         path.exists(),
         "{} is missing: cargo build -p cloudhsm-pkcs11",

@@ -382,6 +382,12 @@ impl Cluster {
         self.client_tls = super::mtls::ClientTls::of(&config);
     }
 
+    /// The key availability check of a front end with its own configuration (the PKCS#11
+    /// library's `configure-pkcs11 --disable-key-availability-check`) rather than the CLI's.
+    pub fn use_key_availability_check(&mut self, on: bool) {
+        self.availability_check = on;
+    }
+
     pub fn settings(&self) -> &Settings {
         &self.settings
     }

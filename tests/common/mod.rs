@@ -643,3 +643,33 @@ pub fn run_bash(sim: &Sim, dir: &Path, script: &str, env: &[(&str, &str)]) -> Ru
     }
     run(cmd, b"")
 }
+
+/// The PKCS#11 module beside the binaries under test (`target/<profile>/`), where a user's
+/// `cargo build` puts it and `cloudhsm-sim install` looks for it.
+///
+/// `cargo test` compiles the module (the workspace's second package) into `deps/` but, unlike
+/// `cargo build`, does not copy it up beside the binaries; this does, when that copy is
+/// missing or older, renaming it into place so that concurrent tests never see half a file.
+pub fn module_beside_binaries() -> PathBuf {
+    const MODULE: &str = "libcloudhsm_pkcs11.so";
+    let dir = Path::new(CLI)
+        .parent()
+        .expect("the CLI's directory")
+        .to_path_buf();
+    let beside = dir.join(MODULE);
+    let built = dir.join("deps").join(MODULE);
+    let modified = |p: &Path| std::fs::metadata(p).and_then(|m| m.modified()).ok();
+    if let Some(fresh) = modified(&built) {
+        if modified(&beside).is_none_or(|old| old < fresh) {
+            let partial = dir.join(format!(".{MODULE}.{}", std::process::id()));
+            std::fs::copy(&built, &partial).expect("copy the module beside the binaries");
+            std::fs::rename(&partial, &beside).expect("rename the module into place");
+        }
+    }
+    assert!(
+        beside.is_file(),
+        "{} is not built: run the workspace's tests (`cargo test` at the root)",
+        beside.display()
+    );
+    beside
+}

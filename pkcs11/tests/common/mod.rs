@@ -33,9 +33,10 @@ pub fn build_dir() -> PathBuf {
     exe.parent().and_then(Path::parent).unwrap().to_path_buf()
 }
 
-/// The built module.
+/// The module this test build compiled: `cargo test` leaves it in `deps/` (only `cargo
+/// build` copies it up beside the binaries).
 pub fn module_path() -> PathBuf {
-    let path = build_dir().join("libcloudhsm_pkcs11.so");
+    let path = build_dir().join("deps").join("libcloudhsm_pkcs11.so");
     assert!(path.exists(), "{} is not built", path.display());
     path
 }
