@@ -145,6 +145,8 @@ pub(crate) fn key_template(given: &[Given], kt: KeyType, kc: KeyClass) -> Result
             CKA_SENSITIVE if support(g.ty, column) == b'1' && !bool_of(g)? => {
                 return Err(CKR_ATTRIBUTE_VALUE_INVALID);
             }
+            // Only an admin trusts a key, with the CLI (spec/pkcs11.md Q17).
+            CKA_TRUSTED if bool_of(g)? => return Err(CKR_ATTRIBUTE_VALUE_INVALID),
             CKA_MODULUS_BITS | CKA_PUBLIC_EXPONENT | CKA_EC_PARAMS | CKA_VALUE_LEN => {}
             ty => match Cka::attribute(ty) {
                 Some(Attribute::Flag(flag)) => {
