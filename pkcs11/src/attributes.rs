@@ -247,6 +247,23 @@ pub(crate) fn curve_of(params: &[u8]) -> Option<Curve> {
     }
 }
 
+/// The point a `CKA_EC_POINT` value holds: PKCS#11 gives a DER OCTET STRING, some callers
+/// (AWS's samples among them) the raw point; a value that does not parse as the former is
+/// taken as the latter.
+pub(crate) fn point_of(value: &[u8]) -> Vec<u8> {
+    let content = match value {
+        [0x04, len, rest @ ..] if usize::from(*len) == rest.len() => Some(rest),
+        [0x04, 0x81, len, rest @ ..] if usize::from(*len) == rest.len() => Some(rest),
+        [0x04, 0x82, hi, lo, rest @ ..]
+            if (usize::from(*hi) << 8 | usize::from(*lo)) == rest.len() =>
+        {
+            Some(rest)
+        }
+        _ => None,
+    };
+    content.unwrap_or(value).to_vec()
+}
+
 /// A DER OCTET STRING holding `content` (`CKA_EC_POINT`).
 fn octet_string(content: &[u8]) -> Vec<u8> {
     let mut der = vec![0x04];

@@ -268,9 +268,14 @@ entry! {
     }
 
     fn C_CreateObject(hSession: CK_SESSION_HANDLE, pTemplate: *mut CK_ATTRIBUTE, ulCount: CK_ULONG, phObject: *mut CK_OBJECT_HANDLE) {
-        let _ = (pTemplate, ulCount, phObject);
-        // Key import comes with the wrapping work (docs/pkcs11.md, "Not built yet").
-        unsupported(hSession)
+        // SAFETY: the caller's contract.
+        let given = unsafe { template::read(pTemplate, ulCount) }?;
+        // SAFETY: the caller's contract.
+        let out = unsafe { boundary::out(phObject) }?;
+        with_session(hSession, |module, slot, s| {
+            *out = objects::create_object(module, slot, s, hSession, &given)?;
+            Ok(())
+        })
     }
 
     fn C_CopyObject(hSession: CK_SESSION_HANDLE, hObject: CK_OBJECT_HANDLE, pTemplate: *mut CK_ATTRIBUTE, ulCount: CK_ULONG, phNewObject: *mut CK_OBJECT_HANDLE) {

@@ -6,14 +6,14 @@
 use cloudhsm_sim::hsm::crypto::KeyMaterial;
 use cloudhsm_sim::hsm::key::attributes::{Flag, Setting};
 use cloudhsm_sim::hsm::key::{Assignment, Attribute, Key, KeyClass, KeyType, Term, Value};
-use cloudhsm_sim::hsm::{GenerateRequest, KeyKind, PublicExponent};
+use cloudhsm_sim::hsm::{GenerateRequest, ImportMaterial, KeyKind, PublicExponent};
 use cryptoki_sys::*;
 
 use crate::attributes::{self, Readout};
 use crate::boundary::{self, Result};
 use crate::session::{Find, Session};
 use crate::state::{Module, Slot};
-use crate::template::{self, Given};
+use crate::template::{self, Given, Making};
 
 /// The key behind `handle`, read now (attributes are never cached: a change the CLI made a
 /// moment ago is what the caller sees).
@@ -301,7 +301,7 @@ pub(crate) fn generate_key(
         CKM_GENERIC_SECRET_KEY_GEN => KeyType::GenericSecret,
         _ => return Err(CKR_MECHANISM_INVALID),
     };
-    let t = template::key_template(given, key_type, KeyClass::SecretKey)?;
+    let t = template::key_template(given, key_type, KeyClass::SecretKey, Making::Generate)?;
     let len = template::find(given, CKA_VALUE_LEN).ok_or(CKR_TEMPLATE_INCOMPLETE)?;
     let bytes = template::ulong_of(len)? as u64;
     if t.token && !session.rw {
@@ -363,8 +363,8 @@ pub(crate) fn generate_key_pair(
         CKM_EC_KEY_PAIR_GEN => KeyType::Ec,
         _ => return Err(CKR_MECHANISM_INVALID),
     };
-    let pt = template::key_template(public, key_type, KeyClass::PublicKey)?;
-    let st = template::key_template(private, key_type, KeyClass::PrivateKey)?;
+    let pt = template::key_template(public, key_type, KeyClass::PublicKey, Making::Generate)?;
+    let st = template::key_template(private, key_type, KeyClass::PrivateKey, Making::Generate)?;
     let kind = match key_type {
         KeyType::Rsa => {
             let bits = template::find(public, CKA_MODULUS_BITS).ok_or(CKR_TEMPLATE_INCOMPLETE)?;
@@ -429,4 +429,100 @@ fn big_endian(bytes: &[u8]) -> Result<u64> {
         return Err(CKR_ATTRIBUTE_VALUE_INVALID);
     }
     Ok(digits.iter().fold(0u64, |n, b| (n << 8) | u64::from(**b)))
+}
+
+/// `C_CreateObject`: a secret, RSA or EC key given in the clear (`CKA_LOCAL` false).
+pub(crate) fn create_object(
+    module: &Module,
+    slot: &Slot,
+    session: &Session,
+    owner: CK_SESSION_HANDLE,
+    given: &[Given],
+) -> Result<CK_OBJECT_HANDLE> {
+    let ulong = |ty| -> Result<CK_ULONG> {
+        template::ulong_of(template::find(given, ty).ok_or(CKR_TEMPLATE_INCOMPLETE)?)
+    };
+    let key_class = match ulong(CKA_CLASS)? {
+        CKO_SECRET_KEY => KeyClass::SecretKey,
+        CKO_PUBLIC_KEY => KeyClass::PublicKey,
+        CKO_PRIVATE_KEY => KeyClass::PrivateKey,
+        // Certificates need certificate storage (hsm2m.medium), which is not built yet.
+        _ => return Err(CKR_ATTRIBUTE_VALUE_INVALID),
+    };
+    let key_type = match (ulong(CKA_KEY_TYPE)?, key_class) {
+        (CKK_AES, KeyClass::SecretKey) => KeyType::Aes,
+        (CKK_GENERIC_SECRET, KeyClass::SecretKey) => KeyType::GenericSecret,
+        (CKK_RSA, KeyClass::PublicKey | KeyClass::PrivateKey) => KeyType::Rsa,
+        (CKK_EC, KeyClass::PublicKey | KeyClass::PrivateKey) => KeyType::Ec,
+        // "ML-DSA key import through C_CreateObject is not supported"; DES3 keys do not exist.
+        _ => return Err(CKR_TEMPLATE_INCONSISTENT),
+    };
+    let t = template::key_template(given, key_type, key_class, Making::Create)?;
+    if t.token && !session.rw {
+        return Err(CKR_SESSION_READ_ONLY);
+    }
+    let bytes = |ty| -> Result<Vec<u8>> {
+        Ok(template::find(given, ty)
+            .ok_or(CKR_TEMPLATE_INCOMPLETE)?
+            .value
+            .clone())
+    };
+    let secret =
+        |ty| -> Result<zeroize::Zeroizing<Vec<u8>>> { Ok(zeroize::Zeroizing::new(bytes(ty)?)) };
+    let curve = || -> Result<cloudhsm_sim::hsm::crypto::Curve> {
+        let params = bytes(CKA_EC_PARAMS)?;
+        attributes::curve_of(&params).ok_or(match params.first() {
+            Some(0x06) => CKR_CURVE_NOT_SUPPORTED,
+            _ => CKR_ATTRIBUTE_VALUE_INVALID,
+        })
+    };
+    let material = match (key_type, key_class) {
+        (KeyType::Rsa, KeyClass::PublicKey) => ImportMaterial::RsaPublic {
+            modulus: bytes(CKA_MODULUS)?,
+            public_exponent: bytes(CKA_PUBLIC_EXPONENT)?,
+        },
+        (KeyType::Rsa, _) => ImportMaterial::RsaPrivate {
+            modulus: bytes(CKA_MODULUS)?,
+            public_exponent: bytes(CKA_PUBLIC_EXPONENT)?,
+            private_exponent: secret(CKA_PRIVATE_EXPONENT)?,
+            primes: [CKA_PRIME_1, CKA_PRIME_2]
+                .into_iter()
+                .filter_map(|ty| template::find(given, ty))
+                .map(|g| zeroize::Zeroizing::new(g.value.clone()))
+                .collect(),
+        },
+        (KeyType::Ec, KeyClass::PublicKey) => ImportMaterial::EcPublic {
+            curve: curve()?,
+            point: attributes::point_of(&bytes(CKA_EC_POINT)?),
+        },
+        (KeyType::Ec, _) => ImportMaterial::EcPrivate {
+            curve: curve()?,
+            secret: secret(CKA_VALUE)?,
+        },
+        (kt, _) => ImportMaterial::Secret {
+            key_type: kt,
+            bytes: secret(CKA_VALUE)?,
+        },
+    };
+    let key = slot
+        .with_login_mut(module, |c, login| {
+            c.import_key(
+                login,
+                material,
+                &t.label,
+                &t.assignments,
+                t.token,
+                Setting::Template,
+            )
+        })
+        .map_err(|e| match e {
+            // Material the cluster cannot take (a point off the curve, a wrong length).
+            crate::state::LoginFailure::Hsm(cloudhsm_sim::hsm::HsmError::Key(
+                cloudhsm_sim::hsm::key::KeyError::Crypto(_),
+            )) => CKR_ATTRIBUTE_VALUE_INVALID,
+            e => e.rv(),
+        })?;
+    handles(module, slot, session.slot, owner, &[key])
+        .pop()
+        .ok_or(CKR_GENERAL_ERROR)
 }

@@ -51,13 +51,74 @@ pub(crate) fn ulong_of(g: &Given) -> Result<CK_ULONG> {
     Ok(CK_ULONG::from_ne_bytes(bytes))
 }
 
+/// Which function makes the key: their tables differ (AWS's "PKCS #11 attributes" page).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Making {
+    /// `C_GenerateKey`, `C_GenerateKeyPair`.
+    Generate,
+    /// `C_CreateObject`: a key given in the clear.
+    Create,
+}
+
 /// What a creating function may be given for a kind of key: `Y` taken, `R` read-only, `1`
 /// only its default (`CKA_PRIVATE` true; a private key's `CKA_SENSITIVE` true), `2` taken by
-/// the function itself (size, exponent, curve), `N` not taken.
-fn support(ty: CK_ATTRIBUTE_TYPE, column: Column) -> u8 {
+/// the function itself (size, exponent, curve, material), `N` not taken.
+fn support(ty: CK_ATTRIBUTE_TYPE, column: Column, making: Making) -> u8 {
     // Columns: EC private, EC public, RSA private, RSA public, ML-DSA private, ML-DSA
-    // public (C_GenerateKeyPair), then AES, DES3, generic secret (C_GenerateKey).
-    let row: &[u8; 9] = match ty {
+    // public, AES, DES3, generic secret.
+    let row: &[u8; 9] = match making {
+        Making::Generate => generate_row(ty),
+        Making::Create => create_row(ty),
+    };
+    let i = match column {
+        Column::EcPrivate => 0,
+        Column::EcPublic => 1,
+        Column::RsaPrivate => 2,
+        Column::RsaPublic => 3,
+        Column::MlDsaPrivate => 4,
+        Column::MlDsaPublic => 5,
+        Column::Aes => 6,
+        Column::Des3 => 7,
+        Column::GenericSecret => 8,
+    };
+    row[i]
+}
+
+/// `C_CreateObject` (spec/pkcs11.md §4.4; ML-DSA keys cannot be imported).
+fn create_row(ty: CK_ATTRIBUTE_TYPE) -> &'static [u8; 9] {
+    match ty {
+        CKA_CLASS | CKA_KEY_TYPE | CKA_LABEL | CKA_ID | CKA_TOKEN => b"YYYYNNYYY",
+        CKA_LOCAL => b"RRRRNNRRR",
+        CKA_PRIVATE => b"1111NN111",
+        CKA_ENCRYPT => b"NNNYNNYYN",
+        CKA_DECRYPT => b"NNYNNNYYN",
+        CKA_DERIVE => b"YYYYNNYYY",
+        CKA_MODIFIABLE | CKA_DESTROYABLE => b"YYYYNNYYY",
+        CKA_SIGN => b"YNYNNNYYY",
+        CKA_VERIFY => b"NYNYNNYYY",
+        CKA_WRAP => b"NNNYNNYYN",
+        CKA_TRUSTED => b"NYNYNNYYN",
+        CKA_WRAP_WITH_TRUSTED => b"YNYNNNYYY",
+        CKA_UNWRAP => b"NNYNNNYYN",
+        CKA_SENSITIVE | CKA_EXTRACTABLE => b"YNYNNNYYY",
+        CKA_ALWAYS_SENSITIVE | CKA_NEVER_EXTRACTABLE => b"RNRNNNRRR",
+        CKA_MODULUS | CKA_PUBLIC_EXPONENT => b"NN22NNNNN",
+        CKA_PRIVATE_EXPONENT => b"NN2NNNNNN",
+        CKA_PRIME_1 | CKA_PRIME_2 | CKA_EXPONENT_1 | CKA_EXPONENT_2 | CKA_COEFFICIENT => {
+            b"NN2NNNNNN"
+        }
+        CKA_EC_PARAMS => b"22NNNNNNN",
+        CKA_EC_POINT => b"N2NNNNNNN",
+        CKA_VALUE => b"2NNNNN222",
+        CKA_CHECK_VALUE => b"RRRRNNRRR",
+        _ => b"NNNNNNNNN",
+    }
+}
+
+/// `C_GenerateKeyPair` (the six asymmetric columns) and `C_GenerateKey` (the three secret
+/// ones): spec/pkcs11.md §4.2–§4.3.
+fn generate_row(ty: CK_ATTRIBUTE_TYPE) -> &'static [u8; 9] {
+    match ty {
         CKA_CLASS | CKA_KEY_TYPE | CKA_LABEL | CKA_ID | CKA_TOKEN => b"YYYYYYYYY",
         CKA_LOCAL => b"RRRRRRRRR",
         CKA_PRIVATE => b"111111111",
@@ -80,19 +141,7 @@ fn support(ty: CK_ATTRIBUTE_TYPE, column: Column) -> u8 {
         CKA_VALUE_LEN => b"NNNNNN2N2",
         CKA_CHECK_VALUE => b"RRRRNNRRR",
         _ => b"NNNNNNNNN",
-    };
-    let i = match column {
-        Column::EcPrivate => 0,
-        Column::EcPublic => 1,
-        Column::RsaPrivate => 2,
-        Column::RsaPublic => 3,
-        Column::MlDsaPrivate => 4,
-        Column::MlDsaPublic => 5,
-        Column::Aes => 6,
-        Column::Des3 => 7,
-        Column::GenericSecret => 8,
-    };
-    row[i]
+    }
 }
 
 /// The attributes of one new key, as the cluster takes them.
@@ -103,16 +152,23 @@ pub(crate) struct KeyTemplate {
     pub(crate) assignments: Vec<Assignment>,
 }
 
-/// Checks `given` for a new key of `key_type` and `key_class`, and returns what the cluster
-/// takes; the attributes of kind `2` (sizes, exponent, curve) are left to the caller.
-pub(crate) fn key_template(given: &[Given], kt: KeyType, kc: KeyClass) -> Result<KeyTemplate> {
+/// Checks `given` for a new key of `key_type` and `key_class` made by `making`, and returns
+/// what the cluster takes; the attributes of kind `2` (sizes, exponent, curve, material) are
+/// left to the caller.
+pub(crate) fn key_template(
+    given: &[Given],
+    kt: KeyType,
+    kc: KeyClass,
+    making: Making,
+) -> Result<KeyTemplate> {
     let column = Column::of(kt, kc);
+    let support = |ty| support(ty, column, making);
     let mut out = KeyTemplate::default();
     for g in given {
         if !crate::attributes::is_key_attribute(g.ty) {
             return Err(CKR_ATTRIBUTE_TYPE_INVALID);
         }
-        match support(g.ty, column) {
+        match support(g.ty) {
             b'Y' | b'1' | b'2' => {}
             b'R' => return Err(CKR_ATTRIBUTE_READ_ONLY),
             // A flag AWS does not take for this key is still accepted at its default, false.
@@ -142,12 +198,14 @@ pub(crate) fn key_template(given: &[Given], kt: KeyType, kc: KeyClass) -> Result
                     return Err(CKR_ATTRIBUTE_VALUE_INVALID);
                 }
             }
-            CKA_SENSITIVE if support(g.ty, column) == b'1' && !bool_of(g)? => {
+            CKA_SENSITIVE if support(g.ty) == b'1' && !bool_of(g)? => {
                 return Err(CKR_ATTRIBUTE_VALUE_INVALID);
             }
             // Only an admin trusts a key, with the CLI (spec/pkcs11.md Q17).
             CKA_TRUSTED if bool_of(g)? => return Err(CKR_ATTRIBUTE_VALUE_INVALID),
-            CKA_MODULUS_BITS | CKA_PUBLIC_EXPONENT | CKA_EC_PARAMS | CKA_VALUE_LEN => {}
+            CKA_MODULUS_BITS | CKA_PUBLIC_EXPONENT | CKA_EC_PARAMS | CKA_VALUE_LEN
+            | CKA_MODULUS | CKA_PRIVATE_EXPONENT | CKA_PRIME_1 | CKA_PRIME_2 | CKA_EXPONENT_1
+            | CKA_EXPONENT_2 | CKA_COEFFICIENT | CKA_EC_POINT | CKA_VALUE => {}
             ty => match Cka::attribute(ty) {
                 Some(Attribute::Flag(flag)) => {
                     out.assignments.push(Assignment::Flag(flag, bool_of(g)?));

@@ -610,6 +610,153 @@ impl Cluster {
     }
 }
 
+/// Key material given in the clear, by its components (unsigned big-endian numbers), as
+/// PKCS#11's `C_CreateObject` gives it.
+#[derive(Debug)]
+pub enum ImportMaterial {
+    /// An AES or generic secret key.
+    Secret {
+        key_type: KeyType,
+        bytes: zeroize::Zeroizing<Vec<u8>>,
+    },
+    RsaPublic {
+        modulus: Vec<u8>,
+        public_exponent: Vec<u8>,
+    },
+    RsaPrivate {
+        modulus: Vec<u8>,
+        public_exponent: Vec<u8>,
+        private_exponent: zeroize::Zeroizing<Vec<u8>>,
+        /// The two primes, or none (then recovered from the exponents).
+        primes: Vec<zeroize::Zeroizing<Vec<u8>>>,
+    },
+    /// `point`: the uncompressed point (`04 || X || Y`), or Ed25519's 32 bytes.
+    EcPublic { curve: Curve, point: Vec<u8> },
+    /// `secret`: the private scalar (or Ed25519 seed), as long as the curve's order.
+    EcPrivate {
+        curve: Curve,
+        secret: zeroize::Zeroizing<Vec<u8>>,
+    },
+}
+
+impl ImportMaterial {
+    fn into_material(self) -> Result<(KeyType, KeyClass, KeyMaterial), HsmError> {
+        use crypto::{EcPrivateKey, EcPublicKey, PrivateKey, RsaPrivateKey, RsaPublicKey};
+        Ok(match self {
+            ImportMaterial::Secret { key_type, bytes } => {
+                let kind = match key_type {
+                    KeyType::Aes => crypto::SecretKind::Aes,
+                    KeyType::GenericSecret => crypto::SecretKind::GenericSecret,
+                    _ => return Err(KeyError::Internal("a secret key is AES or generic").into()),
+                };
+                let secret = crypto::SecretKey::new(kind, bytes.to_vec())?;
+                (key_type, KeyClass::SecretKey, KeyMaterial::Secret(secret))
+            }
+            ImportMaterial::RsaPublic {
+                modulus,
+                public_exponent,
+            } => {
+                let key = RsaPublicKey::from_components(&modulus, &public_exponent)?;
+                (
+                    KeyType::Rsa,
+                    KeyClass::PublicKey,
+                    KeyMaterial::Public(PublicKey::Rsa(key)),
+                )
+            }
+            ImportMaterial::RsaPrivate {
+                modulus,
+                public_exponent,
+                private_exponent,
+                primes,
+            } => {
+                let primes: Vec<&[u8]> = primes.iter().map(|p| p.as_slice()).collect();
+                let key = RsaPrivateKey::from_components(
+                    &modulus,
+                    &public_exponent,
+                    &private_exponent,
+                    &primes,
+                )?;
+                (
+                    KeyType::Rsa,
+                    KeyClass::PrivateKey,
+                    KeyMaterial::Private(PrivateKey::Rsa(key)),
+                )
+            }
+            ImportMaterial::EcPublic { curve, point } => {
+                let key = EcPublicKey::from_point(curve, &point)?;
+                (
+                    KeyType::Ec,
+                    KeyClass::PublicKey,
+                    KeyMaterial::Public(PublicKey::Ec(key)),
+                )
+            }
+            ImportMaterial::EcPrivate { curve, secret } => {
+                let key = EcPrivateKey::from_secret(curve, &secret)?;
+                (
+                    KeyType::Ec,
+                    KeyClass::PrivateKey,
+                    KeyMaterial::Private(PrivateKey::Ec(key)),
+                )
+            }
+        })
+    }
+}
+
+impl Cluster {
+    /// A key given in the clear (PKCS#11's `C_CreateObject`), owned by `login`: checked as a
+    /// generated key is (attributes, cluster type, quotas), marked as imported (`local`,
+    /// `always-sensitive` and `never-extractable` false: its material was outside the HSM).
+    /// A session key (`token` false) lives in the login.
+    pub fn import_key(
+        &mut self,
+        login: &mut Login,
+        material: ImportMaterial,
+        label: &str,
+        attributes: &[Assignment],
+        token: bool,
+        setting: Setting,
+    ) -> Result<Key, HsmError> {
+        self.guard(login, OperationClass::KeyManagement)?;
+        let (key_type, class, material) = material.into_material()?;
+        if let KeyMaterial::Private(crypto::PrivateKey::Ec(k)) = &material {
+            if k.curve() == Curve::Ed25519 {
+                self.require_hsm2m_non_fips("Curve ed25519")?;
+            }
+        }
+        let mut attrs = settable(
+            key_type,
+            class,
+            label,
+            attributes,
+            token,
+            false,
+            self.hsm2m(),
+            setting,
+        )?;
+        attrs.flags.always_sensitive = false;
+        attrs.flags.never_extractable = false;
+        let Login {
+            actor,
+            keys: session,
+            ..
+        } = login;
+        let mut keys = self.store_keys(actor, token, session, |tx| {
+            Ok(vec![NewKey {
+                reference: records::allocate_references(tx, 1)? as u64,
+                key_type,
+                class,
+                attrs,
+                derived: derived(&material),
+                quorum: QuorumValues::default(),
+                share_with: Vec::new(),
+                material: material.to_blob(),
+            }])
+        })?;
+        keys.pop()
+            .ok_or_else(|| KeyError::Internal("the imported key was not stored").into())
+    }
+}
+
 /// The PEM label of a key-reference file.
 pub const REFERENCE_PEM_LABEL: &str = "CLOUDHSM KEY REFERENCE";
 

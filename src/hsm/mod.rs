@@ -50,7 +50,7 @@ pub use error::HsmError;
 pub use fixtures::FixtureError;
 // The control plane's (`cloudhsm-sim export`, `import`, `seed`): no front end's.
 pub(crate) use fixtures::{export_cluster, import_cluster, Seeded};
-pub use keygen::{GenerateRequest, KeyKind, PublicExponent};
+pub use keygen::{GenerateRequest, ImportMaterial, KeyKind, PublicExponent};
 pub use keys::{check_quorum, Blob};
 pub use login::{Login, MfaChallenge};
 pub use masked::MaskedFile;

@@ -654,7 +654,7 @@ pub fn module_beside_binaries() -> PathBuf {
     const MODULE: &str = "libcloudhsm_pkcs11.so";
     let dir = Path::new(CLI)
         .parent()
-        .expect("the CLI's directory")
+        .ctx("the CLI's directory")
         .to_path_buf();
     let beside = dir.join(MODULE);
     let built = dir.join("deps").join(MODULE);
@@ -662,8 +662,8 @@ pub fn module_beside_binaries() -> PathBuf {
     if let Some(fresh) = modified(&built) {
         if modified(&beside).is_none_or(|old| old < fresh) {
             let partial = dir.join(format!(".{MODULE}.{}", std::process::id()));
-            std::fs::copy(&built, &partial).expect("copy the module beside the binaries");
-            std::fs::rename(&partial, &beside).expect("rename the module into place");
+            std::fs::copy(&built, &partial).ctx("copy the module beside the binaries");
+            std::fs::rename(&partial, &beside).ctx("rename the module into place");
         }
     }
     assert!(

@@ -254,6 +254,26 @@ impl RsaPrivateKey {
         })
     }
 
+    /// A private key from its components (unsigned big-endian): modulus, public and private
+    /// exponents and the two primes (none: recovered from the exponents); the CRT values are
+    /// computed, the whole is validated.
+    pub(crate) fn from_components(
+        modulus: &[u8],
+        public_exponent: &[u8],
+        private_exponent: &[u8],
+        primes: &[&[u8]],
+    ) -> Result<Self, CryptoError> {
+        let int = BoxedUint::from_be_slice_vartime;
+        let key = ::rsa::PrivateKey::from_components(
+            int(modulus),
+            int(public_exponent),
+            int(private_exponent),
+            primes.iter().map(|p| int(p)).collect(),
+        )
+        .map_err(|e| CryptoError::invalid("RSA private", e.to_string()))?;
+        Self::from_rsa(key)
+    }
+
     /// A private key from its PKCS#8 PrivateKeyInfo DER encoding.
     pub(crate) fn from_pkcs8_der(der: &[u8]) -> Result<Self, CryptoError> {
         let key = ::rsa::PrivateKey::from_pkcs8_der(der)
