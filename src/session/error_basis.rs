@@ -152,6 +152,7 @@ pub fn basis(name: &str) -> Option<(&'static str, &'static str)> {
         "Crypto.SinglePartOnly" => (DOCUMENTED, "PKCS #11 library mechanisms (1p: single-part only) and known issues: no multi-part AES-GCM"),
         "Crypto.OaepMgfMismatch" => (DOCUMENTED, "PKCS #11 library mechanisms, footnote 4: the OAEP hash and MGF1 hash pairs"),
         "Crypto.RawRsaTooLarge" => (ENFORCED, "RFC 8017 RSAEP/RSADP: the number is below the modulus"),
+        "Crypto.Kdf" => (ENFORCED, "NIST SP 800-108: the counter and L fit their widths"),
         "Crypto.TagLength" => (ENFORCED, "NIST SP 800-38D: GCM tags of 64 to 128 bits"),
         _ => return None,
     })
@@ -249,6 +250,9 @@ pub fn crypto_catalogue() -> Vec<(&'static str, String)> {
         CryptoError::RawRsaTooLarge {
             mechanism: "{mechanism}",
         },
+        CryptoError::Kdf {
+            detail: s("{detail}"),
+        },
     ];
     samples
         .iter()
@@ -293,5 +297,6 @@ fn crypto_name(e: &CryptoError) -> &'static str {
         CryptoError::SinglePartOnly { .. } => "Crypto.SinglePartOnly",
         CryptoError::OaepMgfMismatch { .. } => "Crypto.OaepMgfMismatch",
         CryptoError::RawRsaTooLarge { .. } => "Crypto.RawRsaTooLarge",
+        CryptoError::Kdf { .. } => "Crypto.Kdf",
     }
 }

@@ -139,6 +139,11 @@ impl Curve {
     fn ecdsa(self) -> Option<&'static EcdsaOps> {
         ecdsa::ops(self)
     }
+
+    /// [`Curve::ecdsa`], for the other modules of `crypto`.
+    pub(crate) fn ecdsa_ops(self) -> Option<&'static EcdsaOps> {
+        self.ecdsa()
+    }
 }
 
 /// The public half of an EC key pair: curve and point (uncompressed `04 || X || Y`; for

@@ -20,6 +20,9 @@ pub(crate) struct EcdsaOps {
     pub(crate) to_pkcs8: fn(&[u8]) -> Op<Vec<u8>>,
     /// Private scalar from PKCS#8 DER.
     pub(crate) from_pkcs8: fn(&[u8]) -> Op<Vec<u8>>,
+    /// The ECDH shared secret of a private scalar and a peer's point (compressed or not):
+    /// the x-coordinate of their product (SEC 1 §3.3.1).
+    pub(crate) ecdh: fn(&[u8], &[u8]) -> Op<Vec<u8>>,
 }
 
 macro_rules! ecdsa_ops {
@@ -37,6 +40,7 @@ macro_rules! ecdsa_ops {
                 verify,
                 to_pkcs8,
                 from_pkcs8,
+                ecdh,
             };
 
             fn public_point(secret: &[u8]) -> Result<Vec<u8>, String> {
@@ -76,6 +80,15 @@ macro_rules! ecdsa_ops {
             fn from_pkcs8(der: &[u8]) -> Result<Vec<u8>, String> {
                 let key = SecretKey::from_pkcs8_der(der).map_err(|e| e.to_string())?;
                 Ok(key.to_bytes().to_vec())
+            }
+
+            fn ecdh(secret: &[u8], point: &[u8]) -> Result<Vec<u8>, String> {
+                use ::$krate::elliptic_curve::point::AffineCoordinates;
+                let secret = SecretKey::from_slice(secret).map_err(|e| e.to_string())?;
+                let peer = ::$krate::PublicKey::from_sec1_bytes(point)
+                    .map_err(|_| "the point is not on the curve".to_string())?;
+                let shared = (peer.to_projective() * *secret.to_nonzero_scalar()).to_affine();
+                Ok(shared.x().to_vec())
             }
         }
     };

@@ -111,6 +111,9 @@ pub enum CryptoError {
         max: usize,
         actual: usize,
     },
+    /// A key derivation whose parameters cannot work.
+    #[error("Invalid key derivation parameters: {detail}.")]
+    Kdf { detail: String },
     /// A failure inside a crypto library.
     #[error("The cryptographic operation failed: {detail}.")]
     Failed { detail: String },

@@ -13,6 +13,7 @@ mod der;
 mod ec;
 mod ecdsa;
 mod error;
+mod kdf;
 mod material;
 mod mldsa;
 mod modes;
@@ -34,6 +35,7 @@ pub(crate) use cipher::{
 };
 pub use ec::{generate_ec, Curve, EcPrivateKey, EcPublicKey, CURVES};
 pub use error::CryptoError;
+pub use kdf::{counter_kdf, ecdh, x963, Prf, Segment};
 pub use material::{
     EcAttributes, KeyAttributes, KeyMaterial, PrivateKey, PublicKey, RsaAttributes, BLOB_VERSION,
 };
