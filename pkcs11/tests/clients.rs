@@ -31,7 +31,10 @@ fn pkcs11_tool_cu1(fixture: &Fixture, args: &[&str]) -> (String, String) {
     all.extend_from_slice(args);
     let out = pkcs11_tool(fixture, &all);
     let (stdout, stderr) = text(&out);
-    assert!(out.status.success(), "pkcs11-tool {args:?} failed:\n{stdout}\n{stderr}");
+    assert!(
+        out.status.success(),
+        "pkcs11-tool {args:?} failed:\n{stdout}\n{stderr}"
+    );
     (stdout, stderr)
 }
 
@@ -60,8 +63,14 @@ fn public_pem(fixture: &Fixture, label: &str, path: &Path) {
         "cu1",
         CU1_PW,
         &[
-            "key", "generate-file", "--encoding", "pem", "--path", path.to_str().unwrap(),
-            "--filter", &filter,
+            "key",
+            "generate-file",
+            "--encoding",
+            "pem",
+            "--path",
+            path.to_str().unwrap(),
+            "--filter",
+            &filter,
         ],
     );
 }
@@ -85,8 +94,16 @@ fn pkcs11_tool_lists_the_keys_the_cli_made_for_the_user() {
         "cu1",
         CU1_PW,
         &[
-            "key", "generate-asymmetric-pair", "rsa", "--public-exponent", "65537",
-            "--modulus-size-bits", "2048", "--public-label", "cli-rsa-pub", "--private-label",
+            "key",
+            "generate-asymmetric-pair",
+            "rsa",
+            "--public-exponent",
+            "65537",
+            "--modulus-size-bits",
+            "2048",
+            "--public-label",
+            "cli-rsa-pub",
+            "--private-label",
             "cli-rsa",
         ],
     );
@@ -94,10 +111,21 @@ fn pkcs11_tool_lists_the_keys_the_cli_made_for_the_user() {
         &fixture,
         "cu2",
         CU2_PW,
-        &["key", "generate-symmetric", "aes", "--key-length-bytes", "32", "--label", "cu2-aes"],
+        &[
+            "key",
+            "generate-symmetric",
+            "aes",
+            "--key-length-bytes",
+            "32",
+            "--label",
+            "cu2-aes",
+        ],
     );
     let (stdout, _) = pkcs11_tool_cu1(&fixture, &["-O"]);
-    assert!(stdout.contains("Public Key Object; RSA 2048 bits"), "{stdout}");
+    assert!(
+        stdout.contains("Public Key Object; RSA 2048 bits"),
+        "{stdout}"
+    );
     assert!(stdout.contains("label:      cli-rsa-pub"), "{stdout}");
     assert!(stdout.contains("Private Key Object; RSA"), "{stdout}");
     assert!(stdout.contains("label:      cli-rsa\n"), "{stdout}");
@@ -115,8 +143,15 @@ fn pkcs11_tool_makes_token_keys_and_signs_with_them() {
     let (ec, _) = pkcs11_tool_cu1(
         &fixture,
         &[
-            "--keypairgen", "--key-type", "EC:prime256v1", "--usage-sign", "--private", "--label",
-            "tool-ec", "--id", "01",
+            "--keypairgen",
+            "--key-type",
+            "EC:prime256v1",
+            "--usage-sign",
+            "--private",
+            "--label",
+            "tool-ec",
+            "--id",
+            "01",
         ],
     );
     assert!(ec.contains("Key pair generated"), "{ec}");
@@ -125,22 +160,41 @@ fn pkcs11_tool_makes_token_keys_and_signs_with_them() {
     let (rsa, _) = pkcs11_tool_cu1(
         &fixture,
         &[
-            "--keypairgen", "--key-type", "rsa:2048", "--usage-sign", "--private", "--label",
-            "tool-rsa", "--id", "02",
+            "--keypairgen",
+            "--key-type",
+            "rsa:2048",
+            "--usage-sign",
+            "--private",
+            "--label",
+            "tool-rsa",
+            "--id",
+            "02",
         ],
     );
     assert!(rsa.contains("Public Key Object; RSA 2048 bits"), "{rsa}");
     assert!(rsa.contains("Usage:      sign"), "{rsa}");
     let (aes, _) = pkcs11_tool_cu1(
         &fixture,
-        &["--keygen", "--key-type", "AES:32", "--private", "--label", "tool-aes", "--id", "03"],
+        &[
+            "--keygen",
+            "--key-type",
+            "AES:32",
+            "--private",
+            "--label",
+            "tool-aes",
+            "--id",
+            "03",
+        ],
     );
     assert!(aes.contains("Secret Key Object; AES length 32"), "{aes}");
 
     // pkcs11-tool made token keys: the CLI lists them as cu1's, with the template's id.
     let list = cli_ok(&fixture, "cu1", CU1_PW, &["key", "list", "--verbose"]);
     for label in ["tool-ec", "tool-rsa", "tool-aes"] {
-        assert!(list.contains(&format!("\"label\": \"{label}\"")), "{label}: {list}");
+        assert!(
+            list.contains(&format!("\"label\": \"{label}\"")),
+            "{label}: {list}"
+        );
     }
     assert!(list.contains("\"id\": \"0x02\""), "{list}");
 
@@ -152,37 +206,77 @@ fn pkcs11_tool_makes_token_keys_and_signs_with_them() {
     for (mechanism, id) in [("SHA256-RSA-PKCS", "02"), ("ECDSA-SHA256", "01")] {
         let sig = dir.path().join(format!("{id}.sig"));
         let sig = sig.to_str().unwrap();
-        pkcs11_tool_cu1(&fixture, &["--sign", "-m", mechanism, "--id", id, "-i", msg, "-o", sig]);
+        pkcs11_tool_cu1(
+            &fixture,
+            &["--sign", "-m", mechanism, "--id", id, "-i", msg, "-o", sig],
+        );
         let (verified, _) = pkcs11_tool_cu1(
             &fixture,
-            &["--verify", "-m", mechanism, "--id", id, "-i", msg, "--signature-file", sig],
+            &[
+                "--verify",
+                "-m",
+                mechanism,
+                "--id",
+                id,
+                "-i",
+                msg,
+                "--signature-file",
+                sig,
+            ],
         );
-        assert!(verified.contains("Signature is valid"), "{mechanism}: {verified}");
+        assert!(
+            verified.contains("Signature is valid"),
+            "{mechanism}: {verified}"
+        );
         // A signature of other data is refused.
         let other = dir.path().join("other");
         std::fs::write(&other, b"something else").unwrap();
         let (refused, _) = pkcs11_tool_cu1(
             &fixture,
             &[
-                "--verify", "-m", mechanism, "--id", id, "-i", other.to_str().unwrap(),
-                "--signature-file", sig,
+                "--verify",
+                "-m",
+                mechanism,
+                "--id",
+                id,
+                "-i",
+                other.to_str().unwrap(),
+                "--signature-file",
+                sig,
             ],
         );
-        assert!(refused.contains("Invalid signature"), "{mechanism}: {refused}");
+        assert!(
+            refused.contains("Invalid signature"),
+            "{mechanism}: {refused}"
+        );
     }
 
     // OpenSSL verifies the RSA signature with the public key pkcs11-tool reads out.
     let der = dir.path().join("rsa.der");
     pkcs11_tool_cu1(
         &fixture,
-        &["--read-object", "--type", "pubkey", "--id", "02", "-o", der.to_str().unwrap()],
+        &[
+            "--read-object",
+            "--type",
+            "pubkey",
+            "--id",
+            "02",
+            "-o",
+            der.to_str().unwrap(),
+        ],
     );
     let pem = dir.path().join("rsa.pem");
     assert_ok(
         &openssl(
             &fixture,
             &[
-                "pkey", "-pubin", "-inform", "DER", "-in", der.to_str().unwrap(), "-out",
+                "pkey",
+                "-pubin",
+                "-inform",
+                "DER",
+                "-in",
+                der.to_str().unwrap(),
+                "-out",
                 pem.to_str().unwrap(),
             ],
         ),
@@ -192,8 +286,13 @@ fn pkcs11_tool_makes_token_keys_and_signs_with_them() {
     let out = openssl(
         &fixture,
         &[
-            "dgst", "-sha256", "-verify", pem.to_str().unwrap(), "-signature",
-            sig.to_str().unwrap(), msg,
+            "dgst",
+            "-sha256",
+            "-verify",
+            pem.to_str().unwrap(),
+            "-signature",
+            sig.to_str().unwrap(),
+            msg,
         ],
     );
     assert!(assert_ok(&out, "openssl dgst -verify").contains("Verified OK"));
@@ -206,8 +305,20 @@ fn pkcs11_tool_makes_token_keys_and_signs_with_them() {
 fn pkcs11_tool_without_private_is_refused_as_cloudhsm_refuses_it() {
     let fixture = Fixture::new();
     for args in [
-        ["--keypairgen", "--key-type", "EC:prime256v1", "--label", "public-ec"],
-        ["--keypairgen", "--key-type", "rsa:2048", "--label", "public-rsa"],
+        [
+            "--keypairgen",
+            "--key-type",
+            "EC:prime256v1",
+            "--label",
+            "public-ec",
+        ],
+        [
+            "--keypairgen",
+            "--key-type",
+            "rsa:2048",
+            "--label",
+            "public-rsa",
+        ],
         ["--keygen", "--key-type", "AES:32", "--label", "public-aes"],
     ] {
         let mut all = vec!["--login", "--pin", PIN1, "--usage-sign"];
@@ -215,7 +326,10 @@ fn pkcs11_tool_without_private_is_refused_as_cloudhsm_refuses_it() {
         let out = pkcs11_tool(&fixture, &all);
         let (stdout, stderr) = text(&out);
         assert!(!out.status.success(), "{args:?}: {stdout}");
-        assert!(stderr.contains("CKR_ATTRIBUTE_VALUE_INVALID"), "{args:?}: {stderr}");
+        assert!(
+            stderr.contains("CKR_ATTRIBUTE_VALUE_INVALID"),
+            "{args:?}: {stderr}"
+        );
     }
     let list = cli_ok(&fixture, "cu1", CU1_PW, &["key", "list"]);
     assert!(list.contains("\"total_key_count\": 0"), "{list}");
@@ -230,9 +344,15 @@ fn pkcs11_tool_lists_every_mechanism_the_module_lists() {
         stdout.contains("SHA256-RSA-PKCS, keySize={2048,4096}, hw, sign, verify"),
         "{stdout}"
     );
-    assert!(stdout.contains("ECDSA-SHA256, keySize={224,521}, hw, sign, verify"), "{stdout}");
+    assert!(
+        stdout.contains("ECDSA-SHA256, keySize={224,521}, hw, sign, verify"),
+        "{stdout}"
+    );
     assert!(stdout.contains("RSA-PKCS-KEY-PAIR-GEN, keySize={2048,4096}, hw, generate_key_pair"));
-    assert!(stdout.contains("AES-KEY-GEN, keySize={16,32}, hw, generate"), "{stdout}");
+    assert!(
+        stdout.contains("AES-KEY-GEN, keySize={16,32}, hw, generate"),
+        "{stdout}"
+    );
     assert!(stdout.contains("SHA256, digest"), "{stdout}");
     // Every signature mechanism of the issue, each once.
     let listed: Vec<&str> = stdout
@@ -240,12 +360,31 @@ fn pkcs11_tool_lists_every_mechanism_the_module_lists() {
         .filter_map(|l| l.strip_prefix("  ")?.split(',').next())
         .collect();
     for name in [
-        "RSA-PKCS", "SHA1-RSA-PKCS", "SHA224-RSA-PKCS", "SHA384-RSA-PKCS", "SHA512-RSA-PKCS",
-        "RSA-PKCS-PSS", "SHA256-RSA-PKCS-PSS", "ECDSA", "ECDSA-SHA1", "ECDSA-SHA512",
-        "SHA256-HMAC", "SHA512-HMAC", "EC-KEY-PAIR-GEN", "GENERIC-SECRET-KEY-GEN", "SHA-1",
+        "RSA-PKCS",
+        "SHA1-RSA-PKCS",
+        "SHA224-RSA-PKCS",
+        "SHA384-RSA-PKCS",
+        "SHA512-RSA-PKCS",
+        "RSA-PKCS-PSS",
+        "SHA256-RSA-PKCS-PSS",
+        "ECDSA",
+        "ECDSA-SHA1",
+        "ECDSA-SHA512",
+        "SHA256-HMAC",
+        "SHA512-HMAC",
+        "EC-KEY-PAIR-GEN",
+        "GENERIC-SECRET-KEY-GEN",
+        "SHA-1",
     ] {
-        let alias = if name == "EC-KEY-PAIR-GEN" { "ECDSA-KEY-PAIR-GEN" } else { name };
-        let n = listed.iter().filter(|l| **l == name || **l == alias).count();
+        let alias = if name == "EC-KEY-PAIR-GEN" {
+            "ECDSA-KEY-PAIR-GEN"
+        } else {
+            name
+        };
+        let n = listed
+            .iter()
+            .filter(|l| **l == name || **l == alias)
+            .count();
         assert_eq!(n, 1, "{name}: {stdout}");
     }
 }
@@ -258,14 +397,24 @@ fn pkcs11_tool_test_finds_no_errors() {
     pkcs11_tool_cu1(
         &fixture,
         &[
-            "--keypairgen", "--key-type", "rsa:2048", "--usage-sign", "--private", "--label",
-            "self-test", "--id", "0a",
+            "--keypairgen",
+            "--key-type",
+            "rsa:2048",
+            "--usage-sign",
+            "--private",
+            "--label",
+            "self-test",
+            "--id",
+            "0a",
         ],
     );
     let (stdout, stderr) = pkcs11_tool_cu1(&fixture, &["--test"]);
     assert!(stdout.contains("No errors"), "{stdout}\n{stderr}");
     assert!(stdout.contains("SHA256-RSA-PKCS: OK"), "{stdout}");
-    assert!(stdout.contains("all 4 digest functions seem to work"), "{stdout}");
+    assert!(
+        stdout.contains("all 4 digest functions seem to work"),
+        "{stdout}"
+    );
 }
 
 /// What `--test` needs of a single-part mechanism: `C_SignUpdate` answers
@@ -283,10 +432,19 @@ fn a_single_part_mechanism_refuses_parts_as_pkcs11_tool_expects() {
         )
         .unwrap();
     s.sign_init(&Mechanism::RsaPkcs, private).unwrap();
-    assert_eq!(rv_of(s.sign_update(b"part").unwrap_err()), RvError::FunctionNotSupported);
-    assert_eq!(rv_of(s.sign_final().unwrap_err()), RvError::OperationNotInitialized);
+    assert_eq!(
+        rv_of(s.sign_update(b"part").unwrap_err()),
+        RvError::FunctionNotSupported
+    );
+    assert_eq!(
+        rv_of(s.sign_final().unwrap_err()),
+        RvError::OperationNotInitialized
+    );
     s.verify_init(&Mechanism::RsaPkcs, public).unwrap();
-    assert_eq!(rv_of(s.verify_update(b"part").unwrap_err()), RvError::FunctionNotSupported);
+    assert_eq!(
+        rv_of(s.verify_update(b"part").unwrap_err()),
+        RvError::FunctionNotSupported
+    );
     assert_eq!(
         rv_of(s.verify_final(&[0; 256]).unwrap_err()),
         RvError::OperationNotInitialized
@@ -312,9 +470,19 @@ fn openssl_signs_through_the_engine_with_keys_the_cli_made() {
         "cu1",
         CU1_PW,
         &[
-            "key", "generate-asymmetric-pair", "rsa", "--public-exponent", "65537",
-            "--modulus-size-bits", "2048", "--public-label", "web-rsa-pub", "--private-label",
-            "web-rsa", "--private-attributes", "sign=true",
+            "key",
+            "generate-asymmetric-pair",
+            "rsa",
+            "--public-exponent",
+            "65537",
+            "--modulus-size-bits",
+            "2048",
+            "--public-label",
+            "web-rsa-pub",
+            "--private-label",
+            "web-rsa",
+            "--private-attributes",
+            "sign=true",
         ],
     );
     cli_ok(
@@ -322,8 +490,17 @@ fn openssl_signs_through_the_engine_with_keys_the_cli_made() {
         "cu1",
         CU1_PW,
         &[
-            "key", "generate-asymmetric-pair", "ec", "--curve", "prime256v1", "--public-label",
-            "web-ec-pub", "--private-label", "web-ec", "--private-attributes", "sign=true",
+            "key",
+            "generate-asymmetric-pair",
+            "ec",
+            "--curve",
+            "prime256v1",
+            "--public-label",
+            "web-ec-pub",
+            "--private-label",
+            "web-ec",
+            "--private-attributes",
+            "sign=true",
         ],
     );
     let dir = tempfile::tempdir().unwrap();
@@ -339,8 +516,17 @@ fn openssl_signs_through_the_engine_with_keys_the_cli_made() {
             &openssl(
                 &fixture,
                 &[
-                    "dgst", "-sha256", "-engine", "pkcs11", "-keyform", "engine", "-sign", &uri,
-                    "-out", sig.to_str().unwrap(), msg,
+                    "dgst",
+                    "-sha256",
+                    "-engine",
+                    "pkcs11",
+                    "-keyform",
+                    "engine",
+                    "-sign",
+                    &uri,
+                    "-out",
+                    sig.to_str().unwrap(),
+                    msg,
                 ],
             ),
             "openssl dgst -sign (engine)",
@@ -348,11 +534,19 @@ fn openssl_signs_through_the_engine_with_keys_the_cli_made() {
         let out = openssl(
             &fixture,
             &[
-                "dgst", "-sha256", "-verify", pem.to_str().unwrap(), "-signature",
-                sig.to_str().unwrap(), msg,
+                "dgst",
+                "-sha256",
+                "-verify",
+                pem.to_str().unwrap(),
+                "-signature",
+                sig.to_str().unwrap(),
+                msg,
             ],
         );
-        assert!(assert_ok(&out, "openssl dgst -verify").contains("Verified OK"), "{label}");
+        assert!(
+            assert_ok(&out, "openssl dgst -verify").contains("Verified OK"),
+            "{label}"
+        );
 
         // pkeyutl signs a hash the application made.
         let hash = dir.path().join("hash");
@@ -362,8 +556,19 @@ fn openssl_signs_through_the_engine_with_keys_the_cli_made() {
             &openssl(
                 &fixture,
                 &[
-                    "pkeyutl", "-engine", "pkcs11", "-keyform", "engine", "-sign", "-inkey", &uri,
-                    "-in", hash.to_str().unwrap(), "-pkeyopt", "digest:sha256", "-out",
+                    "pkeyutl",
+                    "-engine",
+                    "pkcs11",
+                    "-keyform",
+                    "engine",
+                    "-sign",
+                    "-inkey",
+                    &uri,
+                    "-in",
+                    hash.to_str().unwrap(),
+                    "-pkeyopt",
+                    "digest:sha256",
+                    "-out",
                     sig.to_str().unwrap(),
                 ],
             ),
@@ -372,13 +577,24 @@ fn openssl_signs_through_the_engine_with_keys_the_cli_made() {
         let out = openssl(
             &fixture,
             &[
-                "pkeyutl", "-verify", "-pubin", "-inkey", pem.to_str().unwrap(), "-in",
-                hash.to_str().unwrap(), "-sigfile", sig.to_str().unwrap(), "-pkeyopt",
+                "pkeyutl",
+                "-verify",
+                "-pubin",
+                "-inkey",
+                pem.to_str().unwrap(),
+                "-in",
+                hash.to_str().unwrap(),
+                "-sigfile",
+                sig.to_str().unwrap(),
+                "-pkeyopt",
                 "digest:sha256",
             ],
         );
         let stdout = assert_ok(&out, "openssl pkeyutl -verify");
-        assert!(stdout.contains("Signature Verified Successfully"), "{label}: {stdout}");
+        assert!(
+            stdout.contains("Signature Verified Successfully"),
+            "{label}: {stdout}"
+        );
     }
     // A wrong PIN signs nothing.
     let uri = "pkcs11:token=hsm1;object=web-rsa;type=private;pin-value=cu1:wrong-password";
@@ -386,8 +602,17 @@ fn openssl_signs_through_the_engine_with_keys_the_cli_made() {
     let out = openssl(
         &fixture,
         &[
-            "dgst", "-sha256", "-engine", "pkcs11", "-keyform", "engine", "-sign", uri, "-out",
-            sig.to_str().unwrap(), msg,
+            "dgst",
+            "-sha256",
+            "-engine",
+            "pkcs11",
+            "-keyform",
+            "engine",
+            "-sign",
+            uri,
+            "-out",
+            sig.to_str().unwrap(),
+            msg,
         ],
     );
     assert!(!out.status.success(), "{:?}", text(&out));
@@ -439,7 +664,9 @@ fn openssl_verifies_what_c_sign_made() {
         .generate_key_pair(&Mechanism::EccKeyPairGen, &ec_public, &ec_private)
         .unwrap();
     assert_eq!(
-        s.find_objects(&[Attribute::Class(ObjectClass::PRIVATE_KEY)]).unwrap().len(),
+        s.find_objects(&[Attribute::Class(ObjectClass::PRIVATE_KEY)])
+            .unwrap()
+            .len(),
         2
     );
 
@@ -463,10 +690,18 @@ fn openssl_verifies_what_c_sign_made() {
         let out = openssl(
             &fixture,
             &[
-                "dgst", "-sha256", "-verify", pem.to_str().unwrap(), "-signature",
-                sig.to_str().unwrap(), message.to_str().unwrap(),
+                "dgst",
+                "-sha256",
+                "-verify",
+                pem.to_str().unwrap(),
+                "-signature",
+                sig.to_str().unwrap(),
+                message.to_str().unwrap(),
             ],
         );
-        assert!(assert_ok(&out, "openssl dgst -verify").contains("Verified OK"), "{label}");
+        assert!(
+            assert_ok(&out, "openssl dgst -verify").contains("Verified OK"),
+            "{label}"
+        );
     }
 }
