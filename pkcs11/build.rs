@@ -1,11 +1,9 @@
-//! Link options of the module.
+//! Links the module with `-z nodelete`: an application may `dlclose` a PKCS#11 library after
+//! `C_Finalize` (cryptoki, p11-kit and others do), but threads that called into it hold
+//! thread-local state of the library (Rust's and AWS-LC's) whose destructors run when those
+//! threads exit. Were the code unmapped by then, the destructors would jump into nothing and
+//! crash the application; with `nodelete` the library stays mapped for the process's life.
 
 fn main() {
-    // The module is never unloaded (`-z nodelete`: `dlclose` leaves it mapped). Its crypto
-    // library (AWS-LC) keeps per-thread state behind `pthread_key_create` destructors that
-    // live in the module: had `dlclose` unmapped it, every thread that had called into the
-    // module would jump into unmapped memory when it exits (an application that loads the
-    // module, signs, finalizes and unloads it, then ends a thread, crashed with SIGSEGV).
-    // A module that can be loaded again after `C_Finalize` needs nothing more.
     println!("cargo:rustc-cdylib-link-arg=-Wl,-z,nodelete");
 }
