@@ -66,11 +66,20 @@ pub(crate) fn init(
 }
 
 /// Adds a part (`C_SignUpdate` / `C_VerifyUpdate`).
+///
+/// A single-part mechanism (`CKM_RSA_PKCS`, `CKM_RSA_PKCS_PSS`, `CKM_ECDSA`) has no parts:
+/// `CKR_FUNCTION_NOT_SUPPORTED`, the code OpenSC's `pkcs11-tool --test` takes for "this
+/// mechanism signs in one call" (any other code counts as an error there). Like every
+/// failed update it ends the operation (PKCS#11 v2.40 §5.12).
 pub(crate) fn update(session: &mut Session, side: Side, part: &[u8]) -> Result<()> {
     let slot = op(session, side);
     let o = slot.as_mut().ok_or(CKR_OPERATION_NOT_INITIALIZED)?;
-    if !o.mechanism.multi_part() || o.made.is_some() {
-        // A single-part mechanism, or a one-call signature already under way.
+    if !o.mechanism.multi_part() {
+        *slot = None;
+        return Err(CKR_FUNCTION_NOT_SUPPORTED);
+    }
+    if o.made.is_some() {
+        // A one-call signature already under way (its length was asked).
         *slot = None;
         return Err(CKR_OPERATION_ACTIVE);
     }

@@ -64,10 +64,29 @@ pub fn serial() -> MutexGuard<'static, ()> {
 /// availability check; hsm2m.medium, the default type), activated, with crypto users `cu1`
 /// and `cu2`.
 pub struct Fixture {
+    /// The module as [`Fixture::pkcs11`] initialised it, finalised when the fixture drops.
+    module: Mutex<Option<Pkcs11>>,
     _dir: tempfile::TempDir,
     pub root: PathBuf,
     pub home: Home,
     _serial: MutexGuard<'static, ()>,
+}
+
+/// The module stays loaded after `dlclose` (it links with `-z nodelete`), so its state
+/// outlives a test's `Pkcs11`: the next test's `C_Initialize` needs this one's
+/// `C_Finalize` (cryptoki calls it only when asked).
+impl Drop for Fixture {
+    fn drop(&mut self) {
+        let module = self
+            .module
+            .get_mut()
+            .unwrap_or_else(|e| e.into_inner())
+            .take();
+        if let Some(pkcs11) = module {
+            // A test that finalised the module itself gets CKR_CRYPTOKI_NOT_INITIALIZED.
+            let _ = pkcs11.finalize();
+        }
+    }
 }
 
 impl Fixture {
@@ -106,6 +125,7 @@ impl Fixture {
         }
         cluster.logout(admin).unwrap();
         Fixture {
+            module: Mutex::new(None),
             _dir: dir,
             root,
             home,
@@ -121,6 +141,7 @@ impl Fixture {
         pkcs11
             .initialize(CInitializeArgs::new(CInitializeFlags::OS_LOCKING_OK))
             .unwrap();
+        *self.module.lock().unwrap_or_else(|e| e.into_inner()) = Some(pkcs11.clone());
         pkcs11
     }
 
@@ -186,4 +207,52 @@ pub fn session(pkcs11: &Pkcs11, pin: &str) -> Session {
         .login(UserType::User, Some(&AuthPin::new(pin.into())))
         .unwrap();
     session
+}
+
+// Helpers of clients.rs, cross_front_end.rs and threads.rs (real clients, the CLI, threads).
+
+/// The return code of a failed cryptoki call (panics on an error that is no module's).
+pub fn rv_of(e: cryptoki::error::Error) -> cryptoki::error::RvError {
+    match e {
+        cryptoki::error::Error::Pkcs11(rv, _) => rv,
+        other => panic!("not a return code of the module: {other}"),
+    }
+}
+
+/// A program of the system (installed by `.ci/run` from Debian's packages).
+pub fn installed(name: &str) -> PathBuf {
+    std::env::var_os("PATH")
+        .iter()
+        .flat_map(std::env::split_paths)
+        .map(|dir| dir.join(name))
+        .find(|p| p.is_file())
+        .unwrap_or_else(|| panic!("{name} is not installed: .ci/run installs it"))
+}
+
+/// Standard output and error of a finished process, for assertions and their messages.
+pub fn text(out: &Output) -> (String, String) {
+    (
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+/// Every `"key-reference": "0x…"` of a CLI answer, in order.
+pub fn key_references(json: &str) -> Vec<String> {
+    json.split("\"key-reference\": \"")
+        .skip(1)
+        .filter_map(|rest| rest.split('"').next())
+        .map(str::to_string)
+        .collect()
+}
+
+/// Runs `cloudhsm-cli` as crypto user `name` and returns its answer, which must succeed.
+pub fn cli_ok(fixture: &Fixture, name: &str, pw: &str, args: &[&str]) -> String {
+    let out = fixture.cli_as(name, pw, args);
+    let (stdout, stderr) = text(&out);
+    assert!(
+        out.status.success() && stdout.contains("\"error_code\": 0"),
+        "cloudhsm-cli {args:?} failed:\n{stdout}\n{stderr}"
+    );
+    stdout
 }
