@@ -15,7 +15,7 @@ use crate::crypto::{self, Side};
 use crate::mechanisms::SignMechanism;
 use crate::session::Session;
 use crate::state::{self, Module, Slot};
-use crate::{general, objects, template};
+use crate::{derive, general, objects, template};
 
 /// Defines exported entry points: `fn C_X(args) { body }` becomes an `extern "C"` function
 /// whose body runs under [`boundary::guard`] and returns `CKR_OK` when it ends with `Ok`.
@@ -546,10 +546,17 @@ entry! {
     }
 
     fn C_DeriveKey(hSession: CK_SESSION_HANDLE, pMechanism: *mut CK_MECHANISM, hBaseKey: CK_OBJECT_HANDLE, pTemplate: *mut CK_ATTRIBUTE, ulAttributeCount: CK_ULONG, phKey: *mut CK_OBJECT_HANDLE) {
-        let _ = (hBaseKey, pTemplate, ulAttributeCount, phKey);
         // SAFETY: the caller's contract.
-        unsafe { mechanism(pMechanism) }?;
-        with_session(hSession, |_, _, _| Err(CKR_MECHANISM_INVALID))
+        let m = unsafe { mechanism(pMechanism) }?;
+        // SAFETY: the caller's contract.
+        let given = unsafe { template::read(pTemplate, ulAttributeCount) }?;
+        // SAFETY: the caller's contract.
+        let out = unsafe { boundary::out(phKey) }?;
+        with_session(hSession, |module, slot, s| {
+            // SAFETY: the caller's contract for the mechanism's parameters.
+            *out = unsafe { derive::derive_key(module, slot, s, hSession, m, hBaseKey, &given) }?;
+            Ok(())
+        })
     }
 
     fn C_SeedRandom(hSession: CK_SESSION_HANDLE, pSeed: *mut CK_BYTE, ulSeedLen: CK_ULONG) {

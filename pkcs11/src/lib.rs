@@ -11,6 +11,7 @@
 mod attributes;
 mod boundary;
 mod crypto;
+mod derive;
 pub mod entry;
 mod error;
 mod general;

@@ -75,6 +75,13 @@ pub(crate) const MECHANISMS: &[Info] = &[
     info(CKM_SHA256_HMAC, 1, 800, SV),
     info(CKM_SHA384_HMAC, 1, 800, SV),
     info(CKM_SHA512_HMAC, 1, 800, SV),
+    info(CKM_ECDH1_DERIVE, 224, 521, CKF_HW | CKF_DERIVE | EC),
+    info(
+        crate::vendor::CKM_CLOUDHSM_SP800_108_COUNTER_KDF,
+        16,
+        800,
+        CKF_HW | CKF_DERIVE,
+    ),
     info(CKM_SHA_1, 0, 0, CKF_DIGEST),
     info(CKM_SHA224, 0, 0, CKF_DIGEST),
     info(CKM_SHA256, 0, 0, CKF_DIGEST),

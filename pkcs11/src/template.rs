@@ -58,6 +58,8 @@ pub(crate) enum Making {
     Generate,
     /// `C_CreateObject`: a key given in the clear.
     Create,
+    /// `C_DeriveKey`: a secret key derived in the HSM.
+    Derive,
 }
 
 /// What a creating function may be given for a kind of key: `Y` taken, `R` read-only, `1`
@@ -69,6 +71,7 @@ fn support(ty: CK_ATTRIBUTE_TYPE, column: Column, making: Making) -> u8 {
     let row: &[u8; 9] = match making {
         Making::Generate => generate_row(ty),
         Making::Create => create_row(ty),
+        Making::Derive => derive_row(ty),
     };
     let i = match column {
         Column::EcPrivate => 0,
@@ -111,6 +114,23 @@ fn create_row(ty: CK_ATTRIBUTE_TYPE) -> &'static [u8; 9] {
         CKA_EC_POINT => b"N2NNNNNNN",
         CKA_VALUE => b"2NNNNN222",
         CKA_CHECK_VALUE => b"RRRRNNRRR",
+        _ => b"NNNNNNNNN",
+    }
+}
+
+/// `C_DeriveKey` (spec/pkcs11.md §4.5: secret keys only). `S`: `CKA_SENSITIVE`, read-only
+/// but accepted at its value, true.
+fn derive_row(ty: CK_ATTRIBUTE_TYPE) -> &'static [u8; 9] {
+    match ty {
+        CKA_CLASS | CKA_KEY_TYPE | CKA_LABEL | CKA_ID | CKA_TOKEN => b"NNNNNNYYY",
+        CKA_LOCAL | CKA_NEVER_EXTRACTABLE | CKA_ALWAYS_SENSITIVE | CKA_CHECK_VALUE => b"NNNNNNRRR",
+        CKA_PRIVATE => b"NNNNNN111",
+        CKA_ENCRYPT | CKA_DECRYPT | CKA_WRAP | CKA_UNWRAP => b"NNNNNNYYN",
+        CKA_DERIVE | CKA_MODIFIABLE | CKA_DESTROYABLE | CKA_SIGN | CKA_VERIFY | CKA_EXTRACTABLE => {
+            b"NNNNNNYYY"
+        }
+        CKA_SENSITIVE => b"NNNNNNSSS",
+        CKA_VALUE_LEN => b"NNNNNN2N2",
         _ => b"NNNNNNNNN",
     }
 }
@@ -164,13 +184,20 @@ pub(crate) fn key_template(
     let column = Column::of(kt, kc);
     let support = |ty| support(ty, column, making);
     let mut out = KeyTemplate::default();
+    // A secret key given in the clear or derived neither signs nor verifies unless the
+    // template says so (AWS's tables; a generated one does both).
+    if making != Making::Generate && kc == KeyClass::SecretKey {
+        out.assignments.push(Assignment::Flag(Flag::Sign, false));
+        out.assignments.push(Assignment::Flag(Flag::Verify, false));
+    }
     for g in given {
         if !crate::attributes::is_key_attribute(g.ty) {
             return Err(CKR_ATTRIBUTE_TYPE_INVALID);
         }
         match support(g.ty) {
             b'Y' | b'1' | b'2' => {}
-            b'R' => return Err(CKR_ATTRIBUTE_READ_ONLY),
+            b'S' if bool_of(g)? => continue,
+            b'R' | b'S' => return Err(CKR_ATTRIBUTE_READ_ONLY),
             // A flag AWS does not take for this key is still accepted at its default, false.
             _ if is_flag(g.ty) && !bool_of(g)? => continue,
             _ => return Err(CKR_TEMPLATE_INCONSISTENT),

@@ -78,16 +78,26 @@ fn an_imported_hmac_key_gives_rfc_4231_macs() {
     let fixture = Fixture::new();
     let pkcs11 = fixture.pkcs11();
     let s = session(&pkcs11, PIN1);
-    // RFC 4231, test case 2: key "Jefe".
-    let key = s
-        .create_object(&[
+    // RFC 4231, test case 2: key "Jefe". An imported secret key neither signs nor verifies
+    // unless its template says so (AWS's import table; a generated one does both).
+    let template = |sign: bool| {
+        vec![
             Attribute::Class(ObjectClass::SECRET_KEY),
             Attribute::KeyType(KeyType::GENERIC_SECRET),
             Attribute::Value(b"Jefe".to_vec()),
-            Attribute::Token(true),
+            Attribute::Token(sign),
             Attribute::Label(b"hmac-jefe".to_vec()),
-        ])
-        .unwrap();
+        ]
+        .into_iter()
+        .chain(sign.then_some(Attribute::Sign(true)))
+        .collect::<Vec<_>>()
+    };
+    let unsigned = s.create_object(&template(false)).unwrap();
+    assert_eq!(
+        rv(s.sign(&Mechanism::Sha256Hmac, unsigned, b"data")),
+        RvError::KeyFunctionNotPermitted
+    );
+    let key = s.create_object(&template(true)).unwrap();
     let mac = s
         .sign(&Mechanism::Sha256Hmac, key, b"what do ya want for nothing?")
         .unwrap();

@@ -83,7 +83,7 @@ pub(super) fn derived(material: &KeyMaterial) -> Derived {
 /// A new key's attributes: the defaults, then each assignment with the creation rules of
 /// `setting` (the CLI's, or a PKCS#11 template's).
 #[allow(clippy::too_many_arguments)]
-fn settable(
+pub(super) fn settable(
     key_type: KeyType,
     class: KeyClass,
     label: &str,

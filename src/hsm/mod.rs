@@ -13,6 +13,7 @@ mod clones;
 mod cluster;
 pub mod crypto;
 mod default_cluster;
+mod derivation;
 mod entropy;
 mod environment;
 mod error;
@@ -44,6 +45,7 @@ pub use cluster::{
     Settings, UserInfo, MAX_FAILED_LOGINS,
 };
 pub use default_cluster::{retire_default, untouched_default};
+pub use derivation::{Derivation, DeriveRequest, EcdhKdf};
 pub use entropy::Entropy;
 pub use environment::{Environment, EnvironmentError};
 pub use error::HsmError;
