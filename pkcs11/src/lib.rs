@@ -10,7 +10,9 @@
 
 mod attributes;
 mod boundary;
+mod ciphers;
 mod crypto;
+mod encryption;
 pub mod entry;
 mod error;
 mod general;

@@ -23,3 +23,8 @@ pub(crate) fn parameter_set(algorithm: MlDsaAlgorithm) -> CK_ULONG {
         MlDsaAlgorithm::MlDsa87 => CKP_CLOUDHSM_ML_DSA_87,
     }
 }
+
+/// `CKM_CLOUDHSM_AES_GCM`: AES-GCM with the HSM's IV prepended to the ciphertext (AWS's
+/// "Supported mechanisms", note 3; spec/pkcs11.md §3.4). Added alone by the encryption work
+/// until the complete vendor header of the other branch replaces this file.
+pub const CKM_CLOUDHSM_AES_GCM: cryptoki_sys::CK_MECHANISM_TYPE = 0x8000_1087;
