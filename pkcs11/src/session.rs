@@ -68,13 +68,16 @@ pub(crate) struct CipherOp {
     pub(crate) operation: Option<CipherOperation>,
     /// The output of a one-call operation that could not deliver it (a buffer too small),
     /// with the input it was made of: the next call with that input delivers it.
-    pub(crate) made: Option<(Zeroizing<Vec<u8>>, Zeroizing<Vec<u8>>)>,
+    pub(crate) made: Option<Made>,
     /// `CKM_AES_GCM` encryption: where the HSM's IV goes, and the IV, written when the
     /// ciphertext is delivered.
     pub(crate) iv_out: Option<(Deferred, Vec<u8>)>,
     /// Whether parts were given (`C_Encrypt` then is out of order).
     pub(crate) updated: bool,
 }
+
+/// Output made but not yet delivered: (the input, the output).
+pub(crate) type Made = (Zeroizing<Vec<u8>>, Zeroizing<Vec<u8>>);
 
 /// An active digest.
 pub(crate) struct DigestOp {

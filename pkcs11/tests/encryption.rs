@@ -111,7 +111,14 @@ fn to_hex(b: &[u8]) -> String {
 }
 
 /// `openssl enc` of `data` with `cipher` (`aes-256-cbc` ...), key and IV in hex.
-fn openssl_enc(cipher: &str, key: &[u8], iv: Option<&[u8]>, pad: bool, decrypt: bool, data: &[u8]) -> Vec<u8> {
+fn openssl_enc(
+    cipher: &str,
+    key: &[u8],
+    iv: Option<&[u8]>,
+    pad: bool,
+    decrypt: bool,
+    data: &[u8],
+) -> Vec<u8> {
     let mut args = vec![
         "enc".to_string(),
         format!("-{cipher}"),
@@ -185,7 +192,14 @@ fn oaep(hash: MechanismType, mgf: PkcsMgfType, label: &[u8]) -> Mechanism<'_> {
 }
 
 /// Multi-part encryption (or decryption) of `data` in parts of `part` bytes.
-fn in_parts(session: &Session, m: &Mechanism, key: ObjectHandle, data: &[u8], part: usize, decrypt: bool) -> Vec<u8> {
+fn in_parts(
+    session: &Session,
+    m: &Mechanism,
+    key: ObjectHandle,
+    data: &[u8],
+    part: usize,
+    decrypt: bool,
+) -> Vec<u8> {
     let mut out = Vec::new();
     if decrypt {
         session.decrypt_init(m, key).unwrap();
@@ -224,8 +238,9 @@ fn functions() -> &'static CK_FUNCTION_LIST {
     static PINNED: OnceLock<&'static CK_FUNCTION_LIST> = OnceLock::new();
     PINNED.get_or_init(|| {
         // SAFETY: the module is a PKCS#11 library; leaked, it stays loaded.
-        let lib: &'static libloading::Library =
-            Box::leak(Box::new(unsafe { libloading::Library::new(module_path()) }.unwrap()));
+        let lib: &'static libloading::Library = Box::leak(Box::new(
+            unsafe { libloading::Library::new(module_path()) }.unwrap(),
+        ));
         type GetList = unsafe extern "C" fn(*mut *mut CK_FUNCTION_LIST) -> CK_RV;
         // SAFETY: C_GetFunctionList has this signature (PKCS#11 v2.40).
         let get: libloading::Symbol<GetList> = unsafe { lib.get(b"C_GetFunctionList") }.unwrap();
@@ -288,10 +303,20 @@ impl Raw {
     fn encrypt(&self, data: &[u8], cap: Option<usize>) -> (CK_RV, Vec<u8>, CK_ULONG) {
         let mut buf = vec![0u8; cap.unwrap_or(0)];
         let mut len = cap.unwrap_or(0) as CK_ULONG;
-        let p = if cap.is_some() { buf.as_mut_ptr() } else { std::ptr::null_mut() };
+        let p = if cap.is_some() {
+            buf.as_mut_ptr()
+        } else {
+            std::ptr::null_mut()
+        };
         // SAFETY: `buf` holds `len` bytes.
         let rv = unsafe {
-            (self.f.C_Encrypt.unwrap())(self.h, data.as_ptr() as *mut u8, data.len() as CK_ULONG, p, &mut len)
+            (self.f.C_Encrypt.unwrap())(
+                self.h,
+                data.as_ptr() as *mut u8,
+                data.len() as CK_ULONG,
+                p,
+                &mut len,
+            )
         };
         buf.truncate(len.min(buf.len() as CK_ULONG) as usize);
         (rv, buf, len)
@@ -300,10 +325,20 @@ impl Raw {
     fn decrypt(&self, data: &[u8], cap: Option<usize>) -> (CK_RV, Vec<u8>, CK_ULONG) {
         let mut buf = vec![0u8; cap.unwrap_or(0)];
         let mut len = cap.unwrap_or(0) as CK_ULONG;
-        let p = if cap.is_some() { buf.as_mut_ptr() } else { std::ptr::null_mut() };
+        let p = if cap.is_some() {
+            buf.as_mut_ptr()
+        } else {
+            std::ptr::null_mut()
+        };
         // SAFETY: `buf` holds `len` bytes.
         let rv = unsafe {
-            (self.f.C_Decrypt.unwrap())(self.h, data.as_ptr() as *mut u8, data.len() as CK_ULONG, p, &mut len)
+            (self.f.C_Decrypt.unwrap())(
+                self.h,
+                data.as_ptr() as *mut u8,
+                data.len() as CK_ULONG,
+                p,
+                &mut len,
+            )
         };
         buf.truncate(len.min(buf.len() as CK_ULONG) as usize);
         (rv, buf, len)
@@ -312,10 +347,20 @@ impl Raw {
     fn encrypt_update(&self, data: &[u8], cap: Option<usize>) -> (CK_RV, CK_ULONG) {
         let mut buf = vec![0u8; cap.unwrap_or(0)];
         let mut len = cap.unwrap_or(0) as CK_ULONG;
-        let p = if cap.is_some() { buf.as_mut_ptr() } else { std::ptr::null_mut() };
+        let p = if cap.is_some() {
+            buf.as_mut_ptr()
+        } else {
+            std::ptr::null_mut()
+        };
         // SAFETY: `buf` holds `len` bytes.
         let rv = unsafe {
-            (self.f.C_EncryptUpdate.unwrap())(self.h, data.as_ptr() as *mut u8, data.len() as CK_ULONG, p, &mut len)
+            (self.f.C_EncryptUpdate.unwrap())(
+                self.h,
+                data.as_ptr() as *mut u8,
+                data.len() as CK_ULONG,
+                p,
+                &mut len,
+            )
         };
         (rv, len)
     }
@@ -331,6 +376,8 @@ fn raw(session: &Session) -> Raw {
 // ---------------------------------------------------------------------------------------
 // Round trips and cross-checks
 
+type OpensslCase<'a> = (Mechanism<'a>, &'a [u8], String, Option<&'a [u8]>, bool);
+
 #[test]
 fn every_aes_mode_round_trips_and_matches_openssl() {
     let fixture = Fixture::new();
@@ -345,21 +392,62 @@ fn every_aes_mode_round_trips_and_matches_openssl() {
         let k = value(&session, key);
         assert_eq!(k.len() as u64, len);
         let ctr_p = ctr(128, counter);
-        let cases: [(Mechanism, &[u8], String, Option<&[u8]>, bool); 4] = [
-            (Mechanism::AesEcb, blocks, format!("aes-{name}-ecb"), None, false),
-            (Mechanism::AesCbc(iv), blocks, format!("aes-{name}-cbc"), Some(&iv), false),
-            (Mechanism::AesCbcPad(iv), &data, format!("aes-{name}-cbc"), Some(&iv), true),
-            (ctr_mechanism(&ctr_p), &data, format!("aes-{name}-ctr"), Some(&counter), false),
+        // (mechanism, input, openssl cipher, openssl IV, padding)
+        let cases: [OpensslCase; 4] = [
+            (
+                Mechanism::AesEcb,
+                blocks,
+                format!("aes-{name}-ecb"),
+                None,
+                false,
+            ),
+            (
+                Mechanism::AesCbc(iv),
+                blocks,
+                format!("aes-{name}-cbc"),
+                Some(&iv),
+                false,
+            ),
+            (
+                Mechanism::AesCbcPad(iv),
+                &data,
+                format!("aes-{name}-cbc"),
+                Some(&iv),
+                true,
+            ),
+            (
+                ctr_mechanism(&ctr_p),
+                &data,
+                format!("aes-{name}-ctr"),
+                Some(&counter),
+                false,
+            ),
         ];
         for (m, input, cipher, civ, pad) in cases {
             let ct = session.encrypt(&m, key, input).unwrap();
-            assert_eq!(ct, openssl_enc(&cipher, &k, civ, pad, false, input), "{cipher}");
-            assert_eq!(openssl_enc(&cipher, &k, civ, pad, true, &ct), input, "{cipher}");
+            assert_eq!(
+                ct,
+                openssl_enc(&cipher, &k, civ, pad, false, input),
+                "{cipher}"
+            );
+            assert_eq!(
+                openssl_enc(&cipher, &k, civ, pad, true, &ct),
+                input,
+                "{cipher}"
+            );
             assert_eq!(session.decrypt(&m, key, &ct).unwrap(), input, "{cipher}");
             // In parts of odd sizes, both ways: the same bytes.
             for part in [1, 7, 16, 33] {
-                assert_eq!(in_parts(&session, &m, key, input, part, false), ct, "{cipher} / {part}");
-                assert_eq!(in_parts(&session, &m, key, &ct, part, true), input, "{cipher} / {part}");
+                assert_eq!(
+                    in_parts(&session, &m, key, input, part, false),
+                    ct,
+                    "{cipher} / {part}"
+                );
+                assert_eq!(
+                    in_parts(&session, &m, key, &ct, part, true),
+                    input,
+                    "{cipher} / {part}"
+                );
             }
         }
     }
@@ -386,7 +474,9 @@ fn nist_sp800_38a_known_answers_with_the_nist_key_unwrapped_through_the_cli() {
             ],
         )
         .unwrap();
-    let kek = aws_lc_rs::key_wrap::AesKek::new(&aws_lc_rs::key_wrap::AES_128, &value(&session, kek)).unwrap();
+    let kek =
+        aws_lc_rs::key_wrap::AesKek::new(&aws_lc_rs::key_wrap::AES_128, &value(&session, kek))
+            .unwrap();
     let mut wrapped = [0u8; 24];
     use aws_lc_rs::key_wrap::KeyWrap;
     let wrapped = kek.wrap(&hex(NIST_KEY), &mut wrapped).unwrap().to_vec();
@@ -397,12 +487,27 @@ fn nist_sp800_38a_known_answers_with_the_nist_key_unwrapped_through_the_cli() {
         "cu1",
         CU1_PW,
         &[
-            "key", "unwrap", "aes-no-pad", "--filter", "attr.label=kat-kek", "--data-path",
-            path.to_str().unwrap(), "--key-type-class", "aes", "--label", "nist", "--attributes",
-            "encrypt=true", "decrypt=true",
+            "key",
+            "unwrap",
+            "aes-no-pad",
+            "--filter",
+            "attr.label=kat-kek",
+            "--data-path",
+            path.to_str().unwrap(),
+            "--key-type-class",
+            "aes",
+            "--label",
+            "nist",
+            "--attributes",
+            "encrypt=true",
+            "decrypt=true",
         ],
     );
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stdout));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
     let key = find(&session, "nist");
     let plaintext = hex(NIST_PLAINTEXT);
     let iv: [u8; 16] = hex(NIST_IV).try_into().unwrap();
@@ -413,9 +518,15 @@ fn nist_sp800_38a_known_answers_with_the_nist_key_unwrapped_through_the_cli() {
         (Mechanism::AesCbc(iv), NIST_CBC),
         (ctr_mechanism(&ctr_p), NIST_CTR),
     ] {
-        assert_eq!(to_hex(&session.encrypt(&m, key, &plaintext).unwrap()), expected);
+        assert_eq!(
+            to_hex(&session.encrypt(&m, key, &plaintext).unwrap()),
+            expected
+        );
         assert_eq!(session.decrypt(&m, key, &hex(expected)).unwrap(), plaintext);
-        assert_eq!(to_hex(&in_parts(&session, &m, key, &plaintext, 16, false)), expected);
+        assert_eq!(
+            to_hex(&in_parts(&session, &m, key, &plaintext, 16, false)),
+            expected
+        );
     }
 }
 
@@ -431,7 +542,9 @@ fn aes_gcm_encryption_writes_the_hsm_iv_into_the_params_and_aws_lc_opens_it() {
     let mut iv = [0u8; 12];
     let ct = {
         let params = GcmParams::new(&mut iv, aad, 128.into()).unwrap();
-        session.encrypt(&Mechanism::AesGcm(params), key, &data).unwrap()
+        session
+            .encrypt(&Mechanism::AesGcm(params), key, &data)
+            .unwrap()
     };
     // ciphertext || tag, no IV; the IV is in the caller's buffer.
     assert_eq!(ct.len(), data.len() + 16);
@@ -451,19 +564,33 @@ fn aes_gcm_encryption_writes_the_hsm_iv_into_the_params_and_aws_lc_opens_it() {
     // The module decrypts with the IV it gave.
     let mut iv2 = iv;
     let params = GcmParams::new(&mut iv2, aad, 128.into()).unwrap();
-    assert_eq!(session.decrypt(&Mechanism::AesGcm(params), key, &ct).unwrap(), data);
+    assert_eq!(
+        session
+            .decrypt(&Mechanism::AesGcm(params), key, &ct)
+            .unwrap(),
+        data
+    );
     // A second encryption has another IV.
     let mut other = [0u8; 12];
     let params = GcmParams::new(&mut other, aad, 128.into()).unwrap();
-    session.encrypt(&Mechanism::AesGcm(params), key, &data).unwrap();
+    session
+        .encrypt(&Mechanism::AesGcm(params), key, &data)
+        .unwrap();
     assert_ne!(other, iv);
     // A shorter tag: ciphertext || 12-byte tag.
     let mut iv3 = [0u8; 12];
     let params = GcmParams::new(&mut iv3, &[], 96.into()).unwrap();
-    let short = session.encrypt(&Mechanism::AesGcm(params), key, &data).unwrap();
+    let short = session
+        .encrypt(&Mechanism::AesGcm(params), key, &data)
+        .unwrap();
     assert_eq!(short.len(), data.len() + 12);
     let params = GcmParams::new(&mut iv3, &[], 96.into()).unwrap();
-    assert_eq!(session.decrypt(&Mechanism::AesGcm(params), key, &short).unwrap(), data);
+    assert_eq!(
+        session
+            .decrypt(&Mechanism::AesGcm(params), key, &short)
+            .unwrap(),
+        data
+    );
 }
 
 #[test]
@@ -489,7 +616,10 @@ fn the_aes_gcm_flow_of_aws_sample_in_raw_calls() {
     assert_eq!(unsafe { std::ptr::read_volatile(&iv) }, [0u8; 12]);
     // A buffer too small: the length, the operation still active, the IV not written.
     let (rv, _, len) = raw.encrypt(&data, Some(4));
-    assert_eq!((rv, len), (CKR_BUFFER_TOO_SMALL, (data.len() + 16) as CK_ULONG));
+    assert_eq!(
+        (rv, len),
+        (CKR_BUFFER_TOO_SMALL, (data.len() + 16) as CK_ULONG)
+    );
     // SAFETY: as above.
     assert_eq!(unsafe { std::ptr::read_volatile(&iv) }, [0u8; 12]);
     let (rv, ct, _) = raw.encrypt(&data, Some(len as usize));
@@ -499,7 +629,10 @@ fn the_aes_gcm_flow_of_aws_sample_in_raw_calls() {
     let hsm_iv = unsafe { std::ptr::read_volatile(&iv) };
     assert_ne!(hsm_iv, [0u8; 12]);
     // The operation ended with the delivery.
-    assert_eq!(raw.encrypt(&data, Some(64)).0, CKR_OPERATION_NOT_INITIALIZED);
+    assert_eq!(
+        raw.encrypt(&data, Some(64)).0,
+        CKR_OPERATION_NOT_INITIALIZED
+    );
     // Decrypt with the same structure, now holding the IV (the sample reuses it).
     let mut m = mech(CKM_AES_GCM, &mut params);
     assert_eq!(raw.decrypt_init(&mut m, key), CKR_OK);
@@ -540,9 +673,15 @@ fn the_aes_gcm_flow_of_aws_sample_in_raw_calls() {
     let mut params = gcm_params(iv.as_mut_ptr(), 12, &aad, 128);
     let mut m = mech(CKM_AES_GCM, &mut params);
     assert_eq!(raw.encrypt_init(&mut m, key), CKR_OK);
-    assert_eq!(raw.encrypt_update(&data, Some(256)).0, CKR_MECHANISM_INVALID);
+    assert_eq!(
+        raw.encrypt_update(&data, Some(256)).0,
+        CKR_MECHANISM_INVALID
+    );
     // ... which ended the operation.
-    assert_eq!(raw.encrypt(&data, Some(256)).0, CKR_OPERATION_NOT_INITIALIZED);
+    assert_eq!(
+        raw.encrypt(&data, Some(256)).0,
+        CKR_OPERATION_NOT_INITIALIZED
+    );
     // No pIv to write the IV to, or an IV of another length.
     let mut params = gcm_params(std::ptr::null_mut(), 12, &aad, 128);
     let mut m = mech(CKM_AES_GCM, &mut params);
@@ -593,11 +732,17 @@ fn cloudhsm_aes_gcm_prepends_the_iv_and_wants_no_piv() {
     // pIv must be NULL.
     let mut iv = [0u8; 12];
     let with_iv = gcm_params(iv.as_mut_ptr(), 12, &aad, 128);
-    assert_eq!(rv(session.encrypt(&cloudhsm_gcm(&with_iv), key, &data)), RvError::MechanismParamInvalid);
+    assert_eq!(
+        rv(session.encrypt(&cloudhsm_gcm(&with_iv), key, &data)),
+        RvError::MechanismParamInvalid
+    );
     // A tampered ciphertext fails authentication.
     let mut bad = ct.clone();
     bad[20] ^= 1;
-    assert_eq!(rv(session.decrypt(&cloudhsm_gcm(&p), key, &bad)), RvError::EncryptedDataInvalid);
+    assert_eq!(
+        rv(session.decrypt(&cloudhsm_gcm(&p), key, &bad)),
+        RvError::EncryptedDataInvalid
+    );
     // Multi-part: refused on update.
     session.encrypt_init(&cloudhsm_gcm(&p), key).unwrap();
     assert_eq!(rv(session.encrypt_update(&data)), RvError::MechanismInvalid);
@@ -610,11 +755,21 @@ fn public_pem(fixture: &Fixture, dir: &std::path::Path, label: &str) -> std::pat
         "cu1",
         CU1_PW,
         &[
-            "key", "generate-file", "--encoding", "pem", "--path", path.to_str().unwrap(),
-            "--filter", &format!("attr.label={label}"),
+            "key",
+            "generate-file",
+            "--encoding",
+            "pem",
+            "--path",
+            path.to_str().unwrap(),
+            "--filter",
+            &format!("attr.label={label}"),
         ],
     );
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stdout));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
     path
 }
 
@@ -640,22 +795,49 @@ fn rsa_oaep_pkcs_and_raw_interoperate_with_openssl() {
     };
     // OAEP, SHA-256 and SHA-1, without and with a label: openssl encrypts, the module decrypts.
     for (hash, mgf, md, label) in [
-        (MechanismType::SHA256, PkcsMgfType::MGF1_SHA256, "sha256", &b""[..]),
-        (MechanismType::SHA256, PkcsMgfType::MGF1_SHA256, "sha256", b"label"),
+        (
+            MechanismType::SHA256,
+            PkcsMgfType::MGF1_SHA256,
+            "sha256",
+            &b""[..],
+        ),
+        (
+            MechanismType::SHA256,
+            PkcsMgfType::MGF1_SHA256,
+            "sha256",
+            b"label",
+        ),
         (MechanismType::SHA1, PkcsMgfType::MGF1_SHA1, "sha1", b""),
     ] {
         let label_opt = format!("rsa_oaep_label:{}", to_hex(label));
-        let mut opts = vec!["rsa_padding_mode:oaep".to_string(), format!("rsa_oaep_md:{md}"), format!("rsa_mgf1_md:{md}")];
+        let mut opts = vec![
+            "rsa_padding_mode:oaep".to_string(),
+            format!("rsa_oaep_md:{md}"),
+            format!("rsa_mgf1_md:{md}"),
+        ];
         if !label.is_empty() {
             opts.push(label_opt);
         }
         let opts: Vec<&str> = opts.iter().map(String::as_str).collect();
         let ct = pkeyutl(&opts);
-        assert_eq!(session.decrypt(&oaep(hash, mgf, label), private, &ct).unwrap(), data, "{md}");
+        assert_eq!(
+            session
+                .decrypt(&oaep(hash, mgf, label), private, &ct)
+                .unwrap(),
+            data,
+            "{md}"
+        );
         // And the module's own encryption comes back.
-        let mine = session.encrypt(&oaep(hash, mgf, label), public, &data).unwrap();
+        let mine = session
+            .encrypt(&oaep(hash, mgf, label), public, &data)
+            .unwrap();
         assert_eq!(mine.len(), 256);
-        assert_eq!(session.decrypt(&oaep(hash, mgf, label), private, &mine).unwrap(), data);
+        assert_eq!(
+            session
+                .decrypt(&oaep(hash, mgf, label), private, &mine)
+                .unwrap(),
+            data
+        );
         // A wrong label fails to decrypt.
         assert_eq!(
             rv(session.decrypt(&oaep(hash, mgf, b"other"), private, &ct)),
@@ -664,23 +846,52 @@ fn rsa_oaep_pkcs_and_raw_interoperate_with_openssl() {
     }
     // PKCS#1 v1.5 (a non-FIPS cluster).
     let ct = pkeyutl(&["rsa_padding_mode:pkcs1"]);
-    assert_eq!(session.decrypt(&Mechanism::RsaPkcs, private, &ct).unwrap(), data);
+    assert_eq!(
+        session.decrypt(&Mechanism::RsaPkcs, private, &ct).unwrap(),
+        data
+    );
     let mine = session.encrypt(&Mechanism::RsaPkcs, public, &data).unwrap();
-    assert_eq!(session.decrypt(&Mechanism::RsaPkcs, private, &mine).unwrap(), data);
+    assert_eq!(
+        session
+            .decrypt(&Mechanism::RsaPkcs, private, &mine)
+            .unwrap(),
+        data
+    );
     // Raw RSA is deterministic: the module's equals openssl's.
     let mut block = vec![0u8; 256];
     block[1..33].copy_from_slice(&[0x5a; 32]);
     let theirs = {
-        let args: Vec<String> = ["pkeyutl", "-encrypt", "-pubin", "-inkey", &pem, "-pkeyopt", "rsa_padding_mode:none"]
-            .iter()
-            .map(|s| s.to_string())
-            .collect();
+        let args: Vec<String> = [
+            "pkeyutl",
+            "-encrypt",
+            "-pubin",
+            "-inkey",
+            &pem,
+            "-pkeyopt",
+            "rsa_padding_mode:none",
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
         run("openssl", &args, &block)
     };
-    assert_eq!(session.encrypt(&Mechanism::RsaX509, public, &block).unwrap(), theirs);
-    assert_eq!(session.decrypt(&Mechanism::RsaX509, private, &theirs).unwrap(), block);
+    assert_eq!(
+        session
+            .encrypt(&Mechanism::RsaX509, public, &block)
+            .unwrap(),
+        theirs
+    );
+    assert_eq!(
+        session
+            .decrypt(&Mechanism::RsaX509, private, &theirs)
+            .unwrap(),
+        block
+    );
     // A number not below the modulus.
-    assert_eq!(rv(session.encrypt(&Mechanism::RsaX509, public, &[0xff; 256])), RvError::DataLenRange);
+    assert_eq!(
+        rv(session.encrypt(&Mechanism::RsaX509, public, &[0xff; 256])),
+        RvError::DataLenRange
+    );
     // RSA has no parts.
     session.encrypt_init(&Mechanism::RsaPkcs, public).unwrap();
     assert_eq!(rv(session.encrypt_update(&data)), RvError::MechanismInvalid);
@@ -714,7 +925,10 @@ fn oaep_with_source_zero_as_aws_sample_passes_it() {
     let (rv1, _, len) = raw.decrypt(&ct, None);
     assert_eq!((rv1, len), (CKR_OK, 256));
     let (rv2, pt, len) = raw.decrypt(&ct, Some(256));
-    assert_eq!((rv2, pt, len), (CKR_OK, data.clone(), data.len() as CK_ULONG));
+    assert_eq!(
+        (rv2, pt, len),
+        (CKR_OK, data.clone(), data.len() as CK_ULONG)
+    );
     // Source 0 with a label, an unknown source, a mismatched MGF: parameter errors.
     let mut label = *b"label";
     for p in [
@@ -735,7 +949,10 @@ fn oaep_with_source_zero_as_aws_sample_passes_it() {
     ] {
         let mut p = p;
         let mut m = mech(CKM_RSA_PKCS_OAEP, &mut p);
-        assert_eq!(raw.encrypt_init(&mut m, public), CKR_MECHANISM_PARAM_INVALID);
+        assert_eq!(
+            raw.encrypt_init(&mut m, public),
+            CKR_MECHANISM_PARAM_INVALID
+        );
     }
 }
 
@@ -750,8 +967,14 @@ fn refusals_have_the_codes_of_pkcs11() {
     let key = aes_key(&session, 32, "errors", true);
     let iv = [0u8; 16];
     // No operation.
-    assert_eq!(rv(session.encrypt_update(b"x")), RvError::OperationNotInitialized);
-    assert_eq!(rv(session.decrypt_final()), RvError::OperationNotInitialized);
+    assert_eq!(
+        rv(session.encrypt_update(b"x")),
+        RvError::OperationNotInitialized
+    );
+    assert_eq!(
+        rv(session.decrypt_final()),
+        RvError::OperationNotInitialized
+    );
     // A key without encrypt, a key of another type, a handle that is no key.
     let no_encrypt = session
         .generate_key(
@@ -765,55 +988,114 @@ fn refusals_have_the_codes_of_pkcs11() {
             ],
         )
         .unwrap();
-    assert_eq!(rv(session.encrypt(&Mechanism::AesCbc(iv), no_encrypt, &[0; 16])), RvError::KeyFunctionNotPermitted);
+    assert_eq!(
+        rv(session.encrypt(&Mechanism::AesCbc(iv), no_encrypt, &[0; 16])),
+        RvError::KeyFunctionNotPermitted
+    );
     let (public, _) = rsa_pair(&session, "errors-rsa");
-    assert_eq!(rv(session.encrypt(&Mechanism::AesCbc(iv), public, &[0; 16])), RvError::KeyTypeInconsistent);
-    assert_eq!(rv(session.encrypt(&Mechanism::RsaPkcs, key, &[0; 16])), RvError::KeyTypeInconsistent);
+    assert_eq!(
+        rv(session.encrypt(&Mechanism::AesCbc(iv), public, &[0; 16])),
+        RvError::KeyTypeInconsistent
+    );
+    assert_eq!(
+        rv(session.encrypt(&Mechanism::RsaPkcs, key, &[0; 16])),
+        RvError::KeyTypeInconsistent
+    );
     // A mechanism that is no encryption one.
-    assert_eq!(rv(session.encrypt(&Mechanism::Sha256, key, &[0; 16])), RvError::MechanismInvalid);
+    assert_eq!(
+        rv(session.encrypt(&Mechanism::Sha256, key, &[0; 16])),
+        RvError::MechanismInvalid
+    );
     // Parameters: a short CBC IV, a counter of 0 bits, a GCM tag of 32 bits, ECB with an IV.
     let raw = raw(&session);
     let mut short = [0u8; 8];
     let mut m = mech(CKM_AES_CBC, &mut short);
     assert_eq!(raw.encrypt_init(&mut m, key), CKR_MECHANISM_PARAM_INVALID);
     let p = ctr(0, [0; 16]);
-    assert_eq!(rv(session.encrypt(&ctr_mechanism(&p), key, &[0; 16])), RvError::MechanismParamInvalid);
+    assert_eq!(
+        rv(session.encrypt(&ctr_mechanism(&p), key, &[0; 16])),
+        RvError::MechanismParamInvalid
+    );
     let mut giv = [0u8; 12];
     let params = GcmParams::new(&mut giv, &[], 32.into()).unwrap();
-    assert_eq!(rv(session.encrypt(&Mechanism::AesGcm(params), key, &[0; 16])), RvError::MechanismParamInvalid);
+    assert_eq!(
+        rv(session.encrypt(&Mechanism::AesGcm(params), key, &[0; 16])),
+        RvError::MechanismParamInvalid
+    );
     let mut ecb_iv = [0u8; 16];
     let mut m = mech(CKM_AES_ECB, &mut ecb_iv);
     assert_eq!(raw.encrypt_init(&mut m, key), CKR_MECHANISM_PARAM_INVALID);
     // Data: not whole blocks (encrypting: the data; decrypting: the ciphertext).
-    assert_eq!(rv(session.encrypt(&Mechanism::AesEcb, key, &[0; 15])), RvError::DataLenRange);
-    assert_eq!(rv(session.decrypt(&Mechanism::AesCbc(iv), key, &[0; 17])), RvError::EncryptedDataLenRange);
+    assert_eq!(
+        rv(session.encrypt(&Mechanism::AesEcb, key, &[0; 15])),
+        RvError::DataLenRange
+    );
+    assert_eq!(
+        rv(session.decrypt(&Mechanism::AesCbc(iv), key, &[0; 17])),
+        RvError::EncryptedDataLenRange
+    );
     // More than the HSM takes in one CKM_AES_CBC call (16272 bytes), or one GCM call (16224).
     let big = vec![0u8; 16288];
-    assert_eq!(rv(session.encrypt(&Mechanism::AesCbc(iv), key, &big)), RvError::DataLenRange);
-    assert_eq!(session.encrypt(&Mechanism::AesCbc(iv), key, &big[..16272]).unwrap().len(), 16272);
+    assert_eq!(
+        rv(session.encrypt(&Mechanism::AesCbc(iv), key, &big)),
+        RvError::DataLenRange
+    );
+    assert_eq!(
+        session
+            .encrypt(&Mechanism::AesCbc(iv), key, &big[..16272])
+            .unwrap()
+            .len(),
+        16272
+    );
     let mut giv = [0u8; 12];
     let params = GcmParams::new(&mut giv, &[], 128.into()).unwrap();
-    assert_eq!(rv(session.encrypt(&Mechanism::AesGcm(params), key, &big[..16225])), RvError::DataLenRange);
+    assert_eq!(
+        rv(session.encrypt(&Mechanism::AesGcm(params), key, &big[..16225])),
+        RvError::DataLenRange
+    );
     // A CTR counter that would wrap: an 8-bit counter at 0xff has one block left.
     let p = ctr(8, [0xff; 16]);
-    assert_eq!(session.encrypt(&ctr_mechanism(&p), key, &[0; 16]).unwrap().len(), 16);
-    assert_eq!(rv(session.encrypt(&ctr_mechanism(&p), key, &[0; 17])), RvError::DataLenRange);
+    assert_eq!(
+        session
+            .encrypt(&ctr_mechanism(&p), key, &[0; 16])
+            .unwrap()
+            .len(),
+        16
+    );
+    assert_eq!(
+        rv(session.encrypt(&ctr_mechanism(&p), key, &[0; 17])),
+        RvError::DataLenRange
+    );
     // Bad padding.
-    let ct = session.encrypt(&Mechanism::AesCbc(iv), key, &[0u8; 16]).unwrap();
-    assert_eq!(rv(session.decrypt(&Mechanism::AesCbcPad(iv), key, &ct)), RvError::EncryptedDataInvalid);
+    let ct = session
+        .encrypt(&Mechanism::AesCbc(iv), key, &[0u8; 16])
+        .unwrap();
+    assert_eq!(
+        rv(session.decrypt(&Mechanism::AesCbcPad(iv), key, &ct)),
+        RvError::EncryptedDataInvalid
+    );
     // One operation of each direction at a time; an update ends a one-call use.
     session.encrypt_init(&Mechanism::AesEcb, key).unwrap();
-    assert_eq!(rv(session.encrypt_init(&Mechanism::AesEcb, key)), RvError::OperationActive);
+    assert_eq!(
+        rv(session.encrypt_init(&Mechanism::AesEcb, key)),
+        RvError::OperationActive
+    );
     session.decrypt_init(&Mechanism::AesEcb, key).unwrap();
     assert_eq!(session.encrypt_update(&[1; 16]).unwrap().len(), 16);
     // C_Encrypt after C_EncryptUpdate: out of order, the operation ends.
     assert_eq!(raw.encrypt(&[0; 16], Some(16)).0, CKR_OPERATION_ACTIVE);
-    assert_eq!(rv(session.encrypt_final()), RvError::OperationNotInitialized);
+    assert_eq!(
+        rv(session.encrypt_final()),
+        RvError::OperationNotInitialized
+    );
     // The decryption went on meanwhile.
     assert_eq!(raw.decrypt(&ct, Some(16)).0, CKR_OK);
     // Not logged in.
     session.logout().unwrap();
-    assert_eq!(rv(session.encrypt(&Mechanism::AesEcb, key, &[0; 16])), RvError::UserNotLoggedIn);
+    assert_eq!(
+        rv(session.encrypt(&Mechanism::AesEcb, key, &[0; 16])),
+        RvError::UserNotLoggedIn
+    );
 }
 
 #[test]
@@ -825,7 +1107,9 @@ fn the_buffer_protocol_keeps_the_operation_until_the_bytes_are_delivered() {
     let raw = raw(&session);
     let iv = *b"0123456789abcdef";
     let data = vec![3u8; 40];
-    let expected = session.encrypt(&Mechanism::AesCbcPad(iv), key, &data).unwrap();
+    let expected = session
+        .encrypt(&Mechanism::AesCbcPad(iv), key, &data)
+        .unwrap();
     assert_eq!(expected.len(), 48);
     let mut piv = iv;
     let mut m = mech(CKM_AES_CBC_PAD, &mut piv);
@@ -837,7 +1121,10 @@ fn the_buffer_protocol_keeps_the_operation_until_the_bytes_are_delivered() {
     // Multi-part: an update's length is exact (the held-back bytes counted).
     assert_eq!(raw.encrypt_init(&mut m, key), CKR_OK);
     assert_eq!(raw.encrypt_update(&data[..20], None), (CKR_OK, 16));
-    assert_eq!(raw.encrypt_update(&data[..20], Some(15)), (CKR_BUFFER_TOO_SMALL, 16));
+    assert_eq!(
+        raw.encrypt_update(&data[..20], Some(15)),
+        (CKR_BUFFER_TOO_SMALL, 16)
+    );
     assert_eq!(raw.encrypt_update(&data[..20], Some(16)), (CKR_OK, 16));
     assert_eq!(raw.encrypt_update(&data[20..], Some(16)), (CKR_OK, 16));
     // The final block: 16 bytes of data+padding.
@@ -859,7 +1146,10 @@ fn the_buffer_protocol_keeps_the_operation_until_the_bytes_are_delivered() {
     let (rv0, _, len) = raw.decrypt(&expected, Some(39));
     assert_eq!((rv0, len), (CKR_BUFFER_TOO_SMALL, 40));
     assert_eq!(raw.decrypt(&expected, Some(40)), (CKR_OK, data.clone(), 40));
-    assert_eq!(raw.decrypt(&expected, Some(40)).0, CKR_OPERATION_NOT_INITIALIZED);
+    assert_eq!(
+        raw.decrypt(&expected, Some(40)).0,
+        CKR_OPERATION_NOT_INITIALIZED
+    );
 }
 
 // ---------------------------------------------------------------------------------------
@@ -872,10 +1162,16 @@ fn flags(pkcs11: &Pkcs11, m: CK_MECHANISM_TYPE) -> Option<CK_MECHANISM_INFO> {
     let f = functions();
     let mut n: CK_ULONG = 0;
     // SAFETY: a count query.
-    assert_eq!(unsafe { (f.C_GetMechanismList.unwrap())(slot, std::ptr::null_mut(), &mut n) }, CKR_OK);
+    assert_eq!(
+        unsafe { (f.C_GetMechanismList.unwrap())(slot, std::ptr::null_mut(), &mut n) },
+        CKR_OK
+    );
     let mut listed = vec![0 as CK_MECHANISM_TYPE; n as usize];
     // SAFETY: `listed` holds `n` items.
-    assert_eq!(unsafe { (f.C_GetMechanismList.unwrap())(slot, listed.as_mut_ptr(), &mut n) }, CKR_OK);
+    assert_eq!(
+        unsafe { (f.C_GetMechanismList.unwrap())(slot, listed.as_mut_ptr(), &mut n) },
+        CKR_OK
+    );
     let mut info = CK_MECHANISM_INFO::default();
     // SAFETY: `info` is writable.
     let rv = unsafe { (f.C_GetMechanismInfo.unwrap())(slot, m, &mut info) };
@@ -917,7 +1213,10 @@ fn the_encryption_mechanisms_are_listed_with_encrypt_and_decrypt() {
     assert!(has(&rsa, CKF_SIGN | CKF_VERIFY));
     assert_eq!(flags(&pkcs11, CKM_AES_GCM).unwrap().ulMaxKeySize, 32);
     // A signature mechanism does not encrypt.
-    assert!(!has(&flags(&pkcs11, CKM_SHA256_RSA_PKCS).unwrap(), CKF_ENCRYPT));
+    assert!(!has(
+        &flags(&pkcs11, CKM_SHA256_RSA_PKCS).unwrap(),
+        CKF_ENCRYPT
+    ));
 }
 
 #[test]
@@ -930,12 +1229,21 @@ fn a_fips_cluster_has_no_rsa_pkcs_encryption() {
     let rsa = flags(&pkcs11, CKM_RSA_PKCS).unwrap();
     assert!(has(&rsa, CKF_SIGN) && !has(&rsa, CKF_ENCRYPT) && !has(&rsa, CKF_DECRYPT));
     for m in ENCRYPTION.into_iter().filter(|m| *m != CKM_RSA_PKCS) {
-        assert!(flags(&pkcs11, m).is_some_and(|i| has(&i, CKF_ENCRYPT)), "{m:#x}");
+        assert!(
+            flags(&pkcs11, m).is_some_and(|i| has(&i, CKF_ENCRYPT)),
+            "{m:#x}"
+        );
     }
     let session = session(&pkcs11, PIN1);
     let (public, private) = rsa_pair(&session, "fips");
-    assert_eq!(rv(session.encrypt(&Mechanism::RsaPkcs, public, b"x")), RvError::MechanismInvalid);
-    assert_eq!(rv(session.decrypt(&Mechanism::RsaPkcs, private, &[1; 256])), RvError::MechanismInvalid);
+    assert_eq!(
+        rv(session.encrypt(&Mechanism::RsaPkcs, public, b"x")),
+        RvError::MechanismInvalid
+    );
+    assert_eq!(
+        rv(session.decrypt(&Mechanism::RsaPkcs, private, &[1; 256])),
+        RvError::MechanismInvalid
+    );
     let m = oaep(MechanismType::SHA256, PkcsMgfType::MGF1_SHA256, b"");
     let ct = session.encrypt(&m, public, b"x").unwrap();
     assert_eq!(session.decrypt(&m, private, &ct).unwrap(), b"x");
@@ -956,13 +1264,25 @@ fn a_sharee_encrypts_and_decrypts_with_a_shared_key() {
     let session = session(&pkcs11, PIN2);
     let key = find(&session, "shared");
     let iv = [9u8; 16];
-    let ct = session.encrypt(&Mechanism::AesCbcPad(iv), key, b"from cu2").unwrap();
-    assert_eq!(session.decrypt(&Mechanism::AesCbcPad(iv), key, &ct).unwrap(), b"from cu2");
+    let ct = session
+        .encrypt(&Mechanism::AesCbcPad(iv), key, b"from cu2")
+        .unwrap();
+    assert_eq!(
+        session
+            .decrypt(&Mechanism::AesCbcPad(iv), key, &ct)
+            .unwrap(),
+        b"from cu2"
+    );
     // The owner decrypts what the sharee encrypted.
     drop(session);
     drop(pkcs11);
     let pkcs11 = open(&fixture);
     let session = common::session(&pkcs11, PIN1);
     let key = find(&session, "shared");
-    assert_eq!(session.decrypt(&Mechanism::AesCbcPad(iv), key, &ct).unwrap(), b"from cu2");
+    assert_eq!(
+        session
+            .decrypt(&Mechanism::AesCbcPad(iv), key, &ct)
+            .unwrap(),
+        b"from cu2"
+    );
 }
