@@ -7,10 +7,16 @@ use crate::mechanisms;
 use crate::state::{Module, MAX_SESSIONS};
 
 /// The PKCS#11 version the module implements, as AWS's library states it.
-pub(crate) const CRYPTOKI_VERSION: CK_VERSION = CK_VERSION { major: 2, minor: 40 };
+pub(crate) const CRYPTOKI_VERSION: CK_VERSION = CK_VERSION {
+    major: 2,
+    minor: 40,
+};
 
 /// The client SDK version the module stands in for.
-const LIBRARY_VERSION: CK_VERSION = CK_VERSION { major: 5, minor: 16 };
+const LIBRARY_VERSION: CK_VERSION = CK_VERSION {
+    major: 5,
+    minor: 16,
+};
 
 const MANUFACTURER: &str = "AWS (cloudhsm-sim emulator)";
 
@@ -75,7 +81,10 @@ pub(crate) fn mechanism_list(fips: bool) -> Vec<CK_MECHANISM_TYPE> {
     mechanisms::list(fips).iter().map(|m| m.mechanism).collect()
 }
 
-pub(crate) fn mechanism_info(mechanism: CK_MECHANISM_TYPE, fips: bool) -> Result<CK_MECHANISM_INFO> {
+pub(crate) fn mechanism_info(
+    mechanism: CK_MECHANISM_TYPE,
+    fips: bool,
+) -> Result<CK_MECHANISM_INFO> {
     let info = mechanisms::info_of(mechanism, fips)?;
     Ok(CK_MECHANISM_INFO {
         ulMinKeySize: info.min,

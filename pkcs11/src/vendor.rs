@@ -2,7 +2,9 @@
 //! in the vendor range, marked "emulator-assigned".
 
 use cloudhsm_sim::hsm::crypto::MlDsaAlgorithm;
-use cryptoki_sys::{CK_ATTRIBUTE_TYPE, CK_KEY_TYPE, CK_ULONG, CKA_VENDOR_DEFINED, CKK_VENDOR_DEFINED};
+use cryptoki_sys::{
+    CKA_VENDOR_DEFINED, CKK_VENDOR_DEFINED, CK_ATTRIBUTE_TYPE, CK_KEY_TYPE, CK_ULONG,
+};
 
 /// `CKA_CLOUDHSM_PARAMETER_SET` (the ML-DSA parameter set). Emulator-assigned.
 pub const CKA_CLOUDHSM_PARAMETER_SET: CK_ATTRIBUTE_TYPE = CKA_VENDOR_DEFINED | 0x61D;

@@ -141,9 +141,9 @@ impl Cluster {
         entropy: &Entropy,
     ) -> Result<Vec<u8>, HsmError> {
         match signing {
-            Signing::Asymmetric(mechanism) => {
-                Ok(self.sign_data(login, terms, &mechanism, data, entropy, None)?.1)
-            }
+            Signing::Asymmetric(mechanism) => Ok(self
+                .sign_data(login, terms, &mechanism, data, entropy, None)?
+                .1),
             Signing::Hmac(hash) => self.mac(login, terms, hash, data, SignUse::Sign),
         }
     }
