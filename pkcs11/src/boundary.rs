@@ -155,6 +155,64 @@ impl Output {
     }
 }
 
+impl Output {
+    /// Whether `needed` bytes would be delivered, before they are made: a length query gets
+    /// the length (`Ok(false)`), a buffer too small `CKR_BUFFER_TOO_SMALL` and the length;
+    /// `Ok(true)` writes nothing.
+    pub(crate) fn room_for(&self, needed: usize) -> Result<bool> {
+        let needed = CK_ULONG::try_from(needed).map_err(|_| CKR_GENERAL_ERROR)?;
+        // SAFETY: `len` is non-NULL (checked in `new`) and writable by the caller's contract.
+        let len = unsafe { &mut *self.len };
+        if self.buf.is_null() {
+            *len = needed;
+            return Ok(false);
+        }
+        if *len < needed {
+            *len = needed;
+            return Err(CKR_BUFFER_TOO_SMALL);
+        }
+        Ok(true)
+    }
+}
+
+/// A caller's buffer that a later call writes: `CK_GCM_PARAMS.pIv` of a `CKM_AES_GCM`
+/// encryption, which AWS's library zeroes at `C_EncryptInit` and fills with the HSM's IV
+/// when `C_Encrypt` delivers the ciphertext (spec/pkcs11.md §3.4). The application keeps the
+/// parameters alive for the operation, as AWS's sample `aes_gcm.c` does.
+pub(crate) struct Deferred {
+    p: *mut CK_BYTE,
+    len: usize,
+}
+
+// SAFETY: the pointer is only a value until `write`, which runs under the session's lock on
+// whichever thread continues the operation; the caller's contract keeps the memory valid.
+unsafe impl Send for Deferred {}
+
+impl Deferred {
+    /// # Safety
+    /// `p` points to `len` writable bytes that stay valid until the operation ends.
+    pub(crate) unsafe fn new(p: *mut CK_BYTE, len: CK_ULONG) -> Result<Deferred> {
+        let len = usize::try_from(len).map_err(|_| CKR_ARGUMENTS_BAD)?;
+        if p.is_null() {
+            return Err(CKR_ARGUMENTS_BAD);
+        }
+        Ok(Deferred { p, len })
+    }
+
+    /// Writes `data` (at most the buffer's length) at the start of the buffer.
+    pub(crate) fn write(&self, data: &[u8]) {
+        let n = data.len().min(self.len);
+        // SAFETY: `p` holds `len >= n` writable bytes (contract of `new`).
+        unsafe { std::ptr::copy_nonoverlapping(data.as_ptr(), self.p, n) };
+    }
+
+    /// Zeroes the whole buffer.
+    pub(crate) fn zero(&self) {
+        // SAFETY: `p` holds `len` writable bytes (contract of `new`).
+        unsafe { std::ptr::write_bytes(self.p, 0, self.len) };
+    }
+}
+
 /// Copies `text` into a fixed-width PKCS#11 field, padded with blanks (never NUL-terminated).
 pub(crate) fn padded<const N: usize>(text: &str) -> [u8; N] {
     let mut field = [b' '; N];

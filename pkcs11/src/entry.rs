@@ -8,14 +8,16 @@
 
 use std::ffi::c_void;
 
+use cloudhsm_sim::hsm::crypto::Direction;
 use cryptoki_sys::*;
 
 use crate::boundary::{self, lock, Output, Result};
+use crate::ciphers::CipherMechanism;
 use crate::crypto::{self, Side};
 use crate::mechanisms::SignMechanism;
 use crate::session::Session;
 use crate::state::{self, Module, Slot};
-use crate::{derive, general, objects, template};
+use crate::{ciphers, derive, encryption, general, objects, template};
 
 /// Defines exported entry points: `fn C_X(args) { body }` becomes an `extern "C"` function
 /// whose body runs under [`boundary::guard`] and returns `CKR_OK` when it ends with `Ok`.
@@ -152,17 +154,18 @@ entry! {
 
     fn C_GetMechanismList(slotID: CK_SLOT_ID, pMechanismList: *mut CK_MECHANISM_TYPE, pulCount: *mut CK_ULONG) {
         let module = state::module()?;
-        module.slot(slotID)?;
+        let (_, slot) = module.slot(slotID)?;
+        let fips = ciphers::fips(&module, slot)?;
         // SAFETY: the caller's contract.
-        unsafe { put_list(&general::mechanism_list(), pMechanismList, pulCount) }
+        unsafe { put_list(&general::mechanism_list(fips), pMechanismList, pulCount) }
     }
 
     fn C_GetMechanismInfo(slotID: CK_SLOT_ID, type_: CK_MECHANISM_TYPE, pInfo: *mut CK_MECHANISM_INFO) {
         let module = state::module()?;
-        module.slot(slotID)?;
+        let (_, slot) = module.slot(slotID)?;
         // SAFETY: the caller's contract.
         let out = unsafe { boundary::out(pInfo) }?;
-        *out = general::mechanism_info(type_)?;
+        *out = general::mechanism_info(type_, ciphers::fips(&module, slot)?)?;
         Ok(())
     }
 
@@ -332,48 +335,59 @@ entry! {
     }
 
     fn C_EncryptInit(hSession: CK_SESSION_HANDLE, pMechanism: *mut CK_MECHANISM, hKey: CK_OBJECT_HANDLE) {
-        let _ = hKey;
         // SAFETY: the caller's contract.
-        unsafe { mechanism(pMechanism) }?;
-        // No encryption mechanism is implemented yet; none is listed.
-        with_session(hSession, |_, _, _| Err(CKR_MECHANISM_INVALID))
+        let m = unsafe { CipherMechanism::parse(mechanism(pMechanism)?, Direction::Encrypt) }?;
+        with_session(hSession, |module, slot, s| encryption::init(module, slot, s, Direction::Encrypt, m, hKey))
     }
 
     fn C_Encrypt(hSession: CK_SESSION_HANDLE, pData: *mut CK_BYTE, ulDataLen: CK_ULONG, pEncryptedData: *mut CK_BYTE, pulEncryptedDataLen: *mut CK_ULONG) {
-        let _ = (pData, ulDataLen, pEncryptedData, pulEncryptedDataLen);
-        with_session(hSession, |_, _, _| Err(CKR_OPERATION_NOT_INITIALIZED))
+        // SAFETY: the caller's contract.
+        let data = unsafe { boundary::bytes(pData, ulDataLen) }?;
+        // SAFETY: the caller's contract.
+        let out = unsafe { Output::new(pEncryptedData, pulEncryptedDataLen) }?;
+        with_session(hSession, |_, _, s| encryption::single(s, Direction::Encrypt, data, &out))
     }
 
     fn C_EncryptUpdate(hSession: CK_SESSION_HANDLE, pPart: *mut CK_BYTE, ulPartLen: CK_ULONG, pEncryptedPart: *mut CK_BYTE, pulEncryptedPartLen: *mut CK_ULONG) {
-        let _ = (pPart, ulPartLen, pEncryptedPart, pulEncryptedPartLen);
-        with_session(hSession, |_, _, _| Err(CKR_OPERATION_NOT_INITIALIZED))
+        // SAFETY: the caller's contract.
+        let part = unsafe { boundary::bytes(pPart, ulPartLen) }?;
+        // SAFETY: the caller's contract.
+        let out = unsafe { Output::new(pEncryptedPart, pulEncryptedPartLen) }?;
+        with_session(hSession, |_, _, s| encryption::update(s, Direction::Encrypt, part, &out))
     }
 
     fn C_EncryptFinal(hSession: CK_SESSION_HANDLE, pLastEncryptedPart: *mut CK_BYTE, pulLastEncryptedPartLen: *mut CK_ULONG) {
-        let _ = (pLastEncryptedPart, pulLastEncryptedPartLen);
-        with_session(hSession, |_, _, _| Err(CKR_OPERATION_NOT_INITIALIZED))
+        // SAFETY: the caller's contract.
+        let out = unsafe { Output::new(pLastEncryptedPart, pulLastEncryptedPartLen) }?;
+        with_session(hSession, |_, _, s| encryption::finish(s, Direction::Encrypt, &out))
     }
 
     fn C_DecryptInit(hSession: CK_SESSION_HANDLE, pMechanism: *mut CK_MECHANISM, hKey: CK_OBJECT_HANDLE) {
-        let _ = hKey;
         // SAFETY: the caller's contract.
-        unsafe { mechanism(pMechanism) }?;
-        with_session(hSession, |_, _, _| Err(CKR_MECHANISM_INVALID))
+        let m = unsafe { CipherMechanism::parse(mechanism(pMechanism)?, Direction::Decrypt) }?;
+        with_session(hSession, |module, slot, s| encryption::init(module, slot, s, Direction::Decrypt, m, hKey))
     }
 
     fn C_Decrypt(hSession: CK_SESSION_HANDLE, pEncryptedData: *mut CK_BYTE, ulEncryptedDataLen: CK_ULONG, pData: *mut CK_BYTE, pulDataLen: *mut CK_ULONG) {
-        let _ = (pEncryptedData, ulEncryptedDataLen, pData, pulDataLen);
-        with_session(hSession, |_, _, _| Err(CKR_OPERATION_NOT_INITIALIZED))
+        // SAFETY: the caller's contract.
+        let data = unsafe { boundary::bytes(pEncryptedData, ulEncryptedDataLen) }?;
+        // SAFETY: the caller's contract.
+        let out = unsafe { Output::new(pData, pulDataLen) }?;
+        with_session(hSession, |_, _, s| encryption::single(s, Direction::Decrypt, data, &out))
     }
 
     fn C_DecryptUpdate(hSession: CK_SESSION_HANDLE, pEncryptedPart: *mut CK_BYTE, ulEncryptedPartLen: CK_ULONG, pPart: *mut CK_BYTE, pulPartLen: *mut CK_ULONG) {
-        let _ = (pEncryptedPart, ulEncryptedPartLen, pPart, pulPartLen);
-        with_session(hSession, |_, _, _| Err(CKR_OPERATION_NOT_INITIALIZED))
+        // SAFETY: the caller's contract.
+        let part = unsafe { boundary::bytes(pEncryptedPart, ulEncryptedPartLen) }?;
+        // SAFETY: the caller's contract.
+        let out = unsafe { Output::new(pPart, pulPartLen) }?;
+        with_session(hSession, |_, _, s| encryption::update(s, Direction::Decrypt, part, &out))
     }
 
     fn C_DecryptFinal(hSession: CK_SESSION_HANDLE, pLastPart: *mut CK_BYTE, pulLastPartLen: *mut CK_ULONG) {
-        let _ = (pLastPart, pulLastPartLen);
-        with_session(hSession, |_, _, _| Err(CKR_OPERATION_NOT_INITIALIZED))
+        // SAFETY: the caller's contract.
+        let out = unsafe { Output::new(pLastPart, pulLastPartLen) }?;
+        with_session(hSession, |_, _, s| encryption::finish(s, Direction::Decrypt, &out))
     }
 
     fn C_DigestInit(hSession: CK_SESSION_HANDLE, pMechanism: *mut CK_MECHANISM) {

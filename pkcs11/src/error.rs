@@ -2,7 +2,7 @@
 //! AWS documents the code (spec/pkcs11.md §1.3, §4.1) it is that one; the others are the
 //! standard's code for the same condition, each listed in docs/pkcs11.md.
 
-use cloudhsm_sim::hsm::crypto::CryptoError;
+use cloudhsm_sim::hsm::crypto::{CryptoError, Direction};
 use cloudhsm_sim::hsm::key::KeyError;
 use cloudhsm_sim::hsm::HsmError;
 use cryptoki_sys::*;
@@ -42,7 +42,9 @@ fn key_rv(e: &KeyError) -> CK_RV {
         KeyError::AttributeDoesNotFit { .. }
         | KeyError::AttributeUnsupported { .. }
         | KeyError::OneWayAttribute { .. } => CKR_TEMPLATE_INCONSISTENT,
-        KeyError::NeedsHsm2m { .. } | KeyError::NeedsHsm2mNonFips { .. } => CKR_MECHANISM_INVALID,
+        KeyError::NeedsHsm2m { .. }
+        | KeyError::NeedsHsm2mNonFips { .. }
+        | KeyError::DisallowedInFipsMode { .. } => CKR_MECHANISM_INVALID,
         KeyError::NotModifiable => CKR_ACTION_PROHIBITED,
         KeyError::Crypto(c) => crypto_rv(c),
         _ => CKR_FUNCTION_FAILED,
@@ -61,8 +63,19 @@ fn crypto_rv(e: &CryptoError) -> CK_RV {
         }
         CryptoError::DataTooLong { .. }
         | CryptoError::DigestLength { .. }
-        | CryptoError::DigestInfo { .. } => CKR_DATA_LEN_RANGE,
-        CryptoError::MgfMismatch | CryptoError::SaltLength { .. } => CKR_MECHANISM_PARAM_INVALID,
+        | CryptoError::DigestInfo { .. }
+        | CryptoError::CounterExhausted { .. }
+        | CryptoError::RawRsaTooLarge { .. }
+        | CryptoError::BlockMultiple { .. } => CKR_DATA_LEN_RANGE,
+        CryptoError::MgfMismatch
+        | CryptoError::SaltLength { .. }
+        | CryptoError::TagLength { .. }
+        | CryptoError::Iv { .. }
+        | CryptoError::CounterBits { .. }
+        | CryptoError::OaepMgfMismatch { .. } => CKR_MECHANISM_PARAM_INVALID,
+        // ki-pkcs11-8: multi-part AES-GCM is "CKR_MECHANISM_INVALID" on update.
+        CryptoError::SinglePartOnly { .. } => CKR_MECHANISM_INVALID,
+        CryptoError::Decrypt { .. } => CKR_ENCRYPTED_DATA_INVALID,
         _ => CKR_FUNCTION_FAILED,
     }
 }
@@ -73,5 +86,15 @@ pub(crate) fn key_use_rv(e: &HsmError) -> CK_RV {
     match rv(e) {
         CKR_OBJECT_HANDLE_INVALID => CKR_KEY_HANDLE_INVALID,
         other => other,
+    }
+}
+
+/// [`key_use_rv`] in an encryption or decryption: in a decryption the input is the
+/// ciphertext, so input of a length or value the mechanism cannot take is
+/// `CKR_ENCRYPTED_DATA_LEN_RANGE` (PKCS#11 `C_Decrypt` has no `CKR_DATA_LEN_RANGE`).
+pub(crate) fn cipher_rv(e: &HsmError, direction: Direction) -> CK_RV {
+    match (key_use_rv(e), direction) {
+        (CKR_DATA_LEN_RANGE, Direction::Decrypt) => CKR_ENCRYPTED_DATA_LEN_RANGE,
+        (rv, _) => rv,
     }
 }

@@ -3,7 +3,7 @@
 use cryptoki_sys::*;
 
 use crate::boundary::{padded, Result};
-use crate::mechanisms::{self, MECHANISMS};
+use crate::mechanisms;
 use crate::state::{Module, MAX_SESSIONS};
 
 /// The PKCS#11 version the module implements, as AWS's library states it.
@@ -77,12 +77,15 @@ pub(crate) fn token_info(module: &Module, slot_id: CK_SLOT_ID) -> Result<CK_TOKE
     })
 }
 
-pub(crate) fn mechanism_list() -> Vec<CK_MECHANISM_TYPE> {
-    MECHANISMS.iter().map(|m| m.mechanism).collect()
+pub(crate) fn mechanism_list(fips: bool) -> Vec<CK_MECHANISM_TYPE> {
+    mechanisms::list(fips).iter().map(|m| m.mechanism).collect()
 }
 
-pub(crate) fn mechanism_info(mechanism: CK_MECHANISM_TYPE) -> Result<CK_MECHANISM_INFO> {
-    let info = mechanisms::info_of(mechanism)?;
+pub(crate) fn mechanism_info(
+    mechanism: CK_MECHANISM_TYPE,
+    fips: bool,
+) -> Result<CK_MECHANISM_INFO> {
+    let info = mechanisms::info_of(mechanism, fips)?;
     Ok(CK_MECHANISM_INFO {
         ulMinKeySize: info.min,
         ulMaxKeySize: info.max,

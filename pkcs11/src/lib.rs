@@ -10,8 +10,10 @@
 
 mod attributes;
 mod boundary;
+mod ciphers;
 mod crypto;
 mod derive;
+mod encryption;
 pub mod entry;
 mod error;
 mod general;

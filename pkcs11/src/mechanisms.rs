@@ -89,9 +89,25 @@ pub(crate) const MECHANISMS: &[Info] = &[
     info(CKM_SHA512, 0, 0, CKF_DIGEST),
 ];
 
-pub(crate) fn info_of(mechanism: CK_MECHANISM_TYPE) -> Result<&'static Info> {
-    MECHANISMS
+/// The mechanisms of a cluster in FIPS mode (`fips`) or not: [`MECHANISMS`] and the
+/// encryption ones (`ciphers::INFOS`) the mode allows, one entry per mechanism.
+pub(crate) fn list(fips: bool) -> Vec<Info> {
+    let ciphers = crate::ciphers::INFOS
         .iter()
+        .filter(|c| crate::ciphers::allowed(c.mechanism, fips));
+    let mut all = MECHANISMS.to_vec();
+    for c in ciphers {
+        match all.iter_mut().find(|i| i.mechanism == c.mechanism) {
+            Some(i) => i.flags |= c.flags,
+            None => all.push(*c),
+        }
+    }
+    all
+}
+
+pub(crate) fn info_of(mechanism: CK_MECHANISM_TYPE, fips: bool) -> Result<Info> {
+    list(fips)
+        .into_iter()
         .find(|i| i.mechanism == mechanism)
         .ok_or(CKR_MECHANISM_INVALID)
 }
@@ -142,7 +158,7 @@ fn hashed_ecdsa(hash: HashFunction) -> Signing {
     })
 }
 
-fn hash_of_mechanism(m: CK_MECHANISM_TYPE) -> Option<HashFunction> {
+pub(crate) fn hash_of_mechanism(m: CK_MECHANISM_TYPE) -> Option<HashFunction> {
     Some(match m {
         CKM_SHA_1 => HashFunction::Sha1,
         CKM_SHA224 => HashFunction::Sha224,
@@ -153,7 +169,7 @@ fn hash_of_mechanism(m: CK_MECHANISM_TYPE) -> Option<HashFunction> {
     })
 }
 
-fn mgf_hash(mgf: CK_RSA_PKCS_MGF_TYPE) -> Option<HashFunction> {
+pub(crate) fn mgf_hash(mgf: CK_RSA_PKCS_MGF_TYPE) -> Option<HashFunction> {
     Some(match mgf {
         CKG_MGF1_SHA1 => HashFunction::Sha1,
         CKG_MGF1_SHA224 => HashFunction::Sha224,

@@ -3,9 +3,11 @@
 
 use aws_lc_rs::digest;
 use cloudhsm_sim::hsm::crypto::HashFunction;
+use cloudhsm_sim::hsm::CipherOperation;
 use cryptoki_sys::*;
 use zeroize::Zeroizing;
 
+use crate::boundary::Deferred;
 use crate::mechanisms::SignMechanism;
 
 pub(crate) struct Session {
@@ -15,6 +17,8 @@ pub(crate) struct Session {
     pub(crate) sign: Option<SignOp>,
     pub(crate) verify: Option<SignOp>,
     pub(crate) digest: Option<DigestOp>,
+    pub(crate) encrypt: Option<CipherOp>,
+    pub(crate) decrypt: Option<CipherOp>,
 }
 
 impl Session {
@@ -26,6 +30,8 @@ impl Session {
             sign: None,
             verify: None,
             digest: None,
+            encrypt: None,
+            decrypt: None,
         }
     }
 }
@@ -55,6 +61,23 @@ pub(crate) enum Data {
     /// Parts kept whole for the HSM (HMAC).
     Whole(Zeroizing<Vec<u8>>),
 }
+
+/// An active encryption or decryption (`encryption.rs` runs it).
+pub(crate) struct CipherOp {
+    /// The cluster's operation; `None` once a one-call operation has made its output.
+    pub(crate) operation: Option<CipherOperation>,
+    /// The output of a one-call operation that could not deliver it (a buffer too small),
+    /// with the input it was made of: the next call with that input delivers it.
+    pub(crate) made: Option<Made>,
+    /// `CKM_AES_GCM` encryption: where the HSM's IV goes, and the IV, written when the
+    /// ciphertext is delivered.
+    pub(crate) iv_out: Option<(Deferred, Vec<u8>)>,
+    /// Whether parts were given (`C_Encrypt` then is out of order).
+    pub(crate) updated: bool,
+}
+
+/// Output made but not yet delivered: (the input, the output).
+pub(crate) type Made = (Zeroizing<Vec<u8>>, Zeroizing<Vec<u8>>);
 
 /// An active digest.
 pub(crate) struct DigestOp {

@@ -1,0 +1,224 @@
+//! The encryption mechanisms, mechanism side: what `C_GetMechanismList` adds for them and
+//! how a `CK_MECHANISM` with its parameters becomes the cluster's typed [`Cipher`]
+//! (spec/pkcs11.md §3.2–§3.5). The operations themselves are in `encryption`.
+
+use cloudhsm_sim::hsm::crypto::{Direction, GCM_IV_LEN};
+use cloudhsm_sim::hsm::Cipher;
+use cryptoki_sys::*;
+
+use crate::boundary::{self, Deferred, Result};
+use crate::error::rv;
+use crate::mechanisms::{hash_of_mechanism, mgf_hash, Info};
+use crate::state::{Module, Slot};
+use crate::vendor::CKM_CLOUDHSM_AES_GCM;
+
+const ED: CK_FLAGS = CKF_HW | CKF_ENCRYPT | CKF_DECRYPT;
+
+const fn info(mechanism: CK_MECHANISM_TYPE, min: CK_ULONG, max: CK_ULONG) -> Info {
+    Info {
+        mechanism,
+        min,
+        max,
+        flags: ED,
+    }
+}
+
+/// The encryption mechanisms, key sizes in bytes for AES and bits for RSA. `CKM_RSA_PKCS`
+/// is also a signature mechanism: its flags join those of `mechanisms::MECHANISMS`.
+pub(crate) const INFOS: &[Info] = &[
+    info(CKM_AES_ECB, 16, 32),
+    info(CKM_AES_CBC, 16, 32),
+    info(CKM_AES_CBC_PAD, 16, 32),
+    info(CKM_AES_CTR, 16, 32),
+    info(CKM_AES_GCM, 16, 32),
+    info(CKM_CLOUDHSM_AES_GCM, 16, 32),
+    info(CKM_RSA_PKCS, 2048, 4096),
+    info(CKM_RSA_X_509, 2048, 4096),
+    info(CKM_RSA_PKCS_OAEP, 2048, 4096),
+];
+
+/// Whether encryption with `mechanism` exists on a cluster in this mode: AWS disallows
+/// `CKM_RSA_PKCS` encryption on FIPS-mode clusters "after 2023" (spec §3.11), and a refused
+/// mechanism is not listed.
+pub(crate) fn allowed(mechanism: CK_MECHANISM_TYPE, fips: bool) -> bool {
+    !(fips && mechanism == CKM_RSA_PKCS)
+}
+
+/// Whether the cluster of `slot` is in FIPS mode, which decides the mechanisms it has.
+pub(crate) fn fips(module: &Module, slot: &Slot) -> Result<bool> {
+    slot.with_cluster(module, |c| Ok(c.settings().fips))
+        .map_err(|e| rv(&e))
+}
+
+/// An encryption mechanism with its parameters read.
+pub(crate) struct CipherMechanism {
+    pub(crate) cipher: Cipher,
+    /// `CKM_AES_GCM` encryption: the caller's `pIv`, zeroed at init and given the HSM's IV
+    /// when the ciphertext is delivered.
+    pub(crate) iv_out: Option<Deferred>,
+}
+
+/// The 5-field `CK_GCM_PARAMS` of the original PKCS#11 v2.40 (no `ulIvBits`), which some
+/// applications still pass; told apart from the errata's 6-field layout by its length.
+#[repr(C)]
+#[derive(Clone, Copy)]
+struct GcmParams240 {
+    p_iv: *mut CK_BYTE,
+    ul_iv_len: CK_ULONG,
+    p_aad: *mut CK_BYTE,
+    ul_aad_len: CK_ULONG,
+    ul_tag_bits: CK_ULONG,
+}
+
+/// The parameter structure `T` of `m`, which must be exactly its size.
+///
+/// # Safety
+/// `m.pParameter` is NULL or points to `m.ulParameterLen` readable bytes.
+unsafe fn param<T: Copy>(m: &CK_MECHANISM) -> Result<T> {
+    if m.pParameter.is_null() || m.ulParameterLen as usize != size_of::<T>() {
+        return Err(CKR_MECHANISM_PARAM_INVALID);
+    }
+    // SAFETY: non-NULL and as long as `T` (checked above); read unaligned, as the caller's
+    // buffer may be any byte array.
+    Ok(unsafe { std::ptr::read_unaligned(m.pParameter as *const T) })
+}
+
+/// Refuses parameters given to a mechanism that has none.
+fn no_param(m: &CK_MECHANISM) -> Result<()> {
+    if !m.pParameter.is_null() && m.ulParameterLen != 0 {
+        return Err(CKR_MECHANISM_PARAM_INVALID);
+    }
+    Ok(())
+}
+
+/// Bytes a parameter structure points to (`pIv`, `pAAD`, `pSourceData`), copied.
+///
+/// # Safety
+/// `p` is NULL or points to `len` readable bytes.
+unsafe fn param_bytes(p: *const CK_BYTE, len: CK_ULONG) -> Result<Vec<u8>> {
+    // SAFETY: forwarded; a NULL pointer with a length is a malformed parameter.
+    unsafe { boundary::bytes(p, len) }
+        .map(<[u8]>::to_vec)
+        .map_err(|_| CKR_MECHANISM_PARAM_INVALID)
+}
+
+impl CipherMechanism {
+    /// The encryption (or decryption) mechanism `m` names, its parameters read.
+    ///
+    /// # Safety
+    /// `m.pParameter` is NULL or points to `m.ulParameterLen` readable bytes, and the
+    /// pointers inside the parameters point to what their lengths say (`pIv` of a
+    /// `CKM_AES_GCM` encryption writable until the operation ends).
+    pub(crate) unsafe fn parse(m: &CK_MECHANISM, direction: Direction) -> Result<CipherMechanism> {
+        let plain = |cipher: Cipher| -> Result<CipherMechanism> {
+            no_param(m)?;
+            Ok(CipherMechanism {
+                cipher,
+                iv_out: None,
+            })
+        };
+        let cipher = match m.mechanism {
+            CKM_AES_ECB => return plain(Cipher::AesEcb),
+            CKM_RSA_PKCS => return plain(Cipher::RsaPkcs),
+            CKM_RSA_X_509 => return plain(Cipher::RsaX509),
+            // SAFETY (all three): forwarded from the caller.
+            CKM_AES_CBC => Cipher::AesCbc {
+                iv: unsafe { param::<[u8; 16]>(m) }?,
+            },
+            CKM_AES_CBC_PAD => Cipher::AesCbcPad {
+                iv: unsafe { param::<[u8; 16]>(m) }?,
+            },
+            CKM_AES_CTR => {
+                let p = unsafe { param::<CK_AES_CTR_PARAMS>(m) }?;
+                Cipher::AesCtr {
+                    counter_bits: u32::try_from(p.ulCounterBits)
+                        .map_err(|_| CKR_MECHANISM_PARAM_INVALID)?,
+                    block: p.cb,
+                }
+            }
+            // SAFETY: forwarded from the caller.
+            CKM_AES_GCM | CKM_CLOUDHSM_AES_GCM => return unsafe { gcm(m, direction) },
+            // SAFETY: forwarded from the caller.
+            CKM_RSA_PKCS_OAEP => unsafe { oaep(m) }?,
+            _ => return Err(CKR_MECHANISM_INVALID),
+        };
+        Ok(CipherMechanism {
+            cipher,
+            iv_out: None,
+        })
+    }
+}
+
+/// `CKM_AES_GCM` and `CKM_CLOUDHSM_AES_GCM`, with either layout of `CK_GCM_PARAMS`.
+///
+/// # Safety
+/// As [`CipherMechanism::parse`].
+unsafe fn gcm(m: &CK_MECHANISM, direction: Direction) -> Result<CipherMechanism> {
+    let p = if m.ulParameterLen as usize == size_of::<GcmParams240>() {
+        // SAFETY: forwarded from the caller.
+        unsafe { param::<GcmParams240>(m) }?
+    } else {
+        // SAFETY: forwarded from the caller.
+        let p = unsafe { param::<CK_GCM_PARAMS>(m) }?;
+        GcmParams240 {
+            p_iv: p.pIv,
+            ul_iv_len: p.ulIvLen,
+            p_aad: p.pAAD,
+            ul_aad_len: p.ulAADLen,
+            ul_tag_bits: p.ulTagBits,
+        }
+    };
+    // SAFETY: the caller's contract for `pAAD`.
+    let aad = unsafe { param_bytes(p.p_aad, p.ul_aad_len) }?;
+    let tag_bits = usize::try_from(p.ul_tag_bits).map_err(|_| CKR_MECHANISM_PARAM_INVALID)?;
+    if m.mechanism == CKM_CLOUDHSM_AES_GCM {
+        // "the pIV variable in the CK_GCM_PARAMS struct must be set to NULL": the IV travels
+        // with the data.
+        if !p.p_iv.is_null() {
+            return Err(CKR_MECHANISM_PARAM_INVALID);
+        }
+        return Ok(CipherMechanism {
+            cipher: Cipher::CloudHsmAesGcm { aad, tag_bits },
+            iv_out: None,
+        });
+    }
+    // The HSM's IV is 12 bytes, and the one to decrypt with is the one it wrote.
+    if p.ul_iv_len as usize != GCM_IV_LEN {
+        return Err(CKR_MECHANISM_PARAM_INVALID);
+    }
+    let (iv, iv_out) = match direction {
+        Direction::Encrypt => {
+            // SAFETY: the caller's contract: `pIv` holds `ulIvLen` bytes, writable until
+            // the operation ends (AWS's GCM flow).
+            let out = unsafe { Deferred::new(p.p_iv, p.ul_iv_len) }
+                .map_err(|_| CKR_MECHANISM_PARAM_INVALID)?;
+            (None, Some(out))
+        }
+        // SAFETY: the caller's contract for `pIv`.
+        Direction::Decrypt => (Some(unsafe { param_bytes(p.p_iv, p.ul_iv_len) }?), None),
+    };
+    Ok(CipherMechanism {
+        cipher: Cipher::AesGcm { iv, aad, tag_bits },
+        iv_out,
+    })
+}
+
+/// `CKM_RSA_PKCS_OAEP`: `source` is `CKZ_DATA_SPECIFIED` with a label (possibly empty), or 0
+/// with no label, as AWS's own sample `rsa_wrapping.c` passes it (spec §3.5).
+///
+/// # Safety
+/// As [`CipherMechanism::parse`].
+unsafe fn oaep(m: &CK_MECHANISM) -> Result<Cipher> {
+    // SAFETY: forwarded from the caller.
+    let p = unsafe { param::<CK_RSA_PKCS_OAEP_PARAMS>(m) }?;
+    let hash = hash_of_mechanism(p.hashAlg).ok_or(CKR_MECHANISM_PARAM_INVALID)?;
+    let mgf = mgf_hash(p.mgf).ok_or(CKR_MECHANISM_PARAM_INVALID)?;
+    // SAFETY: the caller's contract for `pSourceData`.
+    let label = unsafe { param_bytes(p.pSourceData as *const CK_BYTE, p.ulSourceDataLen) }?;
+    match p.source {
+        CKZ_DATA_SPECIFIED => {}
+        0 if label.is_empty() => {}
+        _ => return Err(CKR_MECHANISM_PARAM_INVALID),
+    }
+    Ok(Cipher::RsaOaep { hash, mgf, label })
+}
