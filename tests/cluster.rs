@@ -249,6 +249,34 @@ fn keys_need_two_hsms_unless_the_check_is_disabled() {
     assert_eq!(sim.cli_env(&sign, CU).code, 1);
 }
 
+/// AWS: the availability error "typically occurs in clusters with only one HSM"; the fix it
+/// gives is `--disable-key-availability-check`.
+#[test]
+fn a_single_hsm_cluster_needs_the_check_disabled() {
+    let (sim, ids) = three_hsms();
+    ok(
+        &sim,
+        &argv("user create --username cu1 --role crypto-user --password cu1-password"),
+        ADMIN,
+    );
+    sim_ok(&sim, &["hsm", "remove", &ids[0]]);
+    sim_ok(&sim, &["hsm", "remove", &ids[1]]);
+    ok(
+        &sim,
+        &argv(
+            "key generate-asymmetric-pair ec --curve prime256v1 --public-label p \
+             --private-label q --private-attributes sign=true",
+        ),
+        CU,
+    );
+    let sign =
+        argv("crypto sign ecdsa --key-filter attr.label=q --hash-function sha256 --data YWJj");
+    let v = sim.cli_env(&sign, CU).one();
+    assert_eq!(v["data"], "Cannot perform the requested key operation as the key must be available on at least 2 HSMs");
+    assert_eq!(sim.configure(&["--disable-key-availability-check"]).code, 0);
+    ok(&sim, &sign, CU);
+}
+
 #[test]
 fn masked_objects_round_trip_only_inside_their_cluster() {
     let (sim, _) = three_hsms();

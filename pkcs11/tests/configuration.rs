@@ -108,3 +108,27 @@ fn without_validation_at_init_a_key_is_refused_at_use() {
     drop(s);
     finalize(pkcs11);
 }
+
+/// AWS: "This error typically occurs in clusters with only one HSM"; single-HSM users disable
+/// the check.
+#[test]
+fn a_single_hsm_cluster_needs_the_check_disabled() {
+    let fixture = Fixture::with(cloudhsm_sim::hsm::ClusterConfig {
+        hsms: 1,
+        ..cloudhsm_sim::hsm::ClusterConfig::default()
+    });
+    let pkcs11 = fixture.pkcs11();
+    let s = session(&pkcs11, PIN1);
+    let (_, private) = pair(&s, true);
+    let refused = s.sign_init(&Mechanism::EcdsaSha256, private).unwrap_err();
+    assert_eq!(rv(refused), RvError::FunctionFailed);
+    drop(s);
+    finalize(pkcs11);
+    configure(&fixture, &["--disable-key-availability-check"]);
+    let pkcs11 = fixture.pkcs11();
+    let s = session(&pkcs11, PIN1);
+    let (_, private) = pair(&s, true);
+    assert!(s.sign(&Mechanism::EcdsaSha256, private, b"data").is_ok());
+    drop(s);
+    finalize(pkcs11);
+}

@@ -181,9 +181,15 @@ impl Cluster {
 }
 
 /// The key availability check on counts already read: (HSMs of the cluster, up HSMs holding
-/// the key's current version).
-pub(super) fn availability(key: &Key, check: bool, (hsms, up): (i64, i64)) -> Result<(), HsmError> {
-    if !check || !key.attrs.flags.token || hsms < 2 || up >= 2 {
+/// the key's current version). A cluster of one HSM fails it too: "This error typically
+/// occurs in clusters with only one HSM" (AWS CloudHSM User Guide, "Troubleshoot the key
+/// availability check"), and AWS tells single-HSM users to disable the check.
+pub(super) fn availability(
+    key: &Key,
+    check: bool,
+    (_hsms, up): (i64, i64),
+) -> Result<(), HsmError> {
+    if !check || !key.attrs.flags.token || up >= 2 {
         Ok(())
     } else {
         Err(KeyError::KeyUnavailable.into())
