@@ -21,7 +21,9 @@ fn functions() -> &'static CK_FUNCTION_LIST {
     static LIST: OnceLock<&'static CK_FUNCTION_LIST> = OnceLock::new();
     LIST.get_or_init(|| {
         // SAFETY: the module is a PKCS#11 library; its initialisers are Rust statics.
-        let library = Box::leak(Box::new(unsafe { libloading::Library::new(module_path()) }.unwrap()));
+        let library = Box::leak(Box::new(
+            unsafe { libloading::Library::new(module_path()) }.unwrap(),
+        ));
         type GetList = unsafe extern "C" fn(*mut *mut CK_FUNCTION_LIST) -> CK_RV;
         // SAFETY: `C_GetFunctionList` has this signature (PKCS#11 v2.40 §5.2).
         let get = unsafe { library.get::<GetList>(b"C_GetFunctionList") }.unwrap();
@@ -72,7 +74,10 @@ impl Module {
 fn slot() -> CK_SLOT_ID {
     let mut slots = [0; 4];
     let mut n = slots.len() as CK_ULONG;
-    assert_eq!(ck!(C_GetSlotList(CK_TRUE, slots.as_mut_ptr(), &mut n)), CKR_OK);
+    assert_eq!(
+        ck!(C_GetSlotList(CK_TRUE, slots.as_mut_ptr(), &mut n)),
+        CKR_OK
+    );
     assert_eq!(n, 1);
     slots[0]
 }
@@ -80,13 +85,21 @@ fn slot() -> CK_SLOT_ID {
 fn open(rw: bool) -> CK_SESSION_HANDLE {
     let mut h = 0;
     let flags = CKF_SERIAL_SESSION | if rw { CKF_RW_SESSION } else { 0 };
-    assert_eq!(ck!(C_OpenSession(slot(), flags, null_mut(), None, &mut h)), CKR_OK);
+    assert_eq!(
+        ck!(C_OpenSession(slot(), flags, null_mut(), None, &mut h)),
+        CKR_OK
+    );
     h
 }
 
 fn login(h: CK_SESSION_HANDLE, pin: &str) -> CK_RV {
     let mut pin = pin.as_bytes().to_vec();
-    ck!(C_Login(h, CKU_USER, pin.as_mut_ptr(), pin.len() as CK_ULONG))
+    ck!(C_Login(
+        h,
+        CKU_USER,
+        pin.as_mut_ptr(),
+        pin.len() as CK_ULONG
+    ))
 }
 
 /// A logged-in read-write session.
@@ -152,7 +165,10 @@ fn aes(h: CK_SESSION_HANDLE, extra: &[(CK_ATTRIBUTE_TYPE, Vec<u8>)]) -> CK_OBJEC
     let mut t = Template::new(&items);
     let mut m = mechanism(CKM_AES_KEY_GEN);
     let mut key = 0;
-    assert_eq!(ck!(C_GenerateKey(h, &mut m, t.ptr(), t.len(), &mut key)), CKR_OK);
+    assert_eq!(
+        ck!(C_GenerateKey(h, &mut m, t.ptr(), t.len(), &mut key)),
+        CKR_OK
+    );
     key
 }
 
@@ -178,7 +194,12 @@ fn rsa(h: CK_SESSION_HANDLE, gen: CK_MECHANISM_TYPE) -> (CK_OBJECT_HANDLE, CK_OB
 
 /// One attribute read into a buffer of `size` bytes: the return code, the length the
 /// module set, and the buffer.
-fn attribute(h: CK_SESSION_HANDLE, key: CK_OBJECT_HANDLE, ty: CK_ATTRIBUTE_TYPE, size: usize) -> (CK_RV, CK_ULONG, Vec<u8>) {
+fn attribute(
+    h: CK_SESSION_HANDLE,
+    key: CK_OBJECT_HANDLE,
+    ty: CK_ATTRIBUTE_TYPE,
+    size: usize,
+) -> (CK_RV, CK_ULONG, Vec<u8>) {
     let mut buf = vec![0xAA; size];
     let mut a = CK_ATTRIBUTE {
         type_: ty,
@@ -203,7 +224,10 @@ fn the_function_list_is_version_2_40_and_complete() {
     // Callers dereference every entry: none is NULL.
     assert!(list.C_WaitForSlotEvent.is_some() && list.C_GetFunctionStatus.is_some());
     // SAFETY: NULL on purpose.
-    assert_eq!(unsafe { (list.C_GetFunctionList.unwrap())(null_mut()) }, CKR_ARGUMENTS_BAD);
+    assert_eq!(
+        unsafe { (list.C_GetFunctionList.unwrap())(null_mut()) },
+        CKR_ARGUMENTS_BAD
+    );
 }
 
 #[test]
@@ -216,9 +240,18 @@ fn initialize_and_finalize_follow_the_standard() {
     let mut n = 0;
     // Before C_Initialize.
     assert_eq!(ck!(C_GetInfo(&mut info)), CKR_CRYPTOKI_NOT_INITIALIZED);
-    assert_eq!(ck!(C_GetSlotList(CK_TRUE, null_mut(), &mut n)), CKR_CRYPTOKI_NOT_INITIALIZED);
+    assert_eq!(
+        ck!(C_GetSlotList(CK_TRUE, null_mut(), &mut n)),
+        CKR_CRYPTOKI_NOT_INITIALIZED
+    );
     let flags = CKF_SERIAL_SESSION | CKF_RW_SESSION;
-    let rv = ck!(C_OpenSession(0x2000_0000_0000_0001, flags, null_mut(), None, &mut h));
+    let rv = ck!(C_OpenSession(
+        0x2000_0000_0000_0001,
+        flags,
+        null_mut(),
+        None,
+        &mut h
+    ));
     assert_eq!(rv, CKR_CRYPTOKI_NOT_INITIALIZED);
     assert_eq!(ck!(C_CloseSession(1)), CKR_CRYPTOKI_NOT_INITIALIZED);
     assert_eq!(ck!(C_Finalize(null_mut())), CKR_CRYPTOKI_NOT_INITIALIZED);
@@ -258,19 +291,29 @@ fn initialize_and_finalize_follow_the_standard() {
         assert_eq!(ck!(C_Initialize(init)), CKR_OK);
         assert_eq!(ck!(C_Initialize(init)), CKR_CRYPTOKI_ALREADY_INITIALIZED);
         assert_eq!(ck!(C_GetInfo(&mut info)), CKR_OK);
-        assert_eq!((info.cryptokiVersion.major, info.cryptokiVersion.minor), (2, 40));
+        assert_eq!(
+            (info.cryptokiVersion.major, info.cryptokiVersion.minor),
+            (2, 40)
+        );
         let h = open(true);
         // The login of the previous cycle ended with C_Finalize.
         assert_eq!(login(h, PIN1), CKR_OK);
         let mut byte = 0u8;
-        assert_eq!(ck!(C_Finalize(&mut byte as *mut u8 as *mut c_void)), CKR_ARGUMENTS_BAD);
+        assert_eq!(
+            ck!(C_Finalize(&mut byte as *mut u8 as *mut c_void)),
+            CKR_ARGUMENTS_BAD
+        );
         assert_eq!(ck!(C_Finalize(null_mut())), CKR_OK);
         // Handles of the finished run are gone.
         assert_eq!(ck!(C_CloseSession(h)), CKR_CRYPTOKI_NOT_INITIALIZED);
     }
     // The CLI sees no login left behind: cu1's password still logs in there.
     let out = fixture.cli_as("cu1", common::CU1_PW, &["key", "list"]);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stdout));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
 }
 
 #[test]
@@ -282,25 +325,114 @@ fn slot_list_follows_the_buffer_protocol() {
     // A zero-length array is too small; the count comes back.
     let mut slots = [0 as CK_SLOT_ID; 2];
     n = 0;
-    assert_eq!(ck!(C_GetSlotList(CK_FALSE, slots.as_mut_ptr(), &mut n)), CKR_BUFFER_TOO_SMALL);
+    assert_eq!(
+        ck!(C_GetSlotList(CK_FALSE, slots.as_mut_ptr(), &mut n)),
+        CKR_BUFFER_TOO_SMALL
+    );
     assert_eq!(n, 1);
     n = 2;
-    assert_eq!(ck!(C_GetSlotList(CK_FALSE, slots.as_mut_ptr(), &mut n)), CKR_OK);
+    assert_eq!(
+        ck!(C_GetSlotList(CK_FALSE, slots.as_mut_ptr(), &mut n)),
+        CKR_OK
+    );
     assert_eq!((n, slots[0]), (1, 0x2000_0000_0000_0001));
-    assert_eq!(ck!(C_GetSlotList(CK_TRUE, slots.as_mut_ptr(), null_mut())), CKR_ARGUMENTS_BAD);
+    assert_eq!(
+        ck!(C_GetSlotList(CK_TRUE, slots.as_mut_ptr(), null_mut())),
+        CKR_ARGUMENTS_BAD
+    );
 
     // The mechanism list, the same way.
     n = 0;
-    assert_eq!(ck!(C_GetMechanismList(slots[0], null_mut(), &mut n)), CKR_OK);
+    assert_eq!(
+        ck!(C_GetMechanismList(slots[0], null_mut(), &mut n)),
+        CKR_OK
+    );
     let count = n;
     assert!(count > 2);
     let mut list = vec![0; count as usize];
     n = 1;
-    assert_eq!(ck!(C_GetMechanismList(slots[0], list.as_mut_ptr(), &mut n)), CKR_BUFFER_TOO_SMALL);
+    assert_eq!(
+        ck!(C_GetMechanismList(slots[0], list.as_mut_ptr(), &mut n)),
+        CKR_BUFFER_TOO_SMALL
+    );
     assert_eq!(n, count);
-    assert_eq!(ck!(C_GetMechanismList(slots[0], list.as_mut_ptr(), &mut n)), CKR_OK);
-    assert!(list.contains(&CKM_SHA256_RSA_PKCS));
+    assert_eq!(
+        ck!(C_GetMechanismList(slots[0], list.as_mut_ptr(), &mut n)),
+        CKR_OK
+    );
+    list.sort();
+    let mut expected = IMPLEMENTED.to_vec();
+    expected.sort();
+    assert_eq!(list, expected);
+    // Each listed one has its information; others are invalid.
+    let mut info: CK_MECHANISM_INFO = unsafe { std::mem::zeroed() };
+    for m in list {
+        assert_eq!(
+            ck!(C_GetMechanismInfo(slots[0], m, &mut info)),
+            CKR_OK,
+            "{m:#x}"
+        );
+        assert_ne!(
+            info.flags & (CKF_SIGN | CKF_DIGEST | CKF_GENERATE | CKF_GENERATE_KEY_PAIR),
+            0
+        );
+    }
+    for m in [
+        CKM_MD5,
+        CKM_DSA,
+        CKM_DES_KEY_GEN,
+        CKM_SHA256_KEY_GEN,
+        CKM_VENDOR_DEFINED | 0x4242,
+    ] {
+        assert_eq!(
+            ck!(C_GetMechanismInfo(slots[0], m, &mut info)),
+            CKR_MECHANISM_INVALID,
+            "{m:#x}"
+        );
+    }
+    assert_eq!(
+        ck!(C_GetMechanismInfo(0x42, CKM_SHA256, &mut info)),
+        CKR_SLOT_ID_INVALID
+    );
 }
+
+/// What the module implements and lists, exactly (spec §3.10: nothing more). The encryption
+/// work extends this list: a mechanism listed and not implemented, or the reverse, fails here.
+const IMPLEMENTED: &[CK_MECHANISM_TYPE] = &[
+    CKM_RSA_PKCS_KEY_PAIR_GEN,
+    CKM_RSA_X9_31_KEY_PAIR_GEN,
+    CKM_EC_KEY_PAIR_GEN,
+    CKM_AES_KEY_GEN,
+    CKM_GENERIC_SECRET_KEY_GEN,
+    CKM_RSA_PKCS,
+    CKM_SHA1_RSA_PKCS,
+    CKM_SHA224_RSA_PKCS,
+    CKM_SHA256_RSA_PKCS,
+    CKM_SHA384_RSA_PKCS,
+    CKM_SHA512_RSA_PKCS,
+    CKM_RSA_PKCS_PSS,
+    CKM_SHA1_RSA_PKCS_PSS,
+    CKM_SHA224_RSA_PKCS_PSS,
+    CKM_SHA256_RSA_PKCS_PSS,
+    CKM_SHA384_RSA_PKCS_PSS,
+    CKM_SHA512_RSA_PKCS_PSS,
+    CKM_ECDSA,
+    CKM_ECDSA_SHA1,
+    CKM_ECDSA_SHA224,
+    CKM_ECDSA_SHA256,
+    CKM_ECDSA_SHA384,
+    CKM_ECDSA_SHA512,
+    CKM_SHA_1_HMAC,
+    CKM_SHA224_HMAC,
+    CKM_SHA256_HMAC,
+    CKM_SHA384_HMAC,
+    CKM_SHA512_HMAC,
+    CKM_SHA_1,
+    CKM_SHA224,
+    CKM_SHA256,
+    CKM_SHA384,
+    CKM_SHA512,
+];
 
 #[test]
 fn null_pointers_are_refused() {
@@ -309,9 +441,15 @@ fn null_pointers_are_refused() {
     assert_eq!(ck!(C_GetInfo(null_mut())), CKR_ARGUMENTS_BAD);
     assert_eq!(ck!(C_GetSlotInfo(slot, null_mut())), CKR_ARGUMENTS_BAD);
     assert_eq!(ck!(C_GetTokenInfo(slot, null_mut())), CKR_ARGUMENTS_BAD);
-    assert_eq!(ck!(C_GetMechanismInfo(slot, CKM_SHA256, null_mut())), CKR_ARGUMENTS_BAD);
+    assert_eq!(
+        ck!(C_GetMechanismInfo(slot, CKM_SHA256, null_mut())),
+        CKR_ARGUMENTS_BAD
+    );
     let flags = CKF_SERIAL_SESSION | CKF_RW_SESSION;
-    assert_eq!(ck!(C_OpenSession(slot, flags, null_mut(), None, null_mut())), CKR_ARGUMENTS_BAD);
+    assert_eq!(
+        ck!(C_OpenSession(slot, flags, null_mut(), None, null_mut())),
+        CKR_ARGUMENTS_BAD
+    );
     let h = open(true);
     assert_eq!(ck!(C_GetSessionInfo(h, null_mut())), CKR_ARGUMENTS_BAD);
     assert_eq!(ck!(C_Login(h, CKU_USER, null_mut(), 5)), CKR_ARGUMENTS_BAD);
@@ -323,31 +461,52 @@ fn null_pointers_are_refused() {
     // A template pointer NULL with attributes counted.
     let mut m = mechanism(CKM_AES_KEY_GEN);
     let mut key = 0;
-    assert_eq!(ck!(C_GenerateKey(h, &mut m, null_mut(), 2, &mut key)), CKR_ARGUMENTS_BAD);
+    assert_eq!(
+        ck!(C_GenerateKey(h, &mut m, null_mut(), 2, &mut key)),
+        CKR_ARGUMENTS_BAD
+    );
     let mut t = Template::new(&[(CKA_VALUE_LEN, ulong(16))]);
-    assert_eq!(ck!(C_GenerateKey(h, &mut m, t.ptr(), t.len(), null_mut())), CKR_ARGUMENTS_BAD);
+    assert_eq!(
+        ck!(C_GenerateKey(h, &mut m, t.ptr(), t.len(), null_mut())),
+        CKR_ARGUMENTS_BAD
+    );
     // An attribute value NULL with a length.
     let mut bad = CK_ATTRIBUTE {
         type_: CKA_LABEL,
         pValue: null_mut(),
         ulValueLen: 4,
     };
-    assert_eq!(ck!(C_GenerateKey(h, &mut m, &mut bad, 1, &mut key)), CKR_ARGUMENTS_BAD);
+    assert_eq!(
+        ck!(C_GenerateKey(h, &mut m, &mut bad, 1, &mut key)),
+        CKR_ARGUMENTS_BAD
+    );
     let key = aes(h, &[]);
-    assert_eq!(ck!(C_GetAttributeValue(h, key, null_mut(), 1)), CKR_ARGUMENTS_BAD);
+    assert_eq!(
+        ck!(C_GetAttributeValue(h, key, null_mut(), 1)),
+        CKR_ARGUMENTS_BAD
+    );
     assert_eq!(ck!(C_GetObjectSize(h, key, null_mut())), CKR_ARGUMENTS_BAD);
     // C_FindObjects without a count pointer.
     assert_eq!(ck!(C_FindObjectsInit(h, null_mut(), 0)), CKR_OK);
     let mut found = [0; 4];
-    assert_eq!(ck!(C_FindObjects(h, found.as_mut_ptr(), 4, null_mut())), CKR_ARGUMENTS_BAD);
+    assert_eq!(
+        ck!(C_FindObjects(h, found.as_mut_ptr(), 4, null_mut())),
+        CKR_ARGUMENTS_BAD
+    );
     assert_eq!(ck!(C_FindObjectsFinal(h)), CKR_OK);
     // C_Sign without a length pointer.
     let mut m = mechanism(CKM_SHA256_HMAC);
     let hmac = aes(h, &[(CKA_SIGN, flag(true))]);
     assert_eq!(ck!(C_SignInit(h, &mut m, hmac)), CKR_OK);
     let mut data = *b"data";
-    assert_eq!(ck!(C_Sign(h, data.as_mut_ptr(), 4, null_mut(), null_mut())), CKR_ARGUMENTS_BAD);
-    assert_eq!(ck!(C_Sign(h, null_mut(), 4, null_mut(), &mut 0)), CKR_ARGUMENTS_BAD);
+    assert_eq!(
+        ck!(C_Sign(h, data.as_mut_ptr(), 4, null_mut(), null_mut())),
+        CKR_ARGUMENTS_BAD
+    );
+    assert_eq!(
+        ck!(C_Sign(h, null_mut(), 4, null_mut(), &mut 0)),
+        CKR_ARGUMENTS_BAD
+    );
 }
 
 #[test]
@@ -366,7 +525,10 @@ fn attribute_values_follow_readability_and_the_buffer_protocol() {
     assert_eq!(a.ulValueLen, 256);
     // Too small: CKR_BUFFER_TOO_SMALL, CK_UNAVAILABLE_INFORMATION, nothing written.
     let (rv, len, buf) = attribute(h, public, CKA_MODULUS, 100);
-    assert_eq!((rv, len), (CKR_BUFFER_TOO_SMALL, CK_UNAVAILABLE_INFORMATION));
+    assert_eq!(
+        (rv, len),
+        (CKR_BUFFER_TOO_SMALL, CK_UNAVAILABLE_INFORMATION)
+    );
     assert!(buf.iter().all(|b| *b == 0xAA));
     // A 1-byte CK_BBOOL into an 8-byte buffer: one byte written, length 1.
     let (rv, len, buf) = attribute(h, private, CKA_SIGN, 8);
@@ -375,11 +537,20 @@ fn attribute_values_follow_readability_and_the_buffer_protocol() {
 
     // The private exponent is sensitive; MODULUS_BITS is not an attribute of a private key.
     let (rv, len, _) = attribute(h, private, CKA_PRIVATE_EXPONENT, 512);
-    assert_eq!((rv, len), (CKR_ATTRIBUTE_SENSITIVE, CK_UNAVAILABLE_INFORMATION));
+    assert_eq!(
+        (rv, len),
+        (CKR_ATTRIBUTE_SENSITIVE, CK_UNAVAILABLE_INFORMATION)
+    );
     let (rv, len, _) = attribute(h, private, CKA_MODULUS_BITS, 8);
-    assert_eq!((rv, len), (CKR_ATTRIBUTE_TYPE_INVALID, CK_UNAVAILABLE_INFORMATION));
+    assert_eq!(
+        (rv, len),
+        (CKR_ATTRIBUTE_TYPE_INVALID, CK_UNAVAILABLE_INFORMATION)
+    );
     assert_eq!(value(h, public, CKA_MODULUS_BITS), ulong(2048));
-    assert_eq!(value(h, private, CKA_MODULUS), value(h, public, CKA_MODULUS));
+    assert_eq!(
+        value(h, private, CKA_MODULUS),
+        value(h, public, CKA_MODULUS)
+    );
 
     // A template mixing them: every readable value is still given, the code is the failure.
     let mut modulus = vec![0u8; 256];
@@ -396,27 +567,54 @@ fn attribute_values_follow_readability_and_the_buffer_protocol() {
             ulValueLen: 256,
         },
     ];
-    assert_eq!(ck!(C_GetAttributeValue(h, private, t.as_mut_ptr(), 2)), CKR_ATTRIBUTE_SENSITIVE);
-    assert_eq!((t[0].ulValueLen, t[1].ulValueLen), (256, CK_UNAVAILABLE_INFORMATION));
+    assert_eq!(
+        ck!(C_GetAttributeValue(h, private, t.as_mut_ptr(), 2)),
+        CKR_ATTRIBUTE_SENSITIVE
+    );
+    assert_eq!(
+        (t[0].ulValueLen, t[1].ulValueLen),
+        (256, CK_UNAVAILABLE_INFORMATION)
+    );
     assert_eq!(modulus, value(h, public, CKA_MODULUS));
 
     // AES: VALUE sensitive by default; readable by its owner when not sensitive and extractable.
     let hidden = aes(h, &[]);
     let (rv, len, _) = attribute(h, hidden, CKA_VALUE, 32);
-    assert_eq!((rv, len), (CKR_ATTRIBUTE_SENSITIVE, CK_UNAVAILABLE_INFORMATION));
-    let open = aes(h, &[(CKA_SENSITIVE, flag(false)), (CKA_EXTRACTABLE, flag(true))]);
+    assert_eq!(
+        (rv, len),
+        (CKR_ATTRIBUTE_SENSITIVE, CK_UNAVAILABLE_INFORMATION)
+    );
+    let open = aes(
+        h,
+        &[(CKA_SENSITIVE, flag(false)), (CKA_EXTRACTABLE, flag(true))],
+    );
     let (rv, len, _) = attribute(h, open, CKA_VALUE, 32);
     assert_eq!((rv, len), (CKR_OK, 16));
-    let fixed = aes(h, &[(CKA_SENSITIVE, flag(false)), (CKA_EXTRACTABLE, flag(false))]);
-    assert_eq!(attribute(h, fixed, CKA_VALUE, 32).0, CKR_ATTRIBUTE_SENSITIVE);
+    let fixed = aes(
+        h,
+        &[(CKA_SENSITIVE, flag(false)), (CKA_EXTRACTABLE, flag(false))],
+    );
+    assert_eq!(
+        attribute(h, fixed, CKA_VALUE, 32).0,
+        CKR_ATTRIBUTE_SENSITIVE
+    );
     assert_eq!(value(h, open, CKA_VALUE_LEN), ulong(16));
     // An attribute no key has.
-    assert_eq!(attribute(h, open, CKA_MODULUS, 8).0, CKR_ATTRIBUTE_TYPE_INVALID);
-    assert_eq!(attribute(h, open, 0x7fff_fff0, 8).0, CKR_ATTRIBUTE_TYPE_INVALID);
+    assert_eq!(
+        attribute(h, open, CKA_MODULUS, 8).0,
+        CKR_ATTRIBUTE_TYPE_INVALID
+    );
+    assert_eq!(
+        attribute(h, open, 0x7fff_fff0, 8).0,
+        CKR_ATTRIBUTE_TYPE_INVALID
+    );
 
     // A stale handle.
     assert_eq!(ck!(C_DestroyObject(h, open)), CKR_OK);
-    assert_eq!(attribute(h, open, CKA_LABEL, 8).0, CKR_OBJECT_HANDLE_INVALID);
+    assert_eq!(
+        attribute(h, open, CKA_LABEL, 8).0,
+        CKR_OBJECT_HANDLE_INVALID
+    );
 }
 
 #[test]
@@ -424,7 +622,9 @@ fn find_objects_counts_without_consuming_on_a_null_array() {
     let _m = Module::new();
     let h = user_session();
     let label = b"counted".to_vec();
-    let made: Vec<CK_OBJECT_HANDLE> = (0..3).map(|_| aes(h, &[(CKA_LABEL, label.clone())])).collect();
+    let made: Vec<CK_OBJECT_HANDLE> = (0..3)
+        .map(|_| aes(h, &[(CKA_LABEL, label.clone())]))
+        .collect();
     aes(h, &[(CKA_LABEL, b"other".to_vec())]);
     let mut t = Template::new(&[(CKA_LABEL, label)]);
     assert_eq!(ck!(C_FindObjectsInit(h, t.ptr(), t.len())), CKR_OK);
@@ -437,15 +637,24 @@ fn find_objects_counts_without_consuming_on_a_null_array() {
     let mut found = [0 as CK_OBJECT_HANDLE; 10];
     assert_eq!(ck!(C_FindObjects(h, found.as_mut_ptr(), 1, &mut n)), CKR_OK);
     assert_eq!(n, 1);
-    assert_eq!(ck!(C_FindObjects(h, found[1..].as_mut_ptr(), 9, &mut n)), CKR_OK);
+    assert_eq!(
+        ck!(C_FindObjects(h, found[1..].as_mut_ptr(), 9, &mut n)),
+        CKR_OK
+    );
     assert_eq!(n, 2);
     let mut got = found[..3].to_vec();
     got.sort();
     assert_eq!(got, made);
-    assert_eq!(ck!(C_FindObjects(h, found.as_mut_ptr(), 10, &mut n)), CKR_OK);
+    assert_eq!(
+        ck!(C_FindObjects(h, found.as_mut_ptr(), 10, &mut n)),
+        CKR_OK
+    );
     assert_eq!(n, 0);
     assert_eq!(ck!(C_FindObjectsFinal(h)), CKR_OK);
-    assert_eq!(ck!(C_FindObjects(h, found.as_mut_ptr(), 10, &mut n)), CKR_OPERATION_NOT_INITIALIZED);
+    assert_eq!(
+        ck!(C_FindObjects(h, found.as_mut_ptr(), 10, &mut n)),
+        CKR_OPERATION_NOT_INITIALIZED
+    );
     assert_eq!(ck!(C_FindObjectsFinal(h)), CKR_OPERATION_NOT_INITIALIZED);
 }
 
@@ -456,19 +665,46 @@ fn sign_by_protocol(h: CK_SESSION_HANDLE, data: &[u8], expected_len: CK_ULONG) -
     let mut data = data.to_vec();
     let len = data.len() as CK_ULONG;
     let mut n: CK_ULONG = 0;
-    assert_eq!(ck!(C_Sign(h, data.as_mut_ptr(), len, null_mut(), &mut n)), CKR_OK);
+    assert_eq!(
+        ck!(C_Sign(h, data.as_mut_ptr(), len, null_mut(), &mut n)),
+        CKR_OK
+    );
     assert_eq!(n, expected_len);
     let mut signature = vec![0u8; n as usize];
     n = 10;
-    assert_eq!(ck!(C_Sign(h, data.as_mut_ptr(), len, signature.as_mut_ptr(), &mut n)), CKR_BUFFER_TOO_SMALL);
+    assert_eq!(
+        ck!(C_Sign(
+            h,
+            data.as_mut_ptr(),
+            len,
+            signature.as_mut_ptr(),
+            &mut n
+        )),
+        CKR_BUFFER_TOO_SMALL
+    );
     assert_eq!(n, expected_len);
     n = signature.len() as CK_ULONG + 16;
     signature.resize(n as usize, 0);
-    assert_eq!(ck!(C_Sign(h, data.as_mut_ptr(), len, signature.as_mut_ptr(), &mut n)), CKR_OK);
+    assert_eq!(
+        ck!(C_Sign(
+            h,
+            data.as_mut_ptr(),
+            len,
+            signature.as_mut_ptr(),
+            &mut n
+        )),
+        CKR_OK
+    );
     assert_eq!(n, expected_len);
     signature.truncate(n as usize);
     // Delivered: the operation ended.
-    let rv = ck!(C_Sign(h, data.as_mut_ptr(), len, signature.as_mut_ptr(), &mut n));
+    let rv = ck!(C_Sign(
+        h,
+        data.as_mut_ptr(),
+        len,
+        signature.as_mut_ptr(),
+        &mut n
+    ));
     assert_eq!(rv, CKR_OPERATION_NOT_INITIALIZED);
     signature
 }
@@ -478,45 +714,74 @@ fn sign_follows_the_buffer_protocol_single_and_multi_part() {
     let _m = Module::new();
     let h = user_session();
     let (public, private) = rsa(h, CKM_RSA_PKCS_KEY_PAIR_GEN);
-    let spki = rsa_spki(&value(h, public, CKA_MODULUS), &value(h, public, CKA_PUBLIC_EXPONENT));
+    let spki = rsa_spki(
+        &value(h, public, CKA_MODULUS),
+        &value(h, public, CKA_PUBLIC_EXPONENT),
+    );
     let data = b"the buffer protocol of C_Sign".to_vec();
 
     let mut m = mechanism(CKM_SHA256_RSA_PKCS);
     assert_eq!(ck!(C_SignInit(h, &mut m, private)), CKR_OK);
     let single = sign_by_protocol(h, &data, 256);
-    let verify = ["dgst", "-sha256", "-verify", "{key}", "-signature", "{sig}", "{data}"];
+    let verify = [
+        "dgst",
+        "-sha256",
+        "-verify",
+        "{key}",
+        "-signature",
+        "{sig}",
+        "{data}",
+    ];
     assert!(openssl(&verify, &spki, &single, &data).0);
 
     // Multi-part: C_SignFinal keeps the same protocol.
     assert_eq!(ck!(C_SignInit(h, &mut m, private)), CKR_OK);
     for part in data.chunks(7) {
         let mut part = part.to_vec();
-        assert_eq!(ck!(C_SignUpdate(h, part.as_mut_ptr(), part.len() as CK_ULONG)), CKR_OK);
+        assert_eq!(
+            ck!(C_SignUpdate(h, part.as_mut_ptr(), part.len() as CK_ULONG)),
+            CKR_OK
+        );
     }
     let mut n: CK_ULONG = 0;
     assert_eq!(ck!(C_SignFinal(h, null_mut(), &mut n)), CKR_OK);
     assert_eq!(n, 256);
     let mut multi = vec![0u8; 256];
     n = 255;
-    assert_eq!(ck!(C_SignFinal(h, multi.as_mut_ptr(), &mut n)), CKR_BUFFER_TOO_SMALL);
+    assert_eq!(
+        ck!(C_SignFinal(h, multi.as_mut_ptr(), &mut n)),
+        CKR_BUFFER_TOO_SMALL
+    );
     assert_eq!(n, 256);
     assert_eq!(ck!(C_SignFinal(h, multi.as_mut_ptr(), &mut n)), CKR_OK);
     // PKCS#1 v1.5 is deterministic: parts or whole, the same signature.
     assert_eq!(multi, single);
-    assert_eq!(ck!(C_SignFinal(h, multi.as_mut_ptr(), &mut n)), CKR_OPERATION_NOT_INITIALIZED);
+    assert_eq!(
+        ck!(C_SignFinal(h, multi.as_mut_ptr(), &mut n)),
+        CKR_OPERATION_NOT_INITIALIZED
+    );
 
     // C_Verify of a signature of the wrong length, and of an altered one.
     let mut v = mechanism(CKM_SHA256_RSA_PKCS);
     let mut d = data.clone();
     let dl = d.len() as CK_ULONG;
     assert_eq!(ck!(C_VerifyInit(h, &mut v, public)), CKR_OK);
-    assert_eq!(ck!(C_Verify(h, d.as_mut_ptr(), dl, multi.as_mut_ptr(), 255)), CKR_SIGNATURE_LEN_RANGE);
+    assert_eq!(
+        ck!(C_Verify(h, d.as_mut_ptr(), dl, multi.as_mut_ptr(), 255)),
+        CKR_SIGNATURE_LEN_RANGE
+    );
     multi[10] ^= 1;
     assert_eq!(ck!(C_VerifyInit(h, &mut v, public)), CKR_OK);
-    assert_eq!(ck!(C_Verify(h, d.as_mut_ptr(), dl, multi.as_mut_ptr(), 256)), CKR_SIGNATURE_INVALID);
+    assert_eq!(
+        ck!(C_Verify(h, d.as_mut_ptr(), dl, multi.as_mut_ptr(), 256)),
+        CKR_SIGNATURE_INVALID
+    );
     multi[10] ^= 1;
     assert_eq!(ck!(C_VerifyInit(h, &mut v, public)), CKR_OK);
-    assert_eq!(ck!(C_Verify(h, d.as_mut_ptr(), dl, multi.as_mut_ptr(), 256)), CKR_OK);
+    assert_eq!(
+        ck!(C_Verify(h, d.as_mut_ptr(), dl, multi.as_mut_ptr(), 256)),
+        CKR_OK
+    );
 }
 
 #[test]
@@ -529,17 +794,29 @@ fn digest_follows_the_buffer_protocol() {
     assert_eq!(ck!(C_DigestInit(h, &mut m)), CKR_OK);
     assert_eq!(ck!(C_DigestInit(h, &mut m)), CKR_OPERATION_ACTIVE);
     let mut n: CK_ULONG = 0;
-    assert_eq!(ck!(C_Digest(h, data.as_mut_ptr(), 3, null_mut(), &mut n)), CKR_OK);
+    assert_eq!(
+        ck!(C_Digest(h, data.as_mut_ptr(), 3, null_mut(), &mut n)),
+        CKR_OK
+    );
     assert_eq!(n, 32);
     let mut out = [0u8; 64];
     n = 31;
-    assert_eq!(ck!(C_Digest(h, data.as_mut_ptr(), 3, out.as_mut_ptr(), &mut n)), CKR_BUFFER_TOO_SMALL);
+    assert_eq!(
+        ck!(C_Digest(h, data.as_mut_ptr(), 3, out.as_mut_ptr(), &mut n)),
+        CKR_BUFFER_TOO_SMALL
+    );
     assert_eq!(n, 32);
     n = 64;
-    assert_eq!(ck!(C_Digest(h, data.as_mut_ptr(), 3, out.as_mut_ptr(), &mut n)), CKR_OK);
+    assert_eq!(
+        ck!(C_Digest(h, data.as_mut_ptr(), 3, out.as_mut_ptr(), &mut n)),
+        CKR_OK
+    );
     assert_eq!(n, 32);
     assert_eq!(hex(&out[..32]), sha256_abc);
-    assert_eq!(ck!(C_Digest(h, data.as_mut_ptr(), 3, out.as_mut_ptr(), &mut n)), CKR_OPERATION_NOT_INITIALIZED);
+    assert_eq!(
+        ck!(C_Digest(h, data.as_mut_ptr(), 3, out.as_mut_ptr(), &mut n)),
+        CKR_OPERATION_NOT_INITIALIZED
+    );
     // Multi-part, with C_DigestFinal's protocol.
     assert_eq!(ck!(C_DigestInit(h, &mut m)), CKR_OK);
     assert_eq!(ck!(C_DigestUpdate(h, data.as_mut_ptr(), 1)), CKR_OK);
@@ -548,16 +825,25 @@ fn digest_follows_the_buffer_protocol() {
     assert_eq!(ck!(C_DigestFinal(h, null_mut(), &mut n)), CKR_OK);
     assert_eq!(n, 32);
     n = 1;
-    assert_eq!(ck!(C_DigestFinal(h, out.as_mut_ptr(), &mut n)), CKR_BUFFER_TOO_SMALL);
+    assert_eq!(
+        ck!(C_DigestFinal(h, out.as_mut_ptr(), &mut n)),
+        CKR_BUFFER_TOO_SMALL
+    );
     n = 32;
     assert_eq!(ck!(C_DigestFinal(h, out.as_mut_ptr(), &mut n)), CKR_OK);
     assert_eq!(hex(&out[..32]), sha256_abc);
-    assert_eq!(ck!(C_DigestFinal(h, out.as_mut_ptr(), &mut n)), CKR_OPERATION_NOT_INITIALIZED);
+    assert_eq!(
+        ck!(C_DigestFinal(h, out.as_mut_ptr(), &mut n)),
+        CKR_OPERATION_NOT_INITIALIZED
+    );
     // C_Digest after an update is out of order.
     assert_eq!(ck!(C_DigestInit(h, &mut m)), CKR_OK);
     assert_eq!(ck!(C_DigestUpdate(h, data.as_mut_ptr(), 3)), CKR_OK);
     n = 32;
-    assert_eq!(ck!(C_Digest(h, data.as_mut_ptr(), 3, out.as_mut_ptr(), &mut n)), CKR_OPERATION_ACTIVE);
+    assert_eq!(
+        ck!(C_Digest(h, data.as_mut_ptr(), 3, out.as_mut_ptr(), &mut n)),
+        CKR_OPERATION_ACTIVE
+    );
     let mut digest_key = mechanism(CKM_MD5);
     assert_eq!(ck!(C_DigestInit(h, &mut digest_key)), CKR_MECHANISM_INVALID);
 }
@@ -575,7 +861,10 @@ fn x9_31_keys_and_sha224_pss_signatures() {
     let (public, private) = rsa(h, CKM_RSA_X9_31_KEY_PAIR_GEN);
     assert_eq!(value(h, public, CKA_MODULUS_BITS), ulong(2048));
     assert_eq!(value(h, public, CKA_KEY_TYPE), ulong(CKK_RSA));
-    let spki = rsa_spki(&value(h, public, CKA_MODULUS), &value(h, public, CKA_PUBLIC_EXPONENT));
+    let spki = rsa_spki(
+        &value(h, public, CKA_MODULUS),
+        &value(h, public, CKA_PUBLIC_EXPONENT),
+    );
     let mut params = CK_RSA_PKCS_PSS_PARAMS {
         hashAlg: CKM_SHA224,
         mgf: CKG_MGF1_SHA224,
@@ -590,26 +879,55 @@ fn x9_31_keys_and_sha224_pss_signatures() {
     assert_eq!(ck!(C_SignInit(h, &mut m, private)), CKR_OK);
     let signature = sign_by_protocol(h, &data, 256);
     let verify = [
-        "dgst", "-sha224", "-sigopt", "rsa_padding_mode:pss", "-sigopt", "rsa_pss_saltlen:28",
-        "-sigopt", "rsa_mgf1_md:sha224", "-verify", "{key}", "-signature", "{sig}", "{data}",
+        "dgst",
+        "-sha224",
+        "-sigopt",
+        "rsa_padding_mode:pss",
+        "-sigopt",
+        "rsa_pss_saltlen:28",
+        "-sigopt",
+        "rsa_mgf1_md:sha224",
+        "-verify",
+        "{key}",
+        "-signature",
+        "{sig}",
+        "{data}",
     ];
     assert!(openssl(&verify, &spki, &signature, &data).0);
     assert_eq!(ck!(C_VerifyInit(h, &mut m, public)), CKR_OK);
     let mut d = data.clone();
     let mut s = signature.clone();
-    assert_eq!(ck!(C_Verify(h, d.as_mut_ptr(), d.len() as CK_ULONG, s.as_mut_ptr(), 256)), CKR_OK);
+    assert_eq!(
+        ck!(C_Verify(
+            h,
+            d.as_mut_ptr(),
+            d.len() as CK_ULONG,
+            s.as_mut_ptr(),
+            256
+        )),
+        CKR_OK
+    );
 
     // The parameters' hash must be the mechanism's; the structure must be whole.
     let p = m.pParameter as *mut CK_RSA_PKCS_PSS_PARAMS;
     // SAFETY: `p` points to `params`, alive and not otherwise borrowed.
     unsafe { (*p).hashAlg = CKM_SHA256 };
-    assert_eq!(ck!(C_SignInit(h, &mut m, private)), CKR_MECHANISM_PARAM_INVALID);
+    assert_eq!(
+        ck!(C_SignInit(h, &mut m, private)),
+        CKR_MECHANISM_PARAM_INVALID
+    );
     // SAFETY: as above.
     unsafe { (*p).hashAlg = CKM_SHA224 };
     m.ulParameterLen -= 1;
-    assert_eq!(ck!(C_SignInit(h, &mut m, private)), CKR_MECHANISM_PARAM_INVALID);
+    assert_eq!(
+        ck!(C_SignInit(h, &mut m, private)),
+        CKR_MECHANISM_PARAM_INVALID
+    );
     m.pParameter = null_mut();
-    assert_eq!(ck!(C_SignInit(h, &mut m, private)), CKR_MECHANISM_PARAM_INVALID);
+    assert_eq!(
+        ck!(C_SignInit(h, &mut m, private)),
+        CKR_MECHANISM_PARAM_INVALID
+    );
     // Nothing was left active by the refusals.
     let mut plain = mechanism(CKM_SHA224_RSA_PKCS);
     assert_eq!(ck!(C_SignInit(h, &mut plain, private)), CKR_OK);

@@ -11,7 +11,9 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::sync::{Mutex, MutexGuard};
 
-use cloudhsm_sim::hsm::{self, Cluster, ClusterConfig, Entropy, Kdf, Login, Role, SessionId, Username};
+use cloudhsm_sim::hsm::{
+    self, Cluster, ClusterConfig, Entropy, Kdf, Login, Role, SessionId, Username,
+};
 use cloudhsm_sim::store::Home;
 use cryptoki::context::{CInitializeArgs, CInitializeFlags, Pkcs11};
 use cryptoki::session::{Session, UserType};
@@ -91,7 +93,14 @@ impl Fixture {
             .unwrap();
         for (name, pw) in [("cu1", CU1_PW), ("cu2", CU2_PW)] {
             cluster
-                .create_user(&admin, &user(name), Role::CryptoUser, pw, None, &mut entropy)
+                .create_user(
+                    &admin,
+                    &user(name),
+                    Role::CryptoUser,
+                    pw,
+                    None,
+                    &mut entropy,
+                )
                 .unwrap();
         }
         cluster.logout(admin).unwrap();
@@ -120,7 +129,9 @@ impl Fixture {
     }
 
     pub fn login(&self, cluster: &mut Cluster, name: &str, role: Role, pw: &str) -> Login {
-        cluster.login(&user(name), role, pw, &SessionId::new()).unwrap()
+        cluster
+            .login(&user(name), role, pw, &SessionId::new())
+            .unwrap()
     }
 
     /// `cloudhsm-cli` in single-command mode as crypto user `name`.
@@ -146,7 +157,12 @@ impl Fixture {
             .stderr(std::process::Stdio::piped())
             .spawn()
             .unwrap();
-        child.stdin.take().unwrap().write_all(script.as_bytes()).unwrap();
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(script.as_bytes())
+            .unwrap();
         child.wait_with_output().unwrap()
     }
 }
@@ -193,7 +209,11 @@ fn der(tag: u8, content: &[u8]) -> Vec<u8> {
 /// A DER INTEGER of an unsigned big-endian number.
 fn der_uint(be: &[u8]) -> Vec<u8> {
     let trimmed: Vec<u8> = be.iter().copied().skip_while(|b| *b == 0).collect();
-    let mut content = if trimmed.first().is_some_and(|b| b & 0x80 != 0) { vec![0] } else { Vec::new() };
+    let mut content = if trimmed.first().is_some_and(|b| b & 0x80 != 0) {
+        vec![0]
+    } else {
+        Vec::new()
+    };
     content.extend(if trimmed.is_empty() { vec![0] } else { trimmed });
     der(0x02, &content)
 }
@@ -201,21 +221,34 @@ fn der_uint(be: &[u8]) -> Vec<u8> {
 /// SubjectPublicKeyInfo of an RSA key from `CKA_MODULUS` and `CKA_PUBLIC_EXPONENT`.
 pub fn rsa_spki(modulus: &[u8], exponent: &[u8]) -> Vec<u8> {
     let key = der(0x30, &[der_uint(modulus), der_uint(exponent)].concat());
-    let oid = der(0x06, &[0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x01, 0x01]);
+    let oid = der(
+        0x06,
+        &[0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x01, 0x01],
+    );
     let algorithm = der(0x30, &[oid, vec![0x05, 0x00]].concat());
-    der(0x30, &[algorithm, der(0x03, &[&[0u8][..], &key].concat())].concat())
+    der(
+        0x30,
+        &[algorithm, der(0x03, &[&[0u8][..], &key].concat())].concat(),
+    )
 }
 
 /// SubjectPublicKeyInfo of an EC key from `CKA_EC_PARAMS` (the curve's OID) and
 /// `CKA_EC_POINT` (an OCTET STRING holding the point).
 pub fn ec_spki(params: &[u8], ec_point: &[u8]) -> Vec<u8> {
     assert_eq!(ec_point[0], 0x04, "CKA_EC_POINT is an OCTET STRING");
-    let header = if ec_point[1] < 0x80 { 2 } else { 2 + usize::from(ec_point[1] & 0x7f) };
+    let header = if ec_point[1] < 0x80 {
+        2
+    } else {
+        2 + usize::from(ec_point[1] & 0x7f)
+    };
     let point = &ec_point[header..];
     assert_eq!(point[0], 0x04, "an uncompressed point");
     let oid = der(0x06, &[0x2a, 0x86, 0x48, 0xce, 0x3d, 0x02, 0x01]);
     let algorithm = der(0x30, &[oid, params.to_vec()].concat());
-    der(0x30, &[algorithm, der(0x03, &[&[0u8][..], point].concat())].concat())
+    der(
+        0x30,
+        &[algorithm, der(0x03, &[&[0u8][..], point].concat())].concat(),
+    )
 }
 
 /// An ECDSA signature `r || s` (PKCS#11's form) as DER `ECDSA-Sig-Value` (openssl's).
@@ -228,16 +261,22 @@ pub fn ecdsa_der(signature: &[u8]) -> Vec<u8> {
 /// `spki` (DER), `signature` and `data`; returns whether it succeeded, and its stdout.
 pub fn openssl(args: &[&str], spki: &[u8], signature: &[u8], data: &[u8]) -> (bool, Vec<u8>) {
     let dir = tempfile::tempdir().unwrap();
-    let files = [("{key}", "key.der", spki), ("{sig}", "sig.bin", signature), ("{data}", "data.bin", data)];
+    let files = [
+        ("{key}", "key.der", spki),
+        ("{sig}", "sig.bin", signature),
+        ("{data}", "data.bin", data),
+    ];
     for (_, name, bytes) in files {
         std::fs::write(dir.path().join(name), bytes).unwrap();
     }
     let args: Vec<String> = args
         .iter()
         .map(|a| {
-            files.iter().fold(a.to_string(), |a, (placeholder, name, _)| {
-                a.replace(placeholder, &dir.path().join(name).display().to_string())
-            })
+            files
+                .iter()
+                .fold(a.to_string(), |a, (placeholder, name, _)| {
+                    a.replace(placeholder, &dir.path().join(name).display().to_string())
+                })
         })
         .collect();
     let out = Command::new("openssl").args(&args).output().unwrap();
