@@ -335,7 +335,10 @@ pub(crate) fn generate_key_pair(
     }
     let both = pt.token && st.token;
     let req = request(kind, pt.label, st.label, pt.assignments, st.assignments, both);
-    let mut keys = generate(module, slot, &req).map_err(|e| e.rv())?;
+    let mut keys = generate(module, slot, &req).map_err(|e| match e {
+        crate::state::LoginFailure::Hsm(e) => crate::error::generate_rv(&e),
+        e => e.rv(),
+    })?;
     if pt.token != st.token {
         let half = if pt.token { 0 } else { 1 };
         let reference = keys.get(half).map(|k| k.reference).ok_or(CKR_GENERAL_ERROR)?;
