@@ -612,6 +612,20 @@ fn generated_keys_have_the_documented_defaults() {
 }
 
 #[test]
+fn a_fips_cluster_makes_no_ed25519_key() {
+    let m = Module::on(Fixture::with(ClusterConfig {
+        fips: true,
+        ..ClusterConfig::default()
+    }));
+    let s = m.user(PIN1);
+    let public = [Attribute::EcParams(ED25519.to_vec())];
+    let refused = s.generate_key_pair(&Mechanism::EccKeyPairGen, &public, &[]);
+    assert_eq!(rv(refused), RvError::CurveNotSupported);
+    // The FIPS curves still are.
+    ec_pair(&s, P256);
+}
+
+#[test]
 fn key_templates_are_checked() {
     let m = Module::new();
     let s = m.user(PIN1);
