@@ -938,27 +938,54 @@ fn sessions_need_the_serial_flag_and_a_valid_handle() {
     let _m = Module::new();
     let slot = slot();
     let mut h = 0;
-    let rv = ck!(C_OpenSession(slot, CKF_RW_SESSION, null_mut(), None, &mut h));
+    let rv = ck!(C_OpenSession(
+        slot,
+        CKF_RW_SESSION,
+        null_mut(),
+        None,
+        &mut h
+    ));
     assert_eq!(rv, CKR_SESSION_PARALLEL_NOT_SUPPORTED);
-    let rv = ck!(C_OpenSession(0x42, CKF_SERIAL_SESSION, null_mut(), None, &mut h));
+    let rv = ck!(C_OpenSession(
+        0x42,
+        CKF_SERIAL_SESSION,
+        null_mut(),
+        None,
+        &mut h
+    ));
     assert_eq!(rv, CKR_SLOT_ID_INVALID);
     let mut info: CK_SESSION_INFO = unsafe { std::mem::zeroed() };
     let bad = 0xdead_beef;
-    assert_eq!(ck!(C_GetSessionInfo(bad, &mut info)), CKR_SESSION_HANDLE_INVALID);
+    assert_eq!(
+        ck!(C_GetSessionInfo(bad, &mut info)),
+        CKR_SESSION_HANDLE_INVALID
+    );
     assert_eq!(login(bad, PIN1), CKR_SESSION_HANDLE_INVALID);
     assert_eq!(ck!(C_Logout(bad)), CKR_SESSION_HANDLE_INVALID);
     assert_eq!(ck!(C_CloseSession(bad)), CKR_SESSION_HANDLE_INVALID);
-    assert_eq!(ck!(C_FindObjectsInit(bad, null_mut(), 0)), CKR_SESSION_HANDLE_INVALID);
-    assert_eq!(ck!(C_GenerateRandom(bad, [0u8; 4].as_mut_ptr(), 4)), CKR_SESSION_HANDLE_INVALID);
+    assert_eq!(
+        ck!(C_FindObjectsInit(bad, null_mut(), 0)),
+        CKR_SESSION_HANDLE_INVALID
+    );
+    assert_eq!(
+        ck!(C_GenerateRandom(bad, [0u8; 4].as_mut_ptr(), 4)),
+        CKR_SESSION_HANDLE_INVALID
+    );
     let mut m = mechanism(CKM_SHA256);
     assert_eq!(ck!(C_DigestInit(bad, &mut m)), CKR_SESSION_HANDLE_INVALID);
-    assert_eq!(ck!(C_SeedRandom(bad, [0u8; 4].as_mut_ptr(), 4)), CKR_SESSION_HANDLE_INVALID);
+    assert_eq!(
+        ck!(C_SeedRandom(bad, [0u8; 4].as_mut_ptr(), 4)),
+        CKR_SESSION_HANDLE_INVALID
+    );
 
     // A closed session's handle is invalid; C_CloseAllSessions closes every one and logs out.
     let a = user_session();
     let b = open(false);
     assert_eq!(ck!(C_GetSessionInfo(b, &mut info)), CKR_OK);
-    assert_eq!((info.state, info.flags), (CKS_RO_USER_FUNCTIONS, CKF_SERIAL_SESSION));
+    assert_eq!(
+        (info.state, info.flags),
+        (CKS_RO_USER_FUNCTIONS, CKF_SERIAL_SESSION)
+    );
     assert_eq!(ck!(C_CloseSession(a)), CKR_OK);
     assert_eq!(ck!(C_CloseSession(a)), CKR_SESSION_HANDLE_INVALID);
     assert_eq!(ck!(C_GetSessionInfo(b, &mut info)), CKR_OK);
@@ -967,11 +994,17 @@ fn sessions_need_the_serial_flag_and_a_valid_handle() {
     assert_eq!(ck!(C_CloseAllSessions(0x42)), CKR_SLOT_ID_INVALID);
     assert_eq!(ck!(C_CloseAllSessions(slot)), CKR_OK);
     for h in [b, c] {
-        assert_eq!(ck!(C_GetSessionInfo(h, &mut info)), CKR_SESSION_HANDLE_INVALID);
+        assert_eq!(
+            ck!(C_GetSessionInfo(h, &mut info)),
+            CKR_SESSION_HANDLE_INVALID
+        );
     }
     let d = open(true);
     assert_eq!(ck!(C_GetSessionInfo(d, &mut info)), CKR_OK);
-    assert_eq!((info.state, info.flags), (CKS_RW_PUBLIC_SESSION, CKF_SERIAL_SESSION | CKF_RW_SESSION));
+    assert_eq!(
+        (info.state, info.flags),
+        (CKS_RW_PUBLIC_SESSION, CKF_SERIAL_SESSION | CKF_RW_SESSION)
+    );
     assert_eq!(info.slotID, slot);
 }
 
@@ -986,29 +1019,58 @@ fn object_size_and_functions_aws_does_not_have() {
     let mut large = 0;
     assert_eq!(ck!(C_GetObjectSize(h, public, &mut large)), CKR_OK);
     // The public key carries its 256-byte modulus.
-    assert!(small > 0 && small < 256 && large > 256 + 3, "{small} {large}");
+    assert!(
+        small > 0 && small < 256 && large > 256 + 3,
+        "{small} {large}"
+    );
     assert_eq!(ck!(C_DestroyObject(h, key)), CKR_OK);
-    assert_eq!(ck!(C_GetObjectSize(h, key, &mut small)), CKR_OBJECT_HANDLE_INVALID);
+    assert_eq!(
+        ck!(C_GetObjectSize(h, key, &mut small)),
+        CKR_OBJECT_HANDLE_INVALID
+    );
     assert_eq!(ck!(C_DestroyObject(h, key)), CKR_OBJECT_HANDLE_INVALID);
 
     // spec §2.2: not supported, after the session check.
     let mut byte = [0u8; 8];
     let mut n: CK_ULONG = 8;
-    assert_eq!(ck!(C_SeedRandom(h, byte.as_mut_ptr(), 8)), CKR_FUNCTION_NOT_SUPPORTED);
-    assert_eq!(ck!(C_GetOperationState(h, byte.as_mut_ptr(), &mut n)), CKR_FUNCTION_NOT_SUPPORTED);
+    assert_eq!(
+        ck!(C_SeedRandom(h, byte.as_mut_ptr(), 8)),
+        CKR_FUNCTION_NOT_SUPPORTED
+    );
+    assert_eq!(
+        ck!(C_GetOperationState(h, byte.as_mut_ptr(), &mut n)),
+        CKR_FUNCTION_NOT_SUPPORTED
+    );
     assert_eq!(ck!(C_DigestKey(h, public)), CKR_FUNCTION_NOT_SUPPORTED);
     let mut m = mechanism(CKM_RSA_PKCS);
-    assert_eq!(ck!(C_SignRecoverInit(h, &mut m, public)), CKR_FUNCTION_NOT_SUPPORTED);
-    assert_eq!(ck!(C_VerifyRecoverInit(h, &mut m, public)), CKR_FUNCTION_NOT_SUPPORTED);
+    assert_eq!(
+        ck!(C_SignRecoverInit(h, &mut m, public)),
+        CKR_FUNCTION_NOT_SUPPORTED
+    );
+    assert_eq!(
+        ck!(C_VerifyRecoverInit(h, &mut m, public)),
+        CKR_FUNCTION_NOT_SUPPORTED
+    );
     assert_eq!(ck!(C_GetFunctionStatus(h)), CKR_FUNCTION_NOT_PARALLEL);
     assert_eq!(ck!(C_CancelFunction(h)), CKR_FUNCTION_NOT_PARALLEL);
     let mut pin = *b"cu1:cu1-password";
-    assert_eq!(ck!(C_InitPIN(h, pin.as_mut_ptr(), 16)), CKR_FUNCTION_NOT_SUPPORTED);
+    assert_eq!(
+        ck!(C_InitPIN(h, pin.as_mut_ptr(), 16)),
+        CKR_FUNCTION_NOT_SUPPORTED
+    );
     let rv = ck!(C_SetPIN(h, pin.as_mut_ptr(), 16, pin.as_mut_ptr(), 16));
     assert_eq!(rv, CKR_FUNCTION_NOT_SUPPORTED);
     let mut label = [b' '; 32];
-    let rv = ck!(C_InitToken(slot(), pin.as_mut_ptr(), 16, label.as_mut_ptr()));
+    let rv = ck!(C_InitToken(
+        slot(),
+        pin.as_mut_ptr(),
+        16,
+        label.as_mut_ptr()
+    ));
     assert_eq!(rv, CKR_FUNCTION_NOT_SUPPORTED);
     let mut s = 0;
-    assert_eq!(ck!(C_WaitForSlotEvent(0, &mut s, null_mut())), CKR_FUNCTION_NOT_SUPPORTED);
+    assert_eq!(
+        ck!(C_WaitForSlotEvent(0, &mut s, null_mut())),
+        CKR_FUNCTION_NOT_SUPPORTED
+    );
 }

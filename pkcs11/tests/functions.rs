@@ -666,7 +666,11 @@ fn key_templates_are_checked() {
         RvError::TemplateIncomplete
     );
     assert_eq!(
-        rv(s.generate_key_pair(&rsa, &[bits.clone()], &[bits.clone()])),
+        rv(s.generate_key_pair(
+            &rsa,
+            std::slice::from_ref(&bits),
+            std::slice::from_ref(&bits)
+        )),
         RvError::TemplateInconsistent
     );
     assert_eq!(
@@ -674,7 +678,11 @@ fn key_templates_are_checked() {
         RvError::KeySizeRange
     );
     assert_eq!(
-        rv(s.generate_key_pair(&rsa, &[bits.clone()], &[Attribute::Sensitive(false)])),
+        rv(s.generate_key_pair(
+            &rsa,
+            std::slice::from_ref(&bits),
+            &[Attribute::Sensitive(false)]
+        )),
         RvError::AttributeValueInvalid
     );
     let ec = Mechanism::EccKeyPairGen;
@@ -1032,27 +1040,27 @@ fn hmac_of_every_hash_matches_aws_lc() {
         for (mechanism, algorithm, limit) in &mechanisms {
             let limit = *limit;
             let expected = hmac::sign(&hmac::Key::new(*algorithm, &secret), &data);
-            let [whole, parts] = sign_both_ways(&s, &mechanism, key, key, &data);
+            let [whole, parts] = sign_both_ways(&s, mechanism, key, key, &data);
             assert_eq!(whole, expected.as_ref(), "{mechanism:?}");
             assert_eq!(parts, expected.as_ref(), "{mechanism:?}");
             let mut altered = whole.clone();
             altered[0] ^= 1;
             assert_eq!(
-                rv(s.verify(&mechanism, key, &data, &altered)),
+                rv(s.verify(mechanism, key, &data, &altered)),
                 RvError::SignatureInvalid
             );
             assert_eq!(
-                rv(s.verify(&mechanism, key, &data, &whole[1..])),
+                rv(s.verify(mechanism, key, &data, &whole[1..])),
                 RvError::SignatureLenRange
             );
             // The HSM's data limit, whole or in parts.
-            s.sign(&mechanism, key, &vec![7u8; limit]).unwrap();
+            s.sign(mechanism, key, &vec![7u8; limit]).unwrap();
             assert_eq!(
-                rv(s.sign(&mechanism, key, &vec![7u8; limit + 1])),
+                rv(s.sign(mechanism, key, &vec![7u8; limit + 1])),
                 RvError::DataLenRange,
                 "{mechanism:?}"
             );
-            s.sign_init(&mechanism, key).unwrap();
+            s.sign_init(mechanism, key).unwrap();
             s.sign_update(&vec![7u8; limit]).unwrap();
             let over = s.sign_update(b"!").and_then(|()| s.sign_final());
             assert_eq!(rv(over), RvError::DataLenRange, "{mechanism:?} in parts");
