@@ -685,7 +685,47 @@ fn key_templates_are_checked() {
         )),
         RvError::AttributeValueInvalid
     );
+    let exponent = |e: Vec<u8>| [bits.clone(), Attribute::PublicExponent(e)];
+    assert_eq!(
+        rv(s.generate_key_pair(&rsa, &exponent(vec![3]), &[])),
+        RvError::AttributeValueInvalid
+    );
+    assert_eq!(
+        rv(s.generate_key_pair(&rsa, &exponent(vec![1, 0, 2]), &[])),
+        RvError::AttributeValueInvalid
+    );
+    s.generate_key_pair(&rsa, &exponent(vec![0, 1, 0, 1]), &[])
+        .unwrap();
+    let odd_bits = [Attribute::ModulusBits(2049.into())];
+    assert_eq!(
+        rv(s.generate_key_pair(&rsa, &odd_bits, &[])),
+        RvError::KeySizeRange
+    );
+    let generic = |len: u64| {
+        s.generate_key(
+            &Mechanism::GenericSecretKeyGen,
+            &[Attribute::ValueLen(len.into())],
+        )
+    };
+    assert_eq!(rv(generic(0)), RvError::KeySizeRange);
+    assert_eq!(rv(generic(801)), RvError::KeySizeRange);
+    generic(1).unwrap();
+    generic(800).unwrap();
+    assert_eq!(
+        rv(aes(&s, 16, &[Attribute::Label(vec![0xff, 0xfe])])),
+        RvError::AttributeValueInvalid
+    );
     let ec = Mechanism::EccKeyPairGen;
+    // CKA_DERIVE "must be False for all public keys" (AWS-MODIFY).
+    let p256 = Attribute::EcParams(P256.to_vec());
+    let derive = [p256.clone(), Attribute::Derive(true)];
+    assert_eq!(
+        rv(s.generate_key_pair(&ec, &derive, &[])),
+        RvError::TemplateInconsistent
+    );
+    let derive = [p256, Attribute::Derive(false)];
+    s.generate_key_pair(&ec, &derive, &[Attribute::Derive(true)])
+        .unwrap();
     assert_eq!(
         rv(s.generate_key_pair(&ec, &[], &[])),
         RvError::TemplateIncomplete
@@ -1163,6 +1203,57 @@ fn signing_refusals_have_their_codes() {
         rv(s.sign_init(&Mechanism::Sha256RsaPkcs, private)),
         RvError::KeyHandleInvalid
     );
+}
+
+#[test]
+fn eight_threads_sign_at_once_on_sessions_of_their_own() {
+    let m = Module::new();
+    let s = m.user(PIN1);
+    let (public, private) = ec_pair(&s, P256);
+    let key = aes(&s, 32, &[Attribute::Token(true)]).unwrap();
+    let spki = ec_public(&s, public);
+    let sessions: Vec<Session> = (0..8).map(|_| m.rw()).collect();
+    let signatures: Vec<(Vec<u8>, Vec<u8>, Vec<u8>)> = std::thread::scope(|scope| {
+        let workers: Vec<_> = sessions
+            .into_iter()
+            .enumerate()
+            .map(|(i, session)| {
+                scope.spawn(move || {
+                    (0..10)
+                        .map(|j| {
+                            let data = format!("thread {i} signature {j}").into_bytes();
+                            let ecdsa = session
+                                .sign(&Mechanism::EcdsaSha256, private, &data)
+                                .unwrap();
+                            let mac = session.sign(&Mechanism::Sha256Hmac, key, &data).unwrap();
+                            session
+                                .verify(&Mechanism::Sha256Hmac, key, &data, &mac)
+                                .unwrap();
+                            (data, ecdsa, mac)
+                        })
+                        .collect::<Vec<_>>()
+                })
+            })
+            .collect();
+        workers
+            .into_iter()
+            .flat_map(|w| w.join().unwrap())
+            .collect()
+    });
+    assert_eq!(signatures.len(), 80);
+    let verify = [
+        "dgst",
+        "-sha256",
+        "-verify",
+        "{key}",
+        "-signature",
+        "{sig}",
+        "{data}",
+    ];
+    for (data, ecdsa, mac) in signatures.iter().step_by(7) {
+        assert!(openssl(&verify, &spki, &ecdsa_der(ecdsa), data).0);
+        s.verify(&Mechanism::Sha256Hmac, key, data, mac).unwrap();
+    }
 }
 
 #[test]
