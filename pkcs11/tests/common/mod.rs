@@ -33,11 +33,19 @@ pub fn build_dir() -> PathBuf {
     exe.parent().and_then(Path::parent).unwrap().to_path_buf()
 }
 
-/// The built module.
+/// The built module: the newer of `target/<profile>/deps/libcloudhsm_pkcs11.so`, which
+/// `cargo test` rebuilds, and `target/<profile>/libcloudhsm_pkcs11.so`, which only
+/// `cargo build` refreshes (a test run after a change to the module would otherwise load the
+/// module as it was at the last `cargo build`, or find none in a fresh target directory).
 pub fn module_path() -> PathBuf {
-    let path = build_dir().join("libcloudhsm_pkcs11.so");
-    assert!(path.exists(), "{} is not built", path.display());
-    path
+    let name = "libcloudhsm_pkcs11.so";
+    let modified = |p: &Path| std::fs::metadata(p).and_then(|m| m.modified()).ok();
+    let path = [build_dir().join("deps").join(name), build_dir().join(name)]
+        .into_iter()
+        .filter_map(|p| modified(&p).map(|t| (t, p)))
+        .max_by_key(|(t, _)| *t)
+        .map(|(_, p)| p);
+    path.unwrap_or_else(|| panic!("{name} is not built in {}", build_dir().display()))
 }
 
 /// A binary of the root package (`cloudhsm-cli`, `cloudhsm-sim`), built by the workspace's
