@@ -1,9 +1,16 @@
-//! Links the module with `-z nodelete`: an application may `dlclose` a PKCS#11 library after
-//! `C_Finalize` (cryptoki, p11-kit and others do), but threads that called into it hold
-//! thread-local state of the library (Rust's and AWS-LC's) whose destructors run when those
-//! threads exit. Were the code unmapped by then, the destructors would jump into nothing and
-//! crash the application; with `nodelete` the library stays mapped for the process's life.
+//! Links the module so that it stays mapped after `dlclose` (`-z nodelete`).
+//!
+//! AWS-LC (through aws-lc-rs) keeps per-thread state (its random generator) behind a pthread
+//! key whose destructor is code of this library. An application that unloads the module
+//! (cryptoki's `Pkcs11` drop, p11-kit, an OpenSSL engine, a JVM) and then ends a thread that
+//! used it would run that destructor from unmapped memory: a crash at thread exit. ELF's
+//! NODELETE flag makes `dlclose` keep the library, as glibc does itself for libraries with
+//! C++ thread-local destructors.
 
 fn main() {
-    println!("cargo:rustc-cdylib-link-arg=-Wl,-z,nodelete");
+    let family = std::env::var("CARGO_CFG_TARGET_FAMILY").unwrap_or_default();
+    let os = std::env::var("CARGO_CFG_TARGET_OS").unwrap_or_default();
+    if family == "unix" && os != "macos" && os != "ios" {
+        println!("cargo:rustc-cdylib-link-arg=-Wl,-z,nodelete");
+    }
 }

@@ -80,6 +80,16 @@ fn crypto_rv(e: &CryptoError) -> CK_RV {
     }
 }
 
+/// [`rv`] in `C_GenerateKeyPair`: a curve the cluster's type or mode lacks (Ed25519 outside
+/// hsm2m.medium in non-FIPS mode) is `CKR_CURVE_NOT_SUPPORTED`; `CKM_EC_KEY_PAIR_GEN` itself
+/// is valid there.
+pub(crate) fn generate_rv(e: &HsmError) -> CK_RV {
+    match e {
+        HsmError::Key(KeyError::NeedsHsm2mNonFips { .. }) => CKR_CURVE_NOT_SUPPORTED,
+        _ => rv(e),
+    }
+}
+
 /// [`rv`], with a key that is gone or not visible to the login named as PKCS#11 names it in
 /// a key-using function (`C_SignInit` ...): `CKR_KEY_HANDLE_INVALID`.
 pub(crate) fn key_use_rv(e: &HsmError) -> CK_RV {

@@ -398,7 +398,10 @@ pub(crate) fn generate_key_pair(
         st.assignments,
         both,
     );
-    let mut keys = generate(module, slot, &req).map_err(|e| e.rv())?;
+    let mut keys = generate(module, slot, &req).map_err(|e| match e {
+        crate::state::LoginFailure::Hsm(e) => crate::error::generate_rv(&e),
+        e => e.rv(),
+    })?;
     if pt.token != st.token {
         let half = if pt.token { 0 } else { 1 };
         let reference = keys

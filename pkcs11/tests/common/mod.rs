@@ -256,3 +256,99 @@ pub fn cli_ok(fixture: &Fixture, name: &str, pw: &str, args: &[&str]) -> String 
     );
     stdout
 }
+
+// functions.rs and boundary.rs: checking a signature independently of the module, with the
+// `openssl` command on a public key rebuilt from its PKCS#11 attributes.
+
+/// DER of a length.
+fn der_len(n: usize) -> Vec<u8> {
+    match n {
+        0..0x80 => vec![n as u8],
+        0x80..0x100 => vec![0x81, n as u8],
+        _ => vec![0x82, (n >> 8) as u8, n as u8],
+    }
+}
+
+fn der(tag: u8, content: &[u8]) -> Vec<u8> {
+    let mut out = vec![tag];
+    out.extend(der_len(content.len()));
+    out.extend_from_slice(content);
+    out
+}
+
+/// A DER INTEGER of an unsigned big-endian number.
+fn der_uint(be: &[u8]) -> Vec<u8> {
+    let trimmed: Vec<u8> = be.iter().copied().skip_while(|b| *b == 0).collect();
+    let mut content = if trimmed.first().is_some_and(|b| b & 0x80 != 0) {
+        vec![0]
+    } else {
+        Vec::new()
+    };
+    content.extend(if trimmed.is_empty() { vec![0] } else { trimmed });
+    der(0x02, &content)
+}
+
+/// SubjectPublicKeyInfo of an RSA key from `CKA_MODULUS` and `CKA_PUBLIC_EXPONENT`.
+pub fn rsa_spki(modulus: &[u8], exponent: &[u8]) -> Vec<u8> {
+    let key = der(0x30, &[der_uint(modulus), der_uint(exponent)].concat());
+    let oid = der(
+        0x06,
+        &[0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x01, 0x01],
+    );
+    let algorithm = der(0x30, &[oid, vec![0x05, 0x00]].concat());
+    der(
+        0x30,
+        &[algorithm, der(0x03, &[&[0u8][..], &key].concat())].concat(),
+    )
+}
+
+/// SubjectPublicKeyInfo of an EC key from `CKA_EC_PARAMS` (the curve's OID) and
+/// `CKA_EC_POINT` (an OCTET STRING holding the point).
+pub fn ec_spki(params: &[u8], ec_point: &[u8]) -> Vec<u8> {
+    assert_eq!(ec_point[0], 0x04, "CKA_EC_POINT is an OCTET STRING");
+    let header = if ec_point[1] < 0x80 {
+        2
+    } else {
+        2 + usize::from(ec_point[1] & 0x7f)
+    };
+    let point = &ec_point[header..];
+    assert_eq!(point[0], 0x04, "an uncompressed point");
+    let oid = der(0x06, &[0x2a, 0x86, 0x48, 0xce, 0x3d, 0x02, 0x01]);
+    let algorithm = der(0x30, &[oid, params.to_vec()].concat());
+    der(
+        0x30,
+        &[algorithm, der(0x03, &[&[0u8][..], point].concat())].concat(),
+    )
+}
+
+/// An ECDSA signature `r || s` (PKCS#11's form) as DER `ECDSA-Sig-Value` (openssl's).
+pub fn ecdsa_der(signature: &[u8]) -> Vec<u8> {
+    let (r, s) = signature.split_at(signature.len() / 2);
+    der(0x30, &[der_uint(r), der_uint(s)].concat())
+}
+
+/// Runs `openssl` with `args`, where `{key}`, `{sig}` and `{data}` name files holding
+/// `spki` (DER), `signature` and `data`; returns whether it succeeded, and its stdout.
+pub fn openssl(args: &[&str], spki: &[u8], signature: &[u8], data: &[u8]) -> (bool, Vec<u8>) {
+    let dir = tempfile::tempdir().unwrap();
+    let files = [
+        ("{key}", "key.der", spki),
+        ("{sig}", "sig.bin", signature),
+        ("{data}", "data.bin", data),
+    ];
+    for (_, name, bytes) in files {
+        std::fs::write(dir.path().join(name), bytes).unwrap();
+    }
+    let args: Vec<String> = args
+        .iter()
+        .map(|a| {
+            files
+                .iter()
+                .fold(a.to_string(), |a, (placeholder, name, _)| {
+                    a.replace(placeholder, &dir.path().join(name).display().to_string())
+                })
+        })
+        .collect();
+    let out = Command::new("openssl").args(&args).output().unwrap();
+    (out.status.success(), out.stdout)
+}
