@@ -1589,11 +1589,11 @@ fn exercise_attributes(items: &[String]) {
     for (key_type, class) in kinds {
         for setting in [Setting::Creation, Setting::Modification] {
             for id_settable in [true, false] {
-                let mut attrs = Settable {
-                    label: String::new(),
-                    id: Vec::new(),
-                    flags: attributes::defaults(key_type, class, true),
-                };
+                let mut attrs = Settable::new(
+                    String::new(),
+                    Vec::new(),
+                    attributes::defaults(key_type, class, true),
+                );
                 for (name, value) in &pairs {
                     let Ok(assignment) = key_syntax::parse_assignment(name, value) else {
                         continue;
