@@ -44,6 +44,14 @@ fn key_rv(e: &KeyError) -> CK_RV {
         | KeyError::OneWayAttribute { .. } => CKR_TEMPLATE_INCONSISTENT,
         KeyError::NeedsHsm2m { .. } | KeyError::NeedsHsm2mNonFips { .. } => CKR_MECHANISM_INVALID,
         KeyError::NotModifiable => CKR_ACTION_PROHIBITED,
+        KeyError::NotExtractable => CKR_KEY_UNEXTRACTABLE,
+        // Spec Q17: a wrap-with-trusted key wrapped by an untrusted key.
+        KeyError::NeedsTrustedWrappingKey | KeyError::WrapTemplateMismatch { .. } => {
+            CKR_KEY_NOT_WRAPPABLE
+        }
+        KeyError::UnwrapTemplateConflict { .. } => CKR_TEMPLATE_INCONSISTENT,
+        KeyError::UnwrappedTypeMismatch { .. } | KeyError::MlDsaUnwrap => CKR_WRAPPED_KEY_INVALID,
+        KeyError::Des3Unsupported => CKR_TEMPLATE_INCONSISTENT,
         KeyError::Crypto(c) => crypto_rv(c),
         _ => CKR_FUNCTION_FAILED,
     }
@@ -62,7 +70,13 @@ fn crypto_rv(e: &CryptoError) -> CK_RV {
         CryptoError::DataTooLong { .. }
         | CryptoError::DigestLength { .. }
         | CryptoError::DigestInfo { .. } => CKR_DATA_LEN_RANGE,
-        CryptoError::MgfMismatch | CryptoError::SaltLength { .. } => CKR_MECHANISM_PARAM_INVALID,
+        CryptoError::MgfMismatch
+        | CryptoError::SaltLength { .. }
+        | CryptoError::OaepMgfMismatch { .. }
+        | CryptoError::TagLength { .. }
+        | CryptoError::Iv { .. } => CKR_MECHANISM_PARAM_INVALID,
+        CryptoError::PayloadLength { .. } => CKR_KEY_SIZE_RANGE,
+        CryptoError::Unwrap { .. } => CKR_WRAPPED_KEY_INVALID,
         _ => CKR_FUNCTION_FAILED,
     }
 }

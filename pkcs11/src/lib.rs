@@ -20,3 +20,4 @@ mod session;
 mod state;
 mod template;
 pub mod vendor;
+mod wrapping;

@@ -6,7 +6,9 @@ use super::crypto::{
     self, HashFunction, KeyMaterial, PrivateKey, SecretKey, SecretKind, WrapMechanism, WrapOutput,
 };
 use super::key::attributes::{self, Assignment, Flag, Setting, Template};
-use super::key::{Attribute, Key, KeyClass, KeyError, KeyType, QuorumValues, Settable, Term, Value};
+use super::key::{
+    Attribute, Key, KeyClass, KeyError, KeyType, QuorumValues, Settable, Term, Value,
+};
 use super::keygen::derived;
 use super::keys::{check_quorum, require_owner, NewKey, SessionKeys};
 use super::login::Login;
@@ -168,12 +170,8 @@ impl Cluster {
         if !unwrapping_key.attrs.flags.unwrap {
             return Err(KeyError::AttributeRequired { name: "unwrap" }.into());
         }
-        let merged = merge_unwrap_template(
-            req,
-            key_type,
-            class,
-            &unwrapping_key.attrs.unwrap_template,
-        )?;
+        let merged =
+            merge_unwrap_template(req, key_type, class, &unwrapping_key.attrs.unwrap_template)?;
         let mut attrs = Settable::new(
             merged.label.clone(),
             Vec::new(),
