@@ -178,6 +178,13 @@ impl Cluster {
             attributes::defaults(key_type, class, merged.token),
         );
         attrs.flags.local = false;
+        if req.setting == Setting::Template {
+            // PKCS#11's C_UnwrapKey leaves every usage flag false unless given (AWS CloudHSM
+            // User Guide, "PKCS #11 attributes": UnwrapKey defaults), where the CLI's keys
+            // may sign and verify.
+            attrs.flags.sign = false;
+            attrs.flags.verify = false;
+        }
         let hsm2m = self.settings.hsm_type == HsmType::Hsm2mMedium;
         for assignment in &merged.assignments {
             attributes::apply(&mut attrs, key_type, class, assignment, req.setting, hsm2m)?;
