@@ -26,7 +26,6 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-#[allow(dead_code)]
 mod common;
 
 const CLI: &str = env!("CARGO_BIN_EXE_cloudhsm-cli");

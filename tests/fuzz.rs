@@ -1442,11 +1442,11 @@ fn sample_keys() -> Vec<Key> {
         class,
         owner: FUZZER.into(),
         shared: vec!["other".into()],
-        attrs: Settable {
-            label: label.into(),
+        attrs: Settable::new(
+            label.into(),
             id,
-            flags: attributes::defaults(key_type, class, true),
-        },
+            attributes::defaults(key_type, class, true),
+        ),
         derived: Derived {
             check_value: Some("0x0a0b0c".into()),
             key_length_bytes: 32,

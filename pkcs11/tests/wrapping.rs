@@ -849,7 +849,7 @@ fn array_attr(ty: CK_ATTRIBUTE_TYPE, v: &mut [CK_ATTRIBUTE]) -> CK_ATTRIBUTE {
     CK_ATTRIBUTE {
         type_: ty,
         pValue: v.as_mut_ptr() as *mut _,
-        ulValueLen: (v.len() * size_of::<CK_ATTRIBUTE>()) as CK_ULONG,
+        ulValueLen: std::mem::size_of_val(v) as CK_ULONG,
     }
 }
 

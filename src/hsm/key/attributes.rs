@@ -987,6 +987,44 @@ mod tests {
         }
     }
 
+    /// Rows written before templates existed read; a key without templates is written as
+    /// before; a template survives the store.
+    #[test]
+    fn templates_keep_the_stored_form_compatible() {
+        let old = r#"{"label":"k","id":[],"flags":FLAGS}"#.replace(
+            "FLAGS",
+            &serde_json::to_string(&defaults(KeyType::Aes, KeyClass::SecretKey, true)).unwrap(),
+        );
+        let read: Settable = serde_json::from_str(&old).unwrap();
+        assert!(read.wrap_template.is_empty() && read.unwrap_template.is_empty());
+        assert_eq!(serde_json::to_string(&read).unwrap(), old);
+        let mut a = aes();
+        let t = Template::new(vec![
+            (Attribute::Flag(Flag::Encrypt), Value::Bool(true)),
+            (Attribute::Class, Value::Class(KeyClass::SecretKey)),
+            (Attribute::KeyType, Value::KeyType(KeyType::Aes)),
+            (Attribute::Id, Value::Bytes(vec![0, 1])),
+            (Attribute::KeyLengthBytes, Value::Integer(32)),
+        ])
+        .unwrap();
+        let given = Assignment::WrapTemplate(t.clone());
+        let apply_as =
+            |a: &mut Settable, s| apply(a, KeyType::Aes, KeyClass::SecretKey, &given, s, true);
+        // Only a PKCS#11 template gives one.
+        assert!(apply_as(&mut a, Setting::Creation).is_err());
+        assert!(apply_as(&mut a, Setting::Modification).is_err());
+        apply_as(&mut a, Setting::Template).unwrap();
+        let back: Settable = serde_json::from_str(&serde_json::to_string(&a).unwrap()).unwrap();
+        assert_eq!(back.wrap_template, t);
+        // An attribute twice, or a value of another kind, is no template.
+        let twice = vec![
+            (Attribute::Label, Value::Text("a".into())),
+            (Attribute::Label, Value::Text("b".into())),
+        ];
+        assert!(Template::new(twice).is_err());
+        assert!(Template::new(vec![(Attribute::Label, Value::Bool(true))]).is_err());
+    }
+
     #[test]
     fn hex_values() {
         assert_eq!(parse_hex("id", "0x0a0B").unwrap(), vec![0x0a, 0x0b]);
