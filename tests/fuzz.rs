@@ -1442,11 +1442,11 @@ fn sample_keys() -> Vec<Key> {
         class,
         owner: FUZZER.into(),
         shared: vec!["other".into()],
-        attrs: Settable {
-            label: label.into(),
+        attrs: Settable::new(
+            label.into(),
             id,
-            flags: attributes::defaults(key_type, class, true),
-        },
+            attributes::defaults(key_type, class, true),
+        ),
         derived: Derived {
             check_value: Some("0x0a0b0c".into()),
             key_length_bytes: 32,
@@ -1589,11 +1589,11 @@ fn exercise_attributes(items: &[String]) {
     for (key_type, class) in kinds {
         for setting in [Setting::Creation, Setting::Modification] {
             for id_settable in [true, false] {
-                let mut attrs = Settable {
-                    label: String::new(),
-                    id: Vec::new(),
-                    flags: attributes::defaults(key_type, class, true),
-                };
+                let mut attrs = Settable::new(
+                    String::new(),
+                    Vec::new(),
+                    attributes::defaults(key_type, class, true),
+                );
                 for (name, value) in &pairs {
                     let Ok(assignment) = key_syntax::parse_assignment(name, value) else {
                         continue;

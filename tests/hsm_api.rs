@@ -399,7 +399,7 @@ fn only_an_admin_sets_trusted_and_an_admin_sets_nothing_else() {
         Assignment::Label("renamed".into()),
         Assignment::Flag(Flag::Decrypt, true),
     ] {
-        let name = assignment.attribute().name();
+        let name = assignment.name();
         let refused = cluster.set_key_attribute(&mut admin, &terms("k1"), &assignment, None);
         assert_eq!(
             refused.unwrap_err().to_string(),

@@ -196,7 +196,7 @@ pub(crate) fn read(
 }
 
 /// A value as PKCS#11 encodes it.
-fn encode(value: &Value) -> Vec<u8> {
+pub(crate) fn encode(value: &Value) -> Vec<u8> {
     match value {
         Value::Bool(b) => vec![if *b { CK_TRUE } else { CK_FALSE }],
         Value::Text(t) => t.as_bytes().to_vec(),
@@ -221,6 +221,30 @@ pub(crate) fn key_type(t: KeyType) -> CK_KEY_TYPE {
         KeyType::Ec => CKK_EC,
         KeyType::MlDsa => vendor::CKK_CLOUDHSM_ML_DSA,
     }
+}
+
+/// The key type of a `CKK_*`, if the cluster has such keys.
+pub(crate) fn key_type_of(t: CK_KEY_TYPE) -> Option<KeyType> {
+    [
+        KeyType::Aes,
+        KeyType::GenericSecret,
+        KeyType::Rsa,
+        KeyType::Ec,
+        KeyType::MlDsa,
+    ]
+    .into_iter()
+    .find(|k| key_type(*k) == t)
+}
+
+/// The key class of a `CKO_*`, if it is one.
+pub(crate) fn class_of(c: CK_OBJECT_CLASS) -> Option<KeyClass> {
+    [
+        KeyClass::SecretKey,
+        KeyClass::PublicKey,
+        KeyClass::PrivateKey,
+    ]
+    .into_iter()
+    .find(|k| class(*k) == c)
 }
 
 pub(crate) fn class(c: KeyClass) -> CK_OBJECT_CLASS {

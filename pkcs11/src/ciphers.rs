@@ -149,11 +149,23 @@ impl CipherMechanism {
     }
 }
 
-/// `CKM_AES_GCM` and `CKM_CLOUDHSM_AES_GCM`, with either layout of `CK_GCM_PARAMS`.
+/// A `CK_GCM_PARAMS`, read from either of its layouts (spec/pkcs11.md §3.4): encryption,
+/// decryption and key wrapping all take it.
+pub(crate) struct GcmParams {
+    /// The caller's IV buffer (AWS's HSM writes its IV there) and its length.
+    pub(crate) iv: *mut CK_BYTE,
+    pub(crate) iv_len: CK_ULONG,
+    pub(crate) aad: Vec<u8>,
+    pub(crate) tag_bits: usize,
+}
+
+/// The `CK_GCM_PARAMS` of `m`: the v2.40-errata layout (with `ulIvBits`) or the original
+/// 2.40 one, told apart by `ulParameterLen`.
 ///
 /// # Safety
-/// As [`CipherMechanism::parse`].
-unsafe fn gcm(m: &CK_MECHANISM, direction: Direction) -> Result<CipherMechanism> {
+/// `m.pParameter` is NULL or points to `m.ulParameterLen` readable bytes, and `pAAD` to
+/// `ulAADLen`.
+pub(crate) unsafe fn gcm_params(m: &CK_MECHANISM) -> Result<GcmParams> {
     let p = if m.ulParameterLen as usize == size_of::<GcmParams240>() {
         // SAFETY: forwarded from the caller.
         unsafe { param::<GcmParams240>(m) }?
@@ -168,13 +180,31 @@ unsafe fn gcm(m: &CK_MECHANISM, direction: Direction) -> Result<CipherMechanism>
             ul_tag_bits: p.ulTagBits,
         }
     };
-    // SAFETY: the caller's contract for `pAAD`.
-    let aad = unsafe { param_bytes(p.p_aad, p.ul_aad_len) }?;
-    let tag_bits = usize::try_from(p.ul_tag_bits).map_err(|_| CKR_MECHANISM_PARAM_INVALID)?;
+    Ok(GcmParams {
+        iv: p.p_iv,
+        iv_len: p.ul_iv_len,
+        // SAFETY: the caller's contract for `pAAD`.
+        aad: unsafe { param_bytes(p.p_aad, p.ul_aad_len) }?,
+        tag_bits: usize::try_from(p.ul_tag_bits).map_err(|_| CKR_MECHANISM_PARAM_INVALID)?,
+    })
+}
+
+/// `CKM_AES_GCM` and `CKM_CLOUDHSM_AES_GCM`, with either layout of `CK_GCM_PARAMS`.
+///
+/// # Safety
+/// As [`CipherMechanism::parse`].
+unsafe fn gcm(m: &CK_MECHANISM, direction: Direction) -> Result<CipherMechanism> {
+    // SAFETY: forwarded from the caller.
+    let GcmParams {
+        iv: p_iv,
+        iv_len,
+        aad,
+        tag_bits,
+    } = unsafe { gcm_params(m) }?;
     if m.mechanism == CKM_CLOUDHSM_AES_GCM {
         // "the pIV variable in the CK_GCM_PARAMS struct must be set to NULL": the IV travels
         // with the data.
-        if !p.p_iv.is_null() {
+        if !p_iv.is_null() {
             return Err(CKR_MECHANISM_PARAM_INVALID);
         }
         return Ok(CipherMechanism {
@@ -183,19 +213,19 @@ unsafe fn gcm(m: &CK_MECHANISM, direction: Direction) -> Result<CipherMechanism>
         });
     }
     // The HSM's IV is 12 bytes, and the one to decrypt with is the one it wrote.
-    if p.ul_iv_len as usize != GCM_IV_LEN {
+    if iv_len as usize != GCM_IV_LEN {
         return Err(CKR_MECHANISM_PARAM_INVALID);
     }
     let (iv, iv_out) = match direction {
         Direction::Encrypt => {
             // SAFETY: the caller's contract: `pIv` holds `ulIvLen` bytes, writable until
             // the operation ends (AWS's GCM flow).
-            let out = unsafe { Deferred::new(p.p_iv, p.ul_iv_len) }
-                .map_err(|_| CKR_MECHANISM_PARAM_INVALID)?;
+            let out =
+                unsafe { Deferred::new(p_iv, iv_len) }.map_err(|_| CKR_MECHANISM_PARAM_INVALID)?;
             (None, Some(out))
         }
         // SAFETY: the caller's contract for `pIv`.
-        Direction::Decrypt => (Some(unsafe { param_bytes(p.p_iv, p.ul_iv_len) }?), None),
+        Direction::Decrypt => (Some(unsafe { param_bytes(p_iv, iv_len) }?), None),
     };
     Ok(CipherMechanism {
         cipher: Cipher::AesGcm { iv, aad, tag_bits },
@@ -203,14 +233,25 @@ unsafe fn gcm(m: &CK_MECHANISM, direction: Direction) -> Result<CipherMechanism>
     })
 }
 
-/// `CKM_RSA_PKCS_OAEP`: `source` is `CKZ_DATA_SPECIFIED` with a label (possibly empty), or 0
-/// with no label, as AWS's own sample `rsa_wrapping.c` passes it (spec §3.5).
+/// A `CK_RSA_PKCS_OAEP_PARAMS`: `source` is `CKZ_DATA_SPECIFIED` with a label (possibly
+/// empty), or 0 with no label, as AWS's own sample `rsa_wrapping.c` passes it (spec §3.5).
+pub(crate) struct OaepParams {
+    pub(crate) hash: cloudhsm_sim::hsm::crypto::HashFunction,
+    pub(crate) mgf: cloudhsm_sim::hsm::crypto::HashFunction,
+    pub(crate) label: Vec<u8>,
+}
+
+/// The OAEP parameters at `p` (`len` bytes): encryption, decryption and key wrapping (alone
+/// and inside `CK_RSA_AES_KEY_WRAP_PARAMS`) take them.
 ///
 /// # Safety
-/// As [`CipherMechanism::parse`].
-unsafe fn oaep(m: &CK_MECHANISM) -> Result<Cipher> {
-    // SAFETY: forwarded from the caller.
-    let p = unsafe { param::<CK_RSA_PKCS_OAEP_PARAMS>(m) }?;
+/// `p` is NULL or points to `len` readable bytes, and `pSourceData` to `ulSourceDataLen`.
+pub(crate) unsafe fn oaep_params(p: *const std::ffi::c_void, len: CK_ULONG) -> Result<OaepParams> {
+    if p.is_null() || len as usize != size_of::<CK_RSA_PKCS_OAEP_PARAMS>() {
+        return Err(CKR_MECHANISM_PARAM_INVALID);
+    }
+    // SAFETY: non-NULL and as long as the structure (checked above); read unaligned.
+    let p = unsafe { std::ptr::read_unaligned(p as *const CK_RSA_PKCS_OAEP_PARAMS) };
     let hash = hash_of_mechanism(p.hashAlg).ok_or(CKR_MECHANISM_PARAM_INVALID)?;
     let mgf = mgf_hash(p.mgf).ok_or(CKR_MECHANISM_PARAM_INVALID)?;
     // SAFETY: the caller's contract for `pSourceData`.
@@ -220,5 +261,15 @@ unsafe fn oaep(m: &CK_MECHANISM) -> Result<Cipher> {
         0 if label.is_empty() => {}
         _ => return Err(CKR_MECHANISM_PARAM_INVALID),
     }
+    Ok(OaepParams { hash, mgf, label })
+}
+
+/// `CKM_RSA_PKCS_OAEP`.
+///
+/// # Safety
+/// As [`CipherMechanism::parse`].
+unsafe fn oaep(m: &CK_MECHANISM) -> Result<Cipher> {
+    // SAFETY: forwarded from the caller.
+    let OaepParams { hash, mgf, label } = unsafe { oaep_params(m.pParameter, m.ulParameterLen) }?;
     Ok(Cipher::RsaOaep { hash, mgf, label })
 }

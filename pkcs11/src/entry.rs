@@ -17,6 +17,7 @@ use crate::crypto::{self, Side};
 use crate::mechanisms::SignMechanism;
 use crate::session::Session;
 use crate::state::{self, Module, Slot};
+use crate::wrapping::{self, Wrap};
 use crate::{ciphers, derive, encryption, general, objects, template};
 
 /// Defines exported entry points: `fn C_X(args) { body }` becomes an `extern "C"` function
@@ -545,18 +546,26 @@ entry! {
     }
 
     fn C_WrapKey(hSession: CK_SESSION_HANDLE, pMechanism: *mut CK_MECHANISM, hWrappingKey: CK_OBJECT_HANDLE, hKey: CK_OBJECT_HANDLE, pWrappedKey: *mut CK_BYTE, pulWrappedKeyLen: *mut CK_ULONG) {
-        let _ = (hWrappingKey, hKey, pWrappedKey, pulWrappedKeyLen);
         // SAFETY: the caller's contract.
-        unsafe { mechanism(pMechanism) }?;
-        // No wrapping mechanism is implemented yet; none is listed.
-        with_session(hSession, |_, _, _| Err(CKR_MECHANISM_INVALID))
+        let w = unsafe { Wrap::parse(mechanism(pMechanism)?) }?;
+        // SAFETY: the caller's contract.
+        let out = unsafe { Output::new(pWrappedKey, pulWrappedKeyLen) }?;
+        with_session(hSession, |module, slot, s| wrapping::wrap(module, slot, s, &w, hWrappingKey, hKey, &out))
     }
 
     fn C_UnwrapKey(hSession: CK_SESSION_HANDLE, pMechanism: *mut CK_MECHANISM, hUnwrappingKey: CK_OBJECT_HANDLE, pWrappedKey: *mut CK_BYTE, ulWrappedKeyLen: CK_ULONG, pTemplate: *mut CK_ATTRIBUTE, ulAttributeCount: CK_ULONG, phKey: *mut CK_OBJECT_HANDLE) {
-        let _ = (hUnwrappingKey, pWrappedKey, ulWrappedKeyLen, pTemplate, ulAttributeCount, phKey);
         // SAFETY: the caller's contract.
-        unsafe { mechanism(pMechanism) }?;
-        with_session(hSession, |_, _, _| Err(CKR_MECHANISM_INVALID))
+        let w = unsafe { Wrap::parse(mechanism(pMechanism)?) }?;
+        // SAFETY: the caller's contract.
+        let data = unsafe { boundary::bytes(pWrappedKey, ulWrappedKeyLen) }?;
+        // SAFETY: the caller's contract.
+        let given = unsafe { template::read(pTemplate, ulAttributeCount) }?;
+        // SAFETY: the caller's contract.
+        let out = unsafe { boundary::out(phKey) }?;
+        with_session(hSession, |module, slot, s| {
+            *out = wrapping::unwrap(module, slot, s, hSession, &w, hUnwrappingKey, data, &given)?;
+            Ok(())
+        })
     }
 
     fn C_DeriveKey(hSession: CK_SESSION_HANDLE, pMechanism: *mut CK_MECHANISM, hBaseKey: CK_OBJECT_HANDLE, pTemplate: *mut CK_ATTRIBUTE, ulAttributeCount: CK_ULONG, phKey: *mut CK_OBJECT_HANDLE) {

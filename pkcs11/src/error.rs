@@ -46,6 +46,14 @@ fn key_rv(e: &KeyError) -> CK_RV {
         | KeyError::NeedsHsm2mNonFips { .. }
         | KeyError::DisallowedInFipsMode { .. } => CKR_MECHANISM_INVALID,
         KeyError::NotModifiable => CKR_ACTION_PROHIBITED,
+        KeyError::NotExtractable => CKR_KEY_UNEXTRACTABLE,
+        // Spec Q17: a wrap-with-trusted key wrapped by an untrusted key.
+        KeyError::NeedsTrustedWrappingKey | KeyError::WrapTemplateMismatch { .. } => {
+            CKR_KEY_NOT_WRAPPABLE
+        }
+        KeyError::UnwrapTemplateConflict { .. } => CKR_TEMPLATE_INCONSISTENT,
+        KeyError::UnwrappedTypeMismatch { .. } | KeyError::MlDsaUnwrap => CKR_WRAPPED_KEY_INVALID,
+        KeyError::Des3Unsupported => CKR_TEMPLATE_INCONSISTENT,
         KeyError::Crypto(c) => crypto_rv(c),
         _ => CKR_FUNCTION_FAILED,
     }
@@ -76,6 +84,8 @@ fn crypto_rv(e: &CryptoError) -> CK_RV {
         // ki-pkcs11-8: multi-part AES-GCM is "CKR_MECHANISM_INVALID" on update.
         CryptoError::SinglePartOnly { .. } => CKR_MECHANISM_INVALID,
         CryptoError::Decrypt { .. } => CKR_ENCRYPTED_DATA_INVALID,
+        CryptoError::PayloadLength { .. } => CKR_KEY_SIZE_RANGE,
+        CryptoError::Unwrap { .. } => CKR_WRAPPED_KEY_INVALID,
         _ => CKR_FUNCTION_FAILED,
     }
 }

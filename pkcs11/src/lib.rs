@@ -23,3 +23,4 @@ mod session;
 mod state;
 mod template;
 pub mod vendor;
+mod wrapping;

@@ -7,6 +7,7 @@ use cloudhsm_sim::hsm::Signing;
 use cryptoki_sys::*;
 
 use crate::boundary::Result;
+use crate::vendor;
 
 /// What a mechanism does, for its `CK_MECHANISM_INFO`.
 #[derive(Debug, Clone, Copy)]
@@ -18,6 +19,7 @@ pub(crate) struct Info {
 }
 
 const SV: CK_FLAGS = CKF_HW | CKF_SIGN | CKF_VERIFY;
+const WU: CK_FLAGS = CKF_WRAP | CKF_UNWRAP;
 const EC: CK_FLAGS = CKF_EC_F_P | CKF_EC_NAMEDCURVE | CKF_EC_UNCOMPRESS;
 
 const fn info(mechanism: CK_MECHANISM_TYPE, min: CK_ULONG, max: CK_ULONG, flags: CK_FLAGS) -> Info {
@@ -52,7 +54,8 @@ pub(crate) const MECHANISMS: &[Info] = &[
     ),
     info(CKM_AES_KEY_GEN, 16, 32, CKF_HW | CKF_GENERATE),
     info(CKM_GENERIC_SECRET_KEY_GEN, 1, 800, CKF_HW | CKF_GENERATE),
-    info(CKM_RSA_PKCS, 2048, 4096, SV),
+    // Wraps too, on non-FIPS clusters (the FIPS refusal is at use: spec §3.2 fn5).
+    info(CKM_RSA_PKCS, 2048, 4096, SV | WU),
     info(CKM_SHA1_RSA_PKCS, 2048, 4096, SV),
     info(CKM_SHA224_RSA_PKCS, 2048, 4096, SV),
     info(CKM_SHA256_RSA_PKCS, 2048, 4096, SV),
@@ -82,6 +85,30 @@ pub(crate) const MECHANISMS: &[Info] = &[
         800,
         CKF_HW | CKF_DERIVE,
     ),
+    info(CKM_RSA_PKCS_OAEP, 2048, 4096, CKF_HW | WU),
+    info(CKM_RSA_AES_KEY_WRAP, 2048, 4096, CKF_HW | WU),
+    info(CKM_AES_GCM, 16, 32, CKF_HW | WU),
+    info(vendor::CKM_CLOUDHSM_AES_GCM, 16, 32, CKF_HW | WU),
+    info(CKM_AES_KEY_WRAP, 16, 32, CKF_HW | WU),
+    info(CKM_AES_KEY_WRAP_PAD, 16, 32, CKF_HW | WU),
+    info(
+        vendor::CKM_CLOUDHSM_AES_KEY_WRAP_NO_PAD,
+        16,
+        32,
+        CKF_HW | WU,
+    ),
+    info(
+        vendor::CKM_CLOUDHSM_AES_KEY_WRAP_PKCS5_PAD,
+        16,
+        32,
+        CKF_HW | WU,
+    ),
+    info(
+        vendor::CKM_CLOUDHSM_AES_KEY_WRAP_ZERO_PAD,
+        16,
+        32,
+        CKF_HW | WU,
+    ),
     info(CKM_SHA_1, 0, 0, CKF_DIGEST),
     info(CKM_SHA224, 0, 0, CKF_DIGEST),
     info(CKM_SHA256, 0, 0, CKF_DIGEST),
@@ -100,6 +127,13 @@ pub(crate) fn list(fips: bool) -> Vec<Info> {
         match all.iter_mut().find(|i| i.mechanism == c.mechanism) {
             Some(i) => i.flags |= c.flags,
             None => all.push(*c),
+        }
+    }
+    if fips {
+        // CKM_RSA_PKCS wrapping is disallowed in FIPS mode, as its encryption is (AWS fn5);
+        // it still signs.
+        for i in all.iter_mut().filter(|i| i.mechanism == CKM_RSA_PKCS) {
+            i.flags &= !(CKF_WRAP | CKF_UNWRAP);
         }
     }
     all

@@ -152,6 +152,13 @@ pub(crate) unsafe fn get_attributes(
     };
     for a in template.iter_mut() {
         match attributes::read(key, a.type_, || secret_value(module, slot, key)) {
+            Readout::Value(_) if crate::wrapping::is_template(a.type_) => {
+                let stored = crate::wrapping::stored(key, a.type_);
+                // SAFETY: the caller's contract for the array and its entries' buffers.
+                if let Err(rv) = unsafe { crate::wrapping::put_template(a, stored) } {
+                    fail(rv);
+                }
+            }
             Readout::Value(v) => {
                 let len = v.len() as CK_ULONG;
                 if a.pValue.is_null() {

@@ -14,13 +14,27 @@ use crate::boundary::{self, Result};
 pub(crate) struct Given {
     pub(crate) ty: CK_ATTRIBUTE_TYPE,
     pub(crate) value: Vec<u8>,
+    /// The attributes of an attribute array (`CKA_WRAP_TEMPLATE`, `CKA_UNWRAP_TEMPLATE`),
+    /// deep-copied: their values point into the caller's memory too.
+    pub(crate) nested: Vec<Given>,
 }
 
 /// Reads a template: every value copied, an attribute given twice refused.
 ///
 /// # Safety
-/// `p` is NULL or points to `count` attributes whose values are readable.
+/// `p` is NULL or points to `count` attributes whose values are readable (an attribute
+/// array's entries too).
 pub(crate) unsafe fn read(p: *mut CK_ATTRIBUTE, count: CK_ULONG) -> Result<Vec<Given>> {
+    // SAFETY: forwarded from the caller.
+    unsafe { read_nested(p, count, true) }
+}
+
+/// [`read`], the arrays of attribute arrays read too when `arrays` (one level deep: a
+/// template inside a template is no attribute CloudHSM takes).
+///
+/// # Safety
+/// As [`read`].
+unsafe fn read_nested(p: *mut CK_ATTRIBUTE, count: CK_ULONG, arrays: bool) -> Result<Vec<Given>> {
     // SAFETY: forwarded from the caller.
     let attrs = unsafe { boundary::template(p, count) }?;
     let mut given: Vec<Given> = Vec::with_capacity(attrs.len());
@@ -30,7 +44,23 @@ pub(crate) unsafe fn read(p: *mut CK_ATTRIBUTE, count: CK_ULONG) -> Result<Vec<G
         }
         // SAFETY: the caller's contract for each attribute.
         let value = unsafe { boundary::value(a) }?.to_vec();
-        given.push(Given { ty: a.type_, value });
+        let mut nested = Vec::new();
+        if arrays && crate::wrapping::is_template(a.type_) {
+            let size = size_of::<CK_ATTRIBUTE>() as CK_ULONG;
+            let aligned = (a.pValue as usize).is_multiple_of(align_of::<CK_ATTRIBUTE>());
+            if a.ulValueLen % size != 0 || !aligned {
+                return Err(CKR_ATTRIBUTE_VALUE_INVALID);
+            }
+            // SAFETY: the value is an array of `ulValueLen / size` attributes (the caller's
+            // contract for an attribute array), aligned (checked above).
+            nested =
+                unsafe { read_nested(a.pValue as *mut CK_ATTRIBUTE, a.ulValueLen / size, false) }?;
+        }
+        given.push(Given {
+            ty: a.type_,
+            value,
+            nested,
+        });
     }
     Ok(given)
 }
@@ -149,6 +179,8 @@ fn generate_row(ty: CK_ATTRIBUTE_TYPE) -> &'static [u8; 9] {
         CKA_SIGN => b"YNYNYNYYY",
         CKA_VERIFY => b"NYNYNYYYY",
         CKA_WRAP => b"NYNYNNYYN",
+        CKA_WRAP_TEMPLATE => b"NYNYNNYYN",
+        CKA_UNWRAP_TEMPLATE => b"YNYNNNYYN",
         CKA_TRUSTED => b"NYNYNYYYN",
         CKA_WRAP_WITH_TRUSTED => b"YNYNYNYYY",
         CKA_UNWRAP => b"YNYNNNYYN",
@@ -233,6 +265,10 @@ pub(crate) fn key_template(
             CKA_MODULUS_BITS | CKA_PUBLIC_EXPONENT | CKA_EC_PARAMS | CKA_VALUE_LEN
             | CKA_MODULUS | CKA_PRIVATE_EXPONENT | CKA_PRIME_1 | CKA_PRIME_2 | CKA_EXPONENT_1
             | CKA_EXPONENT_2 | CKA_COEFFICIENT | CKA_EC_POINT | CKA_VALUE => {}
+            CKA_WRAP_TEMPLATE | CKA_UNWRAP_TEMPLATE => {
+                out.assignments
+                    .push(crate::wrapping::template_assignment(g)?);
+            }
             ty => match Cka::attribute(ty) {
                 Some(Attribute::Flag(flag)) => {
                     out.assignments.push(Assignment::Flag(flag, bool_of(g)?));

@@ -381,7 +381,8 @@ fn slot_list_follows_the_buffer_protocol() {
                     | CKF_GENERATE
                     | CKF_GENERATE_KEY_PAIR
                     | CKF_ENCRYPT
-                    | CKF_DERIVE),
+                    | CKF_DERIVE
+                    | CKF_WRAP),
             0
         );
     }
@@ -450,6 +451,12 @@ const IMPLEMENTED: &[CK_MECHANISM_TYPE] = &[
     vendor::CKM_CLOUDHSM_AES_GCM,
     CKM_RSA_PKCS_OAEP,
     CKM_RSA_X_509,
+    CKM_RSA_AES_KEY_WRAP,
+    CKM_AES_KEY_WRAP,
+    CKM_AES_KEY_WRAP_PAD,
+    vendor::CKM_CLOUDHSM_AES_KEY_WRAP_NO_PAD,
+    vendor::CKM_CLOUDHSM_AES_KEY_WRAP_PKCS5_PAD,
+    vendor::CKM_CLOUDHSM_AES_KEY_WRAP_ZERO_PAD,
 ];
 
 #[test]

@@ -1357,7 +1357,8 @@ fn the_mechanism_list_is_what_is_implemented() {
                 || info.generate()
                 || info.generate_key_pair()
                 || info.encrypt()
-                || info.derive(),
+                || info.derive()
+                || info.wrap(),
             "{mechanism:#x}"
         );
     }

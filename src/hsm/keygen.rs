@@ -94,11 +94,11 @@ pub(super) fn settable(
     setting: Setting,
 ) -> Result<Settable, HsmError> {
     attributes::check_label(label)?;
-    let mut attrs = Settable {
-        label: label.to_string(),
-        id: Vec::new(),
-        flags: attributes::defaults(key_type, class, token),
-    };
+    let mut attrs = Settable::new(
+        label.to_string(),
+        Vec::new(),
+        attributes::defaults(key_type, class, token),
+    );
     attrs.flags.local = local;
     for assignment in given {
         attributes::apply(&mut attrs, key_type, class, assignment, setting, hsm2m)?;

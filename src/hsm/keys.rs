@@ -721,7 +721,9 @@ impl Cluster {
         if !self.admits(login) {
             return Err(HsmError::LoginVoid);
         }
-        policy::require_attribute(login.username(), login.role(), assignment.attribute())?;
+        if let Some(attribute) = assignment.attribute() {
+            policy::require_attribute(login.username(), login.role(), attribute)?;
+        }
         self.require_available()?;
         let hsm2m = self.settings.hsm_type == HsmType::Hsm2mMedium;
         let now = self.now();

@@ -5,8 +5,10 @@
 use super::crypto::{
     self, HashFunction, KeyMaterial, PrivateKey, SecretKey, SecretKind, WrapMechanism, WrapOutput,
 };
-use super::key::attributes::{self, Assignment, Setting};
-use super::key::{Key, KeyClass, KeyError, KeyType, Settable, Term};
+use super::key::attributes::{self, Assignment, Flag, Setting, Template};
+use super::key::{
+    Attribute, Key, KeyClass, KeyError, KeyType, QuorumValues, Settable, Term, Value,
+};
 use super::keygen::derived;
 use super::keys::{check_quorum, require_owner, NewKey, SessionKeys};
 use super::login::Login;
@@ -35,8 +37,11 @@ pub struct UnwrapRequest {
     pub share_with: Vec<String>,
     pub manage_quorum: Option<u64>,
     pub use_quorum: Option<u64>,
-    /// False for `--session`.
+    /// False for `--session`; the PKCS#11 default (false) for `C_UnwrapKey`.
     pub token: bool,
+    /// The rules `attributes` are given under: the CLI's, or a PKCS#11 template's (where a
+    /// `token` assignment is the caller's explicit `CKA_TOKEN`).
+    pub setting: Setting,
 }
 
 impl Cluster {
@@ -77,6 +82,12 @@ impl Cluster {
         }
         if payload_key.attrs.flags.wrap_with_trusted && !wrapping_key.attrs.flags.trusted {
             return Err(KeyError::NeedsTrustedWrappingKey.into());
+        }
+        if let Some(attribute) = wrapping_key.attrs.wrap_template.mismatch(&payload_key) {
+            return Err(KeyError::WrapTemplateMismatch {
+                name: attribute.name(),
+            }
+            .into());
         }
         self.check_key_available(&payload_key, self.availability_check)?;
         self.check_key_available(&wrapping_key, self.availability_check)?;
@@ -154,32 +165,34 @@ impl Cluster {
         };
         // Everything the user gave is checked before the unwrap.
         let quorum = check_quorum(req.manage_quorum, req.use_quorum, 1 + req.share_with.len())?;
-        let mut attrs = Settable {
-            label: req.label.clone(),
-            id: Vec::new(),
-            flags: attributes::defaults(key_type, class, req.token),
-        };
         attributes::check_label(&req.label)?;
+        let unwrapping_key = self.select(&login.actor, unwrapping, &login.keys)?;
+        if !unwrapping_key.attrs.flags.unwrap {
+            return Err(KeyError::AttributeRequired { name: "unwrap" }.into());
+        }
+        let merged =
+            merge_unwrap_template(req, key_type, class, &unwrapping_key.attrs.unwrap_template)?;
+        let mut attrs = Settable::new(
+            merged.label.clone(),
+            Vec::new(),
+            attributes::defaults(key_type, class, merged.token),
+        );
         attrs.flags.local = false;
+        if req.setting == Setting::Template {
+            // PKCS#11's C_UnwrapKey leaves every usage flag false unless given (AWS CloudHSM
+            // User Guide, "PKCS #11 attributes": UnwrapKey defaults), where the CLI's keys
+            // may sign and verify.
+            attrs.flags.sign = false;
+            attrs.flags.verify = false;
+        }
         let hsm2m = self.settings.hsm_type == HsmType::Hsm2mMedium;
-        for assignment in &req.attributes {
-            attributes::apply(
-                &mut attrs,
-                key_type,
-                class,
-                assignment,
-                Setting::Creation,
-                hsm2m,
-            )?;
+        for assignment in &merged.assignments {
+            attributes::apply(&mut attrs, key_type, class, assignment, req.setting, hsm2m)?;
         }
         // An unwrapped key has been outside the HSM: never "always sensitive".
         attrs.flags.always_sensitive = false;
         attrs.flags.never_extractable = false;
 
-        let unwrapping_key = self.select(&login.actor, unwrapping, &login.keys)?;
-        if !unwrapping_key.attrs.flags.unwrap {
-            return Err(KeyError::AttributeRequired { name: "unwrap" }.into());
-        }
         self.check_key_available(&unwrapping_key, self.availability_check)?;
         let wanted = Approve::key(Service::KeyManagement, &unwrapping_key);
         self.check_key_approval(login, Service::KeyManagement, &unwrapping_key, approval)?;
@@ -208,6 +221,25 @@ impl Cluster {
             }
             UnwrapTarget::Des3 => return Err(KeyError::Des3Unsupported.into()),
         };
+        // The template's entries the material fixes (a length, a curve) are checked on the
+        // key as it would be.
+        let made = Key {
+            reference: 0,
+            key_type,
+            class,
+            owner: login.actor.username.to_string(),
+            shared: Vec::new(),
+            attrs: attrs.clone(),
+            derived: derived(&material),
+            quorum: QuorumValues::default(),
+        };
+        let fixed = Template::new(merged.fixed).map_err(HsmError::from)?;
+        if let Some(attribute) = fixed.mismatch(&made) {
+            return Err(KeyError::UnwrapTemplateConflict {
+                name: attribute.name(),
+            }
+            .into());
+        }
         let now = self.now();
         let Login {
             actor,
@@ -219,7 +251,7 @@ impl Cluster {
             username: &actor.username,
             session: session.tag(),
         };
-        let mut keys = self.store_keys(actor, req.token, session_keys, |tx| {
+        let mut keys = self.store_keys(actor, merged.token, session_keys, |tx| {
             // The approval is spent with the new key, or not at all.
             wanted.spend_by(tx, &who, approval, now)?;
             Ok(vec![NewKey {
@@ -356,4 +388,94 @@ impl Cluster {
             .into()),
         }
     }
+}
+
+/// The attributes of a key being unwrapped: the caller's, and those of the unwrapping key's
+/// unwrap template. "If you specify an unwrap template and the application provides its own
+/// unwrap template, the HSM uses the union of both templates … if a value in the
+/// CKA_UNWRAP_TEMPLATE for the wrapping key conflicts with an attribute provided by the
+/// application during the unwrap request, then the unwrap request fails" (AWS CloudHSM User
+/// Guide, "Using trusted keys to control key unwraps").
+struct Merged {
+    label: String,
+    token: bool,
+    assignments: Vec<Assignment>,
+    /// Entries the key's type and material fix, checked once the material is known.
+    fixed: Vec<(Attribute, Value)>,
+}
+
+fn merge_unwrap_template(
+    req: &UnwrapRequest,
+    key_type: KeyType,
+    class: KeyClass,
+    template: &Template,
+) -> Result<Merged, HsmError> {
+    let mut token_given = None;
+    let mut assignments = Vec::new();
+    for a in &req.attributes {
+        match a {
+            // A PKCS#11 caller's own `CKA_TOKEN` (the CLI's `--attributes` refuse `token`).
+            Assignment::Flag(Flag::Token, v) if req.setting == Setting::Template => {
+                token_given = Some(*v)
+            }
+            other => assignments.push(other.clone()),
+        }
+    }
+    let mut merged = Merged {
+        label: req.label.clone(),
+        token: req.token,
+        assignments: Vec::new(),
+        fixed: Vec::new(),
+    };
+    for (attribute, value) in template.entries() {
+        let conflict = || -> HsmError {
+            KeyError::UnwrapTemplateConflict {
+                name: attribute.name(),
+            }
+            .into()
+        };
+        match (attribute, value) {
+            (Attribute::Class, Value::Class(c)) if *c != class => return Err(conflict()),
+            (Attribute::KeyType, Value::KeyType(t)) if *t != key_type => return Err(conflict()),
+            (Attribute::Class | Attribute::KeyType, _) => {}
+            (Attribute::Flag(Flag::Token), Value::Bool(v)) => {
+                if token_given.is_some_and(|g| g != *v) {
+                    return Err(conflict());
+                }
+                token_given = Some(*v);
+            }
+            (Attribute::Flag(flag), Value::Bool(v)) => {
+                let differs = assignments
+                    .iter()
+                    .any(|a| matches!(a, Assignment::Flag(f, w) if f == flag && w != v));
+                if differs {
+                    return Err(conflict());
+                }
+                merged.assignments.push(Assignment::Flag(*flag, *v));
+            }
+            (Attribute::Label, Value::Text(label)) => {
+                if !req.label.is_empty() && req.label != *label {
+                    return Err(conflict());
+                }
+                merged.label = label.clone();
+            }
+            (Attribute::Id, Value::Bytes(id)) => {
+                let differs = assignments
+                    .iter()
+                    .any(|a| matches!(a, Assignment::Id(given) if given != id));
+                if differs {
+                    return Err(conflict());
+                }
+                merged.assignments.push(Assignment::Id(id.clone()));
+            }
+            (attribute, value) => merged.fixed.push((*attribute, value.clone())),
+        }
+    }
+    if let Some(token) = token_given {
+        merged.token = token;
+    }
+    // The caller's attributes first, the template's after: equal where both give one.
+    assignments.append(&mut merged.assignments);
+    merged.assignments = assignments;
+    Ok(merged)
 }

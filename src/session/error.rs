@@ -314,6 +314,8 @@ pub fn catalogue() -> Vec<(&'static str, String)> {
         K::AttributeRequired { name: "{name}" },
         K::NotExtractable,
         K::NeedsTrustedWrappingKey,
+        K::WrapTemplateMismatch { name: "{name}" },
+        K::UnwrapTemplateConflict { name: "{name}" },
         K::Des3Unsupported,
         K::MlDsaUnwrap,
         K::UnwrappedTypeMismatch {
@@ -558,6 +560,8 @@ fn key_name(e: &crate::hsm::key::KeyError) -> &'static str {
         K::AttributeRequired { .. } => "AttributeRequired",
         K::NotExtractable => "NotExtractable",
         K::NeedsTrustedWrappingKey => "NeedsTrustedWrappingKey",
+        K::WrapTemplateMismatch { .. } => "WrapTemplateMismatch",
+        K::UnwrapTemplateConflict { .. } => "UnwrapTemplateConflict",
         K::Des3Unsupported => "Des3Unsupported",
         K::MlDsaUnwrap => "MlDsaUnwrap",
         K::UnwrappedTypeMismatch { .. } => "UnwrappedTypeMismatch",

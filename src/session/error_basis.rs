@@ -85,6 +85,8 @@ pub fn basis(name: &str) -> Option<(&'static str, &'static str)> {
         "InvalidBase64" => (DOCUMENTED, "crypto pages: --data and --signature are Base64 encoded"),
         "NotExtractable" => (DOCUMENTED, "attribute table: extractable; key wrap pages"),
         "NeedsTrustedWrappingKey" => (DOCUMENTED, "trusted keys page: wrap-with-trusted"),
+        "WrapTemplateMismatch" => (DOCUMENTED, "trusted keys page and AWS's wrap_with_template sample: a payload must match the wrapping key's CKA_WRAP_TEMPLATE (set through PKCS#11)"),
+        "UnwrapTemplateConflict" => (DOCUMENTED, "trusted keys page: a value conflicting with the unwrapping key's CKA_UNWRAP_TEMPLATE fails the unwrap"),
         "Des3Unsupported" => (OURS, "not built: the emulator has no DES3 keys (docs/fidelity.md); the HSM itself refuses 3DES in FIPS mode"),
         "MlDsaUnwrap" => (ENFORCED, "key unwrap --key-type-class offers no ML-DSA class"),
         "UnwrappedTypeMismatch" => (ENFORCED, "the wrapped key must be of --key-type-class"),

@@ -650,6 +650,7 @@ pub fn run_bash(sim: &Sim, dir: &Path, script: &str, env: &[(&str, &str)]) -> Ru
 /// `cargo test` compiles the module (the workspace's second package) into `deps/` but, unlike
 /// `cargo build`, does not copy it up beside the binaries; this does, when that copy is
 /// missing or older, renaming it into place so that concurrent tests never see half a file.
+#[allow(clippy::expect_used)] // a test helper: its failure is the calling test's
 pub fn module_beside_binaries() -> PathBuf {
     const MODULE: &str = "libcloudhsm_pkcs11.so";
     let dir = Path::new(CLI)

@@ -36,13 +36,154 @@ pub struct Flags {
     pub wrap_with_trusted: bool,
 }
 
-/// The attributes a user can give or change: label, id and the flags.
+/// The attributes a user can give or change: label, id and the flags, and the wrap and
+/// unwrap templates a PKCS#11 application may attach to a wrapping key at creation.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Settable {
     pub label: String,
     /// Raw bytes of `id` (printed as hex).
     pub id: Vec<u8>,
     pub flags: Flags,
+    /// `CKA_WRAP_TEMPLATE`: what a key must hold for this key to wrap it. Absent from rows
+    /// written before templates existed, and never written when empty, so the store's rows
+    /// and backups read both ways.
+    #[serde(default, skip_serializing_if = "Template::is_empty")]
+    pub wrap_template: Template,
+    /// `CKA_UNWRAP_TEMPLATE`: what every key this key unwraps gets.
+    #[serde(default, skip_serializing_if = "Template::is_empty")]
+    pub unwrap_template: Template,
+}
+
+impl Settable {
+    /// A key's settable attributes without templates.
+    pub fn new(label: String, id: Vec<u8>, flags: Flags) -> Settable {
+        Settable {
+            label,
+            id,
+            flags,
+            wrap_template: Template::default(),
+            unwrap_template: Template::default(),
+        }
+    }
+}
+
+/// A wrap or unwrap template (AWS CloudHSM User Guide, "Using trusted keys to control key
+/// unwraps"; PKCS #11 `CKA_WRAP_TEMPLATE`, `CKA_UNWRAP_TEMPLATE`): attributes with values,
+/// each attribute at most once.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(into = "Vec<StoredEntry>", try_from = "Vec<StoredEntry>")]
+pub struct Template(Vec<(Attribute, Value)>);
+
+impl Template {
+    /// A template of `entries`; an attribute given twice, or a value of the wrong kind for
+    /// its attribute, is refused.
+    pub fn new(entries: Vec<(Attribute, Value)>) -> Result<Template, KeyError> {
+        for (i, (attribute, value)) in entries.iter().enumerate() {
+            let twice = entries.iter().skip(i + 1).any(|(a, _)| a == attribute);
+            if twice || !value.fits(attribute.kind()) {
+                return Err(KeyError::InvalidAttributeValue {
+                    name: template_name(attribute),
+                    value: format!("{value:?}"),
+                });
+            }
+        }
+        Ok(Template(entries))
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    pub fn entries(&self) -> &[(Attribute, Value)] {
+        &self.0
+    }
+
+    /// The first entry `key` does not match, if any.
+    pub fn mismatch(&self, key: &super::Key) -> Option<Attribute> {
+        self.0.iter().find_map(|(attribute, wanted)| {
+            let matches = key
+                .value(*attribute)
+                .is_some_and(|actual| actual.same_as(wanted, attribute.kind()));
+            (!matches).then_some(*attribute)
+        })
+    }
+}
+
+fn template_name(attribute: &Attribute) -> String {
+    format!("template entry {}", attribute.name())
+}
+
+/// One template entry as the store keeps it: the attribute's CLI name and its value.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+struct StoredEntry {
+    name: String,
+    value: StoredValue,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+enum StoredValue {
+    Bool(bool),
+    Text(String),
+    /// Hex, as the CLI prints binary values.
+    Bytes(String),
+    Integer(u64),
+    KeyType(KeyType),
+    Class(KeyClass),
+    Curve(String),
+    MlDsaAlgorithm(String),
+}
+
+impl From<Template> for Vec<StoredEntry> {
+    fn from(t: Template) -> Vec<StoredEntry> {
+        t.0.into_iter()
+            .map(|(attribute, value)| StoredEntry {
+                name: attribute.name().to_string(),
+                value: match value {
+                    Value::Bool(b) => StoredValue::Bool(b),
+                    Value::Text(t) => StoredValue::Text(t),
+                    Value::Bytes(b) => StoredValue::Bytes(hex(&b)),
+                    Value::Integer(n) => StoredValue::Integer(n),
+                    Value::KeyType(t) => StoredValue::KeyType(t),
+                    Value::Class(c) => StoredValue::Class(c),
+                    Value::Curve(c) => StoredValue::Curve(c.name().to_string()),
+                    Value::MlDsaAlgorithm(a) => StoredValue::MlDsaAlgorithm(a.name().to_string()),
+                },
+            })
+            .collect()
+    }
+}
+
+impl TryFrom<Vec<StoredEntry>> for Template {
+    type Error = String;
+
+    fn try_from(entries: Vec<StoredEntry>) -> Result<Template, String> {
+        let entries = entries
+            .into_iter()
+            .map(|e| {
+                let attribute = Attribute::from_name(&e.name)
+                    .ok_or_else(|| format!("unknown attribute {}", e.name))?;
+                let value = match e.value {
+                    StoredValue::Bool(b) => Value::Bool(b),
+                    StoredValue::Text(t) => Value::Text(t),
+                    StoredValue::Bytes(h) => {
+                        Value::Bytes(parse_hex(&e.name, &h).map_err(|e| e.to_string())?)
+                    }
+                    StoredValue::Integer(n) => Value::Integer(n),
+                    StoredValue::KeyType(t) => Value::KeyType(t),
+                    StoredValue::Class(c) => Value::Class(c),
+                    StoredValue::Curve(c) => {
+                        Value::Curve(Curve::from_name(&c).map_err(|e| e.to_string())?)
+                    }
+                    StoredValue::MlDsaAlgorithm(a) => Value::MlDsaAlgorithm(
+                        MlDsaAlgorithm::from_name(&a).map_err(|e| e.to_string())?,
+                    ),
+                };
+                Ok((attribute, value))
+            })
+            .collect::<Result<Vec<_>, String>>()?;
+        Template::new(entries).map_err(|e| e.to_string())
+    }
 }
 
 /// A boolean attribute by its CLI name.
@@ -296,16 +437,31 @@ pub enum Assignment {
     /// An attribute the key's type and material fix (`key-type`, `class`, `modulus`, ...):
     /// refused whatever the value.
     Fixed(Attribute),
+    /// `CKA_WRAP_TEMPLATE` of a new key (PKCS#11 templates only).
+    WrapTemplate(Template),
+    /// `CKA_UNWRAP_TEMPLATE` of a new key (PKCS#11 templates only).
+    UnwrapTemplate(Template),
 }
 
 impl Assignment {
-    /// The attribute being given.
-    pub fn attribute(&self) -> Attribute {
+    /// The attribute being given; `None` for a template, which is no attribute of the
+    /// CLI's table.
+    pub fn attribute(&self) -> Option<Attribute> {
         match self {
-            Assignment::Flag(flag, _) => Attribute::Flag(*flag),
-            Assignment::Label(_) => Attribute::Label,
-            Assignment::Id(_) => Attribute::Id,
-            Assignment::Fixed(attribute) => *attribute,
+            Assignment::Flag(flag, _) => Some(Attribute::Flag(*flag)),
+            Assignment::Label(_) => Some(Attribute::Label),
+            Assignment::Id(_) => Some(Attribute::Id),
+            Assignment::Fixed(attribute) => Some(*attribute),
+            Assignment::WrapTemplate(_) | Assignment::UnwrapTemplate(_) => None,
+        }
+    }
+
+    /// The name of what is being given, as refusals name it.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Assignment::WrapTemplate(_) => "wrap-template",
+            Assignment::UnwrapTemplate(_) => "unwrap-template",
+            other => other.attribute().map_or("", Attribute::name),
         }
     }
 }
@@ -321,11 +477,25 @@ pub fn apply(
     setting: Setting,
     hsm2m: bool,
 ) -> Result<(), KeyError> {
-    let name = assignment.attribute().name();
+    let name = assignment.name();
     let read_only = || KeyError::ReadOnlyAttribute {
         name: name.to_string(),
     };
     let (flag, v) = match assignment {
+        // Templates come only with a new key made through PKCS#11.
+        Assignment::WrapTemplate(_) | Assignment::UnwrapTemplate(_)
+            if setting != Setting::Template =>
+        {
+            return Err(read_only())
+        }
+        Assignment::WrapTemplate(t) => {
+            attrs.wrap_template = t.clone();
+            return Ok(());
+        }
+        Assignment::UnwrapTemplate(t) => {
+            attrs.unwrap_template = t.clone();
+            return Ok(());
+        }
         Assignment::Label(label) => {
             check_label(label)?;
             attrs.label = label.clone();
@@ -601,6 +771,21 @@ pub enum Value {
 }
 
 impl Value {
+    /// Whether this value is one an attribute of `kind` holds.
+    pub fn fits(&self, kind: Kind) -> bool {
+        matches!(
+            (self, kind),
+            (Value::Bool(_), Kind::Bool)
+                | (Value::Text(_), Kind::Text)
+                | (Value::Bytes(_), Kind::Bytes | Kind::Number)
+                | (Value::Integer(_), Kind::Integer)
+                | (Value::KeyType(_), Kind::KeyType)
+                | (Value::Class(_), Kind::Class)
+                | (Value::Curve(_), Kind::Curve)
+                | (Value::MlDsaAlgorithm(_), Kind::MlDsaAlgorithm)
+        )
+    }
+
     /// Whether this value equals `other` as values of `kind` compare.
     pub fn same_as(&self, other: &Value, kind: Kind) -> bool {
         match (self, other) {
@@ -627,11 +812,11 @@ mod tests {
     use super::*;
 
     fn aes() -> Settable {
-        Settable {
-            label: "k".into(),
-            id: Vec::new(),
-            flags: defaults(KeyType::Aes, KeyClass::SecretKey, true),
-        }
+        Settable::new(
+            "k".into(),
+            Vec::new(),
+            defaults(KeyType::Aes, KeyClass::SecretKey, true),
+        )
     }
 
     /// The CLI's `NAME=VALUE`, parsed as the session parses it.
@@ -683,11 +868,11 @@ mod tests {
             set(&mut a, "sign", "yes", Setting::Creation),
             Err(KeyError::InvalidAttributeValue { .. })
         ));
-        let mut pubk = Settable {
-            label: String::new(),
-            id: vec![],
-            flags: defaults(KeyType::Ec, KeyClass::PublicKey, true),
-        };
+        let mut pubk = Settable::new(
+            String::new(),
+            vec![],
+            defaults(KeyType::Ec, KeyClass::PublicKey, true),
+        );
         let ec_public = |a: &mut Settable, name: &str| {
             apply(
                 a,
@@ -710,11 +895,11 @@ mod tests {
             ));
         }
         let rsa_private = |hsm2m: bool| {
-            let mut a = Settable {
-                label: String::new(),
-                id: vec![],
-                flags: defaults(KeyType::Rsa, KeyClass::PrivateKey, true),
-            };
+            let mut a = Settable::new(
+                String::new(),
+                vec![],
+                defaults(KeyType::Rsa, KeyClass::PrivateKey, true),
+            );
             apply(
                 &mut a,
                 KeyType::Rsa,
@@ -800,6 +985,44 @@ mod tests {
             let id = Numbered::id(attribute);
             assert_eq!(id.and_then(Numbered::attribute), Some(attribute));
         }
+    }
+
+    /// Rows written before templates existed read; a key without templates is written as
+    /// before; a template survives the store.
+    #[test]
+    fn templates_keep_the_stored_form_compatible() {
+        let old = r#"{"label":"k","id":[],"flags":FLAGS}"#.replace(
+            "FLAGS",
+            &serde_json::to_string(&defaults(KeyType::Aes, KeyClass::SecretKey, true)).unwrap(),
+        );
+        let read: Settable = serde_json::from_str(&old).unwrap();
+        assert!(read.wrap_template.is_empty() && read.unwrap_template.is_empty());
+        assert_eq!(serde_json::to_string(&read).unwrap(), old);
+        let mut a = aes();
+        let t = Template::new(vec![
+            (Attribute::Flag(Flag::Encrypt), Value::Bool(true)),
+            (Attribute::Class, Value::Class(KeyClass::SecretKey)),
+            (Attribute::KeyType, Value::KeyType(KeyType::Aes)),
+            (Attribute::Id, Value::Bytes(vec![0, 1])),
+            (Attribute::KeyLengthBytes, Value::Integer(32)),
+        ])
+        .unwrap();
+        let given = Assignment::WrapTemplate(t.clone());
+        let apply_as =
+            |a: &mut Settable, s| apply(a, KeyType::Aes, KeyClass::SecretKey, &given, s, true);
+        // Only a PKCS#11 template gives one.
+        assert!(apply_as(&mut a, Setting::Creation).is_err());
+        assert!(apply_as(&mut a, Setting::Modification).is_err());
+        apply_as(&mut a, Setting::Template).unwrap();
+        let back: Settable = serde_json::from_str(&serde_json::to_string(&a).unwrap()).unwrap();
+        assert_eq!(back.wrap_template, t);
+        // An attribute twice, or a value of another kind, is no template.
+        let twice = vec![
+            (Attribute::Label, Value::Text("a".into())),
+            (Attribute::Label, Value::Text("b".into())),
+        ];
+        assert!(Template::new(twice).is_err());
+        assert!(Template::new(vec![(Attribute::Label, Value::Bool(true))]).is_err());
     }
 
     #[test]

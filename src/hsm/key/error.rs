@@ -101,6 +101,10 @@ pub enum KeyError {
     NotExtractable,
     #[error("The payload key has wrap-with-trusted set: only a trusted wrapping key can wrap it")]
     NeedsTrustedWrappingKey,
+    #[error("The payload key does not match the wrapping key's wrap template ({name})")]
+    WrapTemplateMismatch { name: &'static str },
+    #[error("The attributes given conflict with the unwrapping key's unwrap template ({name})")]
+    UnwrapTemplateConflict { name: &'static str },
     #[error("des3 keys are not supported by this emulator")]
     Des3Unsupported,
     #[error("ML-DSA keys cannot be unwrapped")]

@@ -7,7 +7,7 @@ use crate::grammar::{
     GcmArgs, OaepArgs, UnwrapArgs, UnwrapCommand, UnwrapKeyTypeClass, WrapArgs, WrapCommand,
 };
 use crate::hsm::crypto::WrapMechanism;
-use crate::hsm::key::attributes::{hex, parse_hex};
+use crate::hsm::key::attributes::{hex, parse_hex, Setting};
 use crate::hsm::{UnwrapRequest, UnwrapTarget};
 use crate::output::{OneKeyView, Response};
 use crate::session::key_syntax::{parse_assignments, parse_filter};
@@ -132,6 +132,7 @@ pub(crate) fn unwrap(ctx: &mut Context<'_>, c: &UnwrapCommand) -> Result<Respons
         manage_quorum: args.manage_key_quorum_value,
         use_quorum: args.use_key_quorum_value,
         token: !args.session,
+        setting: Setting::Creation,
     };
     let file = super::approval_file(args.approval.as_deref())?;
     let key = ctx.cluster.unwrap_key(
