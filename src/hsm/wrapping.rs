@@ -123,8 +123,19 @@ impl Cluster {
             }
         };
         let wrapping_material = self.material(&wrapping_key, session)?;
-        let mut rng =
-            entropy.derive(payload_key.reference ^ wrapping_key.reference.rotate_left(32));
+        let context = payload_key.reference ^ wrapping_key.reference.rotate_left(32);
+        // An AES-GCM wrap draws an IV: a seeded run must never repeat one under a key, in
+        // this process or another (as `encrypt_aes_gcm`), so each such wrap takes the next
+        // position of the cluster's seeded stream.
+        let draws_iv = matches!(
+            mechanism,
+            crypto::WrapMechanism::AesGcm { .. } | crypto::WrapMechanism::CloudHsmAesGcm { .. }
+        );
+        let mut rng = if draws_iv && entropy.is_seeded() {
+            entropy.derive_use(context, self.next_seeded_use()?)
+        } else {
+            entropy.derive(context)
+        };
         let mut wrap = || {
             crypto::wrap_key(mechanism, &wrapping_material, &bytes, &mut rng)
                 .map_err(HsmError::from)
