@@ -32,16 +32,23 @@ macro_rules! entry {
     )*};
 }
 
-/// Runs `f` on session `h`, its slot and the module.
+/// Runs `f` on session `h`, its slot and the module. A call that fails because another
+/// thread's `C_Finalize` ended the module under it returns `CKR_CRYPTOKI_NOT_INITIALIZED`.
 fn with_session<T>(
     h: CK_SESSION_HANDLE,
     f: impl FnOnce(&Module, &Slot, &mut Session) -> Result<T>,
 ) -> Result<T> {
     let module = state::module()?;
-    let session = module.session(h)?;
-    let mut s = lock(&session);
-    let slot = module.slot_at(s.slot)?;
-    f(&module, slot, &mut s)
+    let result = (|| {
+        let session = module.session(h)?;
+        let mut s = lock(&session);
+        let slot = module.slot_at(s.slot)?;
+        f(&module, slot, &mut s)
+    })();
+    match result {
+        Err(_) if module.finalized() => Err(CKR_CRYPTOKI_NOT_INITIALIZED),
+        other => other,
+    }
 }
 
 /// Checks the session and refuses: a function AWS's library does not have.
