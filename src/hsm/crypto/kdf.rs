@@ -20,7 +20,12 @@ pub fn ecdh(key: &EcPrivateKey, peer: &[u8]) -> Result<zeroize::Zeroizing<Vec<u8
 
 /// ANSI X9.63's KDF: `H(Z || counter || SharedInfo)` for counters 1, 2, ... (32-bit
 /// big-endian), concatenated and cut to `len` bytes.
-pub fn x963(hash: HashFunction, z: &[u8], shared_info: &[u8], len: usize) -> zeroize::Zeroizing<Vec<u8>> {
+pub fn x963(
+    hash: HashFunction,
+    z: &[u8],
+    shared_info: &[u8],
+    len: usize,
+) -> zeroize::Zeroizing<Vec<u8>> {
     let mut out = zeroize::Zeroizing::new(Vec::with_capacity(len + hash.output_len()));
     let mut counter: u32 = 1;
     while out.len() < len {
@@ -160,7 +165,9 @@ mod tests {
             Segment::Counter { bits: 16 },
             Segment::Length { bits: 32 },
         ];
-        let out = counter_kdf(hmac, &key, &layout, 40).map(|o| o.to_vec()).ok();
+        let out = counter_kdf(hmac, &key, &layout, 40)
+            .map(|o| o.to_vec())
+            .ok();
         let block = |i: u8| {
             super::super::cipher::hmac(
                 HashFunction::Sha256,
@@ -180,7 +187,10 @@ mod tests {
         let out = counter_kdf(
             Prf::AesCmac,
             &key,
-            &[Segment::Counter { bits: 8 }, Segment::Bytes(b"label".to_vec())],
+            &[
+                Segment::Counter { bits: 8 },
+                Segment::Bytes(b"label".to_vec()),
+            ],
             16,
         )
         .map(|o| o.to_vec());
