@@ -175,7 +175,10 @@ mod tests {
             assert_eq!(bytes(std::ptr::null(), 0), Ok(&[][..]));
             assert_eq!(bytes(std::ptr::null(), 1), Err(CKR_ARGUMENTS_BAD));
             assert!(array::<u64>(std::ptr::null_mut(), 0).is_ok_and(|a| a.is_empty()));
-            assert_eq!(array::<u64>(std::ptr::null_mut(), 3).err(), Some(CKR_ARGUMENTS_BAD));
+            assert_eq!(
+                array::<u64>(std::ptr::null_mut(), 3).err(),
+                Some(CKR_ARGUMENTS_BAD)
+            );
         }
     }
 
@@ -193,9 +196,13 @@ mod tests {
         let data = [1u8, 2, 3, 4];
         // SAFETY: `len` and `buf` are live locals of the sizes given.
         unsafe {
-            assert_eq!(Output::new(std::ptr::null_mut(), std::ptr::null_mut()).err(), Some(CKR_ARGUMENTS_BAD));
+            assert_eq!(
+                Output::new(std::ptr::null_mut(), std::ptr::null_mut()).err(),
+                Some(CKR_ARGUMENTS_BAD)
+            );
             let mut len: CK_ULONG = 0;
-            let query = Output::new(std::ptr::null_mut(), &mut len).unwrap_or_else(|_| unreachable!());
+            let query =
+                Output::new(std::ptr::null_mut(), &mut len).unwrap_or_else(|_| unreachable!());
             assert_eq!(query.put(&data), Ok(false));
             assert_eq!(len, 4);
             let mut buf = [0u8; 8];

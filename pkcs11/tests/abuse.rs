@@ -93,7 +93,10 @@ impl Raw {
 
     fn login(&self, h: CK_SESSION_HANDLE, pin: &str) -> CK_RV {
         let mut pin = pin.as_bytes().to_vec();
-        call!(self, C_Login(h, CKU_USER, pin.as_mut_ptr(), pin.len() as CK_ULONG))
+        call!(
+            self,
+            C_Login(h, CKU_USER, pin.as_mut_ptr(), pin.len() as CK_ULONG)
+        )
     }
 
     fn generate_aes(&self, h: CK_SESSION_HANDLE, token: bool) -> (CK_RV, CK_OBJECT_HANDLE) {
@@ -141,7 +144,13 @@ impl Raw {
         let (mut sig, mut len) = ([0u8; 512], 512 as CK_ULONG);
         call!(
             self,
-            C_Sign(h, data.as_mut_ptr(), data.len() as CK_ULONG, sig.as_mut_ptr(), &mut len)
+            C_Sign(
+                h,
+                data.as_mut_ptr(),
+                data.len() as CK_ULONG,
+                sig.as_mut_ptr(),
+                &mut len
+            )
         )
     }
 
@@ -250,59 +259,210 @@ fn every_session_function(
     let mut pin = PIN1.as_bytes().to_vec();
     let (pp, pn) = (pin.as_mut_ptr(), pin.len() as CK_ULONG);
     let mut v = vec![
-        ("C_GetSessionInfo", call!(raw, C_GetSessionInfo(h, &mut s.info))),
+        (
+            "C_GetSessionInfo",
+            call!(raw, C_GetSessionInfo(h, &mut s.info)),
+        ),
         ("C_Login", call!(raw, C_Login(h, CKU_USER, pp, pn))),
         ("C_Logout", call!(raw, C_Logout(h))),
         ("C_InitPIN", call!(raw, C_InitPIN(h, pp, pn))),
         ("C_SetPIN", call!(raw, C_SetPIN(h, pp, pn, pp, pn))),
-        ("C_GetOperationState", call!(raw, C_GetOperationState(h, out, &mut s.len))),
-        ("C_SetOperationState", call!(raw, C_SetOperationState(h, d, 64, 0, 0))),
-        ("C_CreateObject", call!(raw, C_CreateObject(h, s.attr.as_mut_ptr(), 1, &mut s.handle))),
-        ("C_CopyObject", call!(raw, C_CopyObject(h, o, s.attr.as_mut_ptr(), 1, &mut s.handle))),
+        (
+            "C_GetOperationState",
+            call!(raw, C_GetOperationState(h, out, &mut s.len)),
+        ),
+        (
+            "C_SetOperationState",
+            call!(raw, C_SetOperationState(h, d, 64, 0, 0)),
+        ),
+        (
+            "C_CreateObject",
+            call!(
+                raw,
+                C_CreateObject(h, s.attr.as_mut_ptr(), 1, &mut s.handle)
+            ),
+        ),
+        (
+            "C_CopyObject",
+            call!(
+                raw,
+                C_CopyObject(h, o, s.attr.as_mut_ptr(), 1, &mut s.handle)
+            ),
+        ),
         ("C_DestroyObject", call!(raw, C_DestroyObject(h, o))),
-        ("C_GetObjectSize", call!(raw, C_GetObjectSize(h, o, &mut s.len))),
-        ("C_GetAttributeValue", call!(raw, C_GetAttributeValue(h, o, s.attr.as_mut_ptr(), 1))),
-        ("C_SetAttributeValue", call!(raw, C_SetAttributeValue(h, o, s.attr.as_mut_ptr(), 1))),
-        ("C_FindObjectsInit", call!(raw, C_FindObjectsInit(h, s.attr.as_mut_ptr(), 1))),
-        ("C_FindObjects", call!(raw, C_FindObjects(h, s.handles.as_mut_ptr(), 8, &mut s.len))),
+        (
+            "C_GetObjectSize",
+            call!(raw, C_GetObjectSize(h, o, &mut s.len)),
+        ),
+        (
+            "C_GetAttributeValue",
+            call!(raw, C_GetAttributeValue(h, o, s.attr.as_mut_ptr(), 1)),
+        ),
+        (
+            "C_SetAttributeValue",
+            call!(raw, C_SetAttributeValue(h, o, s.attr.as_mut_ptr(), 1)),
+        ),
+        (
+            "C_FindObjectsInit",
+            call!(raw, C_FindObjectsInit(h, s.attr.as_mut_ptr(), 1)),
+        ),
+        (
+            "C_FindObjects",
+            call!(raw, C_FindObjects(h, s.handles.as_mut_ptr(), 8, &mut s.len)),
+        ),
         ("C_FindObjectsFinal", call!(raw, C_FindObjectsFinal(h))),
     ];
     s.len = 512;
     let more = [
-        ("C_EncryptInit", call!(raw, C_EncryptInit(h, &mut s.mech, o))),
-        ("C_Encrypt", call!(raw, C_Encrypt(h, d, 64, out, &mut s.len))),
-        ("C_EncryptUpdate", call!(raw, C_EncryptUpdate(h, d, 64, out, &mut s.len))),
-        ("C_EncryptFinal", call!(raw, C_EncryptFinal(h, out, &mut s.len))),
-        ("C_DecryptInit", call!(raw, C_DecryptInit(h, &mut s.mech, o))),
-        ("C_Decrypt", call!(raw, C_Decrypt(h, d, 64, out, &mut s.len))),
-        ("C_DecryptUpdate", call!(raw, C_DecryptUpdate(h, d, 64, out, &mut s.len))),
-        ("C_DecryptFinal", call!(raw, C_DecryptFinal(h, out, &mut s.len))),
-        ("C_DigestInit", call!(raw, C_DigestInit(h, &mut mechanism(CKM_SHA256)))),
+        (
+            "C_EncryptInit",
+            call!(raw, C_EncryptInit(h, &mut s.mech, o)),
+        ),
+        (
+            "C_Encrypt",
+            call!(raw, C_Encrypt(h, d, 64, out, &mut s.len)),
+        ),
+        (
+            "C_EncryptUpdate",
+            call!(raw, C_EncryptUpdate(h, d, 64, out, &mut s.len)),
+        ),
+        (
+            "C_EncryptFinal",
+            call!(raw, C_EncryptFinal(h, out, &mut s.len)),
+        ),
+        (
+            "C_DecryptInit",
+            call!(raw, C_DecryptInit(h, &mut s.mech, o)),
+        ),
+        (
+            "C_Decrypt",
+            call!(raw, C_Decrypt(h, d, 64, out, &mut s.len)),
+        ),
+        (
+            "C_DecryptUpdate",
+            call!(raw, C_DecryptUpdate(h, d, 64, out, &mut s.len)),
+        ),
+        (
+            "C_DecryptFinal",
+            call!(raw, C_DecryptFinal(h, out, &mut s.len)),
+        ),
+        (
+            "C_DigestInit",
+            call!(raw, C_DigestInit(h, &mut mechanism(CKM_SHA256))),
+        ),
         ("C_Digest", call!(raw, C_Digest(h, d, 64, out, &mut s.len))),
         ("C_DigestUpdate", call!(raw, C_DigestUpdate(h, d, 64))),
         ("C_DigestKey", call!(raw, C_DigestKey(h, o))),
-        ("C_DigestFinal", call!(raw, C_DigestFinal(h, out, &mut s.len))),
+        (
+            "C_DigestFinal",
+            call!(raw, C_DigestFinal(h, out, &mut s.len)),
+        ),
         ("C_SignInit", call!(raw, C_SignInit(h, &mut s.mech, o))),
         ("C_Sign", call!(raw, C_Sign(h, d, 64, out, &mut s.len))),
         ("C_SignUpdate", call!(raw, C_SignUpdate(h, d, 64))),
         ("C_SignFinal", call!(raw, C_SignFinal(h, out, &mut s.len))),
-        ("C_SignRecoverInit", call!(raw, C_SignRecoverInit(h, &mut s.mech, o))),
-        ("C_SignRecover", call!(raw, C_SignRecover(h, d, 64, out, &mut s.len))),
+        (
+            "C_SignRecoverInit",
+            call!(raw, C_SignRecoverInit(h, &mut s.mech, o)),
+        ),
+        (
+            "C_SignRecover",
+            call!(raw, C_SignRecover(h, d, 64, out, &mut s.len)),
+        ),
         ("C_VerifyInit", call!(raw, C_VerifyInit(h, &mut s.mech, o))),
         ("C_Verify", call!(raw, C_Verify(h, d, 64, out, 64))),
         ("C_VerifyUpdate", call!(raw, C_VerifyUpdate(h, d, 64))),
         ("C_VerifyFinal", call!(raw, C_VerifyFinal(h, out, 64))),
-        ("C_VerifyRecoverInit", call!(raw, C_VerifyRecoverInit(h, &mut s.mech, o))),
-        ("C_VerifyRecover", call!(raw, C_VerifyRecover(h, out, 64, d, &mut s.len))),
-        ("C_DigestEncryptUpdate", call!(raw, C_DigestEncryptUpdate(h, d, 64, out, &mut s.len))),
-        ("C_DecryptDigestUpdate", call!(raw, C_DecryptDigestUpdate(h, d, 64, out, &mut s.len))),
-        ("C_SignEncryptUpdate", call!(raw, C_SignEncryptUpdate(h, d, 64, out, &mut s.len))),
-        ("C_DecryptVerifyUpdate", call!(raw, C_DecryptVerifyUpdate(h, d, 64, out, &mut s.len))),
-        ("C_GenerateKey", call!(raw, C_GenerateKey(h, &mut mechanism(CKM_AES_KEY_GEN), s.attr.as_mut_ptr(), 0, &mut s.handle))),
-        ("C_GenerateKeyPair", call!(raw, C_GenerateKeyPair(h, &mut mechanism(CKM_EC_KEY_PAIR_GEN), s.attr.as_mut_ptr(), 0, s.attr.as_mut_ptr(), 0, &mut s.handles[0], &mut s.handles[1]))),
-        ("C_WrapKey", call!(raw, C_WrapKey(h, &mut mechanism(CKM_AES_KEY_WRAP), o, o, out, &mut s.len))),
-        ("C_UnwrapKey", call!(raw, C_UnwrapKey(h, &mut mechanism(CKM_AES_KEY_WRAP), o, d, 64, s.attr.as_mut_ptr(), 1, &mut s.handle))),
-        ("C_DeriveKey", call!(raw, C_DeriveKey(h, &mut mechanism(CKM_ECDH1_DERIVE), o, s.attr.as_mut_ptr(), 1, &mut s.handle))),
+        (
+            "C_VerifyRecoverInit",
+            call!(raw, C_VerifyRecoverInit(h, &mut s.mech, o)),
+        ),
+        (
+            "C_VerifyRecover",
+            call!(raw, C_VerifyRecover(h, out, 64, d, &mut s.len)),
+        ),
+        (
+            "C_DigestEncryptUpdate",
+            call!(raw, C_DigestEncryptUpdate(h, d, 64, out, &mut s.len)),
+        ),
+        (
+            "C_DecryptDigestUpdate",
+            call!(raw, C_DecryptDigestUpdate(h, d, 64, out, &mut s.len)),
+        ),
+        (
+            "C_SignEncryptUpdate",
+            call!(raw, C_SignEncryptUpdate(h, d, 64, out, &mut s.len)),
+        ),
+        (
+            "C_DecryptVerifyUpdate",
+            call!(raw, C_DecryptVerifyUpdate(h, d, 64, out, &mut s.len)),
+        ),
+        (
+            "C_GenerateKey",
+            call!(
+                raw,
+                C_GenerateKey(
+                    h,
+                    &mut mechanism(CKM_AES_KEY_GEN),
+                    s.attr.as_mut_ptr(),
+                    0,
+                    &mut s.handle
+                )
+            ),
+        ),
+        (
+            "C_GenerateKeyPair",
+            call!(
+                raw,
+                C_GenerateKeyPair(
+                    h,
+                    &mut mechanism(CKM_EC_KEY_PAIR_GEN),
+                    s.attr.as_mut_ptr(),
+                    0,
+                    s.attr.as_mut_ptr(),
+                    0,
+                    &mut s.handles[0],
+                    &mut s.handles[1]
+                )
+            ),
+        ),
+        (
+            "C_WrapKey",
+            call!(
+                raw,
+                C_WrapKey(h, &mut mechanism(CKM_AES_KEY_WRAP), o, o, out, &mut s.len)
+            ),
+        ),
+        (
+            "C_UnwrapKey",
+            call!(
+                raw,
+                C_UnwrapKey(
+                    h,
+                    &mut mechanism(CKM_AES_KEY_WRAP),
+                    o,
+                    d,
+                    64,
+                    s.attr.as_mut_ptr(),
+                    1,
+                    &mut s.handle
+                )
+            ),
+        ),
+        (
+            "C_DeriveKey",
+            call!(
+                raw,
+                C_DeriveKey(
+                    h,
+                    &mut mechanism(CKM_ECDH1_DERIVE),
+                    o,
+                    s.attr.as_mut_ptr(),
+                    1,
+                    &mut s.handle
+                )
+            ),
+        ),
         ("C_SeedRandom", call!(raw, C_SeedRandom(h, d, 64))),
         ("C_GenerateRandom", call!(raw, C_GenerateRandom(h, out, 64))),
         ("C_GetFunctionStatus", call!(raw, C_GetFunctionStatus(h))),
@@ -355,33 +515,95 @@ fn wrong_and_stale_object_handles_are_refused_by_every_function_that_takes_one()
         let s = &mut *Scratch::new(CKM_ECDSA_SHA256);
         let mut sha = mechanism(CKM_SHA256_HMAC);
         for (name, rv, expected) in [
-            ("C_DestroyObject", call!(raw, C_DestroyObject(h, o)), CKR_OBJECT_HANDLE_INVALID),
-            ("C_GetObjectSize", call!(raw, C_GetObjectSize(h, o, &mut s.len)), CKR_OBJECT_HANDLE_INVALID),
-            ("C_GetAttributeValue", call!(raw, C_GetAttributeValue(h, o, s.attr.as_mut_ptr(), 1)), CKR_OBJECT_HANDLE_INVALID),
-            ("C_SignInit", call!(raw, C_SignInit(h, &mut s.mech, o)), CKR_KEY_HANDLE_INVALID),
-            ("C_VerifyInit", call!(raw, C_VerifyInit(h, &mut s.mech, o)), CKR_KEY_HANDLE_INVALID),
-            ("C_SignInit (HMAC)", call!(raw, C_SignInit(h, &mut sha, o)), CKR_KEY_HANDLE_INVALID),
+            (
+                "C_DestroyObject",
+                call!(raw, C_DestroyObject(h, o)),
+                CKR_OBJECT_HANDLE_INVALID,
+            ),
+            (
+                "C_GetObjectSize",
+                call!(raw, C_GetObjectSize(h, o, &mut s.len)),
+                CKR_OBJECT_HANDLE_INVALID,
+            ),
+            (
+                "C_GetAttributeValue",
+                call!(raw, C_GetAttributeValue(h, o, s.attr.as_mut_ptr(), 1)),
+                CKR_OBJECT_HANDLE_INVALID,
+            ),
+            (
+                "C_SignInit",
+                call!(raw, C_SignInit(h, &mut s.mech, o)),
+                CKR_KEY_HANDLE_INVALID,
+            ),
+            (
+                "C_VerifyInit",
+                call!(raw, C_VerifyInit(h, &mut s.mech, o)),
+                CKR_KEY_HANDLE_INVALID,
+            ),
+            (
+                "C_SignInit (HMAC)",
+                call!(raw, C_SignInit(h, &mut sha, o)),
+                CKR_KEY_HANDLE_INVALID,
+            ),
             // Functions AWS's library does not have, and mechanisms not implemented, refuse
             // before they look at the handle.
-            ("C_CopyObject", call!(raw, C_CopyObject(h, o, s.attr.as_mut_ptr(), 0, &mut s.handle)), CKR_FUNCTION_NOT_SUPPORTED),
-            ("C_SetAttributeValue", call!(raw, C_SetAttributeValue(h, o, s.attr.as_mut_ptr(), 0)), CKR_FUNCTION_NOT_SUPPORTED),
-            ("C_DigestKey", call!(raw, C_DigestKey(h, o)), CKR_FUNCTION_NOT_SUPPORTED),
-            ("C_EncryptInit", call!(raw, C_EncryptInit(h, &mut s.mech, o)), CKR_MECHANISM_INVALID),
-            ("C_DecryptInit", call!(raw, C_DecryptInit(h, &mut s.mech, o)), CKR_MECHANISM_INVALID),
+            (
+                "C_CopyObject",
+                call!(
+                    raw,
+                    C_CopyObject(h, o, s.attr.as_mut_ptr(), 0, &mut s.handle)
+                ),
+                CKR_FUNCTION_NOT_SUPPORTED,
+            ),
+            (
+                "C_SetAttributeValue",
+                call!(raw, C_SetAttributeValue(h, o, s.attr.as_mut_ptr(), 0)),
+                CKR_FUNCTION_NOT_SUPPORTED,
+            ),
+            (
+                "C_DigestKey",
+                call!(raw, C_DigestKey(h, o)),
+                CKR_FUNCTION_NOT_SUPPORTED,
+            ),
+            (
+                "C_EncryptInit",
+                call!(raw, C_EncryptInit(h, &mut s.mech, o)),
+                CKR_MECHANISM_INVALID,
+            ),
+            (
+                "C_DecryptInit",
+                call!(raw, C_DecryptInit(h, &mut s.mech, o)),
+                CKR_MECHANISM_INVALID,
+            ),
         ] {
             assert_eq!(rv, expected, "{name} on object {o:#x}");
         }
         // No operation was left active by a refused init.
-        assert_eq!(call!(raw, C_Sign(h, s.data.as_mut_ptr(), 1, s.out.as_mut_ptr(), &mut s.len)), CKR_OPERATION_NOT_INITIALIZED);
+        assert_eq!(
+            call!(
+                raw,
+                C_Sign(h, s.data.as_mut_ptr(), 1, s.out.as_mut_ptr(), &mut s.len)
+            ),
+            CKR_OPERATION_NOT_INITIALIZED
+        );
     }
     // A private key of cu1 that cu2 once... cannot see: a handle of this run, invalid to
     // another login.
     assert_eq!(call!(raw, C_Logout(h)), CKR_OK);
     assert_eq!(raw.login(h, PIN2), CKR_OK);
     let mut len = 0;
-    assert_eq!(call!(raw, C_GetObjectSize(h, private, &mut len)), CKR_OBJECT_HANDLE_INVALID);
-    assert_eq!(raw.sign(h, CKM_ECDSA_SHA256, private), CKR_KEY_HANDLE_INVALID);
-    assert_eq!(call!(raw, C_DestroyObject(h, private)), CKR_OBJECT_HANDLE_INVALID);
+    assert_eq!(
+        call!(raw, C_GetObjectSize(h, private, &mut len)),
+        CKR_OBJECT_HANDLE_INVALID
+    );
+    assert_eq!(
+        raw.sign(h, CKM_ECDSA_SHA256, private),
+        CKR_KEY_HANDLE_INVALID
+    );
+    assert_eq!(
+        call!(raw, C_DestroyObject(h, private)),
+        CKR_OBJECT_HANDLE_INVALID
+    );
 }
 
 /// PKCS#11's model: a session object is visible to every session of the application while
@@ -407,13 +629,22 @@ fn another_sessions_session_object_works_until_that_session_closes() {
     assert_eq!(call!(raw, C_CloseSession(maker)), CKR_OK);
     let (mut len, mut data, mut sig) = (64 as CK_ULONG, *b"data", [0u8; 64]);
     assert_eq!(
-        call!(raw, C_Sign(user, data.as_mut_ptr(), 4, sig.as_mut_ptr(), &mut len)),
+        call!(
+            raw,
+            C_Sign(user, data.as_mut_ptr(), 4, sig.as_mut_ptr(), &mut len)
+        ),
         CKR_KEY_HANDLE_INVALID
     );
     for key in [hmac, ec] {
         assert_eq!(raw.sign(user, CKM_SHA256_HMAC, key), CKR_KEY_HANDLE_INVALID);
-        assert_eq!(call!(raw, C_GetObjectSize(user, key, &mut len)), CKR_OBJECT_HANDLE_INVALID);
-        assert_eq!(call!(raw, C_DestroyObject(user, key)), CKR_OBJECT_HANDLE_INVALID);
+        assert_eq!(
+            call!(raw, C_GetObjectSize(user, key, &mut len)),
+            CKR_OBJECT_HANDLE_INVALID
+        );
+        assert_eq!(
+            call!(raw, C_DestroyObject(user, key)),
+            CKR_OBJECT_HANDLE_INVALID
+        );
     }
     assert_eq!(raw.find(user), (CKR_OK, Vec::new()));
     // The login stayed (`user` is still open), and makes new keys.
@@ -435,24 +666,60 @@ fn malformed_templates_get_their_codes() {
         raw.generate_key(h, &mut t).0
     };
     let cases: [(&str, &dyn Fn(&mut Template), CK_RV); 9] = [
-        ("unknown type", &|t| t.bool(0x0fff_0001, true), CKR_ATTRIBUTE_TYPE_INVALID),
-        ("vendor type", &|t| t.bool(CKA_VENDOR_DEFINED | 0x7777, true), CKR_ATTRIBUTE_TYPE_INVALID),
-        ("3-byte CK_BBOOL", &|t| t.bytes(CKA_SIGN, &[1, 0, 0]), CKR_ATTRIBUTE_VALUE_INVALID),
-        ("empty CK_BBOOL", &|t| t.bytes(CKA_TOKEN, &[]), CKR_ATTRIBUTE_VALUE_INVALID),
-        ("2-byte CK_ULONG", &|t| {
-            t.values.clear();
-            t.bytes(CKA_VALUE_LEN, &[32, 0]);
-        }, CKR_ATTRIBUTE_VALUE_INVALID),
-        ("9-byte CK_ULONG", &|t| t.bytes(CKA_CLASS, &[4, 0, 0, 0, 0, 0, 0, 0, 0]), CKR_ATTRIBUTE_VALUE_INVALID),
-        ("duplicate", &|t| {
-            t.bool(CKA_SIGN, true);
-            t.bool(CKA_SIGN, true);
-        }, CKR_TEMPLATE_INCONSISTENT),
-        ("duplicate, differing", &|t| {
-            t.bool(CKA_TOKEN, false);
-            t.bool(CKA_TOKEN, true);
-        }, CKR_TEMPLATE_INCONSISTENT),
-        ("duplicate length", &|t| t.ulong(CKA_VALUE_LEN, 32), CKR_TEMPLATE_INCONSISTENT),
+        (
+            "unknown type",
+            &|t| t.bool(0x0fff_0001, true),
+            CKR_ATTRIBUTE_TYPE_INVALID,
+        ),
+        (
+            "vendor type",
+            &|t| t.bool(CKA_VENDOR_DEFINED | 0x7777, true),
+            CKR_ATTRIBUTE_TYPE_INVALID,
+        ),
+        (
+            "3-byte CK_BBOOL",
+            &|t| t.bytes(CKA_SIGN, &[1, 0, 0]),
+            CKR_ATTRIBUTE_VALUE_INVALID,
+        ),
+        (
+            "empty CK_BBOOL",
+            &|t| t.bytes(CKA_TOKEN, &[]),
+            CKR_ATTRIBUTE_VALUE_INVALID,
+        ),
+        (
+            "2-byte CK_ULONG",
+            &|t| {
+                t.values.clear();
+                t.bytes(CKA_VALUE_LEN, &[32, 0]);
+            },
+            CKR_ATTRIBUTE_VALUE_INVALID,
+        ),
+        (
+            "9-byte CK_ULONG",
+            &|t| t.bytes(CKA_CLASS, &[4, 0, 0, 0, 0, 0, 0, 0, 0]),
+            CKR_ATTRIBUTE_VALUE_INVALID,
+        ),
+        (
+            "duplicate",
+            &|t| {
+                t.bool(CKA_SIGN, true);
+                t.bool(CKA_SIGN, true);
+            },
+            CKR_TEMPLATE_INCONSISTENT,
+        ),
+        (
+            "duplicate, differing",
+            &|t| {
+                t.bool(CKA_TOKEN, false);
+                t.bool(CKA_TOKEN, true);
+            },
+            CKR_TEMPLATE_INCONSISTENT,
+        ),
+        (
+            "duplicate length",
+            &|t| t.ulong(CKA_VALUE_LEN, 32),
+            CKR_TEMPLATE_INCONSISTENT,
+        ),
     ];
     for (what, extra, expected) in cases {
         assert_eq!(aes(extra), expected, "C_GenerateKey, {what}");
@@ -460,8 +727,16 @@ fn malformed_templates_get_their_codes() {
     // The same in a key pair's templates, either half.
     let mut m = mechanism(CKM_EC_KEY_PAIR_GEN);
     for (public_extra, private_extra, expected) in [
-        (Some((CKA_VERIFY, vec![1u8, 1])), None, CKR_ATTRIBUTE_VALUE_INVALID),
-        (None, Some((0x0fff_0002, vec![1u8])), CKR_ATTRIBUTE_TYPE_INVALID),
+        (
+            Some((CKA_VERIFY, vec![1u8, 1])),
+            None,
+            CKR_ATTRIBUTE_VALUE_INVALID,
+        ),
+        (
+            None,
+            Some((0x0fff_0002, vec![1u8])),
+            CKR_ATTRIBUTE_TYPE_INVALID,
+        ),
         (None, Some((CKA_SIGN, vec![1u8])), CKR_TEMPLATE_INCONSISTENT),
     ] {
         let mut public = Template::new();
@@ -475,18 +750,32 @@ fn malformed_templates_get_their_codes() {
             private.bytes(*ty, v);
         }
         let ((pp, pn), (qp, qn), mut a, mut b) = (public.raw(), private.raw(), 0, 0);
-        let rv = call!(raw, C_GenerateKeyPair(h, &mut m, pp, pn, qp, qn, &mut a, &mut b));
-        assert_eq!(rv, expected, "C_GenerateKeyPair {public_extra:?} {private_extra:?}");
+        let rv = call!(
+            raw,
+            C_GenerateKeyPair(h, &mut m, pp, pn, qp, qn, &mut a, &mut b)
+        );
+        assert_eq!(
+            rv, expected,
+            "C_GenerateKeyPair {public_extra:?} {private_extra:?}"
+        );
     }
     // Finding: duplicates refused; an unknown type or a wrong-length value matches nothing.
     let (rv, key) = raw.generate_aes(h, false);
     assert_eq!(rv, CKR_OK);
     for (what, template, expected) in [
-        ("duplicate", vec![(CKA_CLASS, CKO_SECRET_KEY.to_ne_bytes().to_vec()); 2], Err(CKR_TEMPLATE_INCONSISTENT)),
+        (
+            "duplicate",
+            vec![(CKA_CLASS, CKO_SECRET_KEY.to_ne_bytes().to_vec()); 2],
+            Err(CKR_TEMPLATE_INCONSISTENT),
+        ),
         ("unknown type", vec![(0x0fff_0001, vec![1])], Ok(0)),
         ("2-byte class", vec![(CKA_CLASS, vec![4, 0])], Ok(0)),
         ("3-byte CK_BBOOL", vec![(CKA_SIGN, vec![1, 0, 0])], Ok(0)),
-        ("class", vec![(CKA_CLASS, CKO_SECRET_KEY.to_ne_bytes().to_vec())], Ok(1)),
+        (
+            "class",
+            vec![(CKA_CLASS, CKO_SECRET_KEY.to_ne_bytes().to_vec())],
+            Ok(1),
+        ),
     ] {
         let mut t = Template::new();
         for (ty, v) in &template {
@@ -496,7 +785,10 @@ fn malformed_templates_get_their_codes() {
         let rv = call!(raw, C_FindObjectsInit(h, p, n));
         let got = if rv == CKR_OK {
             let (mut found, mut count) = ([0; 8], 0);
-            assert_eq!(call!(raw, C_FindObjects(h, found.as_mut_ptr(), 8, &mut count)), CKR_OK);
+            assert_eq!(
+                call!(raw, C_FindObjects(h, found.as_mut_ptr(), 8, &mut count)),
+                CKR_OK
+            );
             assert_eq!(call!(raw, C_FindObjectsFinal(h)), CKR_OK);
             Ok(count)
         } else {
@@ -507,18 +799,40 @@ fn malformed_templates_get_their_codes() {
     // Reading: an unknown type is marked unavailable, the others are still answered.
     let (mut label, mut class) = ([0u8; 32], [0u8; 8]);
     let mut attrs = [
-        CK_ATTRIBUTE { type_: 0x0fff_0001, pValue: null_mut(), ulValueLen: 0 },
-        CK_ATTRIBUTE { type_: CKA_CLASS, pValue: class.as_mut_ptr() as *mut c_void, ulValueLen: 8 },
-        CK_ATTRIBUTE { type_: CKA_LABEL, pValue: label.as_mut_ptr() as *mut c_void, ulValueLen: 32 },
+        CK_ATTRIBUTE {
+            type_: 0x0fff_0001,
+            pValue: null_mut(),
+            ulValueLen: 0,
+        },
+        CK_ATTRIBUTE {
+            type_: CKA_CLASS,
+            pValue: class.as_mut_ptr() as *mut c_void,
+            ulValueLen: 8,
+        },
+        CK_ATTRIBUTE {
+            type_: CKA_LABEL,
+            pValue: label.as_mut_ptr() as *mut c_void,
+            ulValueLen: 32,
+        },
     ];
-    assert_eq!(call!(raw, C_GetAttributeValue(h, key, attrs.as_mut_ptr(), 3)), CKR_ATTRIBUTE_TYPE_INVALID);
+    assert_eq!(
+        call!(raw, C_GetAttributeValue(h, key, attrs.as_mut_ptr(), 3)),
+        CKR_ATTRIBUTE_TYPE_INVALID
+    );
     assert_eq!(attrs[0].ulValueLen, CK_UNAVAILABLE_INFORMATION);
     assert_eq!(attrs[1].ulValueLen, 8);
     assert_eq!(CK_ULONG::from_ne_bytes(class), CKO_SECRET_KEY);
     // A 2-byte buffer for a CK_ULONG is too small, and says so.
     let mut short = [0u8; 2];
-    let mut attr = [CK_ATTRIBUTE { type_: CKA_CLASS, pValue: short.as_mut_ptr() as *mut c_void, ulValueLen: 2 }];
-    assert_eq!(call!(raw, C_GetAttributeValue(h, key, attr.as_mut_ptr(), 1)), CKR_BUFFER_TOO_SMALL);
+    let mut attr = [CK_ATTRIBUTE {
+        type_: CKA_CLASS,
+        pValue: short.as_mut_ptr() as *mut c_void,
+        ulValueLen: 2,
+    }];
+    assert_eq!(
+        call!(raw, C_GetAttributeValue(h, key, attr.as_mut_ptr(), 1)),
+        CKR_BUFFER_TOO_SMALL
+    );
     assert_eq!(attr[0].ulValueLen, CK_UNAVAILABLE_INFORMATION);
     assert_eq!(short, [0, 0]);
 }
@@ -559,7 +873,10 @@ fn calls_out_of_order_get_their_codes() {
         ("C_Digest", call!(raw, C_Digest(h, d, 32, o, &mut len))),
         ("C_DigestUpdate", call!(raw, C_DigestUpdate(h, d, 32))),
         ("C_DigestFinal", call!(raw, C_DigestFinal(h, o, &mut len))),
-        ("C_FindObjects", call!(raw, C_FindObjects(h, &mut 0, 1, &mut len))),
+        (
+            "C_FindObjects",
+            call!(raw, C_FindObjects(h, &mut 0, 1, &mut len)),
+        ),
         ("C_FindObjectsFinal", call!(raw, C_FindObjectsFinal(h))),
         ("C_Encrypt", call!(raw, C_Encrypt(h, d, 32, o, &mut len))),
         ("C_Decrypt", call!(raw, C_Decrypt(h, d, 32, o, &mut len))),
@@ -569,31 +886,61 @@ fn calls_out_of_order_get_their_codes() {
     // Started twice.
     let mut hmac = mechanism(CKM_SHA256_HMAC);
     assert_eq!(call!(raw, C_SignInit(h, &mut hmac, key)), CKR_OK);
-    assert_eq!(call!(raw, C_SignInit(h, &mut hmac, key)), CKR_OPERATION_ACTIVE);
+    assert_eq!(
+        call!(raw, C_SignInit(h, &mut hmac, key)),
+        CKR_OPERATION_ACTIVE
+    );
     assert_eq!(call!(raw, C_VerifyInit(h, &mut hmac, key)), CKR_OK);
-    assert_eq!(call!(raw, C_VerifyInit(h, &mut hmac, key)), CKR_OPERATION_ACTIVE);
+    assert_eq!(
+        call!(raw, C_VerifyInit(h, &mut hmac, key)),
+        CKR_OPERATION_ACTIVE
+    );
     assert_eq!(call!(raw, C_FindObjectsInit(h, null_mut(), 0)), CKR_OK);
-    assert_eq!(call!(raw, C_FindObjectsInit(h, null_mut(), 0)), CKR_OPERATION_ACTIVE);
-    assert_eq!(call!(raw, C_DigestInit(h, &mut mechanism(CKM_SHA256))), CKR_OK);
-    assert_eq!(call!(raw, C_DigestInit(h, &mut mechanism(CKM_SHA256))), CKR_OPERATION_ACTIVE);
+    assert_eq!(
+        call!(raw, C_FindObjectsInit(h, null_mut(), 0)),
+        CKR_OPERATION_ACTIVE
+    );
+    assert_eq!(
+        call!(raw, C_DigestInit(h, &mut mechanism(CKM_SHA256))),
+        CKR_OK
+    );
+    assert_eq!(
+        call!(raw, C_DigestInit(h, &mut mechanism(CKM_SHA256))),
+        CKR_OPERATION_ACTIVE
+    );
     // Parts, then the single-part call: the operation is in its multi-part course, and the
     // refusal ends it (a failed call ends its operation, PKCS#11 v2.40 §5.2).
     assert_eq!(call!(raw, C_SignUpdate(h, d, 32)), CKR_OK);
     assert_eq!(call!(raw, C_DigestUpdate(h, d, 32)), CKR_OK);
-    assert_eq!(call!(raw, C_Digest(h, d, 32, o, &mut len)), CKR_OPERATION_ACTIVE);
-    assert_eq!(call!(raw, C_DigestFinal(h, o, &mut len)), CKR_OPERATION_NOT_INITIALIZED);
+    assert_eq!(
+        call!(raw, C_Digest(h, d, 32, o, &mut len)),
+        CKR_OPERATION_ACTIVE
+    );
+    assert_eq!(
+        call!(raw, C_DigestFinal(h, o, &mut len)),
+        CKR_OPERATION_NOT_INITIALIZED
+    );
     len = 512;
     assert_eq!(call!(raw, C_SignFinal(h, o, &mut len)), CKR_OK);
     assert_eq!(len, 32);
     // Ended: the next call finds nothing to finish.
-    assert_eq!(call!(raw, C_SignFinal(h, o, &mut len)), CKR_OPERATION_NOT_INITIALIZED);
+    assert_eq!(
+        call!(raw, C_SignFinal(h, o, &mut len)),
+        CKR_OPERATION_NOT_INITIALIZED
+    );
     // A verification whose signature is wrong ends too.
     let mut wrong = [0u8; 32];
     let w = wrong.as_mut_ptr();
     assert_eq!(call!(raw, C_Verify(h, d, 32, w, 32)), CKR_SIGNATURE_INVALID);
-    assert_eq!(call!(raw, C_Verify(h, d, 32, w, 32)), CKR_OPERATION_NOT_INITIALIZED);
+    assert_eq!(
+        call!(raw, C_Verify(h, d, 32, w, 32)),
+        CKR_OPERATION_NOT_INITIALIZED
+    );
     assert_eq!(call!(raw, C_FindObjectsFinal(h)), CKR_OK);
-    assert_eq!(call!(raw, C_FindObjectsFinal(h)), CKR_OPERATION_NOT_INITIALIZED);
+    assert_eq!(
+        call!(raw, C_FindObjectsFinal(h)),
+        CKR_OPERATION_NOT_INITIALIZED
+    );
 
     // Logged out: the session key went with the login.
     assert_eq!(call!(raw, C_Logout(h)), CKR_OK);
@@ -603,12 +950,21 @@ fn calls_out_of_order_get_their_codes() {
     // Finalised: everything but C_Initialize and C_GetFunctionList is refused.
     assert_eq!(raw.finalize(), CKR_OK);
     assert_eq!(raw.finalize(), CKR_CRYPTOKI_NOT_INITIALIZED);
-    assert_eq!(call!(raw, C_GetInfo(&mut info)), CKR_CRYPTOKI_NOT_INITIALIZED);
+    assert_eq!(
+        call!(raw, C_GetInfo(&mut info)),
+        CKR_CRYPTOKI_NOT_INITIALIZED
+    );
     let mut n = 0;
-    assert_eq!(call!(raw, C_GetSlotList(CK_TRUE, null_mut(), &mut n)), CKR_CRYPTOKI_NOT_INITIALIZED);
+    assert_eq!(
+        call!(raw, C_GetSlotList(CK_TRUE, null_mut(), &mut n)),
+        CKR_CRYPTOKI_NOT_INITIALIZED
+    );
     let mut opened = 0;
     assert_eq!(
-        call!(raw, C_OpenSession(slot, CKF_SERIAL_SESSION, null_mut(), None, &mut opened)),
+        call!(
+            raw,
+            C_OpenSession(slot, CKF_SERIAL_SESSION, null_mut(), None, &mut opened)
+        ),
         CKR_CRYPTOKI_NOT_INITIALIZED
     );
     for (name, rv) in every_session_function(&raw, h, key) {
@@ -633,7 +989,10 @@ fn finalize_while_other_threads_are_inside_calls() {
     let fixture = Fixture::new();
     let _pkcs11 = fixture.pkcs11();
     let raw = Raw::load();
-    let _watchdog = common::watchdog(Duration::from_secs(300), "finalize_while_other_threads_are_inside_calls");
+    let _watchdog = common::watchdog(
+        Duration::from_secs(300),
+        "finalize_while_other_threads_are_inside_calls",
+    );
     let late = Mutex::new(Vec::new());
     let mut completed = 0usize;
     for round in 0..ROUNDS {
@@ -658,7 +1017,9 @@ fn finalize_while_other_threads_are_inside_calls() {
                             }
                             CKR_CRYPTOKI_NOT_INITIALIZED => true,
                             other => {
-                                late.lock().unwrap().push(format!("thread {t} {what}: {other:#x}"));
+                                late.lock()
+                                    .unwrap()
+                                    .push(format!("thread {t} {what}: {other:#x}"));
                                 true
                             }
                         }
@@ -679,17 +1040,26 @@ fn finalize_while_other_threads_are_inside_calls() {
                             }
                             _ => {
                                 let rv = raw.login(h, PIN1);
-                                let rv = if rv == CKR_USER_ALREADY_LOGGED_IN { CKR_OK } else { rv };
+                                let rv = if rv == CKR_USER_ALREADY_LOGGED_IN {
+                                    CKR_OK
+                                } else {
+                                    rv
+                                };
                                 let mut info = CK_SESSION_INFO::default();
                                 note("C_Login", rv)
-                                    || note("C_GetSessionInfo", call!(raw, C_GetSessionInfo(h, &mut info)))
+                                    || note(
+                                        "C_GetSessionInfo",
+                                        call!(raw, C_GetSessionInfo(h, &mut info)),
+                                    )
                             }
                         };
                         if ended || note("C_CloseSession", call!(raw, C_CloseSession(h))) {
                             return;
                         }
                     }
-                    late.lock().unwrap().push(format!("thread {t} never saw the module finalised"));
+                    late.lock()
+                        .unwrap()
+                        .push(format!("thread {t} never saw the module finalised"));
                 });
             }
             // Finalise once every thread is well inside its loop.
@@ -700,7 +1070,11 @@ fn finalize_while_other_threads_are_inside_calls() {
         });
         completed += done.load(Ordering::Relaxed);
         // The module's logins ended with it, those a late C_Login made included.
-        assert_eq!(fixture.login_records_of(std::process::id()), 0, "round {round}");
+        assert_eq!(
+            fixture.login_records_of(std::process::id()),
+            0,
+            "round {round}"
+        );
     }
     assert_eq!(late.into_inner().unwrap(), Vec::<String>::new());
     assert_eq!(raw.initialize(), CKR_OK);
@@ -710,7 +1084,9 @@ fn finalize_while_other_threads_are_inside_calls() {
     assert_eq!(rv, CKR_OK);
     assert_eq!(raw.sign(h, CKM_ECDSA_SHA256, ec), CKR_OK);
     fixture.assert_consistent();
-    eprintln!("finalize under load: {ROUNDS} rounds, {THREADS} threads, {completed} calls completed");
+    eprintln!(
+        "finalize under load: {ROUNDS} rounds, {THREADS} threads, {completed} calls completed"
+    );
 }
 
 /// The child of the next test: initialises, logs in, forks, and checks what the forked
@@ -734,10 +1110,29 @@ fn child_that_forks() {
         let mut info = CK_INFO::default();
         let mut opened = 0;
         let checks: [(&str, CK_RV, CK_RV); 6] = [
-            ("C_GetInfo", call!(raw, C_GetInfo(&mut info)), CKR_CRYPTOKI_NOT_INITIALIZED),
-            ("C_OpenSession", call!(raw, C_OpenSession(slot, CKF_SERIAL_SESSION, null_mut(), None, &mut opened)), CKR_CRYPTOKI_NOT_INITIALIZED),
-            ("C_Sign (the parent's session)", raw.sign(h, CKM_ECDSA_SHA256, ec), CKR_CRYPTOKI_NOT_INITIALIZED),
-            ("C_Logout (the parent's login)", call!(raw, C_Logout(h)), CKR_CRYPTOKI_NOT_INITIALIZED),
+            (
+                "C_GetInfo",
+                call!(raw, C_GetInfo(&mut info)),
+                CKR_CRYPTOKI_NOT_INITIALIZED,
+            ),
+            (
+                "C_OpenSession",
+                call!(
+                    raw,
+                    C_OpenSession(slot, CKF_SERIAL_SESSION, null_mut(), None, &mut opened)
+                ),
+                CKR_CRYPTOKI_NOT_INITIALIZED,
+            ),
+            (
+                "C_Sign (the parent's session)",
+                raw.sign(h, CKM_ECDSA_SHA256, ec),
+                CKR_CRYPTOKI_NOT_INITIALIZED,
+            ),
+            (
+                "C_Logout (the parent's login)",
+                call!(raw, C_Logout(h)),
+                CKR_CRYPTOKI_NOT_INITIALIZED,
+            ),
             ("C_Finalize", raw.finalize(), CKR_CRYPTOKI_NOT_INITIALIZED),
             ("C_Initialize", raw.initialize(), CKR_OK),
         ];
@@ -769,8 +1164,15 @@ fn child_that_forks() {
         }
         std::thread::sleep(Duration::from_millis(20));
     }
-    assert!(libc::WIFEXITED(status), "the forked child crashed: status {status:#x}");
-    assert_eq!(libc::WEXITSTATUS(status), 0, "wrong answers in the forked child");
+    assert!(
+        libc::WIFEXITED(status),
+        "the forked child crashed: status {status:#x}"
+    );
+    assert_eq!(
+        libc::WEXITSTATUS(status),
+        0,
+        "wrong answers in the forked child"
+    );
     // The parent's login and session key are untouched by the child.
     assert_eq!(raw.sign(h, CKM_ECDSA_SHA256, ec), CKR_OK);
     let mut info = CK_SESSION_INFO::default();
@@ -788,13 +1190,22 @@ fn child_that_forks() {
 fn fork_after_initialize_needs_initialize_again_in_the_child() {
     let fixture = Fixture::new();
     let out = Command::new(std::env::current_exe().unwrap())
-        .args(["--exact", "child_that_forks", "--ignored", "--nocapture", "--test-threads=1"])
+        .args([
+            "--exact",
+            "child_that_forks",
+            "--ignored",
+            "--nocapture",
+            "--test-threads=1",
+        ])
         .env("CLOUDHSM_SIM_HOME", &fixture.root)
         .stdin(Stdio::null())
         .output()
         .unwrap();
     let (stdout, stderr) = common::text(&out);
-    assert!(out.status.success() && stdout.contains("fork ok"), "{stdout}\n{stderr}");
+    assert!(
+        out.status.success() && stdout.contains("fork ok"),
+        "{stdout}\n{stderr}"
+    );
     fixture.assert_consistent();
 }
 
@@ -863,9 +1274,19 @@ fn op() -> impl Strategy<Value = Op> {
 }
 
 /// The good PIN, then wrong ones (cu2's may end locked: `CKR_PIN_LOCKED`).
-const PINS: [&str; 5] = [PIN1, "cu2:wrong-password", "nobody:password", "no-colon", ""];
-const SIGN_MECHANISMS: [CK_MECHANISM_TYPE; 4] =
-    [CKM_ECDSA_SHA256, CKM_ECDSA, CKM_SHA256_HMAC, CKM_SHA256_RSA_PKCS];
+const PINS: [&str; 5] = [
+    PIN1,
+    "cu2:wrong-password",
+    "nobody:password",
+    "no-colon",
+    "",
+];
+const SIGN_MECHANISMS: [CK_MECHANISM_TYPE; 4] = [
+    CKM_ECDSA_SHA256,
+    CKM_ECDSA,
+    CKM_SHA256_HMAC,
+    CKM_SHA256_RSA_PKCS,
+];
 
 /// What every function taking a session may answer besides its own codes.
 const ANY_SESSION_CALL: [CK_RV; 2] = [CKR_CRYPTOKI_NOT_INITIALIZED, CKR_SESSION_HANDLE_INVALID];
@@ -916,13 +1337,24 @@ impl Run<'_> {
             Op::Open(rw) => {
                 let mut h = 0;
                 let flags = CKF_SERIAL_SESSION | if *rw { CKF_RW_SESSION } else { 0 };
-                let rv = call!(raw, C_OpenSession(self.slot, flags, null_mut(), None, &mut h));
+                let rv = call!(
+                    raw,
+                    C_OpenSession(self.slot, flags, null_mut(), None, &mut h)
+                );
                 if rv == CKR_OK {
                     self.sessions.push(h);
                 }
-                ("C_OpenSession", rv, vec![CKR_OK, CKR_CRYPTOKI_NOT_INITIALIZED])
+                (
+                    "C_OpenSession",
+                    rv,
+                    vec![CKR_OK, CKR_CRYPTOKI_NOT_INITIALIZED],
+                )
             }
-            Op::Close(s) => ("C_CloseSession", call!(raw, C_CloseSession(self.s(s))), session(&[])),
+            Op::Close(s) => (
+                "C_CloseSession",
+                call!(raw, C_CloseSession(self.s(s))),
+                session(&[]),
+            ),
             Op::CloseAll => (
                 "C_CloseAllSessions",
                 call!(raw, C_CloseAllSessions(self.slot)),
@@ -931,26 +1363,45 @@ impl Run<'_> {
             Op::Login(s, p) => (
                 "C_Login",
                 raw.login(self.s(s), PINS[*p]),
-                session(&[CKR_USER_ALREADY_LOGGED_IN, CKR_PIN_INCORRECT, CKR_PIN_LOCKED]),
+                session(&[
+                    CKR_USER_ALREADY_LOGGED_IN,
+                    CKR_PIN_INCORRECT,
+                    CKR_PIN_LOCKED,
+                ]),
             ),
-            Op::Logout(s) => ("C_Logout", call!(raw, C_Logout(self.s(s))), session(&[CKR_USER_NOT_LOGGED_IN])),
+            Op::Logout(s) => (
+                "C_Logout",
+                call!(raw, C_Logout(self.s(s))),
+                session(&[CKR_USER_NOT_LOGGED_IN]),
+            ),
             Op::GenerateAes(s, token) => {
                 let (rv, key) = raw.generate_aes(self.s(s), *token);
                 if rv == CKR_OK {
                     self.keys.push(key);
                 }
-                ("C_GenerateKey", rv, session(&[CKR_USER_NOT_LOGGED_IN, CKR_SESSION_READ_ONLY]))
+                (
+                    "C_GenerateKey",
+                    rv,
+                    session(&[CKR_USER_NOT_LOGGED_IN, CKR_SESSION_READ_ONLY]),
+                )
             }
             Op::GenerateEc(s, token) => {
                 let (rv, pair) = raw.generate_ec(self.s(s), *token);
                 if rv == CKR_OK {
                     self.keys.extend(pair);
                 }
-                ("C_GenerateKeyPair", rv, session(&[CKR_USER_NOT_LOGGED_IN, CKR_SESSION_READ_ONLY]))
+                (
+                    "C_GenerateKeyPair",
+                    rv,
+                    session(&[CKR_USER_NOT_LOGGED_IN, CKR_SESSION_READ_ONLY]),
+                )
             }
             Op::Find(s) => {
                 let (rv, found) = raw.find(self.s(s));
-                let new: Vec<_> = found.into_iter().filter(|h| !self.keys.contains(h)).collect();
+                let new: Vec<_> = found
+                    .into_iter()
+                    .filter(|h| !self.keys.contains(h))
+                    .collect();
                 self.keys.extend(new);
                 ("C_FindObjects*", rv, session(&[CKR_OPERATION_ACTIVE]))
             }
@@ -962,7 +1413,11 @@ impl Run<'_> {
                 } else {
                     ("C_VerifyInit", call!(raw, C_VerifyInit(h, &mut mech, key)))
                 };
-                (name, rv, session(&[&KEY_USE[..], &[CKR_OPERATION_ACTIVE]].concat()))
+                (
+                    name,
+                    rv,
+                    session(&[&KEY_USE[..], &[CKR_OPERATION_ACTIVE]].concat()),
+                )
             }
             Op::SignUpdate(s) | Op::VerifyUpdate(s) => {
                 let h = self.s(s);
@@ -971,14 +1426,22 @@ impl Run<'_> {
                 } else {
                     ("C_VerifyUpdate", call!(raw, C_VerifyUpdate(h, d, 32)))
                 };
-                (name, rv, session(&[&KEY_USE[..], &[CKR_FUNCTION_NOT_SUPPORTED]].concat()))
+                (
+                    name,
+                    rv,
+                    session(&[&KEY_USE[..], &[CKR_FUNCTION_NOT_SUPPORTED]].concat()),
+                )
             }
             Op::Sign(s) => (
                 "C_Sign",
                 call!(raw, C_Sign(self.s(s), d, 32, o, &mut len)),
                 session(&[&KEY_USE[..], &[CKR_OPERATION_ACTIVE]].concat()),
             ),
-            Op::SignFinal(s) => ("C_SignFinal", call!(raw, C_SignFinal(self.s(s), o, &mut len)), session(&KEY_USE)),
+            Op::SignFinal(s) => (
+                "C_SignFinal",
+                call!(raw, C_SignFinal(self.s(s), o, &mut len)),
+                session(&KEY_USE),
+            ),
             Op::Verify(s) | Op::VerifyFinal(s) => {
                 let h = self.s(s);
                 let (name, rv) = if matches!(op, Op::Verify(_)) {
@@ -986,26 +1449,57 @@ impl Run<'_> {
                 } else {
                     ("C_VerifyFinal", call!(raw, C_VerifyFinal(h, o, 64)))
                 };
-                let codes = [CKR_SIGNATURE_INVALID, CKR_SIGNATURE_LEN_RANGE, CKR_OPERATION_ACTIVE];
+                let codes = [
+                    CKR_SIGNATURE_INVALID,
+                    CKR_SIGNATURE_LEN_RANGE,
+                    CKR_OPERATION_ACTIVE,
+                ];
                 (name, rv, session(&[&KEY_USE[..], &codes].concat()))
             }
             Op::Destroy(s, k) => (
                 "C_DestroyObject",
                 call!(raw, C_DestroyObject(self.s(s), self.k(k))),
-                session(&[CKR_OBJECT_HANDLE_INVALID, CKR_SESSION_READ_ONLY, CKR_ACTION_PROHIBITED]),
+                session(&[
+                    CKR_OBJECT_HANDLE_INVALID,
+                    CKR_SESSION_READ_ONLY,
+                    CKR_ACTION_PROHIBITED,
+                ]),
             ),
             Op::GetAttribute(s, k) => {
                 let mut attrs = [CK_ULONG::default(); 2];
                 let mut template = [
-                    CK_ATTRIBUTE { type_: CKA_CLASS, pValue: attrs.as_mut_ptr() as *mut c_void, ulValueLen: 8 },
-                    CK_ATTRIBUTE { type_: CKA_VALUE, pValue: null_mut(), ulValueLen: 0 },
+                    CK_ATTRIBUTE {
+                        type_: CKA_CLASS,
+                        pValue: attrs.as_mut_ptr() as *mut c_void,
+                        ulValueLen: 8,
+                    },
+                    CK_ATTRIBUTE {
+                        type_: CKA_VALUE,
+                        pValue: null_mut(),
+                        ulValueLen: 0,
+                    },
                 ];
-                let rv = call!(raw, C_GetAttributeValue(self.s(s), self.k(k), template.as_mut_ptr(), 2));
-                let codes = [CKR_OBJECT_HANDLE_INVALID, CKR_ATTRIBUTE_SENSITIVE, CKR_ATTRIBUTE_TYPE_INVALID];
+                let rv = call!(
+                    raw,
+                    C_GetAttributeValue(self.s(s), self.k(k), template.as_mut_ptr(), 2)
+                );
+                let codes = [
+                    CKR_OBJECT_HANDLE_INVALID,
+                    CKR_ATTRIBUTE_SENSITIVE,
+                    CKR_ATTRIBUTE_TYPE_INVALID,
+                ];
                 ("C_GetAttributeValue", rv, session(&codes))
             }
-            Op::Finalize => ("C_Finalize", raw.finalize(), vec![CKR_OK, CKR_CRYPTOKI_NOT_INITIALIZED]),
-            Op::Initialize => ("C_Initialize", raw.initialize(), vec![CKR_OK, CKR_CRYPTOKI_ALREADY_INITIALIZED]),
+            Op::Finalize => (
+                "C_Finalize",
+                raw.finalize(),
+                vec![CKR_OK, CKR_CRYPTOKI_NOT_INITIALIZED],
+            ),
+            Op::Initialize => (
+                "C_Initialize",
+                raw.initialize(),
+                vec![CKR_OK, CKR_CRYPTOKI_ALREADY_INITIALIZED],
+            ),
         }
     }
 }
@@ -1035,20 +1529,33 @@ fn generated_call_sequences_get_only_their_functions_codes() {
         max_shrink_iters: 200,
         ..Config::default()
     };
-    let seed = std::env::var("CLOUDHSM_PKCS11_SEED").ok().and_then(|s| s.parse::<u8>().ok()).unwrap_or(16);
-    let mut runner = TestRunner::new_with_rng(config, TestRng::from_seed(RngAlgorithm::ChaCha, &[seed; 32]));
+    let seed = std::env::var("CLOUDHSM_PKCS11_SEED")
+        .ok()
+        .and_then(|s| s.parse::<u8>().ok())
+        .unwrap_or(16);
+    let mut runner = TestRunner::new_with_rng(
+        config,
+        TestRng::from_seed(RngAlgorithm::ChaCha, &[seed; 32]),
+    );
     let calls = std::sync::atomic::AtomicUsize::new(0);
     let ok = AtomicBool::new(true);
     let result = runner.run(&proptest::collection::vec(op(), 1..40), |ops| {
         let _ = raw.initialize();
-        let mut run = Run { raw: &raw, slot, sessions: Vec::new(), keys: Vec::new() };
+        let mut run = Run {
+            raw: &raw,
+            slot,
+            sessions: Vec::new(),
+            keys: Vec::new(),
+        };
         for (i, op) in ops.iter().enumerate() {
             let (name, rv, allowed) = run.apply(op);
             calls.fetch_add(1, Ordering::Relaxed);
             if !allowed.contains(&rv) {
                 ok.store(false, Ordering::Relaxed);
                 let _ = raw.finalize();
-                return Err(TestCaseError::fail(format!("call {i}: {name} ({op:?}) returned {rv:#x}")));
+                return Err(TestCaseError::fail(format!(
+                    "call {i}: {name} ({op:?}) returned {rv:#x}"
+                )));
             }
         }
         // Not wedged: a new start works.
@@ -1066,5 +1573,9 @@ fn generated_call_sequences_get_only_their_functions_codes() {
     result.unwrap();
     assert!(ok.load(Ordering::Relaxed));
     fixture.assert_consistent();
-    eprintln!("generated sequences: {} cases, {} calls", cases(), calls.load(Ordering::Relaxed));
+    eprintln!(
+        "generated sequences: {} cases, {} calls",
+        cases(),
+        calls.load(Ordering::Relaxed)
+    );
 }

@@ -254,10 +254,22 @@ fn assert_recovered(fixture: &Fixture, pid: u32, name: &str, deletable: bool) {
 /// A key pair cu1 keeps throughout (so `user delete cu1` is always refused for its keys,
 /// never carried out).
 fn anchor(fixture: &Fixture) {
-    common::cli_ok(fixture, "cu1", CU1_PW, &[
-        "key", "generate-asymmetric-pair", "ec", "--curve", "prime256v1",
-        "--public-label", "anchor-pub", "--private-label", "anchor",
-    ]);
+    common::cli_ok(
+        fixture,
+        "cu1",
+        CU1_PW,
+        &[
+            "key",
+            "generate-asymmetric-pair",
+            "ec",
+            "--curve",
+            "prime256v1",
+            "--public-label",
+            "anchor-pub",
+            "--private-label",
+            "anchor",
+        ],
+    );
 }
 
 /// Creates crypto user `name` (password CU1_PW) with the cluster's API.
@@ -265,7 +277,14 @@ fn create_user(fixture: &Fixture, name: &str) {
     let mut cluster = fixture.cluster();
     let admin = fixture.login(&mut cluster, "admin", Role::Admin, ADMIN_PW);
     cluster
-        .create_user(&admin, &user(name), Role::CryptoUser, CU1_PW, None, &mut Entropy::new(None))
+        .create_user(
+            &admin,
+            &user(name),
+            Role::CryptoUser,
+            CU1_PW,
+            None,
+            &mut Entropy::new(None),
+        )
         .unwrap();
     cluster.logout(admin).unwrap();
 }
@@ -286,11 +305,21 @@ fn kill_9_during_generate_key_pair_leaves_whole_pairs_or_none() {
         acknowledged += done.len();
         let keys = keys_by_label(&fixture);
         for i in &done {
-            assert_eq!(keys.get(&format!("r{round}-{i}")), Some(&(1, 1)), "pair {round}-{i}");
+            assert_eq!(
+                keys.get(&format!("r{round}-{i}")),
+                Some(&(1, 1)),
+                "pair {round}-{i}"
+            );
         }
         if let Some(i) = in_flight {
-            let pair = keys.get(&format!("r{round}-{i}")).copied().unwrap_or_default();
-            assert!(pair == (1, 1) || pair == (0, 0), "pair {round}-{i} is {pair:?}");
+            let pair = keys
+                .get(&format!("r{round}-{i}"))
+                .copied()
+                .unwrap_or_default();
+            assert!(
+                pair == (1, 1) || pair == (0, 0),
+                "pair {round}-{i} is {pair:?}"
+            );
         }
         for (label, pair) in &keys {
             assert!(*pair == (1, 1), "{label}: {pair:?}");
@@ -319,7 +348,10 @@ fn kill_9_during_destroy_object_leaves_each_key_whole_or_gone() {
         destroyed += done.len();
         let keys = keys_by_label(&fixture);
         for i in 0..40 {
-            let found = keys.get(&format!("r{round}-{i}")).copied().unwrap_or_default();
+            let found = keys
+                .get(&format!("r{round}-{i}"))
+                .copied()
+                .unwrap_or_default();
             if done.contains(&i) {
                 assert_eq!(found, (0, 0), "key {round}-{i} was destroyed");
             } else if in_flight != Some(i) {
@@ -358,6 +390,15 @@ fn kill_9_during_login_leaves_no_login_behind() {
         .login(&user("cu1"), Role::CryptoUser, CU1_PW, &SessionId::new())
         .unwrap();
     cluster.logout(login).unwrap();
-    assert!(fixture.sql("SELECT count(*) FROM users").parse::<usize>().unwrap() >= 3);
-    eprintln!("C_Login (argon2id): {} kills, {inside} inside the call", rounds());
+    assert!(
+        fixture
+            .sql("SELECT count(*) FROM users")
+            .parse::<usize>()
+            .unwrap()
+            >= 3
+    );
+    eprintln!(
+        "C_Login (argon2id): {} kills, {inside} inside the call",
+        rounds()
+    );
 }

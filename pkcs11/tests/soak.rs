@@ -89,7 +89,10 @@ fn module_iteration(pkcs11: &Pkcs11, who: &str, i: usize, ledger: &Mutex<Ledger>
     let pair = s.generate_key_pair(
         &Mechanism::EccKeyPairGen,
         &[Attribute::EcParams(P256.to_vec()), Attribute::Verify(true)],
-        &[Attribute::Sign(true), Attribute::Label(format!("s-{label}").into())],
+        &[
+            Attribute::Sign(true),
+            Attribute::Label(format!("s-{label}").into()),
+        ],
     );
     calls += 1;
     let mine = match pair {
@@ -97,7 +100,9 @@ fn module_iteration(pkcs11: &Pkcs11, who: &str, i: usize, ledger: &Mutex<Ledger>
             calls += 2;
             match s.sign(&Mechanism::EcdsaSha256, private, label.as_bytes()) {
                 Ok(sig) => {
-                    if let Err(e) = s.verify(&Mechanism::EcdsaSha256, public, label.as_bytes(), &sig) {
+                    if let Err(e) =
+                        s.verify(&Mechanism::EcdsaSha256, public, label.as_bytes(), &sig)
+                    {
                         note("C_Verify", e);
                     }
                 }
@@ -115,7 +120,10 @@ fn module_iteration(pkcs11: &Pkcs11, who: &str, i: usize, ledger: &Mutex<Ledger>
         note("C_Sign (HMAC)", e);
     }
     calls += 1;
-    match s.find_objects(&[Attribute::Token(false), Attribute::Class(ObjectClass::PRIVATE_KEY)]) {
+    match s.find_objects(&[
+        Attribute::Token(false),
+        Attribute::Class(ObjectClass::PRIVATE_KEY),
+    ]) {
         Ok(found) => {
             if let Some(other) = found.iter().find(|h| Some(**h) != mine) {
                 calls += 1;
@@ -149,7 +157,10 @@ fn module_iteration(pkcs11: &Pkcs11, who: &str, i: usize, ledger: &Mutex<Ledger>
 fn soak_child() {
     let who = std::env::var("P11_SOAK_WHO").expect("run only by the soak");
     let pin = std::env::var("P11_CHILD_PIN").unwrap();
-    let n: usize = std::env::var("P11_SOAK_ITERATIONS").unwrap().parse().unwrap();
+    let n: usize = std::env::var("P11_SOAK_ITERATIONS")
+        .unwrap()
+        .parse()
+        .unwrap();
     let pkcs11 = Pkcs11::new(common::module_path()).unwrap();
     pkcs11
         .initialize(CInitializeArgs::new(CInitializeFlags::OS_LOCKING_OK))
@@ -183,22 +194,56 @@ fn cli_worker(fixture: &Fixture, name: &str, pw: &str, n: usize, ledger: &Mutex<
         let label = format!("cli-{name}-{i}");
         let public = format!("{label}-pub");
         let filter = format!("attr.label={label}");
-        cli_ok(fixture, name, pw, &[
-            "key", "generate-asymmetric-pair", "ec", "--curve", "prime256v1",
-            "--public-label", &public, "--private-label", &label,
-            "--private-attributes", "sign=true",
-        ]);
-        ledger.lock().unwrap().kept.extend([label.clone(), public.clone()]);
+        cli_ok(
+            fixture,
+            name,
+            pw,
+            &[
+                "key",
+                "generate-asymmetric-pair",
+                "ec",
+                "--curve",
+                "prime256v1",
+                "--public-label",
+                &public,
+                "--private-label",
+                &label,
+                "--private-attributes",
+                "sign=true",
+            ],
+        );
+        ledger
+            .lock()
+            .unwrap()
+            .kept
+            .extend([label.clone(), public.clone()]);
         let listed = cli_ok(fixture, name, pw, &["key", "list", "--filter", &filter]);
         assert!(listed.contains("\"total_key_count\": 1"), "{listed}");
-        cli_ok(fixture, name, pw, &[
-            "crypto", "sign", "ecdsa", "--key-filter", &filter, "--hash-function", "sha256",
-            "--data", "YWJj",
-        ]);
+        cli_ok(
+            fixture,
+            name,
+            pw,
+            &[
+                "crypto",
+                "sign",
+                "ecdsa",
+                "--key-filter",
+                &filter,
+                "--hash-function",
+                "sha256",
+                "--data",
+                "YWJj",
+            ],
+        );
         let mut calls = 3;
         if i % 2 == 1 {
             for l in [&label, &public] {
-                cli_ok(fixture, name, pw, &["key", "delete", "--filter", &format!("attr.label={l}")]);
+                cli_ok(
+                    fixture,
+                    name,
+                    pw,
+                    &["key", "delete", "--filter", &format!("attr.label={l}")],
+                );
                 let mut ledger = ledger.lock().unwrap();
                 ledger.kept.remove(l);
                 ledger.destroyed.insert(l.clone());
@@ -253,8 +298,14 @@ fn sixteen_threads_and_four_processes_lose_nothing_and_never_deadlock() {
     for child in children {
         let out = child.wait_with_output().unwrap();
         let (stdout, stderr) = common::text(&out);
-        assert!(out.status.success() && stdout.contains("soak child done"), "{stdout}\n{stderr}");
-        for line in BufReader::new(stdout.as_bytes()).lines().map_while(Result::ok) {
+        assert!(
+            out.status.success() && stdout.contains("soak child done"),
+            "{stdout}\n{stderr}"
+        );
+        for line in BufReader::new(stdout.as_bytes())
+            .lines()
+            .map_while(Result::ok)
+        {
             if let Some(k) = line.strip_prefix("kept ") {
                 ledger.kept.insert(k.to_string());
             } else if let Some(k) = line.strip_prefix("destroyed ") {
@@ -285,10 +336,25 @@ fn sixteen_threads_and_four_processes_lose_nothing_and_never_deadlock() {
     assert!(missing.is_empty(), "acknowledged and lost: {missing:?}");
     let back: Vec<_> = ledger.destroyed.intersection(&listed).collect();
     assert!(back.is_empty(), "destroyed and still there: {back:?}");
-    assert_eq!(listed.len(), ledger.kept.len(), "keys nobody acknowledged: {:?}", listed.difference(&ledger.kept).collect::<Vec<_>>());
+    assert_eq!(
+        listed.len(),
+        ledger.kept.len(),
+        "keys nobody acknowledged: {:?}",
+        listed.difference(&ledger.kept).collect::<Vec<_>>()
+    );
     // The CLI sees the same: `key list` of each user counts its own token keys.
     for (name, pw) in [("cu1", CU1_PW), ("cu2", CU2_PW)] {
-        let own = cli_ok(&fixture, name, pw, &["key", "list", "--filter", &format!("attr.label=cli-{name}-0")]);
+        let own = cli_ok(
+            &fixture,
+            name,
+            pw,
+            &[
+                "key",
+                "list",
+                "--filter",
+                &format!("attr.label=cli-{name}-0"),
+            ],
+        );
         assert!(own.contains("\"total_key_count\": 1"), "{own}");
     }
     fixture.assert_consistent();
@@ -300,7 +366,8 @@ fn sixteen_threads_and_four_processes_lose_nothing_and_never_deadlock() {
             &[Attribute::Sign(true)],
         )
         .unwrap();
-    main.sign(&Mechanism::EcdsaSha256, private, b"after").unwrap();
+    main.sign(&Mechanism::EcdsaSha256, private, b"after")
+        .unwrap();
     eprintln!(
         "soak (x{scale}): {THREADS} threads + 2 module processes + 2 CLI processes, {} operations, \
          {} token keys kept and {} destroyed, {} contention codes, {:.1} s",
