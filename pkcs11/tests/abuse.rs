@@ -7,7 +7,13 @@
 //! `.so`, loaded with `dlopen`), so that any handle, length and order can be given. NULL
 //! pointers and lengths are `boundary.rs`'s sweep, not repeated here.
 
-#![allow(clippy::unwrap_used, clippy::expect_used)]
+// The tests print what they measured (docs/reliability.md takes its figures from them).
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::print_stdout,
+    clippy::print_stderr
+)]
 
 mod common;
 
@@ -665,7 +671,8 @@ fn malformed_templates_get_their_codes() {
         extra(&mut t);
         raw.generate_key(h, &mut t).0
     };
-    let cases: [(&str, &dyn Fn(&mut Template), CK_RV); 9] = [
+    type Case<'a> = (&'a str, &'a dyn Fn(&mut Template), CK_RV);
+    let cases: [Case; 9] = [
         (
             "unknown type",
             &|t| t.bool(0x0fff_0001, true),

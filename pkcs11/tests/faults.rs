@@ -9,7 +9,13 @@
 //! `CLOUDHSM_PKCS11_KILLS=<n>` runs n rounds of each kind (default 4), and
 //! `CLOUDHSM_PKCS11_KILL_SEED=<n>` replays the kill delays a run printed.
 
-#![allow(clippy::unwrap_used, clippy::expect_used)]
+// The tests print what they measured (docs/reliability.md takes its figures from them).
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::print_stdout,
+    clippy::print_stderr
+)]
 
 mod common;
 

@@ -232,7 +232,11 @@ pub fn watchdog(limit: std::time::Duration, what: &'static str) -> Watchdog {
     let (disarm, armed) = std::sync::mpsc::channel::<()>();
     std::thread::spawn(move || {
         if let Err(std::sync::mpsc::RecvTimeoutError::Timeout) = armed.recv_timeout(limit) {
-            eprintln!("watchdog: {what} still running after {limit:?}: a deadlock; aborting");
+            use std::io::Write;
+            let _ = writeln!(
+                std::io::stderr(),
+                "watchdog: {what} still running after {limit:?}: a deadlock; aborting"
+            );
             std::process::abort();
         }
     });
