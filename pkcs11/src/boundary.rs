@@ -221,3 +221,71 @@ pub(crate) fn padded<const N: usize>(text: &str) -> [u8; N] {
     }
     field
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn null_input_is_empty_only_when_its_length_is_zero() {
+        // SAFETY: NULL pointers; nothing is read.
+        unsafe {
+            assert_eq!(bytes(std::ptr::null(), 0), Ok(&[][..]));
+            assert_eq!(bytes(std::ptr::null(), 1), Err(CKR_ARGUMENTS_BAD));
+            assert!(array::<u64>(std::ptr::null_mut(), 0).is_ok_and(|a| a.is_empty()));
+            assert_eq!(
+                array::<u64>(std::ptr::null_mut(), 3).err(),
+                Some(CKR_ARGUMENTS_BAD)
+            );
+        }
+    }
+
+    #[test]
+    fn an_array_larger_than_the_address_space_is_refused_before_it_is_made() {
+        let mut one = 0u64;
+        let huge = CK_ULONG::MAX / 4;
+        // SAFETY: the length check refuses before any slice is made of `one`.
+        let got = unsafe { array(&mut one as *mut u64, huge) };
+        assert_eq!(got.err(), Some(CKR_ARGUMENTS_BAD));
+    }
+
+    #[test]
+    fn output_follows_the_buffer_protocol() {
+        let data = [1u8, 2, 3, 4];
+        // SAFETY: `len` and `buf` are live locals of the sizes given.
+        unsafe {
+            assert_eq!(
+                Output::new(std::ptr::null_mut(), std::ptr::null_mut()).err(),
+                Some(CKR_ARGUMENTS_BAD)
+            );
+            let mut len: CK_ULONG = 0;
+            let query =
+                Output::new(std::ptr::null_mut(), &mut len).unwrap_or_else(|_| unreachable!());
+            assert_eq!(query.put(&data), Ok(false));
+            assert_eq!(len, 4);
+            let mut buf = [0u8; 8];
+            let mut len: CK_ULONG = 3;
+            let small = Output::new(buf.as_mut_ptr(), &mut len).unwrap_or_else(|_| unreachable!());
+            assert_eq!(small.put(&data), Err(CKR_BUFFER_TOO_SMALL));
+            assert_eq!((len, buf), (4, [0; 8]));
+            let mut len: CK_ULONG = 8;
+            let fits = Output::new(buf.as_mut_ptr(), &mut len).unwrap_or_else(|_| unreachable!());
+            assert_eq!(fits.put(&data), Ok(true));
+            assert_eq!((len, &buf[..5]), (4, &[1, 2, 3, 4, 0][..]));
+        }
+    }
+
+    #[test]
+    fn a_panic_becomes_general_error_and_a_poisoned_lock_still_opens() {
+        let m = Mutex::new(1);
+        let rv = guard(|| {
+            let _held = lock(&m);
+            panic!("inside an entry point");
+        });
+        assert_eq!(rv, CKR_GENERAL_ERROR);
+        assert!(m.is_poisoned());
+        assert_eq!(*lock(&m), 1);
+        assert_eq!(guard(|| Err(CKR_ARGUMENTS_BAD)), CKR_ARGUMENTS_BAD);
+        assert_eq!(guard(|| Ok(())), CKR_OK);
+    }
+}

@@ -35,16 +35,29 @@ macro_rules! entry {
     )*};
 }
 
-/// Runs `f` on session `h`, its slot and the module.
+/// Runs `f` on session `h`, its slot and the module. A call that fails because another
+/// thread's `C_Finalize` ended the module under it returns `CKR_CRYPTOKI_NOT_INITIALIZED`.
 fn with_session<T>(
     h: CK_SESSION_HANDLE,
     f: impl FnOnce(&Module, &Slot, &mut Session) -> Result<T>,
 ) -> Result<T> {
     let module = state::module()?;
-    let session = module.session(h)?;
-    let mut s = lock(&session);
-    let slot = module.slot_at(s.slot)?;
-    f(&module, slot, &mut s)
+    let result = (|| {
+        let session = module.session(h)?;
+        let mut s = lock(&session);
+        let slot = module.slot_at(s.slot)?;
+        f(&module, slot, &mut s)
+    })();
+    match result {
+        Err(_) if module.finalized() => Err(CKR_CRYPTOKI_NOT_INITIALIZED),
+        other => other,
+    }
+}
+
+/// Checks that the module is initialised and `h` is one of its sessions, before anything
+/// else of a call is read: PKCS#11 names these failures first.
+fn known(h: CK_SESSION_HANDLE) -> Result<()> {
+    state::module()?.session(h).map(|_| ())
 }
 
 /// Checks the session and refuses: a function AWS's library does not have.
@@ -178,11 +191,13 @@ entry! {
     }
 
     fn C_InitPIN(hSession: CK_SESSION_HANDLE, pPin: *mut CK_UTF8CHAR, ulPinLen: CK_ULONG) {
+        known(hSession)?;
         let _ = (pPin, ulPinLen);
         unsupported(hSession)
     }
 
     fn C_SetPIN(hSession: CK_SESSION_HANDLE, pOldPin: *mut CK_UTF8CHAR, ulOldLen: CK_ULONG, pNewPin: *mut CK_UTF8CHAR, ulNewLen: CK_ULONG) {
+        known(hSession)?;
         let _ = (pOldPin, ulOldLen, pNewPin, ulNewLen);
         // Passwords change with `user change-password` in the CLI.
         unsupported(hSession)
@@ -216,6 +231,7 @@ entry! {
     }
 
     fn C_GetSessionInfo(hSession: CK_SESSION_HANDLE, pInfo: *mut CK_SESSION_INFO) {
+        known(hSession)?;
         // SAFETY: the caller's contract.
         let out = unsafe { boundary::out(pInfo) }?;
         with_session(hSession, |_, slot, s| {
@@ -236,11 +252,13 @@ entry! {
     }
 
     fn C_GetOperationState(hSession: CK_SESSION_HANDLE, pOperationState: *mut CK_BYTE, pulOperationStateLen: *mut CK_ULONG) {
+        known(hSession)?;
         let _ = (pOperationState, pulOperationStateLen);
         unsupported(hSession)
     }
 
     fn C_SetOperationState(hSession: CK_SESSION_HANDLE, pOperationState: *mut CK_BYTE, ulOperationStateLen: CK_ULONG, hEncryptionKey: CK_OBJECT_HANDLE, hAuthenticationKey: CK_OBJECT_HANDLE) {
+        known(hSession)?;
         let _ = (pOperationState, ulOperationStateLen, hEncryptionKey, hAuthenticationKey);
         unsupported(hSession)
     }
@@ -272,6 +290,7 @@ entry! {
     }
 
     fn C_CreateObject(hSession: CK_SESSION_HANDLE, pTemplate: *mut CK_ATTRIBUTE, ulCount: CK_ULONG, phObject: *mut CK_OBJECT_HANDLE) {
+        known(hSession)?;
         // SAFETY: the caller's contract.
         let given = unsafe { template::read(pTemplate, ulCount) }?;
         // SAFETY: the caller's contract.
@@ -283,6 +302,7 @@ entry! {
     }
 
     fn C_CopyObject(hSession: CK_SESSION_HANDLE, hObject: CK_OBJECT_HANDLE, pTemplate: *mut CK_ATTRIBUTE, ulCount: CK_ULONG, phNewObject: *mut CK_OBJECT_HANDLE) {
+        known(hSession)?;
         let _ = (hObject, pTemplate, ulCount, phNewObject);
         unsupported(hSession)
     }
@@ -292,6 +312,7 @@ entry! {
     }
 
     fn C_GetObjectSize(hSession: CK_SESSION_HANDLE, hObject: CK_OBJECT_HANDLE, pulSize: *mut CK_ULONG) {
+        known(hSession)?;
         // SAFETY: the caller's contract.
         let out = unsafe { boundary::out(pulSize) }?;
         with_session(hSession, |module, slot, s| {
@@ -301,6 +322,7 @@ entry! {
     }
 
     fn C_GetAttributeValue(hSession: CK_SESSION_HANDLE, hObject: CK_OBJECT_HANDLE, pTemplate: *mut CK_ATTRIBUTE, ulCount: CK_ULONG) {
+        known(hSession)?;
         // SAFETY: the caller's contract.
         let template = unsafe { boundary::template(pTemplate, ulCount) }?;
         with_session(hSession, |module, slot, s| {
@@ -311,12 +333,14 @@ entry! {
     }
 
     fn C_SetAttributeValue(hSession: CK_SESSION_HANDLE, hObject: CK_OBJECT_HANDLE, pTemplate: *mut CK_ATTRIBUTE, ulCount: CK_ULONG) {
+        known(hSession)?;
         let _ = (hObject, pTemplate, ulCount);
         // Key attributes change with `key set-attribute` in the CLI (AWS: "Modify attributes").
         unsupported(hSession)
     }
 
     fn C_FindObjectsInit(hSession: CK_SESSION_HANDLE, pTemplate: *mut CK_ATTRIBUTE, ulCount: CK_ULONG) {
+        known(hSession)?;
         // SAFETY: the caller's contract.
         let given = unsafe { template::read(pTemplate, ulCount) }?;
         with_session(hSession, |module, slot, s| objects::find_init(module, slot, s, &given))
@@ -336,12 +360,14 @@ entry! {
     }
 
     fn C_EncryptInit(hSession: CK_SESSION_HANDLE, pMechanism: *mut CK_MECHANISM, hKey: CK_OBJECT_HANDLE) {
+        known(hSession)?;
         // SAFETY: the caller's contract.
         let m = unsafe { CipherMechanism::parse(mechanism(pMechanism)?, Direction::Encrypt) }?;
         with_session(hSession, |module, slot, s| encryption::init(module, slot, s, Direction::Encrypt, m, hKey))
     }
 
     fn C_Encrypt(hSession: CK_SESSION_HANDLE, pData: *mut CK_BYTE, ulDataLen: CK_ULONG, pEncryptedData: *mut CK_BYTE, pulEncryptedDataLen: *mut CK_ULONG) {
+        known(hSession)?;
         // SAFETY: the caller's contract.
         let data = unsafe { boundary::bytes(pData, ulDataLen) }?;
         // SAFETY: the caller's contract.
@@ -350,6 +376,7 @@ entry! {
     }
 
     fn C_EncryptUpdate(hSession: CK_SESSION_HANDLE, pPart: *mut CK_BYTE, ulPartLen: CK_ULONG, pEncryptedPart: *mut CK_BYTE, pulEncryptedPartLen: *mut CK_ULONG) {
+        known(hSession)?;
         // SAFETY: the caller's contract.
         let part = unsafe { boundary::bytes(pPart, ulPartLen) }?;
         // SAFETY: the caller's contract.
@@ -358,18 +385,21 @@ entry! {
     }
 
     fn C_EncryptFinal(hSession: CK_SESSION_HANDLE, pLastEncryptedPart: *mut CK_BYTE, pulLastEncryptedPartLen: *mut CK_ULONG) {
+        known(hSession)?;
         // SAFETY: the caller's contract.
         let out = unsafe { Output::new(pLastEncryptedPart, pulLastEncryptedPartLen) }?;
         with_session(hSession, |_, _, s| encryption::finish(s, Direction::Encrypt, &out))
     }
 
     fn C_DecryptInit(hSession: CK_SESSION_HANDLE, pMechanism: *mut CK_MECHANISM, hKey: CK_OBJECT_HANDLE) {
+        known(hSession)?;
         // SAFETY: the caller's contract.
         let m = unsafe { CipherMechanism::parse(mechanism(pMechanism)?, Direction::Decrypt) }?;
         with_session(hSession, |module, slot, s| encryption::init(module, slot, s, Direction::Decrypt, m, hKey))
     }
 
     fn C_Decrypt(hSession: CK_SESSION_HANDLE, pEncryptedData: *mut CK_BYTE, ulEncryptedDataLen: CK_ULONG, pData: *mut CK_BYTE, pulDataLen: *mut CK_ULONG) {
+        known(hSession)?;
         // SAFETY: the caller's contract.
         let data = unsafe { boundary::bytes(pEncryptedData, ulEncryptedDataLen) }?;
         // SAFETY: the caller's contract.
@@ -378,6 +408,7 @@ entry! {
     }
 
     fn C_DecryptUpdate(hSession: CK_SESSION_HANDLE, pEncryptedPart: *mut CK_BYTE, ulEncryptedPartLen: CK_ULONG, pPart: *mut CK_BYTE, pulPartLen: *mut CK_ULONG) {
+        known(hSession)?;
         // SAFETY: the caller's contract.
         let part = unsafe { boundary::bytes(pEncryptedPart, ulEncryptedPartLen) }?;
         // SAFETY: the caller's contract.
@@ -386,18 +417,21 @@ entry! {
     }
 
     fn C_DecryptFinal(hSession: CK_SESSION_HANDLE, pLastPart: *mut CK_BYTE, pulLastPartLen: *mut CK_ULONG) {
+        known(hSession)?;
         // SAFETY: the caller's contract.
         let out = unsafe { Output::new(pLastPart, pulLastPartLen) }?;
         with_session(hSession, |_, _, s| encryption::finish(s, Direction::Decrypt, &out))
     }
 
     fn C_DigestInit(hSession: CK_SESSION_HANDLE, pMechanism: *mut CK_MECHANISM) {
+        known(hSession)?;
         // SAFETY: the caller's contract.
         let m = unsafe { mechanism(pMechanism) }?;
         with_session(hSession, |_, _, s| crypto::digest_init(s, m))
     }
 
     fn C_Digest(hSession: CK_SESSION_HANDLE, pData: *mut CK_BYTE, ulDataLen: CK_ULONG, pDigest: *mut CK_BYTE, pulDigestLen: *mut CK_ULONG) {
+        known(hSession)?;
         // SAFETY: the caller's contract.
         let data = unsafe { boundary::bytes(pData, ulDataLen) }?;
         // SAFETY: the caller's contract.
@@ -406,29 +440,34 @@ entry! {
     }
 
     fn C_DigestUpdate(hSession: CK_SESSION_HANDLE, pPart: *mut CK_BYTE, ulPartLen: CK_ULONG) {
+        known(hSession)?;
         // SAFETY: the caller's contract.
         let part = unsafe { boundary::bytes(pPart, ulPartLen) }?;
         with_session(hSession, |_, _, s| crypto::digest_update(s, part))
     }
 
     fn C_DigestKey(hSession: CK_SESSION_HANDLE, hKey: CK_OBJECT_HANDLE) {
+        known(hSession)?;
         let _ = hKey;
         unsupported(hSession)
     }
 
     fn C_DigestFinal(hSession: CK_SESSION_HANDLE, pDigest: *mut CK_BYTE, pulDigestLen: *mut CK_ULONG) {
+        known(hSession)?;
         // SAFETY: the caller's contract.
         let out = unsafe { Output::new(pDigest, pulDigestLen) }?;
         with_session(hSession, |_, _, s| crypto::digest(s, None, &out))
     }
 
     fn C_SignInit(hSession: CK_SESSION_HANDLE, pMechanism: *mut CK_MECHANISM, hKey: CK_OBJECT_HANDLE) {
+        known(hSession)?;
         // SAFETY: the caller's contract.
         let m = unsafe { SignMechanism::parse(mechanism(pMechanism)?) }?;
         with_session(hSession, |module, slot, s| crypto::init(module, slot, s, Side::Sign, m, hKey))
     }
 
     fn C_Sign(hSession: CK_SESSION_HANDLE, pData: *mut CK_BYTE, ulDataLen: CK_ULONG, pSignature: *mut CK_BYTE, pulSignatureLen: *mut CK_ULONG) {
+        known(hSession)?;
         // SAFETY: the caller's contract.
         let data = unsafe { boundary::bytes(pData, ulDataLen) }?;
         // SAFETY: the caller's contract.
@@ -437,35 +476,41 @@ entry! {
     }
 
     fn C_SignUpdate(hSession: CK_SESSION_HANDLE, pPart: *mut CK_BYTE, ulPartLen: CK_ULONG) {
+        known(hSession)?;
         // SAFETY: the caller's contract.
         let part = unsafe { boundary::bytes(pPart, ulPartLen) }?;
         with_session(hSession, |_, _, s| crypto::update(s, Side::Sign, part))
     }
 
     fn C_SignFinal(hSession: CK_SESSION_HANDLE, pSignature: *mut CK_BYTE, pulSignatureLen: *mut CK_ULONG) {
+        known(hSession)?;
         // SAFETY: the caller's contract.
         let out = unsafe { Output::new(pSignature, pulSignatureLen) }?;
         with_session(hSession, |module, slot, s| crypto::sign(module, slot, s, None, &out))
     }
 
     fn C_SignRecoverInit(hSession: CK_SESSION_HANDLE, pMechanism: *mut CK_MECHANISM, hKey: CK_OBJECT_HANDLE) {
+        known(hSession)?;
         let _ = (pMechanism, hKey);
         // "Client SDK 5 does not support Sign Recover and Verify Recover functions."
         unsupported(hSession)
     }
 
     fn C_SignRecover(hSession: CK_SESSION_HANDLE, pData: *mut CK_BYTE, ulDataLen: CK_ULONG, pSignature: *mut CK_BYTE, pulSignatureLen: *mut CK_ULONG) {
+        known(hSession)?;
         let _ = (pData, ulDataLen, pSignature, pulSignatureLen);
         unsupported(hSession)
     }
 
     fn C_VerifyInit(hSession: CK_SESSION_HANDLE, pMechanism: *mut CK_MECHANISM, hKey: CK_OBJECT_HANDLE) {
+        known(hSession)?;
         // SAFETY: the caller's contract.
         let m = unsafe { SignMechanism::parse(mechanism(pMechanism)?) }?;
         with_session(hSession, |module, slot, s| crypto::init(module, slot, s, Side::Verify, m, hKey))
     }
 
     fn C_Verify(hSession: CK_SESSION_HANDLE, pData: *mut CK_BYTE, ulDataLen: CK_ULONG, pSignature: *mut CK_BYTE, ulSignatureLen: CK_ULONG) {
+        known(hSession)?;
         // SAFETY: the caller's contract.
         let data = unsafe { boundary::bytes(pData, ulDataLen) }?;
         // SAFETY: the caller's contract.
@@ -474,48 +519,57 @@ entry! {
     }
 
     fn C_VerifyUpdate(hSession: CK_SESSION_HANDLE, pPart: *mut CK_BYTE, ulPartLen: CK_ULONG) {
+        known(hSession)?;
         // SAFETY: the caller's contract.
         let part = unsafe { boundary::bytes(pPart, ulPartLen) }?;
         with_session(hSession, |_, _, s| crypto::update(s, Side::Verify, part))
     }
 
     fn C_VerifyFinal(hSession: CK_SESSION_HANDLE, pSignature: *mut CK_BYTE, ulSignatureLen: CK_ULONG) {
+        known(hSession)?;
         // SAFETY: the caller's contract.
         let signature = unsafe { boundary::bytes(pSignature, ulSignatureLen) }?;
         with_session(hSession, |module, slot, s| crypto::verify(module, slot, s, None, signature))
     }
 
     fn C_VerifyRecoverInit(hSession: CK_SESSION_HANDLE, pMechanism: *mut CK_MECHANISM, hKey: CK_OBJECT_HANDLE) {
+        known(hSession)?;
         let _ = (pMechanism, hKey);
         unsupported(hSession)
     }
 
     fn C_VerifyRecover(hSession: CK_SESSION_HANDLE, pSignature: *mut CK_BYTE, ulSignatureLen: CK_ULONG, pData: *mut CK_BYTE, pulDataLen: *mut CK_ULONG) {
+        known(hSession)?;
         let _ = (pSignature, ulSignatureLen, pData, pulDataLen);
         unsupported(hSession)
     }
 
     fn C_DigestEncryptUpdate(hSession: CK_SESSION_HANDLE, pPart: *mut CK_BYTE, ulPartLen: CK_ULONG, pEncryptedPart: *mut CK_BYTE, pulEncryptedPartLen: *mut CK_ULONG) {
+        known(hSession)?;
         let _ = (pPart, ulPartLen, pEncryptedPart, pulEncryptedPartLen);
         unsupported(hSession)
     }
 
     fn C_DecryptDigestUpdate(hSession: CK_SESSION_HANDLE, pEncryptedPart: *mut CK_BYTE, ulEncryptedPartLen: CK_ULONG, pPart: *mut CK_BYTE, pulPartLen: *mut CK_ULONG) {
+        known(hSession)?;
         let _ = (pEncryptedPart, ulEncryptedPartLen, pPart, pulPartLen);
         unsupported(hSession)
     }
 
     fn C_SignEncryptUpdate(hSession: CK_SESSION_HANDLE, pPart: *mut CK_BYTE, ulPartLen: CK_ULONG, pEncryptedPart: *mut CK_BYTE, pulEncryptedPartLen: *mut CK_ULONG) {
+        known(hSession)?;
         let _ = (pPart, ulPartLen, pEncryptedPart, pulEncryptedPartLen);
         unsupported(hSession)
     }
 
     fn C_DecryptVerifyUpdate(hSession: CK_SESSION_HANDLE, pEncryptedPart: *mut CK_BYTE, ulEncryptedPartLen: CK_ULONG, pPart: *mut CK_BYTE, pulPartLen: *mut CK_ULONG) {
+        known(hSession)?;
         let _ = (pEncryptedPart, ulEncryptedPartLen, pPart, pulPartLen);
         unsupported(hSession)
     }
 
     fn C_GenerateKey(hSession: CK_SESSION_HANDLE, pMechanism: *mut CK_MECHANISM, pTemplate: *mut CK_ATTRIBUTE, ulCount: CK_ULONG, phKey: *mut CK_OBJECT_HANDLE) {
+        known(hSession)?;
         // SAFETY: the caller's contract.
         let m = unsafe { mechanism(pMechanism) }?;
         // SAFETY: the caller's contract.
@@ -529,6 +583,7 @@ entry! {
     }
 
     fn C_GenerateKeyPair(hSession: CK_SESSION_HANDLE, pMechanism: *mut CK_MECHANISM, pPublicKeyTemplate: *mut CK_ATTRIBUTE, ulPublicKeyAttributeCount: CK_ULONG, pPrivateKeyTemplate: *mut CK_ATTRIBUTE, ulPrivateKeyAttributeCount: CK_ULONG, phPublicKey: *mut CK_OBJECT_HANDLE, phPrivateKey: *mut CK_OBJECT_HANDLE) {
+        known(hSession)?;
         // SAFETY: the caller's contract.
         let m = unsafe { mechanism(pMechanism) }?;
         // SAFETY: the caller's contract.
@@ -546,6 +601,7 @@ entry! {
     }
 
     fn C_WrapKey(hSession: CK_SESSION_HANDLE, pMechanism: *mut CK_MECHANISM, hWrappingKey: CK_OBJECT_HANDLE, hKey: CK_OBJECT_HANDLE, pWrappedKey: *mut CK_BYTE, pulWrappedKeyLen: *mut CK_ULONG) {
+        known(hSession)?;
         // SAFETY: the caller's contract.
         let w = unsafe { Wrap::parse(mechanism(pMechanism)?) }?;
         // SAFETY: the caller's contract.
@@ -554,6 +610,7 @@ entry! {
     }
 
     fn C_UnwrapKey(hSession: CK_SESSION_HANDLE, pMechanism: *mut CK_MECHANISM, hUnwrappingKey: CK_OBJECT_HANDLE, pWrappedKey: *mut CK_BYTE, ulWrappedKeyLen: CK_ULONG, pTemplate: *mut CK_ATTRIBUTE, ulAttributeCount: CK_ULONG, phKey: *mut CK_OBJECT_HANDLE) {
+        known(hSession)?;
         // SAFETY: the caller's contract.
         let w = unsafe { Wrap::parse(mechanism(pMechanism)?) }?;
         // SAFETY: the caller's contract.
@@ -569,6 +626,7 @@ entry! {
     }
 
     fn C_DeriveKey(hSession: CK_SESSION_HANDLE, pMechanism: *mut CK_MECHANISM, hBaseKey: CK_OBJECT_HANDLE, pTemplate: *mut CK_ATTRIBUTE, ulAttributeCount: CK_ULONG, phKey: *mut CK_OBJECT_HANDLE) {
+        known(hSession)?;
         // SAFETY: the caller's contract.
         let m = unsafe { mechanism(pMechanism) }?;
         // SAFETY: the caller's contract.
@@ -583,11 +641,13 @@ entry! {
     }
 
     fn C_SeedRandom(hSession: CK_SESSION_HANDLE, pSeed: *mut CK_BYTE, ulSeedLen: CK_ULONG) {
+        known(hSession)?;
         let _ = (pSeed, ulSeedLen);
         unsupported(hSession)
     }
 
     fn C_GenerateRandom(hSession: CK_SESSION_HANDLE, RandomData: *mut CK_BYTE, ulRandomLen: CK_ULONG) {
+        known(hSession)?;
         // SAFETY: the caller's contract.
         let out = unsafe { boundary::array(RandomData, ulRandomLen) }?;
         with_session(hSession, |_, _, _| crypto::random(out))

@@ -6,7 +6,7 @@
 //! signature takes a handle of its own and only reads the login.
 
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
 
 use cloudhsm_sim::hsm::{self, Cluster, Entropy, Environment, HsmError, Login, SessionId};
@@ -39,6 +39,9 @@ pub(crate) struct Module {
     /// Session and object handles come from one counter and are never reused in a run.
     next_handle: AtomicU64,
     objects: Mutex<Handles>,
+    /// Set by `C_Finalize`: a call still running on this module that fails because the
+    /// finalisation took its login reports `CKR_CRYPTOKI_NOT_INITIALIZED`.
+    finalized: AtomicBool,
 }
 
 /// One cluster: the process's login to it and its open handles.
@@ -69,8 +72,23 @@ struct Handles {
 
 static STATE: RwLock<Option<Arc<Module>>> = RwLock::new(None);
 
-/// The initialised module, or `CKR_CRYPTOKI_NOT_INITIALIZED`.
+/// The process that initialised [`STATE`] (0: none). A child of `fork()` inherits the
+/// parent's module, logins and database connections; PKCS#11 v2.40 §6.7.1 says it must call
+/// `C_Initialize` again, and until it does, the module is not initialised in it. Checked
+/// before any lock: a lock another thread of the parent held at the fork stays held forever
+/// in the child.
+static OWNER: AtomicU32 = AtomicU32::new(0);
+
+fn initialised_here() -> bool {
+    OWNER.load(Ordering::Acquire) == std::process::id()
+}
+
+/// The initialised module, or `CKR_CRYPTOKI_NOT_INITIALIZED` (also in a child of `fork()`
+/// that has not initialised the module again).
 pub(crate) fn module() -> Result<Arc<Module>> {
+    if !initialised_here() {
+        return Err(CKR_CRYPTOKI_NOT_INITIALIZED);
+    }
     read(&STATE).clone().ok_or(CKR_CRYPTOKI_NOT_INITIALIZED)
 }
 
@@ -78,15 +96,26 @@ pub(crate) fn module() -> Result<Arc<Module>> {
 pub(crate) fn initialize() -> Result<()> {
     let mut state = write(&STATE);
     if state.is_some() {
-        return Err(CKR_CRYPTOKI_ALREADY_INITIALIZED);
+        if initialised_here() {
+            return Err(CKR_CRYPTOKI_ALREADY_INITIALIZED);
+        }
+        // The parent's module, inherited by `fork()`: abandoned, never dropped. Its logins
+        // are the parent's to end, and closing SQLite connections inherited across a fork
+        // can damage the parent's database (sqlite.org/howtocorrupt.html §2.6).
+        std::mem::forget(state.take());
     }
     *state = Some(Arc::new(Module::open()?));
+    OWNER.store(std::process::id(), Ordering::Release);
     Ok(())
 }
 
 /// `C_Finalize`: logs every slot out (session objects go with their login).
 pub(crate) fn finalize() -> Result<()> {
+    if !initialised_here() {
+        return Err(CKR_CRYPTOKI_NOT_INITIALIZED);
+    }
     let module = write(&STATE).take().ok_or(CKR_CRYPTOKI_NOT_INITIALIZED)?;
+    module.finalized.store(true, Ordering::Release);
     for slot in &module.slots {
         slot.logout(&module);
     }
@@ -121,7 +150,13 @@ impl Module {
             sessions: RwLock::new(HashMap::new()),
             next_handle: AtomicU64::new(1),
             objects: Mutex::new(Handles::default()),
+            finalized: AtomicBool::new(false),
         })
+    }
+
+    /// Whether `C_Finalize` ended this module (a call still running on it is late).
+    pub(crate) fn finalized(&self) -> bool {
+        self.finalized.load(Ordering::Acquire)
     }
 
     fn next_handle(&self) -> CK_ULONG {
@@ -330,6 +365,11 @@ impl Slot {
     /// `C_Login` as a crypto user: one login per slot for the whole process.
     pub(crate) fn login(&self, module: &Module, pin: &[u8]) -> Result<()> {
         let mut login = write(&self.login);
+        // `C_Finalize` on another thread sets the flag before it takes each slot's login: a
+        // login made after it would never be ended.
+        if module.finalized() {
+            return Err(CKR_CRYPTOKI_NOT_INITIALIZED);
+        }
         if login.is_some() {
             return Err(CKR_USER_ALREADY_LOGGED_IN);
         }

@@ -95,42 +95,7 @@ impl Fixture {
     }
 
     pub fn with(config: ClusterConfig) -> Fixture {
-        let serial = serial();
-        let dir = tempfile::tempdir().unwrap();
-        let root = dir.path().join("state");
-        let home = Home::open(root.clone()).unwrap();
-        let mut entropy = Entropy::new(None);
-        let config = ClusterConfig {
-            id: Some(CLUSTER.into()),
-            kdf: Kdf::Fast,
-            ..config
-        };
-        hsm::create(&home, &config, &mut entropy).unwrap();
-        let mut cluster = Cluster::open(&home, CLUSTER).unwrap();
-        cluster.activate(ADMIN_PW, &mut entropy).unwrap();
-        let admin = cluster
-            .login(&user("admin"), Role::Admin, ADMIN_PW, &SessionId::new())
-            .unwrap();
-        for (name, pw) in [("cu1", CU1_PW), ("cu2", CU2_PW)] {
-            cluster
-                .create_user(
-                    &admin,
-                    &user(name),
-                    Role::CryptoUser,
-                    pw,
-                    None,
-                    &mut entropy,
-                )
-                .unwrap();
-        }
-        cluster.logout(admin).unwrap();
-        Fixture {
-            module: Mutex::new(None),
-            _dir: dir,
-            root,
-            home,
-            _serial: serial,
-        }
+        Fixture::with_kdf(config, Kdf::Fast)
     }
 
     /// The module, initialised on this state directory (`CKF_OS_LOCKING_OK`).
@@ -351,4 +316,108 @@ pub fn openssl(args: &[&str], spki: &[u8], signature: &[u8], data: &[u8]) -> (bo
         .collect();
     let out = Command::new("openssl").args(&args).output().unwrap();
     (out.status.success(), out.stdout)
+}
+
+// Helpers of abuse.rs, faults.rs and soak.rs (load, faults, abuse).
+
+/// Fails the test process if it is still running after `limit`: a deadlock in the module
+/// fails CI with a message instead of hanging it. Disarmed when dropped.
+pub struct Watchdog(Option<std::sync::mpsc::Sender<()>>);
+
+pub fn watchdog(limit: std::time::Duration, what: &'static str) -> Watchdog {
+    let (disarm, armed) = std::sync::mpsc::channel::<()>();
+    std::thread::spawn(move || {
+        if let Err(std::sync::mpsc::RecvTimeoutError::Timeout) = armed.recv_timeout(limit) {
+            use std::io::Write;
+            let _ = writeln!(
+                std::io::stderr(),
+                "watchdog: {what} still running after {limit:?}: a deadlock; aborting"
+            );
+            std::process::abort();
+        }
+    });
+    Watchdog(Some(disarm))
+}
+
+impl Drop for Watchdog {
+    fn drop(&mut self) {
+        if let Some(disarm) = self.0.take() {
+            let _ = disarm.send(());
+        }
+    }
+}
+
+impl Fixture {
+    /// The database file of [`CLUSTER`].
+    pub fn database(&self) -> PathBuf {
+        self.home.cluster_path(CLUSTER)
+    }
+
+    /// The sqlite3 CLI's answer to `sql` on the cluster's database (read-only).
+    pub fn sql(&self, sql: &str) -> String {
+        let out = Command::new(installed("sqlite3"))
+            .arg("-readonly")
+            .arg(self.database())
+            .arg(sql)
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "sqlite3 {sql}: {:?}", text(&out));
+        text(&out).0.trim().to_string()
+    }
+
+    /// Asserts `PRAGMA integrity_check` and `foreign_key_check` pass.
+    pub fn assert_consistent(&self) {
+        assert_eq!(self.sql("PRAGMA integrity_check"), "ok");
+        assert_eq!(self.sql("PRAGMA foreign_key_check"), "");
+    }
+
+    /// The login records of process `pid` in the cluster's database.
+    pub fn login_records_of(&self, pid: u32) -> usize {
+        self.sql(&format!("SELECT count(*) FROM logins WHERE pid = {pid}"))
+            .parse()
+            .unwrap()
+    }
+}
+
+impl Fixture {
+    /// [`Fixture::with`], the passwords hashed with `kdf` (`Kdf::Default`: argon2id at its
+    /// real cost, for a login slow enough to be interrupted).
+    pub fn with_kdf(config: ClusterConfig, kdf: Kdf) -> Fixture {
+        let serial = serial();
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path().join("state");
+        let home = Home::open(root.clone()).unwrap();
+        let mut entropy = Entropy::new(None);
+        let config = ClusterConfig {
+            id: Some(CLUSTER.into()),
+            kdf,
+            ..config
+        };
+        hsm::create(&home, &config, &mut entropy).unwrap();
+        let mut cluster = Cluster::open(&home, CLUSTER).unwrap();
+        cluster.activate(ADMIN_PW, &mut entropy).unwrap();
+        let admin = cluster
+            .login(&user("admin"), Role::Admin, ADMIN_PW, &SessionId::new())
+            .unwrap();
+        for (name, pw) in [("cu1", CU1_PW), ("cu2", CU2_PW)] {
+            cluster
+                .create_user(
+                    &admin,
+                    &user(name),
+                    Role::CryptoUser,
+                    pw,
+                    None,
+                    &mut entropy,
+                )
+                .unwrap();
+        }
+        cluster.logout(admin).unwrap();
+        Fixture {
+            module: Mutex::new(None),
+            _dir: dir,
+            root,
+            home,
+            _serial: serial,
+        }
+    }
 }
