@@ -44,7 +44,8 @@ fn key_rv(e: &KeyError) -> CK_RV {
         | KeyError::OneWayAttribute { .. } => CKR_TEMPLATE_INCONSISTENT,
         KeyError::NeedsHsm2m { .. }
         | KeyError::NeedsHsm2mNonFips { .. }
-        | KeyError::DisallowedInFipsMode { .. } => CKR_MECHANISM_INVALID,
+        | KeyError::DisallowedInFipsMode { .. }
+        | KeyError::Des3InFipsMode => CKR_MECHANISM_INVALID,
         KeyError::NotModifiable => CKR_ACTION_PROHIBITED,
         KeyError::Crypto(c) => crypto_rv(c),
         _ => CKR_FUNCTION_FAILED,
@@ -55,6 +56,7 @@ fn crypto_rv(e: &CryptoError) -> CK_RV {
     match e {
         CryptoError::WrongKeyType { .. } => CKR_KEY_TYPE_INCONSISTENT,
         CryptoError::AesKeyLength { .. }
+        | CryptoError::Des3KeyLength { .. }
         | CryptoError::GenericSecretLength { .. }
         | CryptoError::ModulusSize { .. } => CKR_KEY_SIZE_RANGE,
         CryptoError::PublicExponent { .. } => CKR_ATTRIBUTE_VALUE_INVALID,

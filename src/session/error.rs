@@ -314,7 +314,7 @@ pub fn catalogue() -> Vec<(&'static str, String)> {
         K::AttributeRequired { name: "{name}" },
         K::NotExtractable,
         K::NeedsTrustedWrappingKey,
-        K::Des3Unsupported,
+        K::Des3InFipsMode,
         K::MlDsaUnwrap,
         K::UnwrappedTypeMismatch {
             found: "{found}",
@@ -558,7 +558,7 @@ fn key_name(e: &crate::hsm::key::KeyError) -> &'static str {
         K::AttributeRequired { .. } => "AttributeRequired",
         K::NotExtractable => "NotExtractable",
         K::NeedsTrustedWrappingKey => "NeedsTrustedWrappingKey",
-        K::Des3Unsupported => "Des3Unsupported",
+        K::Des3InFipsMode => "Des3InFipsMode",
         K::MlDsaUnwrap => "MlDsaUnwrap",
         K::UnwrappedTypeMismatch { .. } => "UnwrappedTypeMismatch",
         K::KeyUnavailable => "KeyUnavailable",
