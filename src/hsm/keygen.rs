@@ -515,11 +515,7 @@ impl Cluster {
             KeyKind::GenericSecret { .. } => {
                 (crypto::SecretKind::GenericSecret, KeyType::GenericSecret)
             }
-            _ => {
-                return Err(
-                    KeyError::Internal("fixed material is for secret keys").into(),
-                )
-            }
+            _ => return Err(KeyError::Internal("fixed material is for secret keys").into()),
         };
         self.require_key_type_allowed(key_type)?;
         let material = KeyMaterial::Secret(crypto::SecretKey::new(kind, bytes)?);
