@@ -65,8 +65,6 @@ pub(crate) enum Column {
     MlDsaPrivate,
     MlDsaPublic,
     Aes,
-    /// No DES3 key exists yet; its column keeps AWS's tables whole.
-    #[allow(dead_code)]
     Des3,
     GenericSecret,
 }
@@ -81,6 +79,7 @@ impl Column {
             (KeyType::MlDsa, KeyClass::PublicKey) => Column::MlDsaPublic,
             (KeyType::MlDsa, _) => Column::MlDsaPrivate,
             (KeyType::Aes, _) => Column::Aes,
+            (KeyType::Des3, _) => Column::Des3,
             (KeyType::GenericSecret, _) => Column::GenericSecret,
         }
     }
@@ -216,6 +215,7 @@ pub(crate) fn ulong(n: CK_ULONG) -> Vec<u8> {
 pub(crate) fn key_type(t: KeyType) -> CK_KEY_TYPE {
     match t {
         KeyType::Aes => CKK_AES,
+        KeyType::Des3 => CKK_DES3,
         KeyType::GenericSecret => CKK_GENERIC_SECRET,
         KeyType::Rsa => CKK_RSA,
         KeyType::Ec => CKK_EC,

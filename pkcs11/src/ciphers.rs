@@ -23,7 +23,7 @@ const fn info(mechanism: CK_MECHANISM_TYPE, min: CK_ULONG, max: CK_ULONG) -> Inf
     }
 }
 
-/// The encryption mechanisms, key sizes in bytes for AES and bits for RSA. `CKM_RSA_PKCS`
+/// The encryption mechanisms, key sizes in bytes for AES and DES3 and bits for RSA. `CKM_RSA_PKCS`
 /// is also a signature mechanism: its flags join those of `mechanisms::MECHANISMS`.
 pub(crate) const INFOS: &[Info] = &[
     info(CKM_AES_ECB, 16, 32),
@@ -32,16 +32,34 @@ pub(crate) const INFOS: &[Info] = &[
     info(CKM_AES_CTR, 16, 32),
     info(CKM_AES_GCM, 16, 32),
     info(CKM_CLOUDHSM_AES_GCM, 16, 32),
+    info(CKM_DES3_ECB, 24, 24),
+    info(CKM_DES3_CBC, 24, 24),
+    info(CKM_DES3_CBC_PAD, 24, 24),
     info(CKM_RSA_PKCS, 2048, 4096),
     info(CKM_RSA_X_509, 2048, 4096),
     info(CKM_RSA_PKCS_OAEP, 2048, 4096),
 ];
 
+/// The DES3 mechanisms, which exist only on clusters in non-FIPS mode: "disallowed for
+/// clusters in FIPS mode after 2023" (spec §3.2 fn5, §3.11).
+const DES3: [CK_MECHANISM_TYPE; 4] = [
+    CKM_DES3_KEY_GEN,
+    CKM_DES3_ECB,
+    CKM_DES3_CBC,
+    CKM_DES3_CBC_PAD,
+];
+
+/// Whether `mechanism` is listed at all on a cluster in this mode (the DES3 ones are not on
+/// a FIPS-mode cluster; the cluster refuses them too).
+pub(crate) fn listed(mechanism: CK_MECHANISM_TYPE, fips: bool) -> bool {
+    !(fips && DES3.contains(&mechanism))
+}
+
 /// Whether encryption with `mechanism` exists on a cluster in this mode: AWS disallows
-/// `CKM_RSA_PKCS` encryption on FIPS-mode clusters "after 2023" (spec §3.11), and a refused
-/// mechanism is not listed.
+/// `CKM_RSA_PKCS` encryption and DES3 on FIPS-mode clusters "after 2023" (spec §3.11), and a
+/// refused mechanism is not listed.
 pub(crate) fn allowed(mechanism: CK_MECHANISM_TYPE, fips: bool) -> bool {
-    !(fips && mechanism == CKM_RSA_PKCS)
+    listed(mechanism, fips) && !(fips && mechanism == CKM_RSA_PKCS)
 }
 
 /// Whether the cluster of `slot` is in FIPS mode, which decides the mechanisms it has.
@@ -119,14 +137,21 @@ impl CipherMechanism {
         };
         let cipher = match m.mechanism {
             CKM_AES_ECB => return plain(Cipher::AesEcb),
+            CKM_DES3_ECB => return plain(Cipher::Des3Ecb),
             CKM_RSA_PKCS => return plain(Cipher::RsaPkcs),
             CKM_RSA_X_509 => return plain(Cipher::RsaX509),
-            // SAFETY (all three): forwarded from the caller.
+            // SAFETY (all five): forwarded from the caller.
             CKM_AES_CBC => Cipher::AesCbc {
                 iv: unsafe { param::<[u8; 16]>(m) }?,
             },
             CKM_AES_CBC_PAD => Cipher::AesCbcPad {
                 iv: unsafe { param::<[u8; 16]>(m) }?,
+            },
+            CKM_DES3_CBC => Cipher::Des3Cbc {
+                iv: unsafe { param::<[u8; 8]>(m) }?,
+            },
+            CKM_DES3_CBC_PAD => Cipher::Des3CbcPad {
+                iv: unsafe { param::<[u8; 8]>(m) }?,
             },
             CKM_AES_CTR => {
                 let p = unsafe { param::<CK_AES_CTR_PARAMS>(m) }?;

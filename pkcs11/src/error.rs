@@ -44,7 +44,8 @@ fn key_rv(e: &KeyError) -> CK_RV {
         | KeyError::OneWayAttribute { .. } => CKR_TEMPLATE_INCONSISTENT,
         KeyError::NeedsHsm2m { .. }
         | KeyError::NeedsHsm2mNonFips { .. }
-        | KeyError::DisallowedInFipsMode { .. } => CKR_MECHANISM_INVALID,
+        | KeyError::DisallowedInFipsMode { .. }
+        | KeyError::Des3InFipsMode => CKR_MECHANISM_INVALID,
         KeyError::NotModifiable => CKR_ACTION_PROHIBITED,
         KeyError::NotExtractable => CKR_KEY_UNEXTRACTABLE,
         // Spec Q17: a wrap-with-trusted key wrapped by an untrusted key.
@@ -53,7 +54,6 @@ fn key_rv(e: &KeyError) -> CK_RV {
         }
         KeyError::UnwrapTemplateConflict { .. } => CKR_TEMPLATE_INCONSISTENT,
         KeyError::UnwrappedTypeMismatch { .. } | KeyError::MlDsaUnwrap => CKR_WRAPPED_KEY_INVALID,
-        KeyError::Des3Unsupported => CKR_TEMPLATE_INCONSISTENT,
         KeyError::Crypto(c) => crypto_rv(c),
         _ => CKR_FUNCTION_FAILED,
     }
@@ -63,6 +63,7 @@ fn crypto_rv(e: &CryptoError) -> CK_RV {
     match e {
         CryptoError::WrongKeyType { .. } => CKR_KEY_TYPE_INCONSISTENT,
         CryptoError::AesKeyLength { .. }
+        | CryptoError::Des3KeyLength { .. }
         | CryptoError::GenericSecretLength { .. }
         | CryptoError::ModulusSize { .. } => CKR_KEY_SIZE_RANGE,
         CryptoError::PublicExponent { .. } => CKR_ATTRIBUTE_VALUE_INVALID,

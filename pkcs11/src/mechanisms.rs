@@ -53,6 +53,7 @@ pub(crate) const MECHANISMS: &[Info] = &[
         CKF_HW | CKF_GENERATE_KEY_PAIR | EC,
     ),
     info(CKM_AES_KEY_GEN, 16, 32, CKF_HW | CKF_GENERATE),
+    info(CKM_DES3_KEY_GEN, 24, 24, CKF_HW | CKF_GENERATE),
     info(CKM_GENERIC_SECRET_KEY_GEN, 1, 800, CKF_HW | CKF_GENERATE),
     // Wraps too, on non-FIPS clusters (the FIPS refusal is at use: spec §3.2 fn5).
     info(CKM_RSA_PKCS, 2048, 4096, SV | WU),
@@ -122,7 +123,11 @@ pub(crate) fn list(fips: bool) -> Vec<Info> {
     let ciphers = crate::ciphers::INFOS
         .iter()
         .filter(|c| crate::ciphers::allowed(c.mechanism, fips));
-    let mut all = MECHANISMS.to_vec();
+    let mut all: Vec<Info> = MECHANISMS
+        .iter()
+        .filter(|m| crate::ciphers::listed(m.mechanism, fips))
+        .copied()
+        .collect();
     for c in ciphers {
         match all.iter_mut().find(|i| i.mechanism == c.mechanism) {
             Some(i) => i.flags |= c.flags,

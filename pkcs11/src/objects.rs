@@ -294,7 +294,8 @@ fn generate(
     })
 }
 
-/// `C_GenerateKey`: an AES or generic secret key, `CKA_VALUE_LEN` bytes long.
+/// `C_GenerateKey`: an AES or generic secret key, `CKA_VALUE_LEN` bytes long, or a DES3 key
+/// (24 bytes, no `CKA_VALUE_LEN`; refused by the cluster in FIPS mode).
 pub(crate) fn generate_key(
     module: &Module,
     slot: &Slot,
@@ -305,19 +306,23 @@ pub(crate) fn generate_key(
 ) -> Result<CK_OBJECT_HANDLE> {
     let key_type = match bare(mechanism)? {
         CKM_AES_KEY_GEN => KeyType::Aes,
+        CKM_DES3_KEY_GEN => KeyType::Des3,
         CKM_GENERIC_SECRET_KEY_GEN => KeyType::GenericSecret,
         _ => return Err(CKR_MECHANISM_INVALID),
     };
     let t = template::key_template(given, key_type, KeyClass::SecretKey, Making::Generate)?;
-    let len = template::find(given, CKA_VALUE_LEN).ok_or(CKR_TEMPLATE_INCOMPLETE)?;
-    let bytes = template::ulong_of(len)? as u64;
+    let bytes = || -> Result<u64> {
+        let len = template::find(given, CKA_VALUE_LEN).ok_or(CKR_TEMPLATE_INCOMPLETE)?;
+        Ok(template::ulong_of(len)? as u64)
+    };
+    let kind = match key_type {
+        KeyType::Aes => KeyKind::Aes { bytes: bytes()? },
+        KeyType::Des3 => KeyKind::Des3,
+        _ => KeyKind::GenericSecret { bytes: bytes()? },
+    };
     if t.token && !session.rw {
         return Err(CKR_SESSION_READ_ONLY);
     }
-    let kind = match key_type {
-        KeyType::Aes => KeyKind::Aes { bytes },
-        _ => KeyKind::GenericSecret { bytes },
-    };
     let req = request(
         kind,
         t.label,
@@ -461,10 +466,11 @@ pub(crate) fn create_object(
     };
     let key_type = match (ulong(CKA_KEY_TYPE)?, key_class) {
         (CKK_AES, KeyClass::SecretKey) => KeyType::Aes,
+        (CKK_DES3, KeyClass::SecretKey) => KeyType::Des3,
         (CKK_GENERIC_SECRET, KeyClass::SecretKey) => KeyType::GenericSecret,
         (CKK_RSA, KeyClass::PublicKey | KeyClass::PrivateKey) => KeyType::Rsa,
         (CKK_EC, KeyClass::PublicKey | KeyClass::PrivateKey) => KeyType::Ec,
-        // "ML-DSA key import through C_CreateObject is not supported"; DES3 keys do not exist.
+        // "ML-DSA key import through C_CreateObject is not supported".
         _ => return Err(CKR_TEMPLATE_INCONSISTENT),
     };
     let t = template::key_template(given, key_type, key_class, Making::Create)?;
@@ -529,6 +535,10 @@ pub(crate) fn create_object(
             // Material the cluster cannot take (a point off the curve, a wrong length).
             crate::state::LoginFailure::Hsm(cloudhsm_sim::hsm::HsmError::Key(
                 cloudhsm_sim::hsm::key::KeyError::Crypto(_),
+            )) => CKR_ATTRIBUTE_VALUE_INVALID,
+            // A DES3 key on a FIPS-mode cluster: the CKA_KEY_TYPE it cannot hold.
+            crate::state::LoginFailure::Hsm(cloudhsm_sim::hsm::HsmError::Key(
+                cloudhsm_sim::hsm::key::KeyError::Des3InFipsMode,
             )) => CKR_ATTRIBUTE_VALUE_INVALID,
             e => e.rv(),
         })?;

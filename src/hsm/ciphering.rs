@@ -8,9 +8,10 @@
 //! checked by the operation on every call.
 
 use super::crypto::{
-    self, AesMode, AesStream, CryptoError, Direction, HashFunction, KeyMaterial, GCM_IV_LEN,
+    self, AesMode, AesStream, CryptoError, Des3Mode, Des3Stream, Direction, HashFunction,
+    KeyMaterial, DES3_BLOCK_LEN, GCM_IV_LEN,
 };
-use super::key::{Key, KeyError, Term};
+use super::key::{Key, KeyError, KeyType, Term};
 use super::login::Login;
 use super::{Cluster, Entropy, HsmError};
 
@@ -18,6 +19,8 @@ use super::{Cluster, Entropy, HsmError};
 pub const AES_CBC_MAX_DATA: usize = 16272;
 /// The most data one `CKM_AES_GCM` or `CKM_CLOUDHSM_AES_GCM` call takes, in bytes.
 pub const AES_GCM_MAX_DATA: usize = 16224;
+/// The most data one `CKM_DES3_CBC` call takes, in bytes.
+pub const DES3_CBC_MAX_DATA: usize = 16280;
 
 /// An encryption mechanism with its parameters.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -41,6 +44,12 @@ pub enum Cipher {
     /// `CKM_CLOUDHSM_AES_GCM`, single-part: as `AesGcm`, with the HSM's IV prepended to the
     /// output of encryption and expected before the ciphertext when decrypting.
     CloudHsmAesGcm { aad: Vec<u8>, tag_bits: usize },
+    /// `CKM_DES3_ECB`; DES3 is disallowed in FIPS mode.
+    Des3Ecb,
+    /// `CKM_DES3_CBC` (no padding).
+    Des3Cbc { iv: [u8; DES3_BLOCK_LEN] },
+    /// `CKM_DES3_CBC_PAD` (PKCS#7 padding).
+    Des3CbcPad { iv: [u8; DES3_BLOCK_LEN] },
     /// `CKM_RSA_PKCS` (PKCS#1 v1.5), single-part; disallowed in FIPS mode.
     RsaPkcs,
     /// `CKM_RSA_X_509` (raw RSA), single-part.
@@ -63,6 +72,9 @@ impl Cipher {
             Cipher::AesCtr { .. } => "CKM_AES_CTR",
             Cipher::AesGcm { .. } => "CKM_AES_GCM",
             Cipher::CloudHsmAesGcm { .. } => "CKM_CLOUDHSM_AES_GCM",
+            Cipher::Des3Ecb => "CKM_DES3_ECB",
+            Cipher::Des3Cbc { .. } => "CKM_DES3_CBC",
+            Cipher::Des3CbcPad { .. } => "CKM_DES3_CBC_PAD",
             Cipher::RsaPkcs => "CKM_RSA_PKCS",
             Cipher::RsaX509 => "CKM_RSA_X_509",
             Cipher::RsaOaep { .. } => "CKM_RSA_PKCS_OAEP",
@@ -77,7 +89,20 @@ impl Cipher {
                 | Cipher::AesCbc { .. }
                 | Cipher::AesCbcPad { .. }
                 | Cipher::AesCtr { .. }
+                | Cipher::Des3Ecb
+                | Cipher::Des3Cbc { .. }
+                | Cipher::Des3CbcPad { .. }
         )
+    }
+
+    /// The DES3 mode of a DES3 mechanism.
+    fn des3_mode(&self) -> Option<Des3Mode> {
+        Some(match self {
+            Cipher::Des3Ecb => Des3Mode::Ecb,
+            Cipher::Des3Cbc { iv } => Des3Mode::Cbc { iv: *iv },
+            Cipher::Des3CbcPad { iv } => Des3Mode::CbcPad { iv: *iv },
+            _ => return None,
+        })
     }
 
     /// The AES mode of a block-mode mechanism.
@@ -101,6 +126,7 @@ impl Cipher {
     fn max_data(&self) -> Option<usize> {
         match self {
             Cipher::AesCbc { .. } => Some(AES_CBC_MAX_DATA),
+            Cipher::Des3Cbc { .. } => Some(DES3_CBC_MAX_DATA),
             Cipher::AesGcm { .. } | Cipher::CloudHsmAesGcm { .. } => Some(AES_GCM_MAX_DATA),
             _ => None,
         }
@@ -117,6 +143,7 @@ pub struct CipherOperation {
 
 enum State {
     Aes(AesStream),
+    Des3(Des3Stream),
     Gcm {
         key: KeyMaterial,
         iv: [u8; GCM_IV_LEN],
@@ -165,7 +192,7 @@ impl CipherOperation {
 
     /// Whether [`update`](Self::update) and [`finish`](Self::finish) are available.
     pub fn is_multipart(&self) -> bool {
-        matches!(self.state, State::Aes(_))
+        matches!(self.state, State::Aes(_) | State::Des3(_))
     }
 
     /// The IV the HSM generated for a GCM encryption (written back into `CK_GCM_PARAMS` for
@@ -182,6 +209,7 @@ impl CipherOperation {
     pub fn output_len(&self, input: usize) -> usize {
         match &self.state {
             State::Aes(stream) => stream.update_len(input) + stream.finish_len(),
+            State::Des3(stream) => stream.update_len(input) + stream.finish_len(),
             State::Gcm {
                 tag_len,
                 iv_prepended,
@@ -207,6 +235,7 @@ impl CipherOperation {
     pub fn update_len(&self, input: usize) -> usize {
         match &self.state {
             State::Aes(stream) => stream.update_len(input),
+            State::Des3(stream) => stream.update_len(input),
             _ => 0,
         }
     }
@@ -215,6 +244,7 @@ impl CipherOperation {
     pub fn finish_len(&self) -> usize {
         match &self.state {
             State::Aes(stream) => stream.finish_len(),
+            State::Des3(stream) => stream.finish_len(),
             _ => 0,
         }
     }
@@ -224,6 +254,7 @@ impl CipherOperation {
         within(self.mechanism, self.max_data, data.len())?;
         match &mut self.state {
             State::Aes(stream) => Ok(stream.update(data)?),
+            State::Des3(stream) => Ok(stream.update(data)?),
             _ => Err(CryptoError::SinglePartOnly {
                 mechanism: self.mechanism,
             }
@@ -235,6 +266,7 @@ impl CipherOperation {
     pub fn finish(self) -> Result<Vec<u8>, HsmError> {
         match self.state {
             State::Aes(stream) => Ok(stream.finish()?),
+            State::Des3(stream) => Ok(stream.finish()?),
             _ => Err(CryptoError::SinglePartOnly {
                 mechanism: self.mechanism,
             }
@@ -253,6 +285,10 @@ impl CipherOperation {
         let too_long = |len: usize| within(mechanism, max_data, len);
         let out = match state {
             State::Aes(stream) => {
+                too_long(data.len())?;
+                stream.single(data)?
+            }
+            State::Des3(stream) => {
                 too_long(data.len())?;
                 stream.single(data)?
             }
@@ -400,13 +436,21 @@ impl Cluster {
         if self.settings.fips && *cipher == Cipher::RsaPkcs {
             return Err(KeyError::DisallowedInFipsMode { mechanism }.into());
         }
-        let state = match cipher.aes_mode() {
-            Some(mode) => State::Aes(AesStream::new(
+        let state = match (cipher.aes_mode(), cipher.des3_mode()) {
+            (Some(mode), _) => State::Aes(AesStream::new(
                 crypto::aes_key(&material, mechanism)?,
                 mode,
                 direction,
             )?),
-            None => match cipher {
+            (None, Some(mode)) => {
+                self.require_key_type_allowed(KeyType::Des3)?;
+                State::Des3(Des3Stream::new(
+                    crypto::des3_key(&material, mechanism)?,
+                    mode,
+                    direction,
+                )?)
+            }
+            (None, None) => match cipher {
                 Cipher::AesGcm { .. } | Cipher::CloudHsmAesGcm { .. } => {
                     self.gcm_state(&key, material, cipher, direction, entropy)?
                 }

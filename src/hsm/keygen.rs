@@ -18,6 +18,8 @@ pub enum KeyKind {
     Aes {
         bytes: u64,
     },
+    /// A 24-byte triple DES key (its length is fixed).
+    Des3,
     GenericSecret {
         bytes: u64,
     },
@@ -197,7 +199,7 @@ fn precheck(kind: &KeyKind) -> Result<(), HsmError> {
                 });
             }
         }
-        KeyKind::Ec { .. } | KeyKind::MlDsa { .. } => {}
+        KeyKind::Des3 | KeyKind::Ec { .. } | KeyKind::MlDsa { .. } => {}
     }
     Ok(())
 }
@@ -207,6 +209,7 @@ impl KeyKind {
     fn key_type(&self) -> KeyType {
         match self {
             KeyKind::Aes { .. } => KeyType::Aes,
+            KeyKind::Des3 => KeyType::Des3,
             KeyKind::GenericSecret { .. } => KeyType::GenericSecret,
             KeyKind::Rsa { .. } => KeyType::Rsa,
             KeyKind::Ec { .. } => KeyType::Ec,
@@ -295,6 +298,7 @@ impl Plan {
 fn generate_material(kind: &KeyKind, rng: &mut Entropy) -> Result<KeyMaterial, HsmError> {
     Ok(match kind {
         KeyKind::Aes { bytes } => KeyMaterial::Secret(crypto::generate_aes(rng, *bytes as usize)?),
+        KeyKind::Des3 => KeyMaterial::Secret(crypto::generate_des3(rng)?),
         KeyKind::GenericSecret { bytes } => {
             KeyMaterial::Secret(crypto::generate_generic_secret(rng, *bytes as usize)?)
         }
@@ -317,6 +321,16 @@ impl Cluster {
     /// Whether the cluster's HSMs are hsm2m.medium (the attribute rules depend on it).
     pub(super) fn hsm2m(&self) -> bool {
         self.settings.hsm_type == HsmType::Hsm2mMedium
+    }
+
+    /// The rule of the cluster's mode on a key type, for every way a key is made (generated,
+    /// imported, unwrapped) or used to encrypt: DES3 keys are "disallowed for clusters in FIPS
+    /// mode after 2023", still allowed in non-FIPS mode (AWS, PKCS#11 mechanisms, fn5).
+    pub(super) fn require_key_type_allowed(&self, key_type: KeyType) -> Result<(), HsmError> {
+        if key_type == KeyType::Des3 && self.settings.fips {
+            return Err(KeyError::Des3InFipsMode.into());
+        }
+        Ok(())
     }
 
     fn require_hsm2m_non_fips(&self, what: &'static str) -> Result<(), HsmError> {
@@ -430,6 +444,10 @@ impl Cluster {
         };
         match &req.kind {
             KeyKind::Aes { .. } | KeyKind::GenericSecret { .. } => secret(),
+            KeyKind::Des3 => {
+                self.require_key_type_allowed(KeyType::Des3)?;
+                secret()
+            }
             KeyKind::Rsa { .. } => pair(),
             KeyKind::Ec { curve } => {
                 if *curve == Curve::Ed25519 {
@@ -493,15 +511,13 @@ impl Cluster {
     ) -> Result<Vec<Key>, HsmError> {
         let (kind, key_type) = match req.kind {
             KeyKind::Aes { .. } => (crypto::SecretKind::Aes, KeyType::Aes),
+            KeyKind::Des3 => (crypto::SecretKind::Des3, KeyType::Des3),
             KeyKind::GenericSecret { .. } => {
                 (crypto::SecretKind::GenericSecret, KeyType::GenericSecret)
             }
-            _ => {
-                return Err(
-                    KeyError::Internal("fixed material is for aes and generic-secret keys").into(),
-                )
-            }
+            _ => return Err(KeyError::Internal("fixed material is for secret keys").into()),
         };
+        self.require_key_type_allowed(key_type)?;
         let material = KeyMaterial::Secret(crypto::SecretKey::new(kind, bytes)?);
         let mut attrs = settable(
             key_type,
@@ -646,8 +662,13 @@ impl ImportMaterial {
             ImportMaterial::Secret { key_type, bytes } => {
                 let kind = match key_type {
                     KeyType::Aes => crypto::SecretKind::Aes,
+                    KeyType::Des3 => crypto::SecretKind::Des3,
                     KeyType::GenericSecret => crypto::SecretKind::GenericSecret,
-                    _ => return Err(KeyError::Internal("a secret key is AES or generic").into()),
+                    _ => {
+                        return Err(
+                            KeyError::Internal("a secret key is AES, DES3 or generic").into()
+                        )
+                    }
                 };
                 let secret = crypto::SecretKey::new(kind, bytes.to_vec())?;
                 (key_type, KeyClass::SecretKey, KeyMaterial::Secret(secret))
@@ -718,6 +739,7 @@ impl Cluster {
     ) -> Result<Key, HsmError> {
         self.guard(login, OperationClass::KeyManagement)?;
         let (key_type, class, material) = material.into_material()?;
+        self.require_key_type_allowed(key_type)?;
         if let KeyMaterial::Private(crypto::PrivateKey::Ec(k)) = &material {
             if k.curve() == Curve::Ed25519 {
                 self.require_hsm2m_non_fips("Curve ed25519")?;

@@ -172,8 +172,9 @@ impl Cluster {
             UnwrapTarget::GenericSecret => (KeyType::GenericSecret, KeyClass::SecretKey),
             UnwrapTarget::EcPrivate => (KeyType::Ec, KeyClass::PrivateKey),
             UnwrapTarget::RsaPrivate => (KeyType::Rsa, KeyClass::PrivateKey),
-            UnwrapTarget::Des3 => return Err(KeyError::Des3Unsupported.into()),
+            UnwrapTarget::Des3 => (KeyType::Des3, KeyClass::SecretKey),
         };
+        self.require_key_type_allowed(key_type)?;
         // Everything the user gave is checked before the unwrap.
         let quorum = check_quorum(req.manage_quorum, req.use_quorum, 1 + req.share_with.len())?;
         attributes::check_label(&req.label)?;
@@ -230,7 +231,7 @@ impl Cluster {
                 }
                 KeyMaterial::Private(private)
             }
-            UnwrapTarget::Des3 => return Err(KeyError::Des3Unsupported.into()),
+            UnwrapTarget::Des3 => KeyMaterial::Secret(SecretKey::new(SecretKind::Des3, bytes)?),
         };
         // The template's entries the material fixes (a length, a curve) are checked on the
         // key as it would be.

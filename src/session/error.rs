@@ -316,7 +316,7 @@ pub fn catalogue() -> Vec<(&'static str, String)> {
         K::NeedsTrustedWrappingKey,
         K::WrapTemplateMismatch { name: "{name}" },
         K::UnwrapTemplateConflict { name: "{name}" },
-        K::Des3Unsupported,
+        K::Des3InFipsMode,
         K::MlDsaUnwrap,
         K::UnwrappedTypeMismatch {
             found: "{found}",
@@ -562,7 +562,7 @@ fn key_name(e: &crate::hsm::key::KeyError) -> &'static str {
         K::NeedsTrustedWrappingKey => "NeedsTrustedWrappingKey",
         K::WrapTemplateMismatch { .. } => "WrapTemplateMismatch",
         K::UnwrapTemplateConflict { .. } => "UnwrapTemplateConflict",
-        K::Des3Unsupported => "Des3Unsupported",
+        K::Des3InFipsMode => "Des3InFipsMode",
         K::MlDsaUnwrap => "MlDsaUnwrap",
         K::UnwrappedTypeMismatch { .. } => "UnwrappedTypeMismatch",
         K::KeyUnavailable => "KeyUnavailable",

@@ -87,7 +87,7 @@ pub fn basis(name: &str) -> Option<(&'static str, &'static str)> {
         "NeedsTrustedWrappingKey" => (DOCUMENTED, "trusted keys page: wrap-with-trusted"),
         "WrapTemplateMismatch" => (DOCUMENTED, "trusted keys page and AWS's wrap_with_template sample: a payload must match the wrapping key's CKA_WRAP_TEMPLATE (set through PKCS#11)"),
         "UnwrapTemplateConflict" => (DOCUMENTED, "trusted keys page: a value conflicting with the unwrapping key's CKA_UNWRAP_TEMPLATE fails the unwrap"),
-        "Des3Unsupported" => (OURS, "not built: the emulator has no DES3 keys (docs/fidelity.md); the HSM itself refuses 3DES in FIPS mode"),
+        "Des3InFipsMode" => (DOCUMENTED, "PKCS #11 library mechanisms and key types, footnote 5: DES3 is disallowed for clusters in FIPS mode after 2023, still allowed in non-FIPS mode"),
         "MlDsaUnwrap" => (ENFORCED, "key unwrap --key-type-class offers no ML-DSA class"),
         "UnwrappedTypeMismatch" => (ENFORCED, "the wrapped key must be of --key-type-class"),
         "InvalidHex" => (DOCUMENTED, "key wrap and unwrap pages: --iv and --aad are hex"),
@@ -133,6 +133,7 @@ pub fn basis(name: &str) -> Option<(&'static str, &'static str)> {
         "Store (any state error below)" | "StoreDirectory" | "StoreSymlink" | "StoreNotOurs" | "StoreFutureSchema" | "StoreDamaged" | "StoreUnwritable" | "StoreReplaced" | "StoreConfig" => (OURS, "the simulator's state directory"),
         // Cryptography.
         "Crypto.AesKeyLength" => (DOCUMENTED, "AES keys are 16, 24 or 32 bytes"),
+        "Crypto.Des3KeyLength" => (DOCUMENTED, "PKCS #11 key types: Triple DES (3DES) is 192-bit"),
         "Crypto.GenericSecretLength" => (DOCUMENTED, "generic secrets are 1 to 800 bytes"),
         "Crypto.ModulusSize" => (DOCUMENTED, "PKCS #11 key types: 2048 to 4096 bits in steps of 256"),
         "Crypto.PublicExponent" => (DOCUMENTED, "RSA page: an odd number of at least 65537; the upper bound is the RSA library's (ours)"),
@@ -166,6 +167,7 @@ pub fn crypto_catalogue() -> Vec<(&'static str, String)> {
     let s = |v: &str| v.to_string();
     let samples = [
         CryptoError::AesKeyLength { len: 20 },
+        CryptoError::Des3KeyLength { len: 16 },
         CryptoError::GenericSecretLength { len: 0 },
         CryptoError::ModulusSize { bits: 1024 },
         CryptoError::PublicExponent {
@@ -265,6 +267,7 @@ pub fn crypto_catalogue() -> Vec<(&'static str, String)> {
 fn crypto_name(e: &CryptoError) -> &'static str {
     match e {
         CryptoError::AesKeyLength { .. } => "Crypto.AesKeyLength",
+        CryptoError::Des3KeyLength { .. } => "Crypto.Des3KeyLength",
         CryptoError::GenericSecretLength { .. } => "Crypto.GenericSecretLength",
         CryptoError::ModulusSize { .. } => "Crypto.ModulusSize",
         CryptoError::PublicExponent { .. } => "Crypto.PublicExponent",

@@ -175,6 +175,7 @@ mod tests {
             "attr.sign=TRUE",
             "attr.key-type=RSA",
             "attr.key-type=des3",
+            "attr.key-type=dsa",
             "attr.curve=SECP224R1",
             "attr.mldsa-algorithm=ml-dsa-44",
             "attr.public-exponent=0x10001",
@@ -190,6 +191,7 @@ mod tests {
                 Term::Is(Attribute::Label, Value::Text("a=b".into())),
                 Term::Is(Attribute::Flag(Flag::Sign), Value::Bool(true)),
                 Term::Is(Attribute::KeyType, Value::KeyType(KeyType::Rsa)),
+                Term::Is(Attribute::KeyType, Value::KeyType(KeyType::Des3)),
                 Term::Never(Attribute::KeyType),
                 Term::Is(Attribute::Curve, Value::Curve(Curve::Secp224r1)),
                 Term::Is(

@@ -59,6 +59,17 @@ pub(crate) fn aes_key<'a>(
     }
 }
 
+/// The bytes of a DES3 key, or the wrong-key error of mechanism `name`.
+pub(crate) fn des3_key<'a>(
+    key: &'a KeyMaterial,
+    name: &'static str,
+) -> Result<&'a [u8], CryptoError> {
+    match key {
+        KeyMaterial::Secret(k) if k.kind() == SecretKind::Des3 => Ok(k.bytes()),
+        _ => Err(wrong_key(name, "a DES3 key")),
+    }
+}
+
 /// The RSA public key in `key`, or the wrong-key error of mechanism `name`.
 pub(crate) fn rsa_public_key<'a>(
     key: &'a KeyMaterial,

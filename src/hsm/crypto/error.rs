@@ -12,6 +12,9 @@ pub enum CryptoError {
         "Invalid generic secret key length {len}: a generic secret key is 1 to 800 bytes long."
     )]
     GenericSecretLength { len: usize },
+    /// A DES3 key of another length than 24 bytes.
+    #[error("Invalid DES3 key length {len}: a DES3 key is 24 bytes long.")]
+    Des3KeyLength { len: usize },
     /// An RSA modulus size the HSM cannot generate.
     #[error(
         "Invalid RSA modulus size {bits}: the modulus size must be 2048 to 4096 bits, in steps \

@@ -22,6 +22,7 @@ const TAG_EC_PUBLIC: u8 = 5;
 const TAG_EC_PRIVATE: u8 = 6;
 const TAG_ML_DSA_PUBLIC: u8 = 7;
 const TAG_ML_DSA_PRIVATE: u8 = 8;
+const TAG_DES3: u8 = 9;
 
 /// The public half of a key pair (also what `key import pem` creates).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -59,7 +60,7 @@ pub enum KeyMaterial {
 /// The attribute values a key's material determines, formatted as the CLI prints them.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct KeyAttributes {
-    /// `key-type`: `aes`, `generic-secret`, `rsa`, `ec` or `ml-dsa`.
+    /// `key-type`: `aes`, `des3`, `generic-secret`, `rsa`, `ec` or `ml-dsa`.
     pub key_type: &'static str,
     /// `class`: `secret-key`, `public-key` or `private-key`.
     pub class: &'static str,
@@ -192,6 +193,7 @@ impl KeyMaterial {
                 key_type: match k.kind() {
                     SecretKind::Aes => "aes",
                     SecretKind::GenericSecret => "generic-secret",
+                    SecretKind::Des3 => "des3",
                 },
                 class: "secret-key",
                 check_value: hex_attribute(&k.check_value()),
@@ -213,6 +215,7 @@ impl KeyMaterial {
             KeyMaterial::Secret(k) => match k.kind() {
                 SecretKind::Aes => (TAG_AES, k.bytes().to_vec().into()),
                 SecretKind::GenericSecret => (TAG_GENERIC_SECRET, k.bytes().to_vec().into()),
+                SecretKind::Des3 => (TAG_DES3, k.bytes().to_vec().into()),
             },
             KeyMaterial::Public(PublicKey::Rsa(k)) => (TAG_RSA_PUBLIC, k.pkcs1_der().into()),
             KeyMaterial::Public(PublicKey::Ec(k)) => (
@@ -262,6 +265,9 @@ impl KeyMaterial {
             ),
             TAG_GENERIC_SECRET => KeyMaterial::Secret(
                 SecretKey::new(SecretKind::GenericSecret, payload.to_vec()).map_err(damaged)?,
+            ),
+            TAG_DES3 => KeyMaterial::Secret(
+                SecretKey::new(SecretKind::Des3, payload.to_vec()).map_err(damaged)?,
             ),
             TAG_RSA_PUBLIC => KeyMaterial::Public(PublicKey::Rsa(
                 super::pem::rsa_public_from_pkcs1(payload).map_err(damaged)?,

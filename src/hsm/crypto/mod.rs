@@ -10,6 +10,7 @@
 
 mod cipher;
 mod der;
+mod des3;
 mod ec;
 mod ecdsa;
 mod error;
@@ -29,10 +30,11 @@ pub use cipher::{
 };
 // The PKCS#11 ciphers of `crate::hsm::ciphering`.
 pub(crate) use cipher::{
-    aes_key, gcm_iv, gcm_open_named, gcm_seal, gcm_tag_len, oaep_decrypt_labelled, pkcs1_decrypt,
-    raw_rsa_decrypt, raw_rsa_encrypt, rsa_oaep_encrypt_labelled, rsa_pkcs1_encrypt,
+    aes_key, des3_key, gcm_iv, gcm_open_named, gcm_seal, gcm_tag_len, oaep_decrypt_labelled,
+    pkcs1_decrypt, raw_rsa_decrypt, raw_rsa_encrypt, rsa_oaep_encrypt_labelled, rsa_pkcs1_encrypt,
     rsa_private_key, rsa_public_key,
 };
+pub use des3::{generate_des3, set_odd_parity, Des3Mode, Des3Stream, DES3_BLOCK_LEN, DES3_KEY_LEN};
 pub use ec::{generate_ec, Curve, EcPrivateKey, EcPublicKey, CURVES};
 pub use error::CryptoError;
 pub use kdf::{counter_kdf, ecdh, x963, Prf, Segment};

@@ -239,10 +239,7 @@ impl AesStream {
         match (&self.mode, self.direction) {
             (AesMode::Ctr { .. }, _) => Ok(Vec::new()),
             (AesMode::CbcPad { .. }, Direction::Encrypt) => {
-                let pad = AES_BLOCK_LEN - self.pending.len() % AES_BLOCK_LEN;
-                // `pad` is 1 to 16: it fits a byte.
-                let padded = self.pending.len() + pad;
-                self.pending.resize(padded, pad as u8);
+                pad(&mut self.pending, AES_BLOCK_LEN);
                 let mut out = std::mem::take(&mut *self.pending);
                 self.blocks(&mut out)?;
                 Ok(out)
@@ -253,18 +250,7 @@ impl AesStream {
                 }
                 let mut last = Zeroizing::new(std::mem::take(&mut *self.pending));
                 self.blocks(&mut last)?;
-                let pad = usize::from(last[AES_BLOCK_LEN - 1]);
-                let valid = (1..=AES_BLOCK_LEN).contains(&pad)
-                    && last[AES_BLOCK_LEN - pad..]
-                        .iter()
-                        .all(|&b| usize::from(b) == pad);
-                if !valid {
-                    return Err(CryptoError::Decrypt {
-                        mechanism: self.mode.name(),
-                        detail: "the padding is invalid (wrong key or IV, or damaged data)".into(),
-                    });
-                }
-                Ok(last[..AES_BLOCK_LEN - pad].to_vec())
+                unpad(&last, self.mode.name()).map(<[u8]>::to_vec)
             }
             _ if self.pending.is_empty() => Ok(Vec::new()),
             _ => Err(self.not_blocks(self.pending.len())),
@@ -367,4 +353,30 @@ impl AesStream {
         counter.unused.extend_from_slice(&stream[rest.len()..]);
         Ok(out)
     }
+}
+
+/// PKCS#7 padding of `data` to a multiple of `block_len` (8 or 16): 1 to `block_len` bytes,
+/// each the count, always added.
+pub(super) fn pad(data: &mut Vec<u8>, block_len: usize) {
+    let pad = block_len - data.len() % block_len;
+    // `pad` is 1 to 16: it fits a byte.
+    data.resize(data.len() + pad, pad as u8);
+}
+
+/// The plaintext of the decrypted last block `last` without its PKCS#7 padding, which must
+/// be valid for the block length (`last.len()`).
+pub(super) fn unpad<'a>(last: &'a [u8], mechanism: &'static str) -> Result<&'a [u8], CryptoError> {
+    let block_len = last.len();
+    let pad = last.last().map_or(0, |&b| usize::from(b));
+    let valid = (1..=block_len).contains(&pad)
+        && last[block_len - pad..]
+            .iter()
+            .all(|&b| usize::from(b) == pad);
+    if !valid {
+        return Err(CryptoError::Decrypt {
+            mechanism,
+            detail: "the padding is invalid (wrong key or IV, or damaged data)".into(),
+        });
+    }
+    Ok(&last[..block_len - pad])
 }

@@ -1,4 +1,4 @@
-//! Secret keys (AES and generic secret): validation, generation and check values.
+//! Secret keys (AES, DES3 and generic secret): validation, generation and check values.
 
 use aws_lc_rs::cipher::{EncryptingKey, UnboundCipherKey, AES_128, AES_192, AES_256};
 use aws_lc_rs::digest;
@@ -19,6 +19,8 @@ pub enum SecretKind {
     Aes,
     /// A generic secret, e.g. for HMAC (`key-type` `generic-secret`).
     GenericSecret,
+    /// A triple DES key (`key-type` `des3`), 24 bytes.
+    Des3,
 }
 
 /// A secret (symmetric) key: its family, its bytes and its check value.
@@ -45,6 +47,9 @@ impl SecretKey {
         let bytes = Zeroizing::new(bytes);
         let check_value = match kind {
             SecretKind::Aes => aes_check_value(&bytes)?,
+            // Parity bits are not checked: the block function ignores them, and keys from
+            // outside (unwrap, C_CreateObject) keep the bytes they came with.
+            SecretKind::Des3 => super::des3::des3_check_value(&bytes)?,
             SecretKind::GenericSecret => {
                 if !GENERIC_SECRET_LENGTHS.contains(&bytes.len()) {
                     return Err(CryptoError::GenericSecretLength { len: bytes.len() });

@@ -105,8 +105,13 @@ pub enum KeyError {
     WrapTemplateMismatch { name: &'static str },
     #[error("The attributes given conflict with the unwrapping key's unwrap template ({name})")]
     UnwrapTemplateConflict { name: &'static str },
-    #[error("des3 keys are not supported by this emulator")]
-    Des3Unsupported,
+    /// DES3 keys are made, imported, unwrapped and used only on non-FIPS clusters (AWS: "In
+    /// accordance with NIST guidance, this is disallowed for clusters in FIPS mode after 2023").
+    #[error(
+        "DES3 keys are disallowed for clusters in FIPS mode (NIST guidance, after 2023); they \
+         are allowed on clusters in non-FIPS mode"
+    )]
+    Des3InFipsMode,
     #[error("ML-DSA keys cannot be unwrapped")]
     MlDsaUnwrap,
     #[error("The wrapped data holds {found} key material, not {expected}")]

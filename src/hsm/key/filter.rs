@@ -13,7 +13,7 @@ pub enum Term {
     /// Keys whose `Attribute` has this value, compared as the attribute's
     /// [`Kind`](super::Kind) compares.
     Is(Attribute, Value),
-    /// A value no key's attribute can have (`attr.key-type=des3`, `attr.id=0xzz`): the
+    /// A value no key's attribute can have (`attr.id=0xzz`): the
     /// selection is valid and matches nothing.
     Never(Attribute),
 }

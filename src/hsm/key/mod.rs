@@ -17,6 +17,8 @@ pub use filter::Term;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum KeyType {
     Aes,
+    /// Triple DES: "disallowed for clusters in FIPS mode after 2023".
+    Des3,
     GenericSecret,
     Rsa,
     Ec,
@@ -27,6 +29,7 @@ impl KeyType {
     pub fn as_str(self) -> &'static str {
         match self {
             KeyType::Aes => "aes",
+            KeyType::Des3 => "des3",
             KeyType::GenericSecret => "generic-secret",
             KeyType::Rsa => "rsa",
             KeyType::Ec => "ec",
@@ -37,6 +40,7 @@ impl KeyType {
     pub fn parse(s: &str) -> Option<KeyType> {
         [
             KeyType::Aes,
+            KeyType::Des3,
             KeyType::GenericSecret,
             KeyType::Rsa,
             KeyType::Ec,

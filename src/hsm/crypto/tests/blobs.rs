@@ -11,6 +11,7 @@ fn every_kind() -> Vec<KeyMaterial> {
         KeyMaterial::Secret(generate_aes(&mut e, 16).unwrap()),
         KeyMaterial::Secret(generate_aes(&mut e, 32).unwrap()),
         KeyMaterial::Secret(generate_generic_secret(&mut e, 1).unwrap()),
+        KeyMaterial::Secret(generate_des3(&mut e).unwrap()),
         KeyMaterial::Secret(generate_generic_secret(&mut e, 800).unwrap()),
     ];
     let mut pairs = vec![generate_rsa(&mut e, 2048, 65537).unwrap()];
@@ -99,7 +100,7 @@ fn random_payloads_under_every_tag_never_panic() {
     let mut e = Entropy::new(Some(42));
     for tag in 0..=10u8 {
         for len in [
-            0usize, 1, 2, 28, 29, 33, 57, 65, 66, 67, 100, 300, 1217, 1313, 2593,
+            0usize, 1, 2, 24, 28, 29, 33, 57, 65, 66, 67, 100, 300, 1217, 1313, 2593,
         ] {
             let mut payload = vec![0u8; len];
             e.fill(&mut payload);

@@ -3,6 +3,7 @@
 
 mod attributes;
 mod blobs;
+mod des3;
 mod encodings;
 mod generation;
 mod modes;
