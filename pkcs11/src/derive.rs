@@ -225,10 +225,15 @@ pub(crate) unsafe fn derive_key(
     let key_type = match ulong(CKA_KEY_TYPE)? {
         CKK_AES => KeyType::Aes,
         CKK_GENERIC_SECRET => KeyType::GenericSecret,
+        CKK_DES3 => KeyType::Des3,
         _ => return Err(CKR_TEMPLATE_INCONSISTENT),
     };
     let t = template::key_template(given, key_type, KeyClass::SecretKey, Making::Derive)?;
-    let len = usize::try_from(ulong(CKA_VALUE_LEN)?).map_err(|_| CKR_ATTRIBUTE_VALUE_INVALID)?;
+    // A DES3 key has its one length (AWS's derive table takes no CKA_VALUE_LEN for it).
+    let len = match key_type {
+        KeyType::Des3 => 24,
+        _ => usize::try_from(ulong(CKA_VALUE_LEN)?).map_err(|_| CKR_ATTRIBUTE_VALUE_INVALID)?,
+    };
     if t.token && !session.rw {
         return Err(CKR_SESSION_READ_ONLY);
     }

@@ -388,3 +388,83 @@ fn sp800_108_counter_kdf_gives_openssls_kbkdf() {
     drop(s);
     pkcs11.finalize().unwrap();
 }
+
+/// A DES3 key derives too (AWS's derive table has a DES3 column): 24 bytes of the KDF, no
+/// `CKA_VALUE_LEN`, and it encrypts as OpenSSL does with those bytes.
+#[test]
+fn a_des3_key_derives_and_encrypts_as_openssl_does() {
+    let fixture = Fixture::new();
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let pkcs11 = fixture.pkcs11();
+    let s = session(&pkcs11, PIN1);
+    let secret = unhex("3edc6b5b8f7aadbd713732b482b8f979286e1ea3b8f8f99c30c884cfe3349b83");
+    let base = s
+        .create_object(&[
+            Attribute::Class(ObjectClass::SECRET_KEY),
+            Attribute::KeyType(KeyType::GENERIC_SECRET),
+            Attribute::Value(secret.clone()),
+            Attribute::Derive(true),
+        ])
+        .unwrap();
+    let counter: CK_ULONG = 32;
+    let dkm: [CK_ULONG; 2] = [vendor::SP800_108_DKM_LENGTH_SUM_OF_KEYS, 32];
+    let (label, context) = (b"des3".as_slice(), b"key".as_slice());
+    let implicit = [
+        param(vendor::SP800_108_COUNTER_FORMAT, &counter),
+        param(vendor::SP800_108_DKM_FORMAT, &dkm),
+        bytes(vendor::SP800_108_PRF_LABEL, label),
+        bytes(vendor::SP800_108_PRF_CONTEXT, context),
+    ];
+    let params = KdfParams {
+        prf: CKM_SHA256_HMAC,
+        count: implicit.len() as CK_ULONG,
+        params: implicit.as_ptr(),
+    };
+    let template = [
+        Attribute::Class(ObjectClass::SECRET_KEY),
+        Attribute::KeyType(KeyType::DES3),
+        Attribute::Encrypt(true),
+    ];
+    let key = s
+        .derive_key(&counter_kdf(&params), base, &template)
+        .unwrap();
+    let block = *b"8 bytes!";
+    let ciphertext = s.encrypt(&Mechanism::Des3Ecb, key, &block).unwrap();
+    let derived = openssl(
+        &[
+            "kdf",
+            "-keylen",
+            "24",
+            "-kdfopt",
+            "mac:HMAC",
+            "-kdfopt",
+            "digest:SHA256",
+            "-kdfopt",
+            &format!("hexkey:{}", hex(&secret)),
+            "-kdfopt",
+            &format!("hexsalt:{}", hex(label)),
+            "-kdfopt",
+            &format!("hexinfo:{}", hex(context)),
+            "-binary",
+            "KBKDF",
+        ],
+        d,
+    );
+    std::fs::write(d.join("block"), block).unwrap();
+    let expected = openssl(
+        &[
+            "enc",
+            "-des-ede3",
+            "-nopad",
+            "-K",
+            &hex(&derived),
+            "-in",
+            "block",
+        ],
+        d,
+    );
+    assert_eq!(ciphertext, expected);
+    drop(s);
+    pkcs11.finalize().unwrap();
+}

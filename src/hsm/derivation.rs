@@ -41,7 +41,7 @@ pub enum EcdhKdf {
 #[derive(Debug, Clone)]
 pub struct DeriveRequest {
     pub derivation: Derivation,
-    /// `Aes` or `GenericSecret`.
+    /// `Aes`, `Des3` or `GenericSecret`.
     pub key_type: KeyType,
     /// Its length in bytes.
     pub len: usize,
@@ -61,6 +61,7 @@ impl Cluster {
         setting: Setting,
     ) -> Result<Key, HsmError> {
         self.guard(login, OperationClass::KeyManagement)?;
+        self.require_key_type_allowed(req.key_type)?;
         let key = self.select(&login.actor, base, &login.keys)?;
         let fits = match &req.derivation {
             Derivation::Ecdh { .. } => {
@@ -130,9 +131,10 @@ impl Cluster {
         let kind = match req.key_type {
             KeyType::Aes => crypto::SecretKind::Aes,
             KeyType::GenericSecret => crypto::SecretKind::GenericSecret,
+            KeyType::Des3 => crypto::SecretKind::Des3,
             _ => {
                 return Err(KeyError::WrongClass {
-                    needed: "an AES or generic secret key to derive",
+                    needed: "an AES, DES3 or generic secret key to derive",
                 }
                 .into())
             }
