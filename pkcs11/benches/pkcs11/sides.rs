@@ -90,7 +90,12 @@ impl Sides {
     /// Both modules, each with `scale.find_among` token keys; a side that cannot be set up is
     /// reported as such in every row.
     pub(crate) fn set_up(root: &Path, scale: &Scale) -> Res<Sides> {
-        let n = scale.find_among;
+        // Only the find row needs the filled keys (`--only` may leave it out).
+        let n = if scale.wants("`C_FindObjects`") {
+            scale.find_among
+        } else {
+            0
+        };
         let skipped = "not in this run (--side)";
         eprintln!("pkcs11 bench: our cluster, {n} token keys through the cluster API");
         let ours = if !scale.wants_side("ours") {
