@@ -151,7 +151,7 @@ pub(crate) fn measure(report: &mut Report, sides: &mut Sides, scale: &Scale) {
 
 /// Which module goes first alternates from round to round.
 pub(crate) fn order(round: usize) -> [Which; 2] {
-    if round % 2 == 0 {
+    if round.is_multiple_of(2) {
         [Which::Ours, Which::SoftHsm]
     } else {
         [Which::SoftHsm, Which::Ours]

@@ -38,7 +38,7 @@ pub struct RsaPublicKey {
     /// The AWS-LC form for PKCS#1 v1.5 verification with SHA-1, SHA-256, SHA-384 and SHA-512,
     /// parsed on first use (it then keeps its Montgomery context from one signature to the
     /// next); `None` if AWS-LC refused the key.
-    verifiers: [OnceLock<Option<aws_lc_rs::signature::ParsedPublicKey>>; 4],
+    verifiers: Box<[OnceLock<Option<aws_lc_rs::signature::ParsedPublicKey>>; 4]>,
 }
 
 impl PartialEq for RsaPublicKey {
