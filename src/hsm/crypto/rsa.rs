@@ -404,3 +404,45 @@ impl RsaPrivateKey {
         .map_err(|e| CryptoError::failed(format!("RSA-PSS signing failed ({e})")))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used)]
+
+    use super::*;
+
+    /// PKCS#1 v1.5 verification (AWS-LC for SHA-1/256/384/512, the `rsa` crate for SHA-224)
+    /// accepts the HSM's signatures of every hash, agrees with the `rsa` crate's check of the
+    /// same DigestInfo, and refuses a changed signature, another hash and a hash of the wrong
+    /// length, also when its parsed key is reused.
+    #[test]
+    fn pkcs1_verification_agrees_for_every_hash() {
+        let mut entropy = Entropy::new(Some(7));
+        let PrivateKey::Rsa(key) = generate_rsa(&mut entropy, 2048, 65537).unwrap() else {
+            panic!("not an RSA key");
+        };
+        let public = key.public_key();
+        for hash in [
+            HashFunction::Sha1,
+            HashFunction::Sha224,
+            HashFunction::Sha256,
+            HashFunction::Sha384,
+            HashFunction::Sha512,
+        ] {
+            let value = hash.digest(b"message");
+            let other = hash.digest(b"another message");
+            let sig = key.sign_pkcs1(hash, &value).unwrap();
+            for _ in 0..2 {
+                assert!(public.verify_pkcs1(hash, &value, &sig), "{hash:?}");
+                assert!(!public.verify_pkcs1(hash, &other, &sig), "{hash:?}");
+                assert!(!public.verify_pkcs1(hash, &value[1..], &sig), "{hash:?}");
+                let mut changed = sig.clone();
+                changed[100] ^= 1;
+                assert!(!public.verify_pkcs1(hash, &value, &changed), "{hash:?}");
+                assert!(!public.verify_pkcs1(hash, &value, &sig[1..]), "{hash:?}");
+            }
+            let digest_info = [hash.digest_info_prefix(), &value].concat();
+            assert!(public.verify_pkcs1_unhashed(&digest_info, &sig), "{hash:?}");
+        }
+    }
+}
