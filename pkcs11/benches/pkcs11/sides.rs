@@ -164,19 +164,25 @@ impl Sides {
     }
 }
 
-/// `libcloudhsm_pkcs11.so`, which cargo built beside this executable's `deps/`.
+/// `libcloudhsm_pkcs11.so` as cargo built it for this executable: in its `deps/` (where a
+/// bench build leaves the cdylib), else in the directory above (where `cargo build` copies it).
 fn our_module() -> Res<PathBuf> {
     let exe = std::env::current_exe().map_err(|e| format!("current executable: {e}"))?;
-    let dir = exe
-        .parent()
-        .and_then(Path::parent)
-        .ok_or("the benchmark is not in a cargo target directory")?;
-    let lib = dir.join("libcloudhsm_pkcs11.so");
-    if lib.exists() {
-        Ok(lib)
-    } else {
-        Err(format!("{} is not built", lib.display()))
-    }
+    let deps = exe.parent().ok_or("the benchmark has no directory")?;
+    let candidates = [
+        deps.to_path_buf(),
+        deps.parent().unwrap_or(deps).to_path_buf(),
+    ];
+    candidates
+        .iter()
+        .map(|d| d.join("libcloudhsm_pkcs11.so"))
+        .find(|lib| lib.exists())
+        .ok_or_else(|| {
+            format!(
+                "libcloudhsm_pkcs11.so is not built (looked in {})",
+                deps.display()
+            )
+        })
 }
 
 /// A state directory with an activated cluster (fast password hashing, two HSMs), crypto
