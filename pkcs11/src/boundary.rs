@@ -8,8 +8,8 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::{Mutex, MutexGuard, RwLock, RwLockReadGuard, RwLockWriteGuard};
 
 use cryptoki_sys::{
-    CK_ATTRIBUTE, CK_BYTE, CK_RV, CK_ULONG, CKR_ARGUMENTS_BAD, CKR_BUFFER_TOO_SMALL,
-    CKR_GENERAL_ERROR, CKR_OK,
+    CKR_ARGUMENTS_BAD, CKR_BUFFER_TOO_SMALL, CKR_GENERAL_ERROR, CKR_OK, CK_ATTRIBUTE, CK_BYTE,
+    CK_RV, CK_ULONG,
 };
 
 /// What every operation of the module returns: a value, or the `CK_RV` that refuses it.
@@ -55,7 +55,11 @@ pub(crate) unsafe fn out<'a, T>(p: *mut T) -> Result<&'a mut T> {
 pub(crate) unsafe fn bytes<'a>(p: *const CK_BYTE, len: CK_ULONG) -> Result<&'a [u8]> {
     let len = usize::try_from(len).map_err(|_| CKR_ARGUMENTS_BAD)?;
     if p.is_null() {
-        return if len == 0 { Ok(&[]) } else { Err(CKR_ARGUMENTS_BAD) };
+        return if len == 0 {
+            Ok(&[])
+        } else {
+            Err(CKR_ARGUMENTS_BAD)
+        };
     }
     // SAFETY: the caller's contract; a length beyond the address space is refused above.
     Ok(unsafe { std::slice::from_raw_parts(p, len) })
@@ -74,7 +78,10 @@ pub(crate) unsafe fn array<'a, T>(p: *mut T, count: CK_ULONG) -> Result<&'a mut 
             Err(CKR_ARGUMENTS_BAD)
         };
     }
-    if count.checked_mul(size_of::<T>()).is_none_or(|n| n > isize::MAX as usize) {
+    if count
+        .checked_mul(size_of::<T>())
+        .is_none_or(|n| n > isize::MAX as usize)
+    {
         return Err(CKR_ARGUMENTS_BAD);
     }
     // SAFETY: the caller's contract; the size fits the address space (checked above).
@@ -85,7 +92,10 @@ pub(crate) unsafe fn array<'a, T>(p: *mut T, count: CK_ULONG) -> Result<&'a mut 
 ///
 /// # Safety
 /// As [`array`].
-pub(crate) unsafe fn template<'a>(p: *mut CK_ATTRIBUTE, count: CK_ULONG) -> Result<&'a mut [CK_ATTRIBUTE]> {
+pub(crate) unsafe fn template<'a>(
+    p: *mut CK_ATTRIBUTE,
+    count: CK_ULONG,
+) -> Result<&'a mut [CK_ATTRIBUTE]> {
     // SAFETY: forwarded.
     unsafe { array(p, count) }
 }

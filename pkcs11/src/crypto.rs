@@ -91,7 +91,10 @@ fn finish_input(o: &SignOp, whole: Option<&[u8]>) -> Result<(Signing, Zeroizing<
         (Some(data), Data::Start) => Ok((m.signing_for(data)?, Zeroizing::new(data.to_vec()))),
         (Some(_), _) => Err(CKR_OPERATION_ACTIVE),
         (None, Data::Start) => match m.input {
-            Input::Hashed(hash) => Ok((m.signing_for_hash(hash), hashed(hash, digest::digest(algorithm(hash), b"").as_ref(), m))),
+            Input::Hashed(hash) => Ok((
+                m.signing_for_hash(hash),
+                hashed(hash, digest::digest(algorithm(hash), b"").as_ref(), m),
+            )),
             Input::Whole => Ok((m.signing_for(b"")?, Zeroizing::new(Vec::new()))),
         },
         (None, Data::Hashing(hash, context)) => {
@@ -104,7 +107,11 @@ fn finish_input(o: &SignOp, whole: Option<&[u8]>) -> Result<(Signing, Zeroizing<
 
 /// A hash computed by the module, as the HSM takes it for `m`: PKCS#1 v1.5 wants the
 /// DigestInfo, the others the bare value.
-fn hashed(hash: cloudhsm_sim::hsm::crypto::HashFunction, value: &[u8], m: &SignMechanism) -> Zeroizing<Vec<u8>> {
+fn hashed(
+    hash: cloudhsm_sim::hsm::crypto::HashFunction,
+    value: &[u8],
+    m: &SignMechanism,
+) -> Zeroizing<Vec<u8>> {
     use cloudhsm_sim::hsm::crypto::Mechanism;
     match m.signing {
         Signing::Asymmetric(Mechanism::RsaPkcs { .. }) => {
@@ -126,7 +133,9 @@ pub(crate) fn sign(
 ) -> Result<()> {
     let o = session.sign.as_mut().ok_or(CKR_OPERATION_NOT_INITIALIZED)?;
     let made = match &o.made {
-        Some((data, signature)) if whole.is_none_or(|w| w == data.as_slice()) => Ok(signature.clone()),
+        Some((data, signature)) if whole.is_none_or(|w| w == data.as_slice()) => {
+            Ok(signature.clone())
+        }
         _ => finish_input(o, whole).and_then(|(signing, data)| {
             let terms = [Term::Reference(o.key)];
             slot.with_login(module, |c, login| {
@@ -166,7 +175,8 @@ pub(crate) fn verify(
             if mechanisms::signature_len(&key, signing).is_some_and(|n| n != signature.len()) {
                 return Ok(None);
             }
-            c.verify_with(login, &terms, signing, &data, signature).map(Some)
+            c.verify_with(login, &terms, signing, &data, signature)
+                .map(Some)
         })
         .map_err(|e| e.key_use_rv())?;
     match valid {
@@ -195,7 +205,10 @@ pub(crate) fn digest_init(session: &mut Session, mechanism: &CK_MECHANISM) -> Re
 
 /// `C_Digest` (`whole` is the data) or `C_DigestFinal`.
 pub(crate) fn digest(session: &mut Session, whole: Option<&[u8]>, out: &Output) -> Result<()> {
-    let d = session.digest.as_mut().ok_or(CKR_OPERATION_NOT_INITIALIZED)?;
+    let d = session
+        .digest
+        .as_mut()
+        .ok_or(CKR_OPERATION_NOT_INITIALIZED)?;
     if out.is_query() {
         return out.put(&vec![0; d.hash.output_len()]).map(|_| ());
     }
@@ -218,7 +231,10 @@ pub(crate) fn digest(session: &mut Session, whole: Option<&[u8]>, out: &Output) 
 
 /// `C_DigestUpdate`.
 pub(crate) fn digest_update(session: &mut Session, part: &[u8]) -> Result<()> {
-    let d = session.digest.as_mut().ok_or(CKR_OPERATION_NOT_INITIALIZED)?;
+    let d = session
+        .digest
+        .as_mut()
+        .ok_or(CKR_OPERATION_NOT_INITIALIZED)?;
     d.context.update(part);
     d.updated = true;
     Ok(())

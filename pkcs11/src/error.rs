@@ -35,9 +35,7 @@ fn key_rv(e: &KeyError) -> CK_RV {
         KeyError::WrongClass { .. } => CKR_KEY_TYPE_INCONSISTENT,
         KeyError::KeyUnavailable | KeyError::QuorumFailed => CKR_FUNCTION_FAILED,
         KeyError::KeyQuota { .. } | KeyError::AsymmetricKeyQuota { .. } => CKR_DEVICE_MEMORY,
-        KeyError::ReadOnlyAttribute { .. } | KeyError::TokenInAttributes => {
-            CKR_ATTRIBUTE_READ_ONLY
-        }
+        KeyError::ReadOnlyAttribute { .. } | KeyError::TokenInAttributes => CKR_ATTRIBUTE_READ_ONLY,
         KeyError::InvalidAttributeValue { .. }
         | KeyError::InvalidId { .. }
         | KeyError::LabelTooLong { .. } => CKR_ATTRIBUTE_VALUE_INVALID,

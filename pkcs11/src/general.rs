@@ -7,10 +7,16 @@ use crate::mechanisms::{self, MECHANISMS};
 use crate::state::{Module, MAX_SESSIONS};
 
 /// The PKCS#11 version the module implements, as AWS's library states it.
-pub(crate) const CRYPTOKI_VERSION: CK_VERSION = CK_VERSION { major: 2, minor: 40 };
+pub(crate) const CRYPTOKI_VERSION: CK_VERSION = CK_VERSION {
+    major: 2,
+    minor: 40,
+};
 
 /// The client SDK version the module stands in for.
-const LIBRARY_VERSION: CK_VERSION = CK_VERSION { major: 5, minor: 16 };
+const LIBRARY_VERSION: CK_VERSION = CK_VERSION {
+    major: 5,
+    minor: 16,
+};
 
 const MANUFACTURER: &str = "AWS (cloudhsm-sim emulator)";
 

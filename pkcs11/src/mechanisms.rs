@@ -32,9 +32,24 @@ const fn info(mechanism: CK_MECHANISM_TYPE, min: CK_ULONG, max: CK_ULONG, flags:
 /// Every mechanism implemented, with key sizes in bits for RSA and EC, bytes otherwise
 /// (the units PKCS#11 gives each mechanism).
 pub(crate) const MECHANISMS: &[Info] = &[
-    info(CKM_RSA_PKCS_KEY_PAIR_GEN, 2048, 4096, CKF_HW | CKF_GENERATE_KEY_PAIR),
-    info(CKM_RSA_X9_31_KEY_PAIR_GEN, 2048, 4096, CKF_HW | CKF_GENERATE_KEY_PAIR),
-    info(CKM_EC_KEY_PAIR_GEN, 224, 521, CKF_HW | CKF_GENERATE_KEY_PAIR | EC),
+    info(
+        CKM_RSA_PKCS_KEY_PAIR_GEN,
+        2048,
+        4096,
+        CKF_HW | CKF_GENERATE_KEY_PAIR,
+    ),
+    info(
+        CKM_RSA_X9_31_KEY_PAIR_GEN,
+        2048,
+        4096,
+        CKF_HW | CKF_GENERATE_KEY_PAIR,
+    ),
+    info(
+        CKM_EC_KEY_PAIR_GEN,
+        224,
+        521,
+        CKF_HW | CKF_GENERATE_KEY_PAIR | EC,
+    ),
     info(CKM_AES_KEY_GEN, 16, 32, CKF_HW | CKF_GENERATE),
     info(CKM_GENERIC_SECRET_KEY_GEN, 1, 800, CKF_HW | CKF_GENERATE),
     info(CKM_RSA_PKCS, 2048, 4096, SV),
@@ -183,7 +198,10 @@ impl SignMechanism {
             ))
         };
         let (input, signing) = match m.mechanism {
-            CKM_RSA_PKCS => (Input::Whole, Signing::Asymmetric(Mechanism::RsaPkcsUnhashed)),
+            CKM_RSA_PKCS => (
+                Input::Whole,
+                Signing::Asymmetric(Mechanism::RsaPkcsUnhashed),
+            ),
             CKM_SHA1_RSA_PKCS => (Input::Hashed(Sha1), hashed_rsa(Sha1)),
             CKM_SHA224_RSA_PKCS => (Input::Hashed(Sha224), hashed_rsa(Sha224)),
             CKM_SHA256_RSA_PKCS => (Input::Hashed(Sha256), hashed_rsa(Sha256)),
@@ -278,7 +296,10 @@ impl SignMechanism {
                 })
             }
             Signing::Asymmetric(Mechanism::RsaPkcsPss {
-                hash, mgf, salt_length, ..
+                hash,
+                mgf,
+                salt_length,
+                ..
             }) => Signing::Asymmetric(Mechanism::RsaPkcsPss {
                 hash,
                 mgf,
@@ -314,10 +335,12 @@ fn hash_of_len(len: usize) -> Option<HashFunction> {
 
 /// The hash of a DER DigestInfo, when `data` is one.
 fn digest_info_hash(data: &[u8]) -> Option<HashFunction> {
-    cloudhsm_sim::hsm::crypto::HASH_FUNCTIONS.into_iter().find(|h| {
-        data.strip_prefix(h.digest_info_prefix())
-            .is_some_and(|rest| rest.len() == h.output_len())
-    })
+    cloudhsm_sim::hsm::crypto::HASH_FUNCTIONS
+        .into_iter()
+        .find(|h| {
+            data.strip_prefix(h.digest_info_prefix())
+                .is_some_and(|rest| rest.len() == h.output_len())
+        })
 }
 
 /// The signature length a key gives, for `C_Verify`'s `CKR_SIGNATURE_LEN_RANGE`: the modulus
@@ -327,9 +350,12 @@ pub(crate) fn signature_len(key: &cloudhsm_sim::hsm::key::Key, signing: Signing)
     use cloudhsm_sim::hsm::key::Typed;
     match (signing, &key.derived.typed) {
         (Signing::Hmac(hash), _) => Some(hash.output_len()),
-        (Signing::Asymmetric(_), Typed::Rsa { modulus_size_bits, .. }) => {
-            Some(usize::try_from(modulus_size_bits.div_ceil(8)).ok()?)
-        }
+        (
+            Signing::Asymmetric(_),
+            Typed::Rsa {
+                modulus_size_bits, ..
+            },
+        ) => Some(usize::try_from(modulus_size_bits.div_ceil(8)).ok()?),
         (Signing::Asymmetric(Mechanism::Ecdsa { .. }), Typed::Ec { curve, .. }) => {
             Some(2 * Curve::from_name(curve).ok()?.secret_len())
         }

@@ -17,7 +17,12 @@ use crate::template::{self, Given};
 
 /// The key behind `handle`, read now (attributes are never cached: a change the CLI made a
 /// moment ago is what the caller sees).
-pub(crate) fn key(module: &Module, slot: &Slot, index: usize, handle: CK_OBJECT_HANDLE) -> Result<Key> {
+pub(crate) fn key(
+    module: &Module,
+    slot: &Slot,
+    index: usize,
+    handle: CK_OBJECT_HANDLE,
+) -> Result<Key> {
     let reference = module.object(index, handle)?;
     let terms = [Term::Reference(reference)];
     match slot.with_login(module, |c, login| c.list_keys(login, &terms)) {
@@ -40,7 +45,12 @@ fn secret_value(module: &Module, slot: &Slot, key: &Key) -> Option<Vec<u8>> {
 }
 
 /// `C_FindObjectsInit`: the keys matching `template`, found now.
-pub(crate) fn find_init(module: &Module, slot: &Slot, session: &mut Session, given: &[Given]) -> Result<()> {
+pub(crate) fn find_init(
+    module: &Module,
+    slot: &Slot,
+    session: &mut Session,
+    given: &[Given],
+) -> Result<()> {
     if session.find.is_some() {
         return Err(CKR_OPERATION_ACTIVE);
     }
@@ -111,7 +121,10 @@ pub(crate) unsafe fn find(
     }
     // SAFETY: the caller's contract: `max` handles at `out`.
     let out = unsafe { boundary::array(out, max) }?;
-    let taken = find.handles.get(find.next..find.next + n).unwrap_or_default();
+    let taken = find
+        .handles
+        .get(find.next..find.next + n)
+        .unwrap_or_default();
     for (o, h) in out.iter_mut().zip(taken) {
         *o = *h;
     }
@@ -145,7 +158,9 @@ pub(crate) unsafe fn get_attributes(
                     a.ulValueLen = len;
                 } else if a.ulValueLen >= len {
                     // SAFETY: `pValue` holds `ulValueLen >= len` writable bytes (caller).
-                    unsafe { std::ptr::copy_nonoverlapping(v.as_ptr(), a.pValue as *mut u8, v.len()) };
+                    unsafe {
+                        std::ptr::copy_nonoverlapping(v.as_ptr(), a.pValue as *mut u8, v.len())
+                    };
                     a.ulValueLen = len;
                 } else {
                     a.ulValueLen = CK_UNAVAILABLE_INFORMATION;
@@ -173,11 +188,34 @@ pub(crate) unsafe fn get_attributes(
 /// (what leaves the HSM; PKCS#11 leaves the measure to the token).
 pub(crate) fn size(key: &Key) -> CK_ULONG {
     const TYPES: [CK_ATTRIBUTE_TYPE; 28] = [
-        CKA_CLASS, CKA_KEY_TYPE, CKA_LABEL, CKA_ID, CKA_TOKEN, CKA_PRIVATE, CKA_MODIFIABLE,
-        CKA_DESTROYABLE, CKA_LOCAL, CKA_ENCRYPT, CKA_DECRYPT, CKA_DERIVE, CKA_SIGN, CKA_VERIFY,
-        CKA_WRAP, CKA_UNWRAP, CKA_TRUSTED, CKA_WRAP_WITH_TRUSTED, CKA_SENSITIVE, CKA_EXTRACTABLE,
-        CKA_NEVER_EXTRACTABLE, CKA_ALWAYS_SENSITIVE, CKA_MODULUS, CKA_PUBLIC_EXPONENT,
-        CKA_EC_PARAMS, CKA_EC_POINT, CKA_VALUE_LEN, CKA_CHECK_VALUE,
+        CKA_CLASS,
+        CKA_KEY_TYPE,
+        CKA_LABEL,
+        CKA_ID,
+        CKA_TOKEN,
+        CKA_PRIVATE,
+        CKA_MODIFIABLE,
+        CKA_DESTROYABLE,
+        CKA_LOCAL,
+        CKA_ENCRYPT,
+        CKA_DECRYPT,
+        CKA_DERIVE,
+        CKA_SIGN,
+        CKA_VERIFY,
+        CKA_WRAP,
+        CKA_UNWRAP,
+        CKA_TRUSTED,
+        CKA_WRAP_WITH_TRUSTED,
+        CKA_SENSITIVE,
+        CKA_EXTRACTABLE,
+        CKA_NEVER_EXTRACTABLE,
+        CKA_ALWAYS_SENSITIVE,
+        CKA_MODULUS,
+        CKA_PUBLIC_EXPONENT,
+        CKA_EC_PARAMS,
+        CKA_EC_POINT,
+        CKA_VALUE_LEN,
+        CKA_CHECK_VALUE,
     ];
     TYPES
         .iter()
@@ -190,7 +228,12 @@ pub(crate) fn size(key: &Key) -> CK_ULONG {
 
 /// `C_DestroyObject`: the owner destroys a key it may destroy; a token key needs a
 /// read-write session.
-pub(crate) fn destroy(module: &Module, slot: &Slot, session: &Session, handle: CK_OBJECT_HANDLE) -> Result<()> {
+pub(crate) fn destroy(
+    module: &Module,
+    slot: &Slot,
+    session: &Session,
+    handle: CK_OBJECT_HANDLE,
+) -> Result<()> {
     let index = session.slot;
     let key = key(module, slot, index, handle)?;
     if key.attrs.flags.token && !session.rw {
@@ -217,7 +260,13 @@ fn bare(m: &CK_MECHANISM) -> Result<CK_MECHANISM_TYPE> {
 
 /// Stores what a key-making function made: handles for the keys, and the session
 /// objects (`CKA_TOKEN` false) recorded as the calling session's.
-fn handles(module: &Module, slot: &Slot, index: usize, owner: CK_SESSION_HANDLE, keys: &[Key]) -> Vec<CK_OBJECT_HANDLE> {
+fn handles(
+    module: &Module,
+    slot: &Slot,
+    index: usize,
+    owner: CK_SESSION_HANDLE,
+    keys: &[Key],
+) -> Vec<CK_OBJECT_HANDLE> {
     keys.iter()
         .map(|k| {
             if !k.attrs.flags.token {
@@ -262,7 +311,14 @@ pub(crate) fn generate_key(
         KeyType::Aes => KeyKind::Aes { bytes },
         _ => KeyKind::GenericSecret { bytes },
     };
-    let req = request(kind, t.label, String::new(), t.assignments, Vec::new(), t.token);
+    let req = request(
+        kind,
+        t.label,
+        String::new(),
+        t.assignments,
+        Vec::new(),
+        t.token,
+    );
     let keys = generate(module, slot, &req).map_err(|e| e.rv())?;
     handles(module, slot, session.slot, owner, &keys)
         .pop()
@@ -334,11 +390,21 @@ pub(crate) fn generate_key_pair(
         return Err(CKR_SESSION_READ_ONLY);
     }
     let both = pt.token && st.token;
-    let req = request(kind, pt.label, st.label, pt.assignments, st.assignments, both);
+    let req = request(
+        kind,
+        pt.label,
+        st.label,
+        pt.assignments,
+        st.assignments,
+        both,
+    );
     let mut keys = generate(module, slot, &req).map_err(|e| e.rv())?;
     if pt.token != st.token {
         let half = if pt.token { 0 } else { 1 };
-        let reference = keys.get(half).map(|k| k.reference).ok_or(CKR_GENERAL_ERROR)?;
+        let reference = keys
+            .get(half)
+            .map(|k| k.reference)
+            .ok_or(CKR_GENERAL_ERROR)?;
         let promote = Assignment::Flag(Flag::Token, true);
         let terms = [Term::Reference(reference)];
         slot.with_login_mut(module, |c, login| {

@@ -252,7 +252,9 @@ impl Slot {
         module: &Module,
         f: impl FnOnce(&mut Cluster) -> std::result::Result<T, HsmError>,
     ) -> std::result::Result<T, HsmError> {
-        let kept = lock(&self.pool).pop().and_then(|mut c| c.is_current().then_some(c));
+        let kept = lock(&self.pool)
+            .pop()
+            .and_then(|mut c| c.is_current().then_some(c));
         let mut cluster = match kept {
             Some(mut c) => {
                 c.refresh_config(&module.home);
@@ -340,7 +342,10 @@ impl Slot {
         let Some(login) = write(&self.login).take() else {
             return false;
         };
-        let references: Vec<u64> = lock(&self.session_objects).drain().map(|(r, _)| r).collect();
+        let references: Vec<u64> = lock(&self.session_objects)
+            .drain()
+            .map(|(r, _)| r)
+            .collect();
         if let Some(index) = module.slots.iter().position(|s| s.id == self.id) {
             for reference in references {
                 module.forget(index, reference);

@@ -30,10 +30,7 @@ pub(crate) unsafe fn read(p: *mut CK_ATTRIBUTE, count: CK_ULONG) -> Result<Vec<G
         }
         // SAFETY: the caller's contract for each attribute.
         let value = unsafe { boundary::value(a) }?.to_vec();
-        given.push(Given {
-            ty: a.type_,
-            value,
-        });
+        given.push(Given { ty: a.type_, value });
     }
     Ok(given)
 }
@@ -135,8 +132,8 @@ pub(crate) fn key_template(given: &[Given], kt: KeyType, kc: KeyClass) -> Result
             }
             CKA_TOKEN => out.token = bool_of(g)?,
             CKA_LABEL => {
-                out.label = String::from_utf8(g.value.clone())
-                    .map_err(|_| CKR_ATTRIBUTE_VALUE_INVALID)?;
+                out.label =
+                    String::from_utf8(g.value.clone()).map_err(|_| CKR_ATTRIBUTE_VALUE_INVALID)?;
             }
             CKA_ID => out.assignments.push(Assignment::Id(g.value.clone())),
             CKA_PRIVATE => {

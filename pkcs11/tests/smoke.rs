@@ -16,5 +16,8 @@ fn a_crypto_user_logs_in_on_aws_slot() {
     assert_eq!(token.label(), "hsm1");
     let session = session(&pkcs11, PIN1);
     let info = session.get_session_info().unwrap();
-    assert!(matches!(info.session_state(), cryptoki::session::SessionState::RwUser));
+    assert!(matches!(
+        info.session_state(),
+        cryptoki::session::SessionState::RwUser
+    ));
 }

@@ -101,14 +101,7 @@ fn settable(
     };
     attrs.flags.local = local;
     for assignment in given {
-        attributes::apply(
-            &mut attrs,
-            key_type,
-            class,
-            assignment,
-            setting,
-            hsm2m,
-        )?;
+        attributes::apply(&mut attrs, key_type, class, assignment, setting, hsm2m)?;
     }
     Ok(attrs)
 }

@@ -11,7 +11,9 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::sync::{Mutex, MutexGuard};
 
-use cloudhsm_sim::hsm::{self, Cluster, ClusterConfig, Entropy, Kdf, Login, Role, SessionId, Username};
+use cloudhsm_sim::hsm::{
+    self, Cluster, ClusterConfig, Entropy, Kdf, Login, Role, SessionId, Username,
+};
 use cloudhsm_sim::store::Home;
 use cryptoki::context::{CInitializeArgs, CInitializeFlags, Pkcs11};
 use cryptoki::session::{Session, UserType};
@@ -91,7 +93,14 @@ impl Fixture {
             .unwrap();
         for (name, pw) in [("cu1", CU1_PW), ("cu2", CU2_PW)] {
             cluster
-                .create_user(&admin, &user(name), Role::CryptoUser, pw, None, &mut entropy)
+                .create_user(
+                    &admin,
+                    &user(name),
+                    Role::CryptoUser,
+                    pw,
+                    None,
+                    &mut entropy,
+                )
                 .unwrap();
         }
         cluster.logout(admin).unwrap();
@@ -120,7 +129,9 @@ impl Fixture {
     }
 
     pub fn login(&self, cluster: &mut Cluster, name: &str, role: Role, pw: &str) -> Login {
-        cluster.login(&user(name), role, pw, &SessionId::new()).unwrap()
+        cluster
+            .login(&user(name), role, pw, &SessionId::new())
+            .unwrap()
     }
 
     /// `cloudhsm-cli` in single-command mode as crypto user `name`.
@@ -146,7 +157,12 @@ impl Fixture {
             .stderr(std::process::Stdio::piped())
             .spawn()
             .unwrap();
-        child.stdin.take().unwrap().write_all(script.as_bytes()).unwrap();
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(script.as_bytes())
+            .unwrap();
         child.wait_with_output().unwrap()
     }
 }
