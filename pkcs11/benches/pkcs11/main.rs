@@ -7,7 +7,7 @@
 //! $ cargo bench --bench pkcs11 -- --only=C_Sign --side=ours  # some rows, one module (profiling)
 //! ```
 //!
-//! It loads the built `libcloudhsm_pkcs11.so` (next to this executable's `deps/`) on an
+//! It loads the built `libcloudhsm_pkcs11.so` (in this executable's `deps/`, else above it) on an
 //! activated cluster made through the cluster's API (fast password hashing, two HSMs, a
 //! crypto user), and SoftHSMv2's module on a token initialised in a temporary directory.
 //! Every row is measured in rounds, each round taking one sample of each side in turn (the
