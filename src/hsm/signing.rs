@@ -90,11 +90,13 @@ impl Cluster {
             Signing::Hmac(_) => OperationClass::DigestHmac,
             Signing::Asymmetric(_) => OperationClass::SignVerify,
         };
-        self.guard(login, class)?;
+        // The HSMs' availability is checked in the read that selects the key (none at all
+        // while the database is unchanged: the hot path of key use, as `sign_data`'s).
+        self.admit(login, class)?;
         if let Signing::Asymmetric(mechanism) = &signing {
             self.check_mechanism_available(mechanism)?;
         }
-        let key = self.select(&login.actor, terms, &login.keys)?;
+        let (key, fresh, copies) = self.select_for_use(&login.actor, terms, &login.keys)?;
         let needed = signing.class(usage);
         if key.class != needed {
             return Err(KeyError::WrongClass {
@@ -123,9 +125,15 @@ impl Cluster {
         if !set {
             return Err(KeyError::AttributeRequired { name }.into());
         }
-        self.check_key_available(&key, self.availability_check)?;
+        super::replication::availability(&key, self.availability_check, copies)?;
         if key.quorum.usage > 1 && usage == SignUse::Sign {
             return Err(KeyError::QuorumFailed.into());
+        }
+        // The key is about to be used: keep it decoded (`decoded` holds its current version
+        // from here on, which `mac` and the signatures rely on).
+        if let Some((version, blob)) = fresh {
+            let material = KeyMaterial::from_blob(&blob)?;
+            self.decoded.insert(key.reference, (version, material));
         }
         Ok(key)
     }
@@ -188,9 +196,8 @@ impl Cluster {
             .into());
         }
         let key = self.check_signing_key(login, terms, Signing::Hmac(hash), usage)?;
-        let blob = self.material_blob(&key, &login.keys)?;
-        match KeyMaterial::from_blob(&blob)? {
-            KeyMaterial::Secret(secret) => Ok(crypto::hmac(hash, secret.bytes(), data)),
+        match self.decoded.get(&key.reference) {
+            Some((_, KeyMaterial::Secret(secret))) => Ok(crypto::hmac(hash, secret.bytes(), data)),
             _ => Err(KeyError::WrongClass {
                 needed: "a generic secret or AES key",
             }
@@ -279,10 +286,11 @@ impl Cluster {
         data: &[u8],
         signature: &[u8],
     ) -> Result<bool, HsmError> {
-        self.guard(login, OperationClass::SignVerify)?;
+        // As `sign_data`: the HSMs' availability is checked in the read that selects the key,
+        // and a key decoded once is kept.
+        self.admit(login, OperationClass::SignVerify)?;
         self.check_mechanism_available(mechanism)?;
-        let (actor, session) = (&login.actor, &login.keys);
-        let key = self.select(actor, terms, session)?;
+        let (key, fresh, _) = self.select_for_use(&login.actor, terms, &login.keys)?;
         if key.class != KeyClass::PublicKey {
             return Err(KeyError::WrongClass {
                 needed: "a public key",
@@ -292,13 +300,16 @@ impl Cluster {
         if !key.attrs.flags.verify {
             return Err(KeyError::AttributeRequired { name: "verify" }.into());
         }
-        let blob = self.material_blob(&key, session)?;
-        let KeyMaterial::Public(public) = KeyMaterial::from_blob(&blob)? else {
+        if let Some((version, blob)) = fresh {
+            let material = KeyMaterial::from_blob(&blob)?;
+            self.decoded.insert(key.reference, (version, material));
+        }
+        let Some((_, KeyMaterial::Public(public))) = self.decoded.get(&key.reference) else {
             return Err(KeyError::WrongClass {
                 needed: "a public key",
             }
             .into());
         };
-        crypto::verify(&public, mechanism, data, signature).map_err(HsmError::from)
+        crypto::verify(public, mechanism, data, signature).map_err(HsmError::from)
     }
 }
