@@ -301,14 +301,14 @@ impl Slot {
         module: &Module,
         f: impl FnOnce(&mut Cluster) -> std::result::Result<T, HsmError>,
     ) -> std::result::Result<T, HsmError> {
+        // The module's settings are configure-pkcs11's, read at C_Initialize (as AWS's
+        // library reads its configuration when the application starts): a kept handle is not
+        // given the CLI's configuration again.
         let kept = lock(&self.pool)
             .pop()
             .and_then(|mut c| c.is_current().then_some(c));
         let mut cluster = match kept {
-            Some(mut c) => {
-                c.refresh_config(&module.home);
-                c
-            }
+            Some(c) => c,
             None => Cluster::open_with_clock(&module.home, &self.cluster_id, module.clock)?,
         };
         cluster.use_key_availability_check(module.config.key_availability_check);
