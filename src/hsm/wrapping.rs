@@ -293,9 +293,12 @@ impl Cluster {
         } else {
             OperationClass::EncryptDecrypt
         };
-        self.guard(login, class)?;
+        // The hot path of key use, as a signature's: no read while the database is unchanged
+        // (the HSMs' availability is checked in the read that selects the key), the decoded
+        // key kept.
+        self.admit(login, class)?;
         let session = &login.keys;
-        let key = self.select(&login.actor, terms, session)?;
+        let (key, fresh, copies) = self.select_for_use(&login.actor, terms, session)?;
         let flags = &key.attrs.flags;
         let set = match needs {
             "encrypt" => flags.encrypt,
@@ -305,12 +308,19 @@ impl Cluster {
         if !set {
             return Err(KeyError::AttributeRequired { name: needs }.into());
         }
-        self.check_key_available(&key, self.availability_check)?;
+        super::replication::availability(&key, self.availability_check, copies)?;
         if key.quorum.usage > 1 {
             // No --approval option on the extensions: a key that needs approvals cannot be used.
             return Err(KeyError::QuorumFailed.into());
         }
-        let material = self.material(&key, session)?;
+        if let Some((version, blob)) = fresh {
+            let material = KeyMaterial::from_blob(&blob)?;
+            self.decoded.insert(key.reference, (version, material));
+        }
+        let material = match self.decoded.get(&key.reference) {
+            Some((_, material)) => material.clone(),
+            None => return Err(KeyError::NotFound.into()),
+        };
         Ok((key, material))
     }
 

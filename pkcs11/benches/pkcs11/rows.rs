@@ -3,7 +3,6 @@
 
 use std::time::{Duration, Instant};
 
-use cryptoki::error::{Error, RvError};
 use cryptoki::mechanism::aead::GcmParams;
 use cryptoki::mechanism::Mechanism;
 use cryptoki::object::Attribute;
@@ -57,8 +56,8 @@ const ROWS: &[Row] = &[
         op: verify_rsa,
     },
     Row {
-        what: "`C_Encrypt` AES-256-GCM (16 KiB message)",
-        show: Show::Bytes(16_384.0),
+        what: "`C_Encrypt` AES-256-GCM (16,000-byte message: AWS's per-call limit is 16,224)",
+        show: Show::Bytes(GCM_MESSAGE as f64),
         target: AT_LEAST_SOFTHSM,
         op: encrypt_gcm,
     },
@@ -211,27 +210,29 @@ fn verify_rsa(side: &Side) -> Res<Duration> {
     timed(|| s.verify(&Mechanism::Sha256RsaPkcs, key, &DATA, signature)).map(|t| t.0)
 }
 
+/// The AES-GCM message: 16 KiB is over AWS's per-call limit for `CKM_AES_GCM` (16,224
+/// bytes, `CKR_DATA_LEN_RANGE` from the real library and this module alike).
+const GCM_MESSAGE: usize = 16_000;
+
 fn encrypt_gcm(side: &Side) -> Res<Duration> {
-    let message = [0x33u8; 16_384];
+    let message = [0x33u8; GCM_MESSAGE];
     let mut iv = [0x44u8; 12];
     let params = GcmParams::new(&mut iv, &[], 128.into()).map_err(|e| e.to_string())?;
     let start = Instant::now();
-    match side
-        .session
+    side.session
         .encrypt(&Mechanism::AesGcm(params), side.keys().aes, &message)
-    {
-        Ok(_) => Ok(start.elapsed()),
-        // Encryption comes from another branch: until it lands, nothing to measure.
-        Err(Error::Pkcs11(RvError::MechanismInvalid | RvError::FunctionNotSupported, _))
-            if side.which == Which::Ours =>
-        {
-            Err("not built yet".into())
-        }
-        Err(e) => Err(rv(e)),
-    }
+        .map_err(rv)?;
+    Ok(start.elapsed())
 }
 
+/// The most keys a key-generation row keeps before destroying them (untimed): a second of
+/// P-256 pairs would fill the cluster's quota of 3,333 asymmetric keys (`CKR_DEVICE_MEMORY`).
+const KEPT: usize = 1_000;
+
 fn generate_aes(side: &Side) -> Res<Duration> {
+    if side.made.borrow().len() >= KEPT {
+        side.clean_up()?;
+    }
     let template = aes_template("bench-generated");
     let s = &side.session;
     let (time, key) = timed(|| s.generate_key(&Mechanism::AesKeyGen, &template))?;
@@ -240,6 +241,9 @@ fn generate_aes(side: &Side) -> Res<Duration> {
 }
 
 fn generate_ec_pair(side: &Side) -> Res<Duration> {
+    if side.made.borrow().len() >= KEPT {
+        side.clean_up()?;
+    }
     let (public, private) = ec_pair_templates("bench-generated");
     let s = &side.session;
     let (time, (public, private)) =
