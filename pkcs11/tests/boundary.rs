@@ -8,6 +8,8 @@
 
 mod common;
 
+use common::hex;
+
 use cloudhsm_pkcs11::vendor;
 
 use std::ffi::c_void;
@@ -876,10 +878,6 @@ fn digest_follows_the_buffer_protocol() {
     );
     let mut digest_key = mechanism(CKM_MD5);
     assert_eq!(ck!(C_DigestInit(h, &mut digest_key)), CKR_MECHANISM_INVALID);
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// Mechanisms `cryptoki` has no variant for: `CKM_RSA_X9_31_KEY_PAIR_GEN` and

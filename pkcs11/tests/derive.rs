@@ -7,13 +7,15 @@
 
 mod common;
 
+use common::{hex, rv, unhex};
+
 use std::ffi::c_void;
 use std::path::Path;
 use std::process::Command;
 
 use cloudhsm_pkcs11::vendor;
 use common::{bin, session, Fixture, PIN1};
-use cryptoki::error::{Error, RvError};
+use cryptoki::error::RvError;
 use cryptoki::mechanism::elliptic_curve::{EcKdf, Ecdh1DeriveParams};
 use cryptoki::mechanism::vendor_defined::VendorDefinedMechanism;
 use cryptoki::mechanism::{Mechanism, MechanismType};
@@ -23,25 +25,6 @@ use cryptoki_sys::{CKM_SHA256_HMAC, CK_ECDH1_DERIVE_PARAMS, CK_ULONG};
 
 const P256: [u8; 10] = [0x06, 0x08, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x03, 0x01, 0x07];
 const DATA: &[u8] = b"derived keys sign";
-
-fn rv<T: std::fmt::Debug>(r: Result<T, Error>) -> RvError {
-    match r {
-        Err(Error::Pkcs11(rv, _)) => rv,
-        other => panic!("not a PKCS#11 error: {other:?}"),
-    }
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
-
-fn unhex(s: &str) -> Vec<u8> {
-    let s = s.trim();
-    (0..s.len())
-        .step_by(2)
-        .map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap())
-        .collect()
-}
 
 fn openssl(args: &[&str], dir: &Path) -> Vec<u8> {
     let out = Command::new("openssl")

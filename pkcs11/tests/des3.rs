@@ -8,6 +8,8 @@
 
 mod common;
 
+use common::{hex, rv, unhex};
+
 use std::io::Write;
 use std::process::{Command, Stdio};
 
@@ -40,29 +42,11 @@ const DES3_MECHANISMS: [MechanismType; 4] = [
 const LISTED_BY_CRYPTOKI: [MechanismType; 2] =
     [MechanismType::DES3_KEY_GEN, MechanismType::DES3_ECB];
 
-fn rv<T: std::fmt::Debug>(r: Result<T, Error>) -> RvError {
-    match r {
-        Err(Error::Pkcs11(rv, _)) => rv,
-        other => panic!("expected a PKCS#11 error, got {other:?}"),
-    }
-}
-
-fn hex(s: &str) -> Vec<u8> {
-    (0..s.len())
-        .step_by(2)
-        .map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap())
-        .collect()
-}
-
-fn to_hex(b: &[u8]) -> String {
-    b.iter().map(|x| format!("{x:02x}")).collect()
-}
-
 /// `openssl enc -<cipher>` of `data` (encryption), key and IV in hex.
 fn openssl_enc(cipher: &str, key: &[u8], iv: Option<&[u8]>, pad: bool, data: &[u8]) -> Vec<u8> {
-    let mut args = vec![format!("-{cipher}"), "-K".into(), to_hex(key)];
+    let mut args = vec![format!("-{cipher}"), "-K".into(), hex(key)];
     if let Some(iv) = iv {
-        args.extend(["-iv".into(), to_hex(iv)]);
+        args.extend(["-iv".into(), hex(iv)]);
     }
     if !pad {
         args.push("-nopad".into());
@@ -273,13 +257,13 @@ fn the_nist_key_imported_or_unwrapped_through_the_cli_gives_the_sp800_67_answer(
     let fixture = Fixture::new();
     let pkcs11 = fixture.pkcs11();
     let session = session(&pkcs11, PIN1);
-    let plaintext = hex(NIST_PLAINTEXT);
-    let imported = import_des3(&session, &hex(NIST_KEY)).unwrap();
+    let plaintext = unhex(NIST_PLAINTEXT);
+    let imported = import_des3(&session, &unhex(NIST_KEY)).unwrap();
     assert_eq!(
         session
             .encrypt(&Mechanism::Des3Ecb, imported, &plaintext)
             .unwrap(),
-        hex(NIST_ECB)
+        unhex(NIST_ECB)
     );
     assert_eq!(
         session
@@ -289,7 +273,7 @@ fn the_nist_key_imported_or_unwrapped_through_the_cli_gives_the_sp800_67_answer(
     );
     // 16 bytes are no DES3 key.
     assert_eq!(
-        rv(import_des3(&session, &hex(&NIST_KEY[..32]))),
+        rv(import_des3(&session, &unhex(&NIST_KEY[..32]))),
         RvError::AttributeValueInvalid
     );
 
@@ -313,7 +297,7 @@ fn the_nist_key_imported_or_unwrapped_through_the_cli_gives_the_sp800_67_answer(
     use aws_lc_rs::key_wrap::{AesKek, KeyWrap, AES_128};
     let kek = AesKek::new(&AES_128, &value(&session, kek)).unwrap();
     let mut out = [0u8; 32];
-    let wrapped = kek.wrap(&hex(NIST_KEY), &mut out).unwrap().to_vec();
+    let wrapped = kek.wrap(&unhex(NIST_KEY), &mut out).unwrap().to_vec();
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("wrapped");
     std::fs::write(&path, wrapped).unwrap();
@@ -352,7 +336,7 @@ fn the_nist_key_imported_or_unwrapped_through_the_cli_gives_the_sp800_67_answer(
         session
             .encrypt(&Mechanism::Des3Ecb, unwrapped, &plaintext)
             .unwrap(),
-        hex(NIST_ECB)
+        unhex(NIST_ECB)
     );
 }
 
@@ -415,7 +399,7 @@ fn a_fips_cluster_has_no_des3() {
         RvError::MechanismInvalid
     );
     assert_eq!(
-        rv(import_des3(&session, &hex(NIST_KEY))),
+        rv(import_des3(&session, &unhex(NIST_KEY))),
         RvError::AttributeValueInvalid
     );
     // No DES3 key exists to encrypt with: an AES key under a DES3 mechanism is refused for

@@ -8,6 +8,8 @@
 
 mod common;
 
+use common::{hex, rv, unhex};
+
 use std::ffi::c_void;
 use std::io::Write;
 use std::process::{Command, Stdio};
@@ -16,7 +18,7 @@ use std::sync::OnceLock;
 use cloudhsm_sim::hsm::ClusterConfig;
 use common::{module_path, session, slot, Fixture, CU1_PW, PIN1, PIN2};
 use cryptoki::context::Pkcs11;
-use cryptoki::error::{Error, RvError};
+use cryptoki::error::RvError;
 use cryptoki::mechanism::aead::GcmParams;
 use cryptoki::mechanism::rsa::{PkcsMgfType, PkcsOaepParams, PkcsOaepSource};
 use cryptoki::mechanism::vendor_defined::VendorDefinedMechanism;
@@ -92,24 +94,6 @@ fn find(session: &Session, label: &str) -> ObjectHandle {
 }
 
 /// The PKCS#11 code of a failure.
-fn rv<T: std::fmt::Debug>(r: Result<T, Error>) -> RvError {
-    match r {
-        Err(Error::Pkcs11(rv, _)) => rv,
-        other => panic!("expected a PKCS#11 error, got {other:?}"),
-    }
-}
-
-fn hex(s: &str) -> Vec<u8> {
-    (0..s.len())
-        .step_by(2)
-        .map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap())
-        .collect()
-}
-
-fn to_hex(b: &[u8]) -> String {
-    b.iter().map(|x| format!("{x:02x}")).collect()
-}
-
 /// `openssl enc` of `data` with `cipher` (`aes-256-cbc` ...), key and IV in hex.
 fn openssl_enc(
     cipher: &str,
@@ -123,10 +107,10 @@ fn openssl_enc(
         "enc".to_string(),
         format!("-{cipher}"),
         "-K".into(),
-        to_hex(key),
+        hex(key),
     ];
     if let Some(iv) = iv {
-        args.extend(["-iv".into(), to_hex(iv)]);
+        args.extend(["-iv".into(), hex(iv)]);
     }
     if !pad {
         args.push("-nopad".into());
@@ -385,8 +369,8 @@ fn every_aes_mode_round_trips_and_matches_openssl() {
     let session = session(&pkcs11, PIN1);
     let data: Vec<u8> = (0..100u8).collect();
     let blocks = &data[..96];
-    let iv: [u8; 16] = hex(NIST_IV).try_into().unwrap();
-    let counter: [u8; 16] = hex(NIST_COUNTER).try_into().unwrap();
+    let iv: [u8; 16] = unhex(NIST_IV).try_into().unwrap();
+    let counter: [u8; 16] = unhex(NIST_COUNTER).try_into().unwrap();
     for (len, name) in [(16u64, "128"), (24, "192"), (32, "256")] {
         let key = aes_key(&session, len, &format!("aes-{name}"), false);
         let k = value(&session, key);
@@ -479,7 +463,7 @@ fn nist_sp800_38a_known_answers_with_the_nist_key_unwrapped_through_the_cli() {
             .unwrap();
     let mut wrapped = [0u8; 24];
     use aws_lc_rs::key_wrap::KeyWrap;
-    let wrapped = kek.wrap(&hex(NIST_KEY), &mut wrapped).unwrap().to_vec();
+    let wrapped = kek.wrap(&unhex(NIST_KEY), &mut wrapped).unwrap().to_vec();
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("wrapped");
     std::fs::write(&path, wrapped).unwrap();
@@ -509,9 +493,9 @@ fn nist_sp800_38a_known_answers_with_the_nist_key_unwrapped_through_the_cli() {
         String::from_utf8_lossy(&out.stdout)
     );
     let key = find(&session, "nist");
-    let plaintext = hex(NIST_PLAINTEXT);
-    let iv: [u8; 16] = hex(NIST_IV).try_into().unwrap();
-    let counter: [u8; 16] = hex(NIST_COUNTER).try_into().unwrap();
+    let plaintext = unhex(NIST_PLAINTEXT);
+    let iv: [u8; 16] = unhex(NIST_IV).try_into().unwrap();
+    let counter: [u8; 16] = unhex(NIST_COUNTER).try_into().unwrap();
     let ctr_p = ctr(128, counter);
     for (m, expected) in [
         (Mechanism::AesEcb, NIST_ECB),
@@ -519,12 +503,15 @@ fn nist_sp800_38a_known_answers_with_the_nist_key_unwrapped_through_the_cli() {
         (ctr_mechanism(&ctr_p), NIST_CTR),
     ] {
         assert_eq!(
-            to_hex(&session.encrypt(&m, key, &plaintext).unwrap()),
+            hex(&session.encrypt(&m, key, &plaintext).unwrap()),
             expected
         );
-        assert_eq!(session.decrypt(&m, key, &hex(expected)).unwrap(), plaintext);
         assert_eq!(
-            to_hex(&in_parts(&session, &m, key, &plaintext, 16, false)),
+            session.decrypt(&m, key, &unhex(expected)).unwrap(),
+            plaintext
+        );
+        assert_eq!(
+            hex(&in_parts(&session, &m, key, &plaintext, 16, false)),
             expected
         );
     }
@@ -809,7 +796,7 @@ fn rsa_oaep_pkcs_and_raw_interoperate_with_openssl() {
         ),
         (MechanismType::SHA1, PkcsMgfType::MGF1_SHA1, "sha1", b""),
     ] {
-        let label_opt = format!("rsa_oaep_label:{}", to_hex(label));
+        let label_opt = format!("rsa_oaep_label:{}", hex(label));
         let mut opts = vec![
             "rsa_padding_mode:oaep".to_string(),
             format!("rsa_oaep_md:{md}"),

@@ -7,11 +7,13 @@
 
 mod common;
 
+use common::rv;
+
 use aws_lc_rs::hmac;
 use cloudhsm_sim::hsm::{self, Cluster, ClusterConfig, Entropy, Kdf, Role};
 use common::{bin, ec_spki, ecdsa_der, openssl, rsa_spki, Fixture, CU1_PW, CU2_PW, PIN1, PIN2};
 use cryptoki::context::Pkcs11;
-use cryptoki::error::{Error, RvError};
+use cryptoki::error::RvError;
 use cryptoki::mechanism::rsa::{PkcsMgfType, PkcsPssParams};
 use cryptoki::mechanism::{Mechanism, MechanismType};
 use cryptoki::object::{Attribute, AttributeType, KeyType, ObjectClass, ObjectHandle};
@@ -59,13 +61,6 @@ impl Drop for Module {
 }
 
 /// The return code of a call that must fail.
-fn rv<T: std::fmt::Debug>(result: cryptoki::error::Result<T>) -> RvError {
-    match result {
-        Err(Error::Pkcs11(rv, _)) => rv,
-        other => panic!("expected a PKCS#11 error, got {other:?}"),
-    }
-}
-
 fn pin(text: &str) -> AuthPin {
     AuthPin::new(text.into())
 }

@@ -6,22 +6,17 @@
 
 mod common;
 
+use common::rv;
+
 use std::path::Path;
 use std::process::Command;
 
 use cloudhsm_sim::hsm::key::{Attribute as CliAttribute, Term, Value};
 use cloudhsm_sim::hsm::Role;
 use common::{session, Fixture, CU1_PW, PIN1};
-use cryptoki::error::{Error, RvError};
+use cryptoki::error::RvError;
 use cryptoki::mechanism::Mechanism;
 use cryptoki::object::{Attribute, AttributeType, KeyType, ObjectClass};
-
-fn rv<T: std::fmt::Debug>(r: Result<T, Error>) -> RvError {
-    match r {
-        Err(Error::Pkcs11(rv, _)) => rv,
-        other => panic!("not a PKCS#11 error: {other:?}"),
-    }
-}
 
 fn openssl(args: &[&str], dir: &Path) -> String {
     let out = Command::new("openssl")
