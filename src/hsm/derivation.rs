@@ -7,12 +7,10 @@
 use super::crypto::{self, HashFunction, KeyMaterial, Prf, Segment};
 use super::key::attributes::Setting;
 use super::key::{Assignment, Key, KeyClass, KeyError, KeyType, QuorumValues, Term};
-use super::keygen::derived;
-use super::keys::NewKey;
+use super::keys::OneKey;
 use super::login::Login;
 use super::policy::OperationClass;
 use super::{Cluster, HsmError};
-use crate::store::records;
 
 /// How the derived material comes from the base key.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -155,19 +153,21 @@ impl Cluster {
             keys: session,
             ..
         } = login;
-        let mut keys = self.store_keys(actor, req.token, session, |tx| {
-            Ok(vec![NewKey {
-                reference: records::allocate_references(tx, 1)? as u64,
-                key_type: req.key_type,
-                class: KeyClass::SecretKey,
-                attrs,
-                derived: derived(&material),
-                quorum: QuorumValues::default(),
-                share_with: Vec::new(),
-                material: material.to_blob(),
-            }])
-        })?;
-        keys.pop()
-            .ok_or_else(|| KeyError::Internal("the derived key was not stored").into())
+        let new = OneKey {
+            key_type: req.key_type,
+            class: KeyClass::SecretKey,
+            attrs,
+            material,
+            quorum: QuorumValues::default(),
+            share_with: Vec::new(),
+        };
+        self.store_one(
+            actor,
+            req.token,
+            session,
+            new,
+            |_| Ok(()),
+            "the derived key was not stored",
+        )
     }
 }

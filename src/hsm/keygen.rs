@@ -5,7 +5,7 @@
 use super::crypto::{self, Curve, KeyMaterial, MlDsaAlgorithm, PublicKey};
 use super::key::attributes::{self, Assignment, Setting};
 use super::key::{Derived, Key, KeyClass, KeyError, KeyType, QuorumValues, Settable, Typed};
-use super::keys::{check_quorum, Actor, NewKey, SessionKeys};
+use super::keys::{check_quorum, Actor, NewKey, OneKey, SessionKeys};
 use super::login::Login;
 use super::model::HsmType;
 use super::policy::OperationClass;
@@ -532,18 +532,23 @@ impl Cluster {
         attrs.flags.always_sensitive = false;
         attrs.flags.never_extractable = false;
         let quorum = check_quorum(req.manage_quorum, req.use_quorum, 1 + req.share_with.len())?;
-        self.store_keys(actor, req.token, session, |tx| {
-            Ok(vec![NewKey {
-                reference: records::allocate_references(tx, 1)? as u64,
-                key_type,
-                class: KeyClass::SecretKey,
-                attrs,
-                derived: derived(&material),
-                quorum,
-                share_with: req.share_with.clone(),
-                material: material.to_blob(),
-            }])
-        })
+        let new = OneKey {
+            key_type,
+            class: KeyClass::SecretKey,
+            attrs,
+            material,
+            quorum,
+            share_with: req.share_with.clone(),
+        };
+        let key = self.store_one(
+            actor,
+            req.token,
+            session,
+            new,
+            |_| Ok(()),
+            "the key was not stored",
+        )?;
+        Ok(vec![key])
     }
 
     /// `key import pem`: a public key (RSA, EC or Ed25519) from PEM text, owned by `login`,
@@ -590,21 +595,22 @@ impl Cluster {
             self.hsm2m(),
             Setting::Creation,
         )?;
-        let material = KeyMaterial::Public(public);
-        let mut keys = self.store_keys(actor, true, session, |tx| {
-            Ok(vec![NewKey {
-                reference: records::allocate_references(tx, 1)? as u64,
-                key_type: found,
-                class: KeyClass::PublicKey,
-                attrs,
-                derived: derived(&material),
-                quorum: QuorumValues::default(),
-                share_with: Vec::new(),
-                material: material.to_blob(),
-            }])
-        })?;
-        keys.pop()
-            .ok_or_else(|| KeyError::Internal("the imported key was not stored").into())
+        let new = OneKey {
+            key_type: found,
+            class: KeyClass::PublicKey,
+            attrs,
+            material: KeyMaterial::Public(public),
+            quorum: QuorumValues::default(),
+            share_with: Vec::new(),
+        };
+        self.store_one(
+            actor,
+            true,
+            session,
+            new,
+            |_| Ok(()),
+            "the imported key was not stored",
+        )
     }
 
     /// `key generate-file --encoding pem`: the SubjectPublicKeyInfo PEM of a public key
@@ -762,20 +768,22 @@ impl Cluster {
             keys: session,
             ..
         } = login;
-        let mut keys = self.store_keys(actor, token, session, |tx| {
-            Ok(vec![NewKey {
-                reference: records::allocate_references(tx, 1)? as u64,
-                key_type,
-                class,
-                attrs,
-                derived: derived(&material),
-                quorum: QuorumValues::default(),
-                share_with: Vec::new(),
-                material: material.to_blob(),
-            }])
-        })?;
-        keys.pop()
-            .ok_or_else(|| KeyError::Internal("the imported key was not stored").into())
+        let new = OneKey {
+            key_type,
+            class,
+            attrs,
+            material,
+            quorum: QuorumValues::default(),
+            share_with: Vec::new(),
+        };
+        self.store_one(
+            actor,
+            token,
+            session,
+            new,
+            |_| Ok(()),
+            "the imported key was not stored",
+        )
     }
 }
 

@@ -144,6 +144,16 @@ pub struct NewKey {
     pub material: Blob,
 }
 
+/// One key to store whole (imported, unwrapped, derived): what [`Cluster::store_one`] takes.
+pub(super) struct OneKey {
+    pub(super) key_type: KeyType,
+    pub(super) class: KeyClass,
+    pub(super) attrs: Settable,
+    pub(super) material: super::crypto::KeyMaterial,
+    pub(super) quorum: QuorumValues,
+    pub(super) share_with: Vec<String>,
+}
+
 /// Checks `--manage-key-quorum-value` / `--use-key-quorum-value` against the number of users
 /// associated with the key (owner and sharees).
 pub fn check_quorum(
@@ -609,6 +619,34 @@ impl Cluster {
         })?;
         session.keys.extend(stored);
         Ok(keys)
+    }
+
+    /// Stores one new key of `actor` (see [`Cluster::store_keys`]) under a reference taken in
+    /// the storing transaction, after `also` ran in that transaction (an approval spent with
+    /// the key, or nothing). `what` names the key in the error of a bug.
+    pub(super) fn store_one(
+        &mut self,
+        actor: &Actor,
+        token: bool,
+        session: &mut SessionKeys,
+        new: OneKey,
+        also: impl FnOnce(&Tx<'_>) -> Result<(), HsmError>,
+        what: &'static str,
+    ) -> Result<Key, HsmError> {
+        let mut keys = self.store_keys(actor, token, session, |tx| {
+            also(tx)?;
+            Ok(vec![NewKey {
+                reference: records::allocate_references(tx, 1)? as u64,
+                key_type: new.key_type,
+                class: new.class,
+                attrs: new.attrs,
+                derived: super::keygen::derived(&new.material),
+                quorum: new.quorum,
+                share_with: new.share_with,
+                material: new.material.to_blob(),
+            }])
+        })?;
+        keys.pop().ok_or(KeyError::Internal(what).into())
     }
 
     /// `key delete`: only the owner deletes, and only the selected key.

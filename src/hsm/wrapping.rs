@@ -10,13 +10,12 @@ use super::key::{
     Attribute, Key, KeyClass, KeyError, KeyType, QuorumValues, Settable, Term, Value,
 };
 use super::keygen::derived;
-use super::keys::{check_quorum, require_owner, NewKey, SessionKeys};
+use super::keys::{check_quorum, require_owner, OneKey, SessionKeys};
 use super::login::Login;
 use super::model::HsmType;
 use super::policy::OperationClass;
 use super::quorum::{ApprovalFile, Approve, Service, Who};
 use super::{Cluster, Entropy, HsmError};
-use crate::store::records;
 
 /// What `key unwrap` makes of the unwrapped bytes (`--key-type-class`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -263,22 +262,24 @@ impl Cluster {
             username: &actor.username,
             session: session.tag(),
         };
-        let mut keys = self.store_keys(actor, merged.token, session_keys, |tx| {
-            // The approval is spent with the new key, or not at all.
-            wanted.spend_by(tx, &who, approval, now)?;
-            Ok(vec![NewKey {
-                reference: records::allocate_references(tx, 1)? as u64,
-                key_type,
-                class,
-                attrs,
-                derived: derived(&material),
-                quorum,
-                share_with: req.share_with.clone(),
-                material: material.to_blob(),
-            }])
-        })?;
-        keys.pop()
-            .ok_or_else(|| KeyError::Internal("the unwrapped key was not stored").into())
+        let new = OneKey {
+            key_type,
+            class,
+            attrs,
+            material,
+            quorum,
+            share_with: req.share_with.clone(),
+        };
+        // The approval is spent with the new key, or not at all.
+        let spend = |tx: &crate::store::Tx<'_>| wanted.spend_by(tx, &who, approval, now);
+        self.store_one(
+            actor,
+            merged.token,
+            session_keys,
+            new,
+            spend,
+            "the unwrapped key was not stored",
+        )
     }
 
     /// The key and material of a cipher extension, with the attribute the operation needs.
