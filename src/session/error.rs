@@ -227,8 +227,8 @@ pub fn catalogue() -> Vec<(&'static str, String)> {
         },
         StoreError::FutureSchema {
             path: PathBuf::from("{path}"),
-            found: 3,
-            supported: 2,
+            found: crate::store::SCHEMA_VERSION + 1,
+            supported: crate::store::SCHEMA_VERSION,
         },
         StoreError::Damaged {
             path: PathBuf::from("{path}"),
