@@ -15,6 +15,7 @@ use cryptoki::error::RvError;
 use cryptoki::object::{Attribute, AttributeType, CertificateType, ObjectClass, ObjectHandle};
 use cryptoki::session::{Session, UserType};
 use cryptoki::types::AuthPin;
+use cryptoki_sys::*;
 
 fn enable_certificate_storage(fixture: &Fixture) {
     let out = Command::new(bin("configure-pkcs11"))
@@ -102,6 +103,42 @@ fn template(label: &str, value: Vec<u8>) -> Vec<Attribute> {
 /// module's POSIX locks when it closes the file.
 fn stored(fixture: &Fixture) -> String {
     fixture.sql("SELECT count(*) FROM certificates")
+}
+
+/// `C_GetObjectSize` of `object`, through the module's function list in a session of its own
+/// (cryptoki has no call for it).
+fn object_size(pkcs11_slot: cryptoki::slot::Slot, object: ObjectHandle) -> CK_ULONG {
+    type GetList = unsafe extern "C" fn(*mut *mut CK_FUNCTION_LIST) -> CK_RV;
+    // SAFETY: the module is loaded already (cryptoki loaded it); this takes another reference.
+    let library = unsafe { libloading::Library::new(common::module_path()) }.unwrap();
+    // SAFETY: `C_GetFunctionList` has this signature (PKCS#11 v2.40 §5.2).
+    let get = unsafe { library.get::<GetList>(b"C_GetFunctionList") }.unwrap();
+    let mut list = std::ptr::null_mut();
+    // SAFETY: `list` is writable; the module returns its static list.
+    assert_eq!(unsafe { get(&mut list) }, CKR_OK);
+    // SAFETY: the module's static function list.
+    let f = unsafe { &*list };
+    let mut h: CK_SESSION_HANDLE = 0;
+    let mut size: CK_ULONG = 0;
+    // SAFETY: valid slot id and writable handle / size; no callback.
+    unsafe {
+        assert_eq!(
+            (f.C_OpenSession.unwrap())(
+                pkcs11_slot.id(),
+                CKF_SERIAL_SESSION,
+                std::ptr::null_mut(),
+                None,
+                &mut h
+            ),
+            CKR_OK
+        );
+        assert_eq!(
+            (f.C_GetObjectSize.unwrap())(h, object.handle(), &mut size),
+            CKR_OK
+        );
+        assert_eq!((f.C_CloseSession.unwrap())(h), CKR_OK);
+    }
+    size
 }
 
 fn create_rv(session: &Session, template: &[Attribute]) -> RvError {
@@ -209,6 +246,14 @@ fn a_certificate_is_stored_found_read_changed_and_destroyed() {
             Attribute::Token(true),
             Attribute::CheckValue(check),
         ]
+    );
+
+    // Its size: the bytes of its attributes (three CK_ULONGs, six CK_BBOOLs, the check
+    // value, the label, the subject and the value).
+    let ulong = std::mem::size_of::<CK_ULONG>();
+    assert_eq!(
+        object_size(slot(&pkcs11), cert) as usize,
+        3 * ulong + 6 + 3 + b"web-cert".len() + subject().len() + der.len()
     );
 
     // Public: another crypto user sees it, and so does a session without a login.
