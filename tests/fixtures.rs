@@ -413,3 +413,27 @@ fn seed_refuses_what_it_cannot_do() {
         run.stderr
     );
 }
+
+/// An export made before schema 3 (no `certificates` table) still imports: the cluster gets
+/// the table, empty.
+#[test]
+fn an_export_of_schema_2_without_certificates_imports() {
+    let one = seeded();
+    let mut doc: Value = serde_json::from_slice(&export(&one, "new.json")).unwrap();
+    assert!(doc["tables"]["certificates"].is_array());
+    doc["tables"]
+        .as_object_mut()
+        .unwrap()
+        .remove("certificates");
+    doc["schema_version"] = 2.into();
+    let path = one.dir.path().join("old.json");
+    std::fs::write(&path, serde_json::to_vec(&doc).unwrap()).unwrap();
+    let two = Sim::empty();
+    let run = two.sim(&["import", "--path", path.to_str().unwrap()]);
+    assert_eq!(run.code, 0, "import failed: {}", run.stderr);
+    let conn = rusqlite::Connection::open(db(&two)).unwrap();
+    let count: i64 = conn
+        .query_row("SELECT count(*) FROM certificates", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(count, 0);
+}

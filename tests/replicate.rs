@@ -532,3 +532,73 @@ fn the_permission_matrix_of_replication() {
         "bob"
     );
 }
+
+/// A certificate stored on the clone (PKCS#11 certificate storage) holds its reference: a
+/// key of that reference is refused there, as a different key of that reference would be.
+#[test]
+fn a_certificate_on_the_clone_holds_its_reference() {
+    use cloudhsm_sim::hsm::{CertificateAttributes, Cluster, Role, SessionId, Username};
+    use cloudhsm_sim::store::Home;
+    let sim = clones();
+    let home = Home::open(sim.home.clone()).unwrap();
+    let mut clone = Cluster::open(&home, CLONE).unwrap();
+    let alice = Username::parse("alice").unwrap();
+    let login = clone
+        .login(&alice, Role::CryptoUser, ALICE_PW, &SessionId::new())
+        .unwrap();
+    let cert = clone
+        .create_certificate(
+            &login,
+            CertificateAttributes {
+                subject: vec![0x30, 0x00],
+                value: vec![0x30, 0x00],
+                ..CertificateAttributes::default()
+            },
+        )
+        .unwrap();
+    clone.logout(login).unwrap();
+    drop(clone);
+
+    // Alice's first key on the source takes the same reference from the same counter.
+    let v = as_user(
+        &sim,
+        CLUSTER,
+        ("alice", "crypto-user", ALICE_PW),
+        &[
+            "key",
+            "generate-symmetric",
+            "aes",
+            "--label",
+            "alice-aes",
+            "--key-length-bytes",
+            "32",
+        ],
+    );
+    let reference = format!("0x{:016x}", cert.reference);
+    assert_eq!(
+        ok_data(&v)["key"]["key-reference"],
+        reference.as_str(),
+        "{v}"
+    );
+    let pin = format!("alice:{ALICE_PW}");
+    let (v, code) = replicate(
+        &sim,
+        &[
+            "key",
+            "replicate",
+            "--filter",
+            "attr.label=alice-aes",
+            "--source-cluster-id",
+            CLUSTER,
+            "--destination-cluster-id",
+            CLONE,
+        ],
+        ("crypto-user", &pin),
+        Some(("crypto-user", &pin)),
+    );
+    assert_ne!(code, 0);
+    assert_eq!(
+        err_text(&v),
+        format!("Cluster {CLONE} holds another key with reference {reference}")
+    );
+}

@@ -18,7 +18,7 @@ use crate::mechanisms::SignMechanism;
 use crate::session::Session;
 use crate::state::{self, Module, Slot};
 use crate::wrapping::{self, Wrap};
-use crate::{ciphers, derive, encryption, general, objects, template};
+use crate::{certificates, ciphers, derive, encryption, general, objects, template};
 
 /// Defines exported entry points: `fn C_X(args) { body }` becomes an `extern "C"` function
 /// whose body runs under [`boundary::guard`] and returns `CKR_OK` when it ends with `Ok`.
@@ -308,7 +308,12 @@ entry! {
     }
 
     fn C_DestroyObject(hSession: CK_SESSION_HANDLE, hObject: CK_OBJECT_HANDLE) {
-        with_session(hSession, |module, slot, s| objects::destroy(module, slot, s, hObject))
+        with_session(hSession, |module, slot, s| {
+            match certificates::lookup(module, slot, s.slot, hObject)? {
+                Some(cert) => certificates::destroy(module, slot, s, &cert),
+                None => objects::destroy(module, slot, s, hObject),
+            }
+        })
     }
 
     fn C_GetObjectSize(hSession: CK_SESSION_HANDLE, hObject: CK_OBJECT_HANDLE, pulSize: *mut CK_ULONG) {
@@ -316,7 +321,10 @@ entry! {
         // SAFETY: the caller's contract.
         let out = unsafe { boundary::out(pulSize) }?;
         with_session(hSession, |module, slot, s| {
-            *out = objects::size(&objects::key(module, slot, s.slot, hObject)?);
+            *out = match certificates::lookup(module, slot, s.slot, hObject)? {
+                Some(cert) => certificates::size(&cert),
+                None => objects::size(&objects::key(module, slot, s.slot, hObject)?),
+            };
             Ok(())
         })
     }
@@ -326,6 +334,10 @@ entry! {
         // SAFETY: the caller's contract.
         let template = unsafe { boundary::template(pTemplate, ulCount) }?;
         with_session(hSession, |module, slot, s| {
+            if let Some(cert) = certificates::lookup(module, slot, s.slot, hObject)? {
+                // SAFETY: the caller's contract for each attribute's buffer.
+                return unsafe { certificates::get_attributes(&cert, template) };
+            }
             let key = objects::key(module, slot, s.slot, hObject)?;
             // SAFETY: the caller's contract for each attribute's buffer.
             unsafe { objects::get_attributes(module, slot, &key, template) }
@@ -334,9 +346,17 @@ entry! {
 
     fn C_SetAttributeValue(hSession: CK_SESSION_HANDLE, hObject: CK_OBJECT_HANDLE, pTemplate: *mut CK_ATTRIBUTE, ulCount: CK_ULONG) {
         known(hSession)?;
-        let _ = (hObject, pTemplate, ulCount);
-        // Key attributes change with `key set-attribute` in the CLI (AWS: "Modify attributes").
-        unsupported(hSession)
+        // SAFETY: the caller's contract.
+        let given = unsafe { template::read(pTemplate, ulCount) }?;
+        with_session(hSession, |module, slot, s| {
+            match certificates::lookup(module, slot, s.slot, hObject)? {
+                // Certificates only (AWS: with certificate storage).
+                Some(cert) => certificates::set(module, slot, s, &cert, &given),
+                // Key attributes change with `key set-attribute` in the CLI (AWS: "Modify
+                // attributes").
+                None => Err(CKR_FUNCTION_NOT_SUPPORTED),
+            }
+        })
     }
 
     fn C_FindObjectsInit(hSession: CK_SESSION_HANDLE, pTemplate: *mut CK_ATTRIBUTE, ulCount: CK_ULONG) {

@@ -4,7 +4,7 @@
 
 use cloudhsm_sim::hsm::crypto::{CryptoError, Direction};
 use cloudhsm_sim::hsm::key::KeyError;
-use cloudhsm_sim::hsm::HsmError;
+use cloudhsm_sim::hsm::{CertificateError, HsmError};
 use cryptoki_sys::*;
 
 /// The return code of `e`.
@@ -23,7 +23,19 @@ pub(crate) fn rv(e: &HsmError) -> CK_RV {
         | HsmError::Corrupt { .. }
         | HsmError::Store(_) => CKR_DEVICE_ERROR,
         HsmError::Key(k) => key_rv(k),
+        HsmError::Certificate(c) => certificate_rv(c),
         _ => CKR_FUNCTION_FAILED,
+    }
+}
+
+fn certificate_rv(e: &CertificateError) -> CK_RV {
+    match e {
+        // Without certificate storage the class is one the library does not know.
+        CertificateError::NeedsHsm2m
+        | CertificateError::TooLong { .. }
+        | CertificateError::LabelNotText => CKR_ATTRIBUTE_VALUE_INVALID,
+        CertificateError::Missing { .. } => CKR_TEMPLATE_INCOMPLETE,
+        CertificateError::NotFound => CKR_OBJECT_HANDLE_INVALID,
     }
 }
 

@@ -10,6 +10,7 @@
 
 mod attributes;
 mod boundary;
+mod certificates;
 mod ciphers;
 mod crypto;
 mod derive;

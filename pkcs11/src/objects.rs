@@ -11,6 +11,7 @@ use cryptoki_sys::*;
 
 use crate::attributes::{self, Readout};
 use crate::boundary::{self, Result};
+use crate::certificates;
 use crate::session::{Find, Session};
 use crate::state::{Module, Slot};
 use crate::template::{self, Given, Making};
@@ -76,7 +77,7 @@ pub(crate) fn find_init(
         Err(crate::state::LoginFailure::NotLoggedIn) => Vec::new(),
         Err(e) => return Err(e.rv()),
     };
-    let handles = keys
+    let mut handles: Vec<_> = keys
         .iter()
         .filter(|key| {
             given.iter().all(|g| {
@@ -86,6 +87,14 @@ pub(crate) fn find_init(
         })
         .map(|key| module.handle_of(index, key.reference))
         .collect();
+    // "Operations that apply to both certificate and key objects, such as C_FindObjects,
+    // will return results from both key and certificate storage" (AWS).
+    handles.extend(
+        certificates::all(module, slot)?
+            .iter()
+            .filter(|cert| certificates::matches(cert, given))
+            .map(|cert| module.handle_of(index, cert.reference)),
+    );
     session.find = Some(Find { handles, next: 0 });
     Ok(())
 }
@@ -159,28 +168,11 @@ pub(crate) unsafe fn get_attributes(
                     fail(rv);
                 }
             }
-            Readout::Value(v) => {
-                let len = v.len() as CK_ULONG;
-                if a.pValue.is_null() {
-                    a.ulValueLen = len;
-                } else if a.ulValueLen >= len {
-                    // SAFETY: `pValue` holds `ulValueLen >= len` writable bytes (caller).
-                    unsafe {
-                        std::ptr::copy_nonoverlapping(v.as_ptr(), a.pValue as *mut u8, v.len())
-                    };
-                    a.ulValueLen = len;
-                } else {
-                    a.ulValueLen = CK_UNAVAILABLE_INFORMATION;
-                    fail(CKR_BUFFER_TOO_SMALL);
+            readout => {
+                // SAFETY: the caller's contract for the entry's buffer.
+                if let Err(rv) = unsafe { put(a, readout) } {
+                    fail(rv);
                 }
-            }
-            Readout::Sensitive => {
-                a.ulValueLen = CK_UNAVAILABLE_INFORMATION;
-                fail(CKR_ATTRIBUTE_SENSITIVE);
-            }
-            Readout::Invalid => {
-                a.ulValueLen = CK_UNAVAILABLE_INFORMATION;
-                fail(CKR_ATTRIBUTE_TYPE_INVALID);
             }
         }
     }
@@ -188,6 +180,38 @@ pub(crate) unsafe fn get_attributes(
         Ok(())
     } else {
         Err(result)
+    }
+}
+
+/// Writes one attribute's readout into the caller's template entry (the buffer protocol of
+/// `C_GetAttributeValue`); the entry's failure, if any.
+///
+/// # Safety
+/// `a.pValue` is NULL or holds `a.ulValueLen` writable bytes.
+pub(crate) unsafe fn put(a: &mut CK_ATTRIBUTE, readout: Readout) -> Result<()> {
+    match readout {
+        Readout::Value(v) => {
+            let len = v.len() as CK_ULONG;
+            if a.pValue.is_null() {
+                a.ulValueLen = len;
+            } else if a.ulValueLen >= len {
+                // SAFETY: `pValue` holds `ulValueLen >= len` writable bytes (caller).
+                unsafe { std::ptr::copy_nonoverlapping(v.as_ptr(), a.pValue as *mut u8, v.len()) };
+                a.ulValueLen = len;
+            } else {
+                a.ulValueLen = CK_UNAVAILABLE_INFORMATION;
+                return Err(CKR_BUFFER_TOO_SMALL);
+            }
+            Ok(())
+        }
+        Readout::Sensitive => {
+            a.ulValueLen = CK_UNAVAILABLE_INFORMATION;
+            Err(CKR_ATTRIBUTE_SENSITIVE)
+        }
+        Readout::Invalid => {
+            a.ulValueLen = CK_UNAVAILABLE_INFORMATION;
+            Err(CKR_ATTRIBUTE_TYPE_INVALID)
+        }
     }
 }
 
@@ -461,7 +485,8 @@ pub(crate) fn create_object(
         CKO_SECRET_KEY => KeyClass::SecretKey,
         CKO_PUBLIC_KEY => KeyClass::PublicKey,
         CKO_PRIVATE_KEY => KeyClass::PrivateKey,
-        // Certificates need certificate storage (hsm2m.medium), which is not built yet.
+        // With certificate storage on (configure-pkcs11) and an hsm2m.medium cluster.
+        CKO_CERTIFICATE => return certificates::create(module, slot, session, given),
         _ => return Err(CKR_ATTRIBUTE_VALUE_INVALID),
     };
     let key_type = match (ulong(CKA_KEY_TYPE)?, key_class) {

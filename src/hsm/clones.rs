@@ -144,6 +144,13 @@ impl Cluster {
                 }
             }
             let held = records::visible_keys(tx, one(reference), None)?;
+            // A certificate (PKCS#11 certificate storage) made on the destination holds it.
+            if crate::store::certificates::certificate(tx, reference)?.is_some() {
+                return Err(HsmError::ReferenceTaken {
+                    reference: key.reference_string(),
+                    cluster: destination_id.clone(),
+                });
+            }
             if held.is_empty() {
                 records::insert_key(tx, &row, &material)?;
             } else {

@@ -89,6 +89,8 @@ pub enum HsmError {
     #[error("{0}")]
     Key(#[from] crate::hsm::key::KeyError),
     #[error("{0}")]
+    Certificate(#[from] crate::hsm::certificates::CertificateError),
+    #[error("{0}")]
     Quorum(#[from] crate::hsm::quorum::QuorumError),
     #[error("{0}")]
     Mtls(#[from] crate::hsm::mtls::MtlsError),

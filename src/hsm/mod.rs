@@ -8,6 +8,7 @@
 
 mod auth;
 mod backup;
+mod certificates;
 mod ciphering;
 mod clones;
 mod cluster;
@@ -39,6 +40,10 @@ pub use auth::Kdf;
 pub use backup::{BackupInfo, DamagedBackup};
 // The control plane's (`cloudhsm-sim backup`, `init --from-backup`).
 pub(crate) use backup::{create_backup, delete_backup, list_backups, restore_backup};
+pub use certificates::{
+    Certificate, CertificateAttributes, CertificateError, CertificateField, MAX_CERTIFICATE_ID,
+    MAX_CERTIFICATE_LABEL, MAX_CERTIFICATE_VALUE, MAX_PUBLIC_KEY_INFO,
+};
 pub use ciphering::{Cipher, CipherOperation, AES_CBC_MAX_DATA, AES_GCM_MAX_DATA};
 pub use cluster::{
     check_cluster_id, create, create_locked, reset, resolve, Cluster, ClusterConfig, HsmInfo,

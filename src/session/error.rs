@@ -227,8 +227,8 @@ pub fn catalogue() -> Vec<(&'static str, String)> {
         },
         StoreError::FutureSchema {
             path: PathBuf::from("{path}"),
-            found: 3,
-            supported: 2,
+            found: crate::store::SCHEMA_VERSION + 1,
+            supported: crate::store::SCHEMA_VERSION,
         },
         StoreError::Damaged {
             path: PathBuf::from("{path}"),
@@ -382,6 +382,9 @@ pub fn catalogue() -> Vec<(&'static str, String)> {
     for e in &mtls_errors() {
         out.push((mtls_name(e), e.to_string()));
     }
+    for e in &certificate_errors() {
+        out.push((certificate_name(e), e.to_string()));
+    }
     // `Crypto` wraps a `CryptoError`: its texts are the `Crypto.*` rows.
     out.push(("Crypto", "{detail}".to_string()));
     for e in &hsm {
@@ -432,7 +435,36 @@ fn hsm_name(e: &HsmError) -> &'static str {
         HsmError::Key(_) => "Key (any key error below)",
         HsmError::Quorum(_) => "Quorum (any quorum error below)",
         HsmError::Mtls(_) => "Mtls (any mTLS error below)",
+        HsmError::Certificate(_) => "Certificate (any certificate error below)",
         HsmError::Store(_) => "Store (any state error below)",
+    }
+}
+
+fn certificate_errors() -> Vec<crate::hsm::CertificateError> {
+    use crate::hsm::CertificateError as C;
+    vec![
+        C::NeedsHsm2m,
+        C::Missing {
+            attribute: "{attribute}",
+        },
+        C::TooLong {
+            attribute: "CKA_VALUE",
+            max: crate::hsm::MAX_CERTIFICATE_VALUE,
+            unit: "bytes",
+        },
+        C::LabelNotText,
+        C::NotFound,
+    ]
+}
+
+fn certificate_name(e: &crate::hsm::CertificateError) -> &'static str {
+    use crate::hsm::CertificateError as C;
+    match e {
+        C::NeedsHsm2m => "CertificateStorageUnsupported",
+        C::Missing { .. } => "CertificateAttributeMissing",
+        C::TooLong { .. } => "CertificateAttributeTooLong",
+        C::LabelNotText => "CertificateLabelNotText",
+        C::NotFound => "CertificateNotFound",
     }
 }
 

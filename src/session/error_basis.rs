@@ -30,6 +30,12 @@ pub fn basis(name: &str) -> Option<(&'static str, &'static str)> {
         "MtlsDefaultAdminOnly" | "NoTrustAnchor" | "NotAnMtlsConnection" => (DOCUMENTED, "set-enforcement page: only the user admin, with a trust anchor registered, over an mTLS connection"),
         "MtlsConnectionRefused" => (DOCUMENTED, "set-enforcement page: after enforcing, non-mTLS connections are dropped"),
         "Mtls (any mTLS error below)" => (DOCUMENTED, "the mTLS rows below"),
+        // Certificate storage (PKCS#11 module only).
+        "Certificate (any certificate error below)" => (DOCUMENTED, "the certificate rows below"),
+        "CertificateStorageUnsupported" => (DOCUMENTED, "PKCS#11 certificate storage page: hsm2m.medium clusters only"),
+        "CertificateAttributeMissing" | "CertificateAttributeTooLong" => (DOCUMENTED, "PKCS#11 certificate storage attribute table: CKA_SUBJECT and CKA_VALUE required; label 127 characters, id 128 bytes, public key info 16 KB, value 32 KB"),
+        "CertificateLabelNotText" => (ENFORCED, "a label is text (the CLI's labels are UTF-8)"),
+        "CertificateNotFound" => (ENFORCED, "an object handle names an existing certificate"),
         // Quorum.
         "ApprovalRequired" => (DOCUMENTED, "quorum authentication pages: a service whose quorum value is above 1 needs an approved token"),
         "InvalidQuorumValue (quorum)" => (DOCUMENTED, "quorum token-sign set-quorum-value page"),

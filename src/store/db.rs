@@ -15,8 +15,9 @@ pub const APPLICATION_ID: i64 = 0x4348_534D;
 
 /// The schema this build writes and reads (`PRAGMA user_version`). Version 2 added the
 /// session-key counts of the runtime table `logins`; a version 1 database is brought up to
-/// date when it is opened.
-pub const SCHEMA_VERSION: i64 = 2;
+/// date when it is opened. Version 3 added the table `certificates` (PKCS#11 certificate
+/// storage); an older database gets it, empty, when it is opened.
+pub const SCHEMA_VERSION: i64 = 3;
 
 /// The `meta` row naming the instance of a cluster database: a random id written when the
 /// database is created and replaced whenever its contents are (reset, import). Everything
@@ -119,6 +120,24 @@ END;
 CREATE TRIGGER shares_deleted AFTER DELETE ON key_shares BEGIN
     UPDATE keys SET label = label WHERE reference = OLD.reference;
 END;
+";
+
+/// Certificate objects (PKCS#11 certificate storage of hsm2m.medium clusters): public
+/// objects whose references come from the key reference counter.
+const CERTIFICATES: &str = "
+CREATE TABLE IF NOT EXISTS certificates (
+    reference       INTEGER PRIMARY KEY,
+    creator         TEXT NOT NULL,
+    label           TEXT NOT NULL,
+    id              BLOB NOT NULL,
+    subject         BLOB NOT NULL,
+    issuer          BLOB NOT NULL,
+    serial_number   BLOB NOT NULL,
+    start_date      BLOB NOT NULL,
+    end_date        BLOB NOT NULL,
+    public_key_info BLOB NOT NULL,
+    value           BLOB NOT NULL
+);
 ";
 
 /// The triggers that apply every change of `table` (whose key column is `id`) to the HSMs
@@ -275,6 +294,7 @@ fn drop_temporary(tmp: &Path) {
 /// Writes the schema (tables, indexes, replication triggers) into an empty database.
 fn create_schema(tx: &Tx<'_>) -> Result<(), StoreError> {
     tx.execute_batch(SCHEMA)?;
+    tx.execute_batch(CERTIFICATES)?;
     tx.execute_batch(&replication_triggers("users", "user", "username"))?;
     tx.execute_batch(&replication_triggers("keys", "key", "reference"))?;
     Ok(())
@@ -328,6 +348,9 @@ fn migrate(conn: &mut Connection) -> Result<(), StoreError> {
             "ALTER TABLE logins ADD COLUMN session_keys INTEGER NOT NULL DEFAULT 0;
              ALTER TABLE logins ADD COLUMN session_asymmetric_keys INTEGER NOT NULL DEFAULT 0;",
         )?;
+    }
+    if version < 3 {
+        tx.execute_batch(CERTIFICATES)?;
     }
     if version < SCHEMA_VERSION {
         tx.pragma_update(None, "user_version", SCHEMA_VERSION)?;
@@ -839,6 +862,26 @@ mod tests {
             )
             .unwrap(),
             5
+        );
+        assert_eq!(
+            count(&mut store, "PRAGMA user_version").unwrap(),
+            SCHEMA_VERSION
+        );
+    }
+
+    #[test]
+    fn a_version_2_database_gets_the_certificates_table() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = fresh(dir.path());
+        {
+            let conn = Connection::open(&path).unwrap();
+            conn.execute_batch("DROP TABLE certificates; PRAGMA user_version = 2;")
+                .unwrap();
+        }
+        let mut store = Store::open(&path).unwrap();
+        assert_eq!(
+            count(&mut store, "SELECT count(*) FROM certificates").unwrap(),
+            0
         );
         assert_eq!(
             count(&mut store, "PRAGMA user_version").unwrap(),

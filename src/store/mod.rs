@@ -25,6 +25,7 @@
 //! let _ = cloudhsm_sim::store::Store::open;
 //! ```
 
+pub(crate) mod certificates;
 mod db;
 mod error;
 mod home;
