@@ -8,13 +8,13 @@
 
 mod common;
 
-use common::{hex, rv, unhex};
+use common::{find, hex, rv, unhex, unwrap_through_the_cli, value};
 
 use std::io::Write;
 use std::process::{Command, Stdio};
 
 use cloudhsm_sim::hsm::ClusterConfig;
-use common::{session, slot, Fixture, CU1_PW, PIN1};
+use common::{session, slot, Fixture, PIN1};
 use cryptoki::context::Pkcs11;
 use cryptoki::error::{Error, RvError};
 use cryptoki::mechanism::{Mechanism, MechanismType};
@@ -97,25 +97,6 @@ fn import_des3(session: &Session, value: &[u8]) -> Result<ObjectHandle, Error> {
         Attribute::Encrypt(true),
         Attribute::Decrypt(true),
     ])
-}
-
-fn value(session: &Session, key: ObjectHandle) -> Vec<u8> {
-    match session
-        .get_attributes(key, &[AttributeType::Value])
-        .unwrap()
-        .pop()
-    {
-        Some(Attribute::Value(v)) => v,
-        other => panic!("no CKA_VALUE: {other:?}"),
-    }
-}
-
-fn find(session: &Session, label: &str) -> ObjectHandle {
-    let found = session
-        .find_objects(&[Attribute::Label(label.into())])
-        .unwrap();
-    assert_eq!(found.len(), 1, "one key labelled {label}");
-    found[0]
 }
 
 /// Multi-part encryption then decryption of `data` in parts of `part` bytes.
@@ -277,52 +258,8 @@ fn the_nist_key_imported_or_unwrapped_through_the_cli_gives_the_sp800_67_answer(
         RvError::AttributeValueInvalid
     );
 
-    // The CLI unwraps the NIST key, wrapped here (RFC 3394) under a token AES key the test
-    // can read.
-    let kek = session
-        .generate_key(
-            &Mechanism::AesKeyGen,
-            &[
-                Attribute::Class(ObjectClass::SECRET_KEY),
-                Attribute::KeyType(KeyType::AES),
-                Attribute::ValueLen(16.into()),
-                Attribute::Token(true),
-                Attribute::Label("des3-kek".into()),
-                Attribute::Unwrap(true),
-                Attribute::Sensitive(false),
-                Attribute::Extractable(true),
-            ],
-        )
-        .unwrap();
-    use aws_lc_rs::key_wrap::{AesKek, KeyWrap, AES_128};
-    let kek = AesKek::new(&AES_128, &value(&session, kek)).unwrap();
-    let mut out = [0u8; 32];
-    let wrapped = kek.wrap(&unhex(NIST_KEY), &mut out).unwrap().to_vec();
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("wrapped");
-    std::fs::write(&path, wrapped).unwrap();
-    let out = fixture.cli_as(
-        "cu1",
-        CU1_PW,
-        &[
-            "key",
-            "unwrap",
-            "aes-no-pad",
-            "--filter",
-            "attr.label=des3-kek",
-            "--data-path",
-            path.to_str().unwrap(),
-            "--key-type-class",
-            "des3",
-            "--label",
-            "nist-des3",
-            "--attributes",
-            "encrypt=true",
-            "decrypt=true",
-        ],
-    );
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(out.status.success(), "{stdout}");
+    // The CLI unwraps the NIST key, wrapped under a token AES key the test can read.
+    let stdout = unwrap_through_the_cli(&fixture, &session, &unhex(NIST_KEY), "des3", "nist-des3");
     for printed in [
         "\"key-type\": \"des3\"",
         "\"check-value\": \"0x4eba73\"",

@@ -8,7 +8,7 @@
 
 mod common;
 
-use common::{hex, rv, unhex};
+use common::{find, hex, rv, unhex, unwrap_through_the_cli, value};
 
 use std::ffi::c_void;
 use std::io::Write;
@@ -23,7 +23,7 @@ use cryptoki::mechanism::aead::GcmParams;
 use cryptoki::mechanism::rsa::{PkcsMgfType, PkcsOaepParams, PkcsOaepSource};
 use cryptoki::mechanism::vendor_defined::VendorDefinedMechanism;
 use cryptoki::mechanism::{Mechanism, MechanismType};
-use cryptoki::object::{Attribute, AttributeType, KeyType, ObjectClass, ObjectHandle};
+use cryptoki::object::{Attribute, KeyType, ObjectClass, ObjectHandle};
 use cryptoki::session::Session;
 use cryptoki_sys::*;
 
@@ -52,17 +52,6 @@ fn aes_key(session: &Session, len: u64, label: &str, token: bool) -> ObjectHandl
         .unwrap()
 }
 
-fn value(session: &Session, key: ObjectHandle) -> Vec<u8> {
-    match session
-        .get_attributes(key, &[AttributeType::Value])
-        .unwrap()
-        .pop()
-    {
-        Some(Attribute::Value(v)) => v,
-        other => panic!("no CKA_VALUE: {other:?}"),
-    }
-}
-
 /// An RSA-2048 pair (public encrypts, private decrypts), token keys labelled `label-pub` and
 /// `label-priv` so that the CLI finds them.
 fn rsa_pair(session: &Session, label: &str) -> (ObjectHandle, ObjectHandle) {
@@ -83,14 +72,6 @@ fn rsa_pair(session: &Session, label: &str) -> (ObjectHandle, ObjectHandle) {
             ],
         )
         .unwrap()
-}
-
-fn find(session: &Session, label: &str) -> ObjectHandle {
-    let found = session
-        .find_objects(&[Attribute::Label(label.into())])
-        .unwrap();
-    assert_eq!(found.len(), 1, "one key labelled {label}");
-    found[0]
 }
 
 /// The PKCS#11 code of a failure.
@@ -442,56 +423,8 @@ fn nist_sp800_38a_known_answers_with_the_nist_key_unwrapped_through_the_cli() {
     let fixture = Fixture::new();
     let pkcs11 = open(&fixture);
     let session = session(&pkcs11, PIN1);
-    // A key-encryption key the test knows, a token key the CLI finds.
-    let kek = session
-        .generate_key(
-            &Mechanism::AesKeyGen,
-            &[
-                Attribute::Class(ObjectClass::SECRET_KEY),
-                Attribute::KeyType(KeyType::AES),
-                Attribute::ValueLen(16.into()),
-                Attribute::Token(true),
-                Attribute::Label("kat-kek".into()),
-                Attribute::Unwrap(true),
-                Attribute::Sensitive(false),
-                Attribute::Extractable(true),
-            ],
-        )
-        .unwrap();
-    let kek =
-        aws_lc_rs::key_wrap::AesKek::new(&aws_lc_rs::key_wrap::AES_128, &value(&session, kek))
-            .unwrap();
-    let mut wrapped = [0u8; 24];
-    use aws_lc_rs::key_wrap::KeyWrap;
-    let wrapped = kek.wrap(&unhex(NIST_KEY), &mut wrapped).unwrap().to_vec();
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("wrapped");
-    std::fs::write(&path, wrapped).unwrap();
-    let out = fixture.cli_as(
-        "cu1",
-        CU1_PW,
-        &[
-            "key",
-            "unwrap",
-            "aes-no-pad",
-            "--filter",
-            "attr.label=kat-kek",
-            "--data-path",
-            path.to_str().unwrap(),
-            "--key-type-class",
-            "aes",
-            "--label",
-            "nist",
-            "--attributes",
-            "encrypt=true",
-            "decrypt=true",
-        ],
-    );
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stdout)
-    );
+    // The NIST key, brought in through the CLI's `key unwrap`.
+    unwrap_through_the_cli(&fixture, &session, &unhex(NIST_KEY), "aes", "nist");
     let key = find(&session, "nist");
     let plaintext = unhex(NIST_PLAINTEXT);
     let iv: [u8; 16] = unhex(NIST_IV).try_into().unwrap();

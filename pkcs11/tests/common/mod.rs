@@ -446,3 +446,88 @@ pub fn unhex(s: &str) -> Vec<u8> {
         .map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap())
         .collect()
 }
+
+/// `CKA_VALUE` of a key the session may read (made with `CKA_SENSITIVE` false).
+pub fn value(session: &Session, key: cryptoki::object::ObjectHandle) -> Vec<u8> {
+    use cryptoki::object::{Attribute, AttributeType};
+    match session
+        .get_attributes(key, &[AttributeType::Value])
+        .unwrap()
+        .pop()
+    {
+        Some(Attribute::Value(v)) => v,
+        other => panic!("no CKA_VALUE: {other:?}"),
+    }
+}
+
+/// The one object of the session's view labelled `label`.
+pub fn find(session: &Session, label: &str) -> cryptoki::object::ObjectHandle {
+    let found = session
+        .find_objects(&[cryptoki::object::Attribute::Label(label.into())])
+        .unwrap();
+    assert_eq!(found.len(), 1, "one key labelled {label}");
+    found[0]
+}
+
+/// Known key bytes (a NIST key, say) into the cluster as an administrator would bring them
+/// into a real HSM: wrapped here (RFC 3394) under an AES token key made through `session`
+/// and readable by the test, then unwrapped by cu1 with `cloudhsm-cli key unwrap aes-no-pad`
+/// as a key of `class` labelled `label`, able to encrypt and decrypt. Returns the CLI's
+/// answer.
+pub fn unwrap_through_the_cli(
+    fixture: &Fixture,
+    session: &Session,
+    bytes: &[u8],
+    class: &str,
+    label: &str,
+) -> String {
+    use aws_lc_rs::key_wrap::{AesKek, KeyWrap, AES_128};
+    use cryptoki::mechanism::Mechanism;
+    use cryptoki::object::{Attribute, KeyType, ObjectClass};
+    let kek_label = format!("{label}-kek");
+    let kek = session
+        .generate_key(
+            &Mechanism::AesKeyGen,
+            &[
+                Attribute::Class(ObjectClass::SECRET_KEY),
+                Attribute::KeyType(KeyType::AES),
+                Attribute::ValueLen(16.into()),
+                Attribute::Token(true),
+                Attribute::Label(kek_label.clone().into()),
+                Attribute::Unwrap(true),
+                Attribute::Sensitive(false),
+                Attribute::Extractable(true),
+            ],
+        )
+        .unwrap();
+    let kek = AesKek::new(&AES_128, &value(session, kek)).unwrap();
+    let mut out = vec![0u8; bytes.len() + 8];
+    let wrapped = kek.wrap(bytes, &mut out).unwrap().to_vec();
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("wrapped");
+    std::fs::write(&path, wrapped).unwrap();
+    let filter = format!("attr.label={kek_label}");
+    let out = fixture.cli_as(
+        "cu1",
+        CU1_PW,
+        &[
+            "key",
+            "unwrap",
+            "aes-no-pad",
+            "--filter",
+            &filter,
+            "--data-path",
+            path.to_str().unwrap(),
+            "--key-type-class",
+            class,
+            "--label",
+            label,
+            "--attributes",
+            "encrypt=true",
+            "decrypt=true",
+        ],
+    );
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(out.status.success(), "{stdout}");
+    stdout
+}
